@@ -1,0 +1,241 @@
+# tests/e2e/setup.sh: sourced by every tests/e2e/tNNNN-*.sh script (bash).
+#
+# Gives the script:
+#   $CCMAP      the binary under test (default: ccmap in the build tree),
+#               prefixed by valgrind when $VALGRIND is set
+#   $TEST_TOOL  tests/helper/test-tool (engine scenarios from shell)
+#   $T          a fresh temporary directory, removed on exit
+#   $SRC        the directory holding this script (to find data files)
+#   LC_ALL=C, set -eu
+#
+# and a small TAP API (each check prints "ok N - name" or "not ok N - name";
+# failures add "# " lines with what was expected and what came):
+#   plan N                     optional; else done_testing prints 1..N at the end
+#   ok STATUS NAME             passes when STATUS is 0, e.g.
+#                                cmp -s a b && r=0 || r=$?; ok $r "same"
+#   check NAME CMD...          passes when CMD exits 0 (CMD runs under if, so
+#                              set -e does not end the script)
+#   is GOT EXPECTED NAME       string equality
+#   run_case NAME STATUS STDOUT [--stdin TEXT] -- CMD...
+#                              (write $CCMAP unquoted, it may hold a valgrind
+#                              prefix; $'a\nb\n' gives exact expected output)
+#                              runs CMD with stdout, stderr and status captured
+#                              in $T/out, $T/err and $T/status (also $OUT,
+#                              $ERR, $STATUS), then checks status and stdout;
+#                              STDOUT '*' means "do not check stdout".  Stdin is
+#                              /dev/null unless --stdin TEXT is given (TEXT is
+#                              written as is, add the newlines yourself).
+#   stderr_has REGEX NAME      last run_case's stderr matches (grep -E)
+#   stderr_is TEXT NAME        last run_case's stderr is exactly TEXT
+#   stdout_has REGEX NAME      last run_case's stdout matches (grep -E)
+#   skip NAME REASON           "ok N - name # SKIP reason"
+#   skip_all REASON            "1..0 # SKIP reason", exit 0
+#   done_testing               print the plan (if none was given) and exit
+#                              1 if any check failed
+#
+# A script ends with done_testing.  The trap also calls it, so a script that
+# dies on `set -e` still reports a failure rather than passing silently.
+
+set -eu
+LC_ALL=C
+export LC_ALL
+unset CDPATH GREP_OPTIONS CCMAP_SEQ CCMAP_SLOT 2>/dev/null || true
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[1]:-$0}")" && pwd)
+if [ -z "${CCMAP:-}" ]; then
+	CCMAP=$SRC/../../ccmap
+fi
+if [ -z "${TEST_TOOL:-}" ]; then
+	TEST_TOOL=$SRC/../../tests/helper/test-tool
+fi
+# Under valgrind: VALGRIND=1 (or yes) means a default command line, any other
+# value is used as the command.
+if [ -n "${VALGRIND:-}" ]; then
+	case $VALGRIND in
+	1|yes|valgrind)
+		VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+		;;
+	esac
+	CCMAP="$VALGRIND $CCMAP"
+	TEST_TOOL="$VALGRIND $TEST_TOOL"
+fi
+export CCMAP TEST_TOOL
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ccmap-test.XXXXXX")
+export T
+
+_tap_n=0
+_tap_failed=0
+_tap_planned=
+_tap_done=
+
+_tap_exit() {
+	rc=$?
+	if [ -z "$_tap_done" ]; then
+		if [ "$rc" -ne 0 ]; then
+			echo "# script exited early with status $rc"
+			_tap_n=$((_tap_n + 1))
+			echo "not ok $_tap_n - script ran to the end"
+		fi
+		[ -n "$_tap_planned" ] || echo "1..$_tap_n"
+	fi
+	rm -rf "$T"
+}
+trap _tap_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+plan() {
+	_tap_planned=$1
+	echo "1..$1"
+}
+
+# Prints its arguments, or each line of stdin (at most 60 lines), as "# "
+# diagnostics.
+diag() {
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$*" | sed 's/^/# /'
+	else
+		sed -e '60{s/.*/# [... more lines cut]/;q;}' -e 's/^/# /'
+	fi
+}
+
+_tap_result() { # STATUS NAME
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		_tap_failed=$((_tap_failed + 1))
+		echo "not ok $_tap_n - $2"
+	fi
+}
+
+pass() { _tap_result 0 "$1"; }
+fail() { _tap_result 1 "$1"; }
+
+ok() { # STATUS NAME: passes when STATUS (an exit status) is 0
+	case $1 in
+	''|*[!0-9]*) _tap_result 1 "$2"; diag "ok: '$1' is not an exit status (use check NAME CMD...)" ;;
+	*) _tap_result "$1" "$2" ;;
+	esac
+}
+
+check() { # NAME CMD...: passes when CMD exits 0
+	_name=$1
+	shift
+	if "$@"; then
+		_tap_result 0 "$_name"
+	else
+		_tap_result 1 "$_name"
+		diag "command failed (status $?): $*"
+	fi
+}
+
+is() { # GOT EXPECTED NAME
+	if [ "$1" = "$2" ]; then
+		_tap_result 0 "$3"
+	else
+		_tap_result 1 "$3"
+		diag "expected: '$2'"
+		diag "     got: '$1'"
+	fi
+}
+
+skip() { # NAME REASON
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1 # SKIP ${2:-}"
+}
+
+skip_all() { # REASON
+	echo "1..0 # SKIP $1"
+	_tap_done=1
+	exit 0
+}
+
+# run_case NAME STATUS STDOUT [--stdin TEXT] -- CMD...
+run_case() {
+	_name=$1 _want_status=$2 _want_out=$3
+	shift 3
+	_stdin=
+	_have_stdin=
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		case $1 in
+		--stdin) _stdin=$2 _have_stdin=1; shift 2 ;;
+		*) echo "run_case: unexpected argument '$1' (missing --?)" >&2; exit 2 ;;
+		esac
+	done
+	[ $# -gt 0 ] && shift # the --
+	if [ -n "$_have_stdin" ]; then
+		printf '%s' "$_stdin" >"$T/in"
+	else
+		: >"$T/in"
+	fi
+	set +e
+	"$@" <"$T/in" >"$T/out" 2>"$T/err"
+	STATUS=$?
+	set -e
+	echo "$STATUS" >"$T/status"
+	OUT=$(cat "$T/out"; echo x)
+	OUT=${OUT%x}
+	ERR=$(cat "$T/err"; echo x)
+	ERR=${ERR%x}
+	_ok=0
+	if [ "$STATUS" != "$_want_status" ]; then
+		_ok=1
+	fi
+	if [ "$_want_out" != "*" ] && [ "$OUT" != "$_want_out" ]; then
+		_ok=1
+	fi
+	_tap_result "$_ok" "$_name"
+	if [ "$_ok" -ne 0 ]; then
+		diag "command: $*"
+		diag "expected status $_want_status, got $STATUS"
+		if [ "$_want_out" != "*" ]; then
+			diag "expected stdout:"
+			printf '%s' "$_want_out" | diag
+			diag "got stdout:"
+			printf '%s' "$OUT" | diag
+		fi
+		diag "stderr:"
+		diag <"$T/err"
+	fi
+}
+
+stderr_has() { # REGEX NAME
+	if grep -Eq -- "$1" "$T/err"; then
+		_tap_result 0 "$2"
+	else
+		_tap_result 1 "$2"
+		diag "stderr does not match /$1/; stderr was:"
+		diag <"$T/err"
+	fi
+}
+
+stderr_is() { # TEXT NAME
+	is "$ERR" "$1" "$2"
+}
+
+stdout_has() { # REGEX NAME
+	if grep -Eq -- "$1" "$T/out"; then
+		_tap_result 0 "$2"
+	else
+		_tap_result 1 "$2"
+		diag "stdout does not match /$1/; stdout was:"
+		diag <"$T/out"
+	fi
+}
+
+done_testing() {
+	_tap_done=1
+	if [ -z "$_tap_planned" ]; then
+		echo "1..$_tap_n"
+	elif [ "$_tap_planned" -ne "$_tap_n" ]; then
+		echo "# planned $_tap_planned tests but ran $_tap_n"
+		exit 1
+	fi
+	if [ "$_tap_failed" -ne 0 ]; then
+		echo "# $_tap_failed of $_tap_n tests failed"
+		exit 1
+	fi
+	exit 0
+}
