@@ -1,0 +1,289 @@
+/*
+ * ccmap.c: the command line.  Parses the options into a struct ccmap_opts,
+ * runs the engine and turns its result into the exit status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ccmap.h"
+#include "usage.h"
+
+enum {
+	OPT_LINK = 256,
+	OPT_THREADS,
+	OPT_PROCS,
+	OPT_CHUNKSIZE,
+	OPT_AS_COMPLETED,
+	OPT_GROUP,
+	OPT_LINE_BUFFER,
+	OPT_TAG,
+	OPT_TAGSTRING,
+	OPT_TMPDIR,
+	OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "arg-file",		required_argument, NULL, 'a' },
+	{ "link",		no_argument,       NULL, OPT_LINK },
+	{ "null",		no_argument,       NULL, '0' },
+	{ "delimiter",		required_argument, NULL, 'd' },
+	{ "jobs",		required_argument, NULL, 'j' },
+	{ "threads",		no_argument,       NULL, OPT_THREADS },
+	{ "procs",		no_argument,       NULL, OPT_PROCS },
+	{ "chunksize",		required_argument, NULL, OPT_CHUNKSIZE },
+	{ "keep-order",		no_argument,       NULL, 'k' },
+	{ "as-completed",	no_argument,       NULL, OPT_AS_COMPLETED },
+	{ "group",		no_argument,       NULL, OPT_GROUP },
+	{ "line-buffer",	no_argument,       NULL, OPT_LINE_BUFFER },
+	{ "ungroup",		no_argument,       NULL, 'u' },
+	{ "tag",		no_argument,       NULL, OPT_TAG },
+	{ "tagstring",		required_argument, NULL, OPT_TAGSTRING },
+	{ "tmpdir",		required_argument, NULL, OPT_TMPDIR },
+	{ "help",		no_argument,       NULL, 'h' },
+	{ "version",		no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The name an option was given by, for messages. */
+static const char *
+optname(int c, int longindex)
+{
+	static char buf[4];
+
+	if (longindex >= 0)
+		return longopts[longindex].name;
+	buf[0] = '-';
+	buf[1] = (char)c;
+	buf[2] = '\0';
+	return buf;
+}
+
+static const char *
+dashes(const char *name)
+{
+	return name[0] == '-' ? "" : "--";
+}
+
+/* A whole number from 1 to max, or die naming the option. */
+static unsigned
+parse_count(const char *s, const char *opt, unsigned max)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || n < 1 || n > max)
+		die("invalid number '%s' for %s%s (want 1 to %u)", s,
+		    dashes(opt), opt, max);
+	return (unsigned)n;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* -d: one byte, or a C escape for one. */
+static int
+parse_delim(const char *s)
+{
+	static const char esc[] = "n\nt\tr\r0\0\\\\a\ab\bf\fv\v";
+
+	if (s[0] && !s[1])
+		return (unsigned char)s[0];
+	if (s[0] == '\\') {
+		if (s[1] == 'x' && hexval(s[2]) >= 0) {
+			int v = hexval(s[2]);
+			if (!s[3])
+				return v;
+			if (hexval(s[3]) >= 0 && !s[4])
+				return v * 16 + hexval(s[3]);
+		}
+		for (size_t i = 0; i + 1 < sizeof esc; i += 2)
+			if (s[1] == esc[i] && !s[2])
+				return (unsigned char)esc[i + 1];
+	}
+	die("invalid delimiter '%s' for --delimiter (want one character "
+	    "or an escape such as \\t or \\0)", s);
+}
+
+static int
+is_sep(const char *s)
+{
+	return !strcmp(s, ":::") || !strcmp(s, "::::");
+}
+
+static void
+add_source(struct ccmap_opts *o, struct ccmap_source src)
+{
+	o->sources = realloc(o->sources, (o->nsources + 1) * sizeof *o->sources);
+	if (!o->sources)
+		die("out of memory");
+	o->sources[o->nsources++] = src;
+}
+
+/*
+ * After the options: the command's words, then ::: ITEMS and :::: FILES
+ * groups, each a source (each file of :::: is a source of its own).
+ */
+static void
+parse_operands(struct ccmap_opts *o, int argc, char **argv)
+{
+	int i = 0;
+
+	while (i < argc && !is_sep(argv[i]))
+		i++;
+	o->command = argv;
+	o->ncommand = (size_t)i;
+	while (i < argc) {
+		int files = !strcmp(argv[i], "::::");
+		int start = ++i;
+		while (i < argc && !is_sep(argv[i]))
+			i++;
+		if (files) {
+			if (i == start)
+				die("no file after '::::'");
+			for (int k = start; k < i; k++)
+				add_source(o, (struct ccmap_source){
+				    .path = argv[k] });
+		} else {
+			add_source(o, (struct ccmap_source){
+			    .args = argv + start, .nargs = (size_t)(i - start) });
+		}
+	}
+}
+
+static void
+warn_cb(void *data, const char *msg)
+{
+	(void)data;
+	warnx_("%s", msg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ccmap_opts o;
+	struct ccmap_result res;
+	struct ccmap *c;
+	char err[1024];
+	int ch, longindex, r;
+
+	ccmap_opts_init(&o);
+	o.warn = warn_cb;
+	opterr = 0;
+	for (;;) {
+		longindex = -1;
+		ch = getopt_long(argc, argv, "+:a:0d:j:P:I:kuh", longopts,
+		    &longindex);
+		if (ch == -1)
+			break;
+		switch (ch) {
+		case 'a':
+			add_source(&o, (struct ccmap_source){ .path = optarg });
+			break;
+		case OPT_LINK:
+			o.link = 1;
+			break;
+		case '0':
+			o.delim = '\0';
+			break;
+		case 'd':
+			o.delim = parse_delim(optarg);
+			break;
+		case 'j':
+		case 'P':
+			if (ccmap_parse_jobs(optarg, &o.jobs) < 0)
+				die("invalid number of jobs '%s' for %s%s (want N, "
+				    "N%%, +N or -N)", optarg,
+				    dashes(optname(ch, longindex)),
+				    optname(ch, longindex));
+			break;
+		case 'I':
+			if (!*optarg)
+				die("empty replacement string for -I");
+			o.replace = optarg;
+			break;
+		case OPT_THREADS:
+			o.executor = CCMAP_THREADS;
+			break;
+		case OPT_PROCS:
+			o.executor = CCMAP_PROCS;
+			break;
+		case OPT_CHUNKSIZE:
+			o.chunksize = parse_count(optarg, "chunksize", 1000000);
+			break;
+		case 'k':
+			o.as_completed = 0;
+			break;
+		case OPT_AS_COMPLETED:
+			o.as_completed = 1;
+			break;
+		case OPT_GROUP:
+			o.outmode = CCMAP_GROUP;
+			break;
+		case OPT_LINE_BUFFER:
+			o.outmode = CCMAP_LINEBUFFER;
+			break;
+		case 'u':
+			o.outmode = CCMAP_UNGROUP;
+			break;
+		case OPT_TAG:
+			o.tag = 1;
+			break;
+		case OPT_TAGSTRING:
+			o.tagstring = optarg;
+			break;
+		case OPT_TMPDIR:
+			if (access(optarg, W_OK | X_OK) < 0)
+				die("cannot use '%s' for --tmpdir: %s", optarg,
+				    strerror(errno));
+			o.tmpdir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
+		case OPT_VERSION:
+			version();
+			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
+		case ':':
+			if (optopt)
+				die("option '-%c' needs a value", optopt);
+			die("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				die("unknown option '-%c' (see ccmap --help)", optopt);
+			die("unknown option '%s' (see ccmap --help)",
+			    argv[optind - 1]);
+		}
+	}
+	parse_operands(&o, argc - optind, argv + optind);
+
+	if ((r = ccmap_new(&c, &o, err, sizeof err)) < 0)
+		die("%s", err);
+	ccmap_run(c, &res);
+	ccmap_free(c);
+	free(o.sources);
+	if (res.error == CCMAP_EOUTPUT)
+		warnx_("cannot write the output: %s",
+		    strerror(res.output_errno));
+	if (res.broken_pipe && !res.signal) {
+		/* Our reader went away: end as a pipeline expects, quietly. */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	return ccmap_exit_status(&res);
+}

@@ -1,0 +1,102 @@
+/*
+ * usage.c: --help, --version, and the one style of error message.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ccmap.h"
+#include "config.h"
+#include "usage.h"
+
+static const char help[] =
+"Usage: ccmap [OPTION]... [COMMAND [ARG]...] [::: ITEM... | :::: FILE...]...\n"
+"Run COMMAND once per item, in parallel, and write the outputs in input order.\n"
+"Items come from stdin, from -a FILEs, or after ::: and ::::; with several\n"
+"sources each job gets one item of each (every combination, or with --link\n"
+"the i-th of each).  With no COMMAND, each item is itself a command.\n"
+"\n"
+"Items:\n"
+"  -a, --arg-file FILE     read items from FILE (- is stdin); repeatable\n"
+"      --link              pair the sources' items instead of crossing them\n"
+"  -0, --null              items end with NUL, not newline\n"
+"  -d, --delimiter C       items end with C (\\n, \\t, \\0, \\\\, \\xHH allowed)\n"
+"\n"
+"Commands:\n"
+"  -I STR                  use STR for the item instead of {}\n"
+"  Replacement strings: {} the item, {.} without extension, {/} basename,\n"
+"  {//} dirname, {/.} basename without extension, {#} job number, {%} slot,\n"
+"  {N} {N.} {N/} {N//} {N/.} the same for source N.  Without one, the item\n"
+"  is appended.  Each value is quoted as one shell word.\n"
+"\n"
+"Pool:\n"
+"  -j, -P, --jobs N        run N jobs at once: N, N% of the CPUs, +N or -N\n"
+"                          CPUs plus or minus N; 0 as many as possible\n"
+"                          (default: the number of CPUs)\n"
+"      --threads           run jobs from a pool of threads (default)\n"
+"      --procs             run jobs from a pool of worker processes\n"
+"      --chunksize N       hand N items to a worker at a time (default 1)\n"
+"\n"
+"Output:\n"
+"  -k, --keep-order        write outputs in input order (the default)\n"
+"      --as-completed      write each job's output as soon as it ends\n"
+"      --group             write each job's output whole (the default)\n"
+"      --line-buffer       write whole lines as soon as they come\n"
+"  -u, --ungroup           let jobs write straight to the output\n"
+"      --tag               prefix each output line with the item and a tab\n"
+"      --tagstring STR     prefix each output line with STR and a tab\n"
+"      --tmpdir DIR        hold back output past the memory bound in DIR\n"
+"\n"
+"  -h, --help              show this help and exit\n"
+"      --version           show the version and exit\n"
+"\n"
+"Exit status: 0 if every job succeeded, 1-100 the number of jobs that\n"
+"failed, 101 if more failed, 255 on ccmap's own errors, 128+N on signal N.\n"
+"See ccmap(1) for more.\n";
+
+void
+usage(FILE *f)
+{
+	fputs(help, f);
+}
+
+void
+version(void)
+{
+	printf("ccmap %s\n", PACKAGE_VERSION);
+	puts("Copyright (C) 2026 the ccmap authors.");
+	puts("License: MIT <https://opensource.org/licenses/MIT>.");
+	puts("This is free software: you are free to change and redistribute it.");
+	puts("There is NO WARRANTY, to the extent permitted by law.");
+}
+
+static void
+vwarn(const char *fmt, va_list ap)
+{
+	char buf[4096];
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	fflush(stdout);
+	fprintf(stderr, "ccmap: %s\n", buf);
+}
+
+void
+warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(CCMAP_EXIT_ERROR);
+}

@@ -1,0 +1,112 @@
+/*
+ * ccmap.h: the engine's API, for the command-line front end and the tests.
+ *
+ * Use it in three steps:
+ *
+ *  1. Fill a struct ccmap_opts.  Zero means the default for every field
+ *     (ccmap_opts_init sets the few defaults that are not zero).
+ *  2. ccmap_new() checks everything that can be checked before a job runs:
+ *     the command template, the input files, the pool size.  On failure it
+ *     returns a negative CCMAP_E* code and writes one line, without the
+ *     "ccmap: " prefix, into the caller's error buffer.
+ *  3. ccmap_run() maps the command over the items and fills a
+ *     struct ccmap_result; ccmap_free() releases the context.
+ *
+ * The engine never prints and never exits: warnings about jobs (a job
+ * killed by a signal, a command not found) go to opts->warn, and the caller
+ * turns the result into an exit status with ccmap_exit_status().
+ */
+#ifndef CCMAP_CCMAP_H
+#define CCMAP_CCMAP_H
+
+#include <stddef.h>
+
+/* Errors: negative errno values, plus these. */
+#define CCMAP_EUSAGE	(-10001)	/* bad options or template */
+#define CCMAP_EOUTPUT	(-10002)	/* writing to stdout or stderr failed */
+
+/* Exit statuses, as GNU parallel's (see EXIT STATUS in ccmap(1)). */
+enum ccmap_exit {
+	CCMAP_EXIT_OK = 0,		/* every job succeeded */
+	CCMAP_EXIT_MAX_COUNTED = 100,	/* 1-100: that many jobs failed */
+	CCMAP_EXIT_MANY_FAILED = 101,	/* more than 100 jobs failed */
+	CCMAP_EXIT_ERROR = 255,		/* ccmap's own error, usage included */
+};
+
+/* Which kind of worker runs the jobs. */
+enum ccmap_executor {
+	CCMAP_THREADS = 0,	/* a pool of threads (the default) */
+	CCMAP_PROCS,		/* a pool of pre-forked worker processes */
+};
+
+/* How job output reaches stdout and stderr. */
+enum ccmap_outmode {
+	CCMAP_GROUP = 0,	/* each job's output whole (the default) */
+	CCMAP_LINEBUFFER,	/* whole lines, as they come */
+	CCMAP_UNGROUP,		/* jobs write straight to our stdout */
+};
+
+/* One input source: a file (path "-" is stdin) or a list of arguments. */
+struct ccmap_source {
+	const char *path;	/* a file to read items from, or NULL */
+	char **args;		/* else these items (::: ARGS) */
+	size_t nargs;
+};
+
+struct ccmap_opts {
+	/* The command's words; none means each item is itself a command. */
+	char **command;
+	size_t ncommand;
+	const char *replace;	/* -I: stands for {} (NULL: "{}") */
+
+	struct ccmap_source *sources;	/* none means stdin */
+	size_t nsources;
+	int link;		/* --link: pair sources instead of crossing */
+	int delim;		/* item separator byte (default '\n') */
+
+	unsigned jobs;		/* pool size (0: the online CPUs) */
+	enum ccmap_executor executor;
+	unsigned chunksize;	/* items per task (0: automatic) */
+
+	int as_completed;	/* completion order instead of input order */
+	enum ccmap_outmode outmode;
+	int tag;		/* --tag: prefix lines with the item */
+	const char *tagstring;	/* --tagstring: prefix lines with this */
+
+	const char *tmpdir;	/* where held-back output spills (NULL: $TMPDIR) */
+	size_t mem_limit;	/* bytes of held-back output kept in memory */
+	const char *shell;	/* shell for lines that need one (NULL: $SHELL) */
+
+	/* Warnings about jobs, one line each, without a prefix. */
+	void (*warn)(void *data, const char *msg);
+	void *data;
+};
+
+/* What a run did. */
+struct ccmap_result {
+	unsigned long long started;	/* jobs started */
+	unsigned long long failed;	/* jobs that failed */
+	int signal;		/* SIGINT or SIGTERM when one stopped the run */
+	int error;		/* 0, or the CCMAP_E* / -errno that stopped it */
+	int output_errno;	/* with CCMAP_EOUTPUT: why the write failed */
+	int broken_pipe;	/* stdout was closed by its reader */
+};
+
+struct ccmap;
+
+void ccmap_opts_init(struct ccmap_opts *opts);
+int ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts,
+    char *err, size_t errlen);
+int ccmap_run(struct ccmap *c, struct ccmap_result *res);
+void ccmap_free(struct ccmap *c);
+
+/* The process exit status for a result (GNU parallel's convention). */
+int ccmap_exit_status(const struct ccmap_result *res);
+
+/*
+ * Parse a -j/--jobs value: N, N% (of the CPUs), +N or -N (CPUs plus or
+ * minus N).  0 or -errno; the result is at least 1.
+ */
+int ccmap_parse_jobs(const char *s, unsigned *jobs);
+
+#endif

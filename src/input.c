@@ -1,0 +1,336 @@
+/*
+ * input.c: sources of items and the tuples made from them (see input.h).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "internal.h"
+#include "strbuf.h"
+
+#define READ_SIZE (64 * 1024)
+
+/* A source read whole: its values point into store or into argv. */
+struct list {
+	struct value *v;
+	size_t n;
+	char *store;
+};
+
+struct input {
+	size_t nsrc;
+	int link;
+	int streamed;		/* source 0 comes from rd, not lists[0] */
+	struct reader rd;
+	struct list *lists;	/* one per source (lists[0] unused if streamed) */
+	size_t pos0;		/* next value of lists[0] */
+	size_t *idx;		/* the odometer over sources 1..nsrc-1 */
+	struct strbuf cur0;	/* the current value of a streamed source 0 */
+	int have_cur0;
+	size_t linkn, linki;	/* with link: tuples in all, the next one */
+	struct value *out;	/* the tuple handed out */
+};
+
+void
+reader_init(struct reader *r, int fd, int close_fd, int delim)
+{
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+	r->close_fd = close_fd;
+	r->delim = delim;
+}
+
+void
+reader_release(struct reader *r)
+{
+	if (r->close_fd && r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+}
+
+long
+reader_fill(struct reader *r)
+{
+	ssize_t n;
+
+	if (r->eof)
+		return 0;
+	if (r->start > 0) {
+		size_t keep = r->end - r->start;
+		memmove(r->buf, r->buf + r->start, keep);
+		r->scan -= r->start;
+		r->end = keep;
+		r->start = 0;
+	}
+	if (r->cap - r->end < READ_SIZE / 2) {
+		r->cap = r->cap ? r->cap * 2 : READ_SIZE;
+		r->buf = ccmap__xrealloc(r->buf, r->cap);
+	}
+	do
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		r->eof = 1;
+	r->end += (size_t)n;
+	return (long)n;
+}
+
+int
+reader_next(struct reader *r, struct value *rec)
+{
+	char *q = NULL;
+
+	if (r->scan < r->end)
+		q = memchr(r->buf + r->scan, r->delim, r->end - r->scan);
+	if (q) {
+		rec->p = r->buf + r->start;
+		rec->len = (size_t)(q - rec->p);
+		r->start = r->scan = (size_t)(q - r->buf) + 1;
+		return 1;
+	}
+	r->scan = r->end;
+	if (r->eof && r->start < r->end) {
+		rec->p = r->buf + r->start;
+		rec->len = r->end - r->start;
+		r->start = r->scan = r->end;
+		return 1;
+	}
+	return 0;
+}
+
+/* Open a source file ("-" is stdin); the descriptor, or -1 and err set. */
+static int
+open_source(const char *path, int *close_fd, char *err, size_t errlen)
+{
+	int fd;
+
+	if (strcmp(path, "-") == 0) {
+		*close_fd = 0;
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open input file '%s': %s", path,
+		    strerror(e));
+		errno = e;
+		return -1;
+	}
+	*close_fd = 1;
+	return fd;
+}
+
+/* Read a whole file into a list of values. */
+static int
+load_file(struct list *l, const char *path, int delim, char *err,
+    size_t errlen)
+{
+	struct reader rd;
+	struct strbuf store = STRBUF_INIT;
+	size_t *ends = NULL, n = 0, cap = 0;
+	struct value rec;
+	int close_fd, fd;
+	long got;
+
+	if ((fd = open_source(path, &close_fd, err, errlen)) < 0)
+		return -errno;
+	reader_init(&rd, fd, close_fd, delim);
+	do {
+		if ((got = reader_fill(&rd)) < 0) {
+			snprintf(err, errlen, "cannot read input file '%s': %s",
+			    path, strerror((int)-got));
+			reader_release(&rd);
+			free(ends);
+			strbuf_release(&store);
+			return (int)got;
+		}
+		while (reader_next(&rd, &rec)) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				ends = ccmap__xrealloc(ends, cap * sizeof *ends);
+			}
+			strbuf_add(&store, rec.p, rec.len);
+			ends[n++] = store.len;
+		}
+	} while (got > 0);
+	reader_release(&rd);
+
+	l->store = strbuf_detach(&store, NULL);
+	l->n = n;
+	l->v = ccmap__xcalloc(n, sizeof *l->v);
+	for (size_t i = 0, at = 0; i < n; at = ends[i++]) {
+		l->v[i].p = l->store + at;
+		l->v[i].len = ends[i] - at;
+	}
+	free(ends);
+	return 0;
+}
+
+static void
+load_args(struct list *l, char **args, size_t nargs)
+{
+	l->n = nargs;
+	l->v = ccmap__xcalloc(nargs, sizeof *l->v);
+	for (size_t i = 0; i < nargs; i++) {
+		l->v[i].p = args[i];
+		l->v[i].len = strlen(args[i]);
+	}
+}
+
+int
+input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	static const struct ccmap_source stdin_source = { .path = "-" };
+	const struct ccmap_source *src = opts->nsources ? opts->sources :
+	    &stdin_source;
+	struct input *in = ccmap__xcalloc(1, sizeof *in);
+	int delim = opts->delim;
+	int r;
+
+	in->nsrc = opts->nsources ? opts->nsources : 1;
+	in->link = opts->link && in->nsrc > 1;
+	in->lists = ccmap__xcalloc(in->nsrc, sizeof *in->lists);
+	in->idx = ccmap__xcalloc(in->nsrc, sizeof *in->idx);
+	in->out = ccmap__xcalloc(in->nsrc, sizeof *in->out);
+	in->rd.fd = -1;
+
+	for (size_t i = 0; i < in->nsrc; i++) {
+		if (!src[i].path) {
+			load_args(&in->lists[i], src[i].args, src[i].nargs);
+		} else if (i == 0 && !in->link) {
+			int close_fd, fd = open_source(src[i].path, &close_fd,
+			    err, errlen);
+			if (fd < 0) {
+				r = -errno;
+				goto fail;
+			}
+			reader_init(&in->rd, fd, close_fd, delim);
+			in->streamed = 1;
+		} else if ((r = load_file(&in->lists[i], src[i].path, delim,
+		    err, errlen)) < 0) {
+			goto fail;
+		}
+	}
+	if (in->link) {
+		for (size_t i = 0; i < in->nsrc; i++) {
+			if (in->lists[i].n == 0) {
+				in->linkn = 0;
+				break;
+			}
+			if (in->lists[i].n > in->linkn)
+				in->linkn = in->lists[i].n;
+		}
+	}
+	*inp = in;
+	return 0;
+fail:
+	input_close(in);
+	return r;
+}
+
+void
+input_close(struct input *in)
+{
+	if (!in)
+		return;
+	reader_release(&in->rd);
+	for (size_t i = 0; i < in->nsrc; i++) {
+		free(in->lists[i].v);
+		free(in->lists[i].store);
+	}
+	free(in->lists);
+	free(in->idx);
+	free(in->out);
+	strbuf_release(&in->cur0);
+	free(in);
+}
+
+size_t
+input_nsources(const struct input *in)
+{
+	return in->nsrc;
+}
+
+int
+input_fd(const struct input *in)
+{
+	return in->streamed && !in->rd.eof ? in->rd.fd : -1;
+}
+
+long
+input_fill(struct input *in)
+{
+	return in->streamed ? reader_fill(&in->rd) : 0;
+}
+
+/* Take the next value of source 0 into out[0]; INPUT_* as input_next. */
+static int
+next_first(struct input *in)
+{
+	struct value rec;
+
+	if (!in->streamed) {
+		if (in->pos0 == in->lists[0].n)
+			return INPUT_EOF;
+		in->out[0] = in->lists[0].v[in->pos0++];
+		return INPUT_TUPLE;
+	}
+	if (!reader_next(&in->rd, &rec))
+		return in->rd.eof ? INPUT_EOF : INPUT_AGAIN;
+	if (in->nsrc == 1) {
+		/* Alone, the value can stay in the reader's buffer. */
+		in->out[0] = rec;
+		return INPUT_TUPLE;
+	}
+	strbuf_reset(&in->cur0);
+	strbuf_add(&in->cur0, rec.p, rec.len);
+	in->out[0].p = in->cur0.buf;
+	in->out[0].len = in->cur0.len;
+	return INPUT_TUPLE;
+}
+
+int
+input_next(struct input *in, struct tuple *t)
+{
+	t->n = in->nsrc;
+	t->v = in->out;
+
+	if (in->link) {
+		if (in->linki == in->linkn)
+			return INPUT_EOF;
+		for (size_t i = 0; i < in->nsrc; i++)
+			in->out[i] = in->lists[i].v[in->linki % in->lists[i].n];
+		in->linki++;
+		return INPUT_TUPLE;
+	}
+	for (size_t i = 1; i < in->nsrc; i++)
+		if (in->lists[i].n == 0)
+			return INPUT_EOF;
+	if (!in->have_cur0) {
+		int r = next_first(in);
+		if (r != INPUT_TUPLE)
+			return r;
+		in->have_cur0 = 1;
+	}
+	for (size_t i = 1; i < in->nsrc; i++)
+		in->out[i] = in->lists[i].v[in->idx[i]];
+
+	/* Advance the odometer; when it wraps, source 0 moves on. */
+	size_t k = in->nsrc;
+	while (--k > 0) {
+		if (++in->idx[k] < in->lists[k].n)
+			break;
+		in->idx[k] = 0;
+	}
+	if (k == 0)
+		in->have_cur0 = 0;
+	return INPUT_TUPLE;
+}

@@ -1,0 +1,79 @@
+/*
+ * input.h: items from the sources, one argument tuple at a time.
+ *
+ * With one source each tuple holds one value; with several, the tuples are
+ * their cartesian product (the first source varies slowest, as in GNU
+ * parallel), or with link set, the i-th value of each, shorter sources
+ * wrapping around.  The first source is streamed: only what the next tuple
+ * needs is read, so the first job can start before the input ends.  The
+ * other sources are read whole when the input is opened.
+ *
+ * The caller drives the reading, so that it can poll the descriptor along
+ * with everything else:
+ *
+ *	while ((r = input_next(in, &t)) != INPUT_EOF) {
+ *		if (r == INPUT_AGAIN) {
+ *			poll input_fd(in) for POLLIN, then input_fill(in);
+ *			continue;
+ *		}
+ *		use t.v[0..t.n-1] (valid until the next call);
+ *	}
+ */
+#ifndef CCMAP_INPUT_H
+#define CCMAP_INPUT_H
+
+#include <stddef.h>
+
+#include "ccmap.h"
+
+/* One value: bytes, not NUL-terminated. */
+struct value {
+	const char *p;
+	size_t len;
+};
+
+/* One argument tuple: one value per source. */
+struct tuple {
+	size_t n;
+	const struct value *v;
+};
+
+/*
+ * A delimited record reader over a descriptor.  Records point into buf and
+ * stay valid until the next reader_fill().
+ */
+struct reader {
+	int fd;
+	int close_fd;		/* we opened it */
+	int delim;
+	int eof;
+	char *buf;
+	size_t start, end, cap;	/* unread data is buf[start..end) */
+	size_t scan;		/* buf[start..scan) holds no delimiter */
+};
+
+void reader_init(struct reader *r, int fd, int close_fd, int delim);
+void reader_release(struct reader *r);
+/* One read(2); bytes read, 0 at end of input, or -errno. */
+long reader_fill(struct reader *r);
+/* 1 and the next record, or 0 when more input (or nothing) is left. */
+int reader_next(struct reader *r, struct value *rec);
+
+enum { INPUT_EOF = -1, INPUT_AGAIN = 0, INPUT_TUPLE = 1 };
+
+struct input;
+
+/* Open every source; on failure -errno and one line in err. */
+int input_open(struct input **inp, const struct ccmap_opts *opts,
+    char *err, size_t errlen);
+void input_close(struct input *in);
+/* INPUT_TUPLE and a tuple, INPUT_AGAIN, or INPUT_EOF. */
+int input_next(struct input *in, struct tuple *t);
+/* The descriptor to poll before input_fill(), or -1. */
+int input_fd(const struct input *in);
+/* Read more of the streamed source: >0, 0 at its end, or -errno. */
+long input_fill(struct input *in);
+/* How many sources. */
+size_t input_nsources(const struct input *in);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * internal.h: small helpers shared by the engine's modules (never installed).
+ */
+#ifndef CCMAP_INTERNAL_H
+#define CCMAP_INTERNAL_H
+
+#include <errno.h>
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/*
+ * Allocation that cannot fail: on exhaustion the process aborts with a
+ * message, which is the only thing the engine ever prints by itself.
+ */
+void *ccmap__xmalloc(size_t n);
+void *ccmap__xcalloc(size_t n, size_t size);
+void *ccmap__xrealloc(void *p, size_t n);
+char *ccmap__xstrdup(const char *s);
+char *ccmap__xmemdup(const void *p, size_t n);	/* NUL-terminated copy */
+
+/* Write all of buf to fd, retrying on EINTR; 0 or -errno. */
+int ccmap__write_all(int fd, const void *buf, size_t len);
+
+/* Read exactly len bytes; 1 done, 0 clean EOF before any byte, -errno. */
+int ccmap__read_full(int fd, void *buf, size_t len);
+
+/* Monotonic time in nanoseconds. */
+long long ccmap__now_ns(void);
+
+#endif

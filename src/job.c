@@ -1,0 +1,193 @@
+/*
+ * job.c: run one job to the end (see job.h).
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "job.h"
+
+extern char **environ;
+
+#define CAPTURE_BUF (64 * 1024)
+
+void
+jobenv_init(struct jobenv *je)
+{
+	size_t n = 0;
+
+	for (char **e = environ; *e; e++)
+		n++;
+	je->envp = ccmap__xcalloc(n + 3, sizeof *je->envp);
+	je->n = 0;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "CCMAP_SEQ=", 10) && strncmp(*e, "CCMAP_SLOT=", 11))
+			je->envp[je->n++] = *e;
+	je->envp[je->n] = je->seq;
+	je->envp[je->n + 1] = je->slot;
+	je->envp[je->n + 2] = NULL;
+	jobenv_set(je, 0, 0);
+}
+
+void
+jobenv_release(struct jobenv *je)
+{
+	free(je->envp);
+	je->envp = NULL;
+}
+
+void
+jobenv_set(struct jobenv *je, unsigned long long seq, unsigned slot)
+{
+	snprintf(je->seq, sizeof je->seq, "CCMAP_SEQ=%llu", seq);
+	snprintf(je->slot, sizeof je->slot, "CCMAP_SLOT=%u", slot);
+}
+
+int
+job_failed(const struct job_status *st)
+{
+	return st->err || st->sig || st->code;
+}
+
+const char *
+signal_name(int sig, char buf[16])
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, 16, "SIG%s", abbrev);
+	else
+		snprintf(buf, 16, "signal %d", sig);
+	return buf;
+}
+
+/* Read both pipes until both end, handing the data on. */
+static void
+capture(int out, int err, const struct spawn_io *io)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = out, .events = POLLIN },
+		{ .fd = err, .events = POLLIN },
+	};
+	char *buf = ccmap__xmalloc(CAPTURE_BUF);
+
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			ssize_t n = read(pfd[i].fd, buf, CAPTURE_BUF);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				continue;
+			}
+			io->data(io->arg, i + 1, buf, (size_t)n);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+	free(buf);
+}
+
+static void
+close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+int
+spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
+    char *const envp[], const struct spawn_io *io, struct job_status *st)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	sigset_t none;
+	pid_t pid;
+	int e, status;
+
+	memset(st, 0, sizeof *st);
+	if (io->capture && (pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0)) {
+		e = errno;
+		close_pair(out);
+		st->err = e;
+		st->code = 127;
+		return -e;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, ctx->devnull, 0);
+	if (io->capture) {
+		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	}
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &ctx->sigdef);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF |
+	    (ctx->own_pgroup ? POSIX_SPAWN_SETPGROUP : 0));
+	posix_spawnattr_setpgroup(&attr, 0);
+
+	e = (cb->search ? posix_spawnp : posix_spawn)(&pid, cb->file, &fa,
+	    &attr, cb->argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (io->capture) {
+		close(out[1]);
+		close(err[1]);
+	}
+	if (e) {
+		if (io->capture) {
+			close(out[0]);
+			close(err[0]);
+		}
+		st->err = e;
+		st->code = e == ENOENT ? 127 : 126;
+		return -e;
+	}
+	if (io->started)
+		io->started(io->arg, pid);
+	if (io->capture)
+		capture(out[0], err[0], io);
+	if (io->started) {
+		/*
+		 * Wait without reaping, so that the pid cannot be reused while
+		 * it is still published to be signalled.
+		 */
+		siginfo_t info;
+		while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 &&
+		    errno == EINTR)
+			;
+		io->started(io->arg, 0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			st->err = errno;
+			st->code = 127;
+			return -st->err;
+		}
+	if (WIFSIGNALED(status))
+		st->sig = WTERMSIG(status);
+	else
+		st->code = WEXITSTATUS(status);
+	return 0;
+}

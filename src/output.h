@@ -1,0 +1,90 @@
+/*
+ * output.h: job output, held back and written whole, in order.
+ *
+ * A job's stdout and stderr are captured into a struct joboutput, through
+ * output_data(), from whichever thread runs the job.  Held-back output is
+ * kept in memory up to a bound shared by all jobs (opts.mem_limit), and past
+ * it is appended to one temporary file, unlinked as soon as it is made, so
+ * that nothing is left behind however ccmap ends and no descriptor is held
+ * per job.  The main thread writes a finished job's output whole with
+ * output_emit(), through a buffer that output_flush() empties: call it
+ * before waiting for anything.
+ *
+ * In line-buffer mode output_data() writes whole lines at once, under a
+ * lock, and output_emit() writes what is left of the last line.
+ *
+ * struct reorder hands finished jobs back in sequence order.
+ */
+#ifndef CCMAP_OUTPUT_H
+#define CCMAP_OUTPUT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "strbuf.h"
+
+/* A range of the spill file. */
+struct extent {
+	off_t off;
+	size_t len;
+};
+
+/* One captured stream: the spilled extents first, then mem. */
+struct sink {
+	struct strbuf mem;
+	struct extent *ext;
+	size_t next, extcap;
+};
+
+/* A job's captured output. */
+struct joboutput {
+	struct sink s[2];	/* stdout, stderr */
+	const char *tag;	/* prefix for each line, or NULL */
+	size_t taglen;
+};
+
+struct output_opts {
+	int linebuffer;
+	size_t mem_limit;	/* 0: the default */
+	const char *tmpdir;	/* NULL: $TMPDIR, else /tmp */
+	int fd[2];		/* where stdout and stderr go (1 and 2) */
+};
+
+struct output;
+
+void output_new(struct output **op, const struct output_opts *opts);
+void output_free(struct output *o);
+
+void joboutput_init(struct joboutput *jo);
+/* Drop what jo holds (its memory; spilled extents are abandoned). */
+void joboutput_release(struct output *o, struct joboutput *jo);
+
+/* Add a job's output (stream 1 or 2); safe from any thread, one per job. */
+void output_data(struct output *o, struct joboutput *jo, int stream,
+    const char *buf, size_t len);
+/* Write a finished job's output (main thread); 0 or the first error. */
+int output_emit(struct output *o, struct joboutput *jo);
+/* Write out what is buffered; 0 or the first error. */
+int output_flush(struct output *o);
+/* The first write error seen (-EPIPE when the reader went away), or 0. */
+int output_error(struct output *o);
+/* Bytes of held-back output in memory, and spilled so far (for tests). */
+size_t output_mem_used(struct output *o);
+size_t output_spilled(struct output *o);
+
+/* Items by sequence number, handed back in order; main thread only. */
+struct reorder {
+	void **slot;
+	size_t cap;		/* a power of two */
+	unsigned long long head;	/* the next sequence number to hand out */
+	size_t count;
+};
+
+void reorder_init(struct reorder *r, unsigned long long first);
+void reorder_release(struct reorder *r);
+void reorder_put(struct reorder *r, unsigned long long seq, void *item);
+/* The item for r->head, advancing head; NULL while it has not arrived. */
+void *reorder_pop(struct reorder *r);
+
+#endif

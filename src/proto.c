@@ -1,0 +1,105 @@
+/*
+ * proto.c: encoding and decoding of frames (see proto.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "proto.h"
+
+void
+proto_put_hdr(struct strbuf *out, uint32_t type, uint32_t len, uint64_t seq)
+{
+	struct frame_hdr h = { type, len, seq };
+
+	strbuf_add(out, &h, sizeof h);
+}
+
+void
+proto_put_job(struct strbuf *out, uint64_t seq, const struct value *v,
+    size_t n)
+{
+	size_t len = sizeof(uint32_t);
+	uint32_t u;
+
+	for (size_t i = 0; i < n; i++)
+		len += sizeof(uint32_t) + v[i].len;
+	proto_put_hdr(out, FRAME_JOB, (uint32_t)len, seq);
+	u = (uint32_t)n;
+	strbuf_add(out, &u, sizeof u);
+	for (size_t i = 0; i < n; i++) {
+		u = (uint32_t)v[i].len;
+		strbuf_add(out, &u, sizeof u);
+		strbuf_add(out, v[i].p, v[i].len);
+	}
+}
+
+void
+proto_put_done(struct strbuf *out, uint64_t seq, const struct job_status *st)
+{
+	int32_t w[3] = { st->code, st->sig, st->err };
+
+	proto_put_hdr(out, FRAME_DONE, sizeof w, seq);
+	strbuf_add(out, w, sizeof w);
+}
+
+long
+proto_parse(const char *buf, size_t len, struct frame *f)
+{
+	if (len < sizeof f->h)
+		return 0;
+	memcpy(&f->h, buf, sizeof f->h);
+	if (f->h.type < FRAME_JOB || f->h.type > FRAME_DONE ||
+	    f->h.len > FRAME_MAX)
+		return -EPROTO;
+	if (len - sizeof f->h < f->h.len)
+		return 0;
+	f->payload = buf + sizeof f->h;
+	return (long)(sizeof f->h + f->h.len);
+}
+
+int
+proto_job_values(const struct frame *f, struct value **v, size_t *n,
+    size_t *cap)
+{
+	const char *p = f->payload, *end = p + f->h.len;
+	uint32_t count, len;
+
+	if (f->h.type != FRAME_JOB || end - p < 4)
+		return -EPROTO;
+	memcpy(&count, p, 4);
+	p += 4;
+	if (count > (size_t)(end - p) / 4)
+		return -EPROTO;
+	if (count > *cap) {
+		*cap = count;
+		*v = ccmap__xrealloc(*v, count * sizeof **v);
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		if (end - p < 4)
+			return -EPROTO;
+		memcpy(&len, p, 4);
+		p += 4;
+		if ((size_t)(end - p) < len)
+			return -EPROTO;
+		(*v)[i].p = p;
+		(*v)[i].len = len;
+		p += len;
+	}
+	*n = count;
+	return p == end ? 0 : -EPROTO;
+}
+
+int
+proto_done_status(const struct frame *f, struct job_status *st)
+{
+	int32_t w[3];
+
+	if (f->h.type != FRAME_DONE || f->h.len != sizeof w)
+		return -EPROTO;
+	memcpy(w, f->payload, sizeof w);
+	st->code = w[0];
+	st->sig = w[1];
+	st->err = w[2];
+	return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * proto.h: the framed protocol between ccmap and its worker processes.
+ *
+ * Every frame is a 16-byte header (type, payload length, job sequence
+ * number; little-endian as the host, since both ends are one machine for
+ * now) followed by the payload:
+ *
+ *	JOB   ccmap -> worker   u32 count, then count times (u32 len, bytes)
+ *	OUT   worker -> ccmap   bytes the job wrote to stdout
+ *	ERR   worker -> ccmap   bytes the job wrote to stderr
+ *	DONE  worker -> ccmap   i32 exit code, i32 signal, i32 start errno
+ */
+#ifndef CCMAP_PROTO_H
+#define CCMAP_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "input.h"
+#include "job.h"
+#include "strbuf.h"
+
+enum frame_type {
+	FRAME_JOB = 1,
+	FRAME_OUT,
+	FRAME_ERR,
+	FRAME_DONE,
+};
+
+struct frame_hdr {
+	uint32_t type;
+	uint32_t len;
+	uint64_t seq;
+};
+
+#define FRAME_MAX (1u << 30)	/* the largest payload accepted */
+
+/* A parsed frame: its header and payload (pointing into the buffer). */
+struct frame {
+	struct frame_hdr h;
+	const char *payload;
+};
+
+/* Append a JOB frame for these values to out. */
+void proto_put_job(struct strbuf *out, uint64_t seq, const struct value *v,
+    size_t n);
+/* Append a DONE frame to out. */
+void proto_put_done(struct strbuf *out, uint64_t seq,
+    const struct job_status *st);
+/* Append a frame header to out. */
+void proto_put_hdr(struct strbuf *out, uint32_t type, uint32_t len,
+    uint64_t seq);
+
+/*
+ * Parse the frame at the start of buf: its size, 0 when more bytes are
+ * needed, or -EPROTO for a malformed one.
+ */
+long proto_parse(const char *buf, size_t len, struct frame *f);
+/* Decode a JOB payload; the values point into it.  0 or -EPROTO. */
+int proto_job_values(const struct frame *f, struct value **v, size_t *n,
+    size_t *cap);
+/* Decode a DONE payload.  0 or -EPROTO. */
+int proto_done_status(const struct frame *f, struct job_status *st);
+
+#endif

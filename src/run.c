@@ -1,0 +1,641 @@
+/*
+ * run.c: the engine.  The main thread reads the items, makes jobs of them,
+ * hands them to the pool (threads or processes), and writes their output in
+ * order; it is the only module that knows all the others.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ccmap.h"
+#include "input.h"
+#include "internal.h"
+#include "output.h"
+#include "procpool.h"
+#include "signals.h"
+#include "job.h"
+#include "template.h"
+#include "threadpool.h"
+
+/* Finished jobs held back for input order, at most. */
+#define WINDOW (1u << 20)
+/* -j0: as many jobs as possible. */
+#define JOBS_MAX 256
+
+/* One job: its values, its captured output, how it ended. */
+struct job {
+	struct tp_work work;
+	struct job *chunk_next;	/* the next job of the same chunk */
+	unsigned long long seq;
+	struct value *v;
+	size_t nv;
+	char *store;		/* the values' bytes */
+	struct joboutput out;
+	struct strbuf tag;
+	struct job_status st;
+	int skipped;		/* not run: the run was stopping */
+};
+
+/* What a worker (a thread, or a worker process) keeps between jobs. */
+struct wstate {
+	struct cmdbuf cb;
+	struct jobenv env;
+	pid_t pid;		/* its running job (threads), or 0 */
+};
+
+struct ccmap {
+	struct ccmap_opts opts;
+	struct input *in;
+	struct template *tmpl;
+	struct template *tagt;	/* --tag / --tagstring, or NULL */
+	struct spawn_ctx sctx;
+	unsigned jobs, chunksize;
+	size_t capacity;	/* jobs given to the pool and not finished */
+
+	struct output *out;
+	struct threadpool *tp;
+	struct wstate *ws;	/* one per thread */
+	pthread_mutex_t pid_lock;	/* guards ws[].pid and stop_sig */
+	atomic_int stop_sig;	/* signal for jobs that start from now on */
+	struct procpool *pp;
+	struct wstate pws;	/* the worker process's own */
+
+	struct reorder ro;
+	unsigned long long next_seq;
+	size_t inflight;
+	int need_input, input_done, stopping;
+	struct ccmap_result *res;
+};
+
+void
+ccmap_opts_init(struct ccmap_opts *opts)
+{
+	memset(opts, 0, sizeof *opts);
+	opts->delim = '\n';
+}
+
+static unsigned
+online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int
+ccmap_parse_jobs(const char *s, unsigned *jobs)
+{
+	unsigned cpus = online_cpus();
+	const char *p = s;
+	char *end;
+	long long n;
+	int sign = 0;
+
+	if (*p == '+' || *p == '-')
+		sign = *p++ == '+' ? 1 : -1;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoll(p, &end, 10);
+	if (errno || n > 1000000)
+		return -ERANGE;
+	if (*end == '%' && !sign && end[1] == '\0')
+		n = n * cpus / 100;
+	else if (*end != '\0')
+		return -EINVAL;
+	else if (sign)
+		n = (long long)cpus + sign * n;
+	else if (n == 0)
+		n = JOBS_MAX;
+	*jobs = n < 1 ? 1 : (unsigned)n;
+	return 0;
+}
+
+int
+ccmap_exit_status(const struct ccmap_result *res)
+{
+	if (res->error)
+		return CCMAP_EXIT_ERROR;
+	if (res->signal)
+		return 128 + res->signal;
+	if (res->failed > CCMAP_EXIT_MAX_COUNTED)
+		return CCMAP_EXIT_MANY_FAILED;
+	return (int)res->failed;
+}
+
+static void
+warnf(struct ccmap *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!c->opts.warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	c->opts.warn(c->opts.data, msg);
+}
+
+int
+ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	struct ccmap *c = ccmap__xcalloc(1, sizeof *c);
+	int r;
+
+	c->opts = *opts;
+	c->jobs = opts->jobs ? opts->jobs : online_cpus();
+	c->chunksize = opts->chunksize ? opts->chunksize : 1;
+	c->capacity = 2 * (size_t)c->jobs * c->chunksize;
+	c->sctx.devnull = -1;
+	pthread_mutex_init(&c->pid_lock, NULL);
+
+	if ((r = input_open(&c->in, opts, err, errlen)) < 0)
+		goto fail;
+	if ((r = template_parse(&c->tmpl, opts->command, opts->ncommand,
+	    opts->replace, input_nsources(c->in), opts->shell, err,
+	    errlen)) < 0)
+		goto fail;
+	if ((opts->tagstring || opts->tag) &&
+	    (r = template_parse_text(&c->tagt, opts->tagstring ?
+	    opts->tagstring : "{}", opts->tagstring ? opts->replace : NULL,
+	    err, errlen)) < 0)
+		goto fail;
+	c->sctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (c->sctx.devnull < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open /dev/null: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	c->sctx.own_pgroup = opts->executor == CCMAP_THREADS;
+	sigemptyset(&c->sctx.sigdef);
+	sigaddset(&c->sctx.sigdef, SIGPIPE);
+	sigaddset(&c->sctx.sigdef, SIGINT);
+	sigaddset(&c->sctx.sigdef, SIGTERM);
+	*cp = c;
+	return 0;
+fail:
+	ccmap_free(c);
+	return r;
+}
+
+void
+ccmap_free(struct ccmap *c)
+{
+	if (!c)
+		return;
+	input_close(c->in);
+	template_free(c->tmpl);
+	template_free(c->tagt);
+	if (c->sctx.devnull >= 0)
+		close(c->sctx.devnull);
+	pthread_mutex_destroy(&c->pid_lock);
+	free(c);
+}
+
+static void
+wstate_init(struct wstate *ws)
+{
+	cmdbuf_init(&ws->cb);
+	jobenv_init(&ws->env);
+	ws->pid = 0;
+}
+
+static void
+wstate_release(struct wstate *ws)
+{
+	cmdbuf_release(&ws->cb);
+	jobenv_release(&ws->env);
+}
+
+/* Run one job to its end, in whichever worker. */
+static void
+run_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
+    const struct spawn_io *io, struct job_status *st)
+{
+	template_argv(c->tmpl, jv, &ws->cb);
+	jobenv_set(&ws->env, jv->seq, jv->slot);
+	spawn_job(&c->sctx, &ws->cb, ws->env.envp, io, st);
+}
+
+/* --- the thread pool ----------------------------------------------------- */
+
+struct thread_job {
+	struct ccmap *c;
+	struct job *job;
+	struct wstate *ws;
+};
+
+static void
+thread_data(void *arg, int stream, const char *buf, size_t len)
+{
+	struct thread_job *tj = arg;
+
+	output_data(tj->c->out, &tj->job->out, stream, buf, len);
+}
+
+static void
+thread_started(void *arg, pid_t pid)
+{
+	struct thread_job *tj = arg;
+	int sig;
+
+	pthread_mutex_lock(&tj->c->pid_lock);
+	tj->ws->pid = pid;
+	if (pid && (sig = atomic_load(&tj->c->stop_sig)) != 0)
+		kill(-pid, sig);
+	pthread_mutex_unlock(&tj->c->pid_lock);
+}
+
+static void
+thread_work(struct tp_work *w, unsigned worker, void *arg)
+{
+	struct ccmap *c = arg;
+	struct job *job = container_of(w, struct job, work), *next;
+
+	for (; job; job = next) {
+		struct thread_job tj = { c, job, &c->ws[worker] };
+		struct spawn_io io = {
+			.capture = c->opts.outmode != CCMAP_UNGROUP,
+			.data = thread_data,
+			.started = thread_started,
+			.arg = &tj,
+		};
+
+		next = job->chunk_next;
+		if (atomic_load(&c->stop_sig))
+			job->skipped = 1;
+		else
+			run_job(c, tj.ws, &(struct jobvals){ .v = job->v,
+			    .n = job->nv, .seq = job->seq, .slot = worker + 1 },
+			    &io, &job->st);
+		threadpool_complete(c->tp, &job->work);
+	}
+}
+
+/* --- the process pool ---------------------------------------------------- */
+
+static void
+proc_job(void *arg, const struct jobvals *jv, const struct spawn_io *io,
+    struct job_status *st)
+{
+	struct ccmap *c = arg;
+
+	run_job(c, &c->pws, jv, io, st);
+}
+
+static void
+proc_data(void *arg, void *cookie, int stream, const char *buf, size_t len)
+{
+	struct ccmap *c = arg;
+	struct job *job = cookie;
+
+	output_data(c->out, &job->out, stream, buf, len);
+}
+
+static void finish(struct ccmap *c, struct job *job);
+
+static void
+proc_done(void *arg, void *cookie, const struct job_status *st)
+{
+	struct job *job = cookie;
+
+	if (st->err == ECANCELED)
+		job->skipped = 1;	/* the run was stopping */
+	else
+		job->st = *st;
+	finish(arg, job);
+}
+
+/* --- jobs ---------------------------------------------------------------- */
+
+static struct job *
+job_new(struct ccmap *c, const struct tuple *t)
+{
+	struct job *job = ccmap__xcalloc(1, sizeof *job);
+	size_t total = 0, at = 0;
+
+	job->seq = ++c->next_seq;
+	job->nv = t->n;
+	job->v = ccmap__xcalloc(t->n, sizeof *job->v);
+	for (size_t i = 0; i < t->n; i++)
+		total += t->v[i].len + 1;
+	job->store = ccmap__xmalloc(total);
+	for (size_t i = 0; i < t->n; i++) {
+		memcpy(job->store + at, t->v[i].p, t->v[i].len);
+		job->store[at + t->v[i].len] = '\0';
+		job->v[i].p = job->store + at;
+		job->v[i].len = t->v[i].len;
+		at += t->v[i].len + 1;
+	}
+	joboutput_init(&job->out);
+	if (c->tagt) {
+		template_text(c->tagt, &(struct jobvals){ .v = job->v,
+		    .n = job->nv, .seq = job->seq }, &job->tag);
+		strbuf_grow(&job->tag, 0);
+		job->out.tag = job->tag.buf;
+		job->out.taglen = job->tag.len;
+	}
+	return job;
+}
+
+static void
+job_free(struct job *job)
+{
+	strbuf_release(&job->tag);
+	free(job->v);
+	free(job->store);
+	free(job);
+}
+
+/* Stop starting jobs, and send sig to the running ones. */
+static void
+stop_jobs(struct ccmap *c, int sig)
+{
+	c->stopping = 1;
+	if (c->tp) {
+		pthread_mutex_lock(&c->pid_lock);
+		atomic_store(&c->stop_sig, sig);
+		for (unsigned i = 0; i < c->jobs; i++)
+			if (c->ws[i].pid > 0)
+				kill(-c->ws[i].pid, sig);
+		pthread_mutex_unlock(&c->pid_lock);
+	}
+	if (c->pp)
+		procpool_kill(c->pp, sig);
+}
+
+/* Note a write error: a closed pipe quietly, others as errors. */
+static void
+output_failed(struct ccmap *c, int e)
+{
+	if (c->stopping && (c->res->broken_pipe || c->res->error))
+		return;
+	if (e == -EPIPE) {
+		c->res->broken_pipe = 1;
+	} else {
+		c->res->error = CCMAP_EOUTPUT;
+		c->res->output_errno = -e;
+	}
+	stop_jobs(c, SIGTERM);
+}
+
+static void
+report(struct ccmap *c, struct job *job)
+{
+	struct strbuf line = STRBUF_INIT;
+	char name[16];
+
+	if (c->stopping || (job->st.sig == SIGPIPE))
+		return;
+	if (!job->st.err && !job->st.sig)
+		return;
+	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
+	    .seq = job->seq, .slot = 0 }, &line);
+	if (job->st.err == ENOENT)
+		warnf(c, "job %llu: '%s': command not found", job->seq,
+		    line.buf);
+	else if (job->st.err)
+		warnf(c, "job %llu: '%s': cannot run: %s", job->seq, line.buf,
+		    strerror(job->st.err));
+	else
+		warnf(c, "job %llu: '%s': killed by %s", job->seq, line.buf,
+		    signal_name(job->st.sig, name));
+	strbuf_release(&line);
+}
+
+static void
+emit(struct ccmap *c, struct job *job)
+{
+	int r;
+
+	if (!job->skipped && (r = output_emit(c->out, &job->out)) < 0)
+		output_failed(c, r);
+	joboutput_release(c->out, &job->out);
+	job_free(job);
+}
+
+/* A job ended (main thread): count it, and write what is due. */
+static void
+finish(struct ccmap *c, struct job *job)
+{
+	c->inflight--;
+	if (!job->skipped) {
+		c->res->started++;
+		if (job_failed(&job->st))
+			c->res->failed++;
+		report(c, job);
+	}
+	if (c->opts.as_completed || c->opts.outmode == CCMAP_UNGROUP) {
+		emit(c, job);
+		return;
+	}
+	reorder_put(&c->ro, job->seq, job);
+	while ((job = reorder_pop(&c->ro)) != NULL)
+		emit(c, job);
+}
+
+/* Hand one chunk of jobs to the pool. */
+static void
+submit(struct ccmap *c, struct job **chunk, size_t n)
+{
+	if (c->tp) {
+		for (size_t i = 0; i + 1 < n; i++)
+			chunk[i]->chunk_next = chunk[i + 1];
+		chunk[0]->work.work = thread_work;
+		threadpool_post(c->tp, &chunk[0]->work);
+	} else {
+		struct jobvals jv[n];
+		for (size_t i = 0; i < n; i++)
+			jv[i] = (struct jobvals){ .v = chunk[i]->v,
+			    .n = chunk[i]->nv, .seq = chunk[i]->seq };
+		procpool_submit(c->pp, (void *const *)chunk, jv, n);
+	}
+	c->inflight += n;
+}
+
+static int
+room(const struct ccmap *c)
+{
+	return c->inflight < c->capacity &&
+	    c->next_seq + 1 - c->ro.head < WINDOW;
+}
+
+/* Make jobs of the items at hand while the pool has room. */
+static void
+dispatch(struct ccmap *c)
+{
+	struct job *chunk[64];
+	size_t max = c->chunksize < ARRAY_SIZE(chunk) ? c->chunksize :
+	    ARRAY_SIZE(chunk);
+
+	c->need_input = 0;
+	while (!c->stopping && !c->input_done && room(c)) {
+		size_t n = 0;
+		struct tuple t;
+		int r = INPUT_TUPLE;
+
+		while (n < max && room(c) &&
+		    (r = input_next(c->in, &t)) == INPUT_TUPLE) {
+			chunk[n++] = job_new(c, &t);
+			if (c->inflight + n >= c->capacity)
+				break;
+		}
+		if (n)
+			submit(c, chunk, n);
+		if (r == INPUT_EOF)
+			c->input_done = 1;
+		if (r == INPUT_AGAIN) {
+			c->need_input = 1;
+			break;
+		}
+	}
+}
+
+static void
+on_signal(struct ccmap *c, int sig)
+{
+	if (!c->res->signal) {
+		c->res->signal = sig;
+		stop_jobs(c, sig);
+	} else {
+		stop_jobs(c, SIGKILL);
+	}
+}
+
+static int
+loop(struct ccmap *c)
+{
+	size_t nfds = 3 + (c->pp ? procpool_nfds(c->pp) : 0);
+	struct pollfd *fds = ccmap__xcalloc(nfds, sizeof *fds);
+	int r;
+
+	for (;;) {
+		dispatch(c);
+		if ((c->input_done || c->stopping) && c->inflight == 0)
+			break;
+		if ((r = output_flush(c->out)) < 0)
+			output_failed(c, r);
+
+		size_t n = 0;
+		fds[n++] = (struct pollfd){ .fd = signals_fd(), .events = POLLIN };
+		fds[n++] = (struct pollfd){
+			.fd = c->need_input && !c->stopping ? input_fd(c->in) : -1,
+			.events = POLLIN,
+		};
+		if (c->tp)
+			fds[n++] = (struct pollfd){ .fd = threadpool_fd(c->tp),
+			    .events = POLLIN };
+		else
+			n += procpool_pollfds(c->pp, fds + n);
+		if (poll(fds, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (fds[0].revents) {
+			int sig;
+			while ((sig = signals_take()) != 0)
+				on_signal(c, sig);
+		}
+		if (fds[1].revents) {
+			long got = input_fill(c->in);
+			if (got < 0) {
+				warnf(c, "cannot read input: %s",
+				    strerror((int)-got));
+				c->res->error = (int)got;
+				stop_jobs(c, SIGTERM);
+			}
+		}
+		if (c->tp && fds[2].revents) {
+			struct tp_work *w = threadpool_collect(c->tp), *next;
+			for (; w; w = next) {
+				next = w->next;
+				finish(c, container_of(w, struct job, work));
+			}
+		} else if (c->pp && (r = procpool_handle(c->pp, fds + 2,
+		    n - 2)) < 0) {
+			warnf(c, "lost a worker process: %s", strerror(-r));
+			c->res->error = r;
+			break;
+		}
+	}
+	free(fds);
+	if ((r = output_flush(c->out)) < 0)
+		output_failed(c, r);
+	return 0;
+}
+
+int
+ccmap_run(struct ccmap *c, struct ccmap_result *res)
+{
+	struct output_opts oo = {
+		.linebuffer = c->opts.outmode == CCMAP_LINEBUFFER,
+		.mem_limit = c->opts.mem_limit,
+		.tmpdir = c->opts.tmpdir,
+		.fd = { 1, 2 },
+	};
+	int r;
+
+	memset(res, 0, sizeof *res);
+	c->res = res;
+	reorder_init(&c->ro, 1);
+	output_new(&c->out, &oo);
+	if ((r = signals_init()) < 0)
+		goto out;
+	if (c->opts.executor == CCMAP_PROCS) {
+		struct procpool_ops ops = {
+			.job = proc_job,
+			.capture = c->opts.outmode != CCMAP_UNGROUP,
+			.data = proc_data,
+			.done = proc_done,
+			.arg = c,
+		};
+		wstate_init(&c->pws);
+		r = procpool_new(&c->pp, c->jobs, &ops, c->sctx.devnull);
+	} else {
+		c->ws = ccmap__xcalloc(c->jobs, sizeof *c->ws);
+		for (unsigned i = 0; i < c->jobs; i++)
+			wstate_init(&c->ws[i]);
+		r = threadpool_new(&c->tp, c->jobs, c);
+	}
+	if (r < 0) {
+		warnf(c, "cannot start the workers: %s", strerror(-r));
+		res->error = r;
+		goto out;
+	}
+	loop(c);
+out:
+	if (c->pp) {
+		if (res->signal)
+			procpool_kill(c->pp, SIGKILL);
+		procpool_free(c->pp);
+		wstate_release(&c->pws);
+	}
+	threadpool_free(c->tp);
+	c->tp = NULL;
+	if (c->ws) {
+		for (unsigned i = 0; i < c->jobs; i++)
+			wstate_release(&c->ws[i]);
+		free(c->ws);
+		c->ws = NULL;
+	}
+	/* Jobs still held (a stopped run): drop them. */
+	for (void *job; (job = reorder_pop(&c->ro)) != NULL; )
+		emit(c, job);
+	reorder_release(&c->ro);
+	output_free(c->out);
+	c->out = NULL;
+	signals_restore();
+	return res->error ? res->error : 0;
+}

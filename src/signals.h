@@ -1,0 +1,19 @@
+/*
+ * signals.h: SIGINT and SIGTERM as events on a pipe (the self-pipe trick),
+ * and SIGPIPE ignored so that a closed stdout is an EPIPE error.
+ *
+ * The handler only writes the signal number to a non-blocking pipe; the
+ * main loop polls signals_fd() and reads them with signals_take().
+ */
+#ifndef CCMAP_SIGNALS_H
+#define CCMAP_SIGNALS_H
+
+/* Install the handlers; 0 or -errno. */
+int signals_init(void);
+/* Put back the dispositions signals_init() found, and close the pipe. */
+void signals_restore(void);
+int signals_fd(void);
+/* The next signal that arrived, or 0. */
+int signals_take(void);
+
+#endif

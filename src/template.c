@@ -1,0 +1,705 @@
+/*
+ * template.c: parse the command template and compose each job's command
+ * (see template.h for the rules).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ccmap.h"
+#include "internal.h"
+#include "template.h"
+
+/* What a replacement string stands for. */
+enum mod {
+	MOD_NONE,	/* {}    the value */
+	MOD_DOT,	/* {.}   without its extension */
+	MOD_BASE,	/* {/}   its basename */
+	MOD_DIR,	/* {//}  its dirname */
+	MOD_BASEDOT,	/* {/.}  its basename without extension */
+	MOD_SEQ,	/* {#}   the job's sequence number */
+	MOD_SLOT,	/* {%}   the job's slot */
+};
+
+/* A piece of a word: literal text, or a replacement string. */
+struct part {
+	const char *lit;	/* literal text, or NULL for a replacement */
+	size_t len;
+	size_t src;		/* 0: every source; else source src (1-based) */
+	enum mod mod;
+};
+
+struct word {
+	struct part *parts;
+	size_t n;
+};
+
+struct template {
+	struct word *w;
+	size_t nw;
+	size_t nsrc;
+	int raw;		/* no command words: items are commands */
+	int text;		/* a text template (values unquoted) */
+	int direct;		/* composed lines need no shell */
+	char *path;		/* the command resolved in PATH, or NULL */
+	char *shell;
+	char *bash;		/* bash, for exported functions, or NULL */
+};
+
+/* Characters that need no quoting in a shell word (GNU parallel's set). */
+static int
+plain_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+	    c == '+' || c == '/';
+}
+
+/* Characters a command word may hold and still need no shell. */
+static int
+direct_char(unsigned char c)
+{
+	return plain_char(c) || c == '=' || c == '%' || c == '@' ||
+	    c == ',' || c == ':';
+}
+
+void
+shell_quote(struct strbuf *out, const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0) {
+		strbuf_addstr(out, "''");
+		return;
+	}
+	for (i = 0; i < len && plain_char((unsigned char)s[i]); i++)
+		;
+	if (i == len) {
+		strbuf_add(out, s, len);
+		return;
+	}
+	/* 'a'"'"'b', without the empty '' a leading or trailing ' leaves. */
+	int open = 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\'') {
+			if (open)
+				strbuf_addch(out, '\'');
+			strbuf_addstr(out, "\"'\"");
+			open = 0;
+		} else {
+			if (!open)
+				strbuf_addch(out, '\'');
+			open = 1;
+			strbuf_addch(out, s[i]);
+		}
+	}
+	if (open)
+		strbuf_addch(out, '\'');
+}
+
+/* Shell words that are builtins or keywords and no program in PATH. */
+static const char *const shell_words[] = {
+	"!", ".", ":", "[[", "]]", "{", "}", "alias", "bg", "bind", "break",
+	"builtin", "caller", "case", "cd", "command", "compgen", "complete",
+	"compopt", "continue", "coproc", "declare", "dirs", "disown", "do",
+	"done", "elif", "else", "enable", "esac", "eval", "exec", "exit",
+	"export", "fc", "fg", "fi", "for", "function", "getopts", "hash",
+	"help", "history", "if", "in", "jobs", "let", "local", "logout",
+	"mapfile", "popd", "pushd", "read", "readarray", "readonly", "return",
+	"select", "set", "shift", "shopt", "source", "suspend", "then", "time",
+	"times", "trap", "type", "typeset", "ulimit", "umask", "unalias",
+	"unset", "until", "wait", "while",
+};
+
+/* Is name an exported bash function? */
+static int
+exported_function(const char *name, size_t len)
+{
+	char key[256];
+
+	if (len > sizeof key - 16)
+		return 0;
+	snprintf(key, sizeof key, "BASH_FUNC_%.*s%%%%", (int)len, name);
+	return getenv(key) != NULL;
+}
+
+/* Can a command whose first word is name run without a shell? */
+static int
+plain_command(const char *name, size_t len)
+{
+	if (len == 0 || memchr(name, '=', len))
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(shell_words); i++)
+		if (strlen(shell_words[i]) == len &&
+		    memcmp(shell_words[i], name, len) == 0)
+			return 0;
+	return !exported_function(name, len);
+}
+
+/* Look name up in PATH as execvp would; 1 and the path in out, or 0. */
+static int
+search_path(const char *name, size_t len, struct strbuf *out)
+{
+	const char *p = getenv("PATH");
+
+	if (!p)
+		p = "/usr/local/bin:/bin:/usr/bin";
+	for (;;) {
+		const char *e = strchrnul(p, ':');
+		strbuf_reset(out);
+		if (e > p)
+			strbuf_add(out, p, (size_t)(e - p));
+		else
+			strbuf_addch(out, '.');
+		strbuf_addch(out, '/');
+		strbuf_add(out, name, len);
+		if (access(out->buf, X_OK) == 0)
+			return 1;
+		if (!*e)
+			return 0;
+		p = e + 1;
+	}
+}
+
+static int
+posix_shell(const char *sh)
+{
+	static const char *const names[] = {
+		"sh", "bash", "dash", "ksh", "mksh", "pdksh", "zsh", "ash",
+		"yash", "posh", "busybox",
+	};
+	const char *base = strrchr(sh, '/');
+
+	base = base ? base + 1 : sh;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(base, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+template_default_shell(void)
+{
+	const char *sh = getenv("SHELL");
+
+	return sh && *sh == '/' && posix_shell(sh) ? sh : "/bin/sh";
+}
+
+/* Match a replacement string at s; its length, or 0 if there is none. */
+static size_t
+match_repl(const char *s, const char *replace, size_t nsrc, struct part *pt)
+{
+	static const struct {
+		const char *text;
+		enum mod mod;
+	} mods[] = {
+		{ "}", MOD_NONE }, { ".}", MOD_DOT }, { "/}", MOD_BASE },
+		{ "//}", MOD_DIR }, { "/.}", MOD_BASEDOT },
+	};
+	size_t rlen = strlen(replace);
+	const char *q = s + 1;
+	size_t src = 0;
+
+	(void)nsrc;
+	memset(pt, 0, sizeof *pt);
+	if (strncmp(s, replace, rlen) == 0) {
+		pt->mod = MOD_NONE;
+		return rlen;
+	}
+	if (*s != '{')
+		return 0;
+	if (strncmp(s, "{#}", 3) == 0 || strncmp(s, "{%}", 3) == 0) {
+		pt->mod = s[1] == '#' ? MOD_SEQ : MOD_SLOT;
+		return 3;
+	}
+	if (*q >= '1' && *q <= '9') {
+		while (*q >= '0' && *q <= '9') {
+			src = src * 10 + (size_t)(*q - '0');
+			if (src > 1000000)
+				return 0;
+			q++;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
+		size_t ml = strlen(mods[i].text);
+		if (mods[i].mod == MOD_NONE && !src && strcmp(replace, "{}"))
+			continue;	/* -I took {} away */
+		if (strncmp(q, mods[i].text, ml) == 0) {
+			pt->src = src;
+			pt->mod = mods[i].mod;
+			return (size_t)(q - s) + ml;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Does the word hold something that looks like the start of a replacement
+ * string that never ends ("{1", "{/.")?
+ */
+static int
+unterminated(const char *s)
+{
+	return s[0] == '{' && strchr("0123456789./#%", s[1]) && s[1] &&
+	    !strchr(s, '}');
+}
+
+static void
+add_part(struct word *w, const struct part *pt)
+{
+	w->parts = ccmap__xrealloc(w->parts, (w->n + 1) * sizeof *w->parts);
+	w->parts[w->n++] = *pt;
+}
+
+/* Split one word into parts; 1 if it holds a replacement, -1 on error. */
+static int
+parse_word(struct word *w, const char *s, const char *replace, size_t nsrc,
+    char *err, size_t errlen)
+{
+	const char *lit = s;
+	int found = 0;
+	struct part pt;
+	size_t n;
+
+	while (*s) {
+		if ((n = match_repl(s, replace, nsrc, &pt)) == 0) {
+			if (unterminated(s)) {
+				snprintf(err, errlen, "unterminated replacement "
+				    "string '%s' in the command", s);
+				return -1;
+			}
+			s++;
+			continue;
+		}
+		if (s > lit)
+			add_part(w, &(struct part){ .lit = lit,
+			    .len = (size_t)(s - lit) });
+		add_part(w, &pt);
+		found = 1;
+		s += n;
+		lit = s;
+	}
+	if (s > lit || w->n == 0)
+		add_part(w, &(struct part){ .lit = lit,
+		    .len = (size_t)(s - lit) });
+	return found;
+}
+
+static struct template *
+template_alloc(size_t nwords, size_t nsrc, const char *shell)
+{
+	struct template *t = ccmap__xcalloc(1, sizeof *t);
+
+	t->w = ccmap__xcalloc(nwords + 1, sizeof *t->w);
+	t->nsrc = nsrc;
+	t->shell = ccmap__xstrdup(shell ? shell : template_default_shell());
+	return t;
+}
+
+/*
+ * Exported bash functions need bash: its path if the environment has some
+ * and the shell is another one, else NULL.
+ */
+static char *
+bash_for_functions(const char *shell)
+{
+	extern char **environ;
+	struct strbuf path = STRBUF_INIT;
+	const char *base = strrchr(shell, '/');
+
+	if (strcmp(base ? base + 1 : shell, "bash") == 0)
+		return NULL;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "BASH_FUNC_", 10) == 0) {
+			if (search_path("bash", 4, &path))
+				return strbuf_detach(&path, NULL);
+			break;
+		}
+	strbuf_release(&path);
+	return NULL;
+}
+
+/* Decide whether the template's lines need a shell. */
+static void
+decide_direct(struct template *t)
+{
+	struct strbuf path = STRBUF_INIT;
+	const struct part *first = &t->w[0].parts[0];
+
+	for (size_t i = 0; i < t->nw; i++)
+		for (size_t j = 0; j < t->w[i].n; j++) {
+			const struct part *pt = &t->w[i].parts[j];
+			for (size_t k = 0; pt->lit && k < pt->len; k++)
+				if (!direct_char((unsigned char)pt->lit[k]))
+					return;
+		}
+	if (!first->lit || t->w[0].n != 1)
+		return;		/* the command's name comes from the data */
+	if (!plain_command(first->lit, first->len)) {
+		if (exported_function(first->lit, first->len))
+			t->bash = bash_for_functions(t->shell);
+		return;
+	}
+	t->direct = 1;
+	if (memchr(first->lit, '/', first->len))
+		t->path = ccmap__xmemdup(first->lit, first->len);
+	else if (search_path(first->lit, first->len, &path))
+		t->path = strbuf_detach(&path, NULL);
+	strbuf_release(&path);
+}
+
+int
+template_parse(struct template **tp, char *const *words, size_t nwords,
+    const char *replace, size_t nsrc, const char *shell, char *err,
+    size_t errlen)
+{
+	struct template *t = template_alloc(nwords, nsrc, shell);
+	int any = 0;
+
+	if (!replace)
+		replace = "{}";
+	if (nwords == 0) {
+		t->raw = 1;
+		t->bash = bash_for_functions(t->shell);
+		add_part(&t->w[t->nw++], &(struct part){ .mod = MOD_NONE });
+		*tp = t;
+		return 0;
+	}
+	for (size_t i = 0; i < nwords; i++) {
+		int r = parse_word(&t->w[t->nw++], words[i], replace, nsrc,
+		    err, errlen);
+		if (r < 0) {
+			template_free(t);
+			return CCMAP_EUSAGE;
+		}
+		any |= r;
+	}
+	if (!any)
+		add_part(&t->w[t->nw++], &(struct part){ .mod = MOD_NONE });
+	decide_direct(t);
+	*tp = t;
+	return 0;
+}
+
+int
+template_parse_text(struct template **tp, const char *text,
+    const char *replace, char *err, size_t errlen)
+{
+	struct template *t = template_alloc(1, 0, "/bin/sh");
+
+	t->text = 1;
+	if (parse_word(&t->w[t->nw++], text, replace ? replace : "{}", 0,
+	    err, errlen) < 0) {
+		template_free(t);
+		return CCMAP_EUSAGE;
+	}
+	*tp = t;
+	return 0;
+}
+
+void
+template_free(struct template *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nw; i++)
+		free(t->w[i].parts);
+	free(t->w);
+	free(t->path);
+	free(t->shell);
+	free(t->bash);
+	free(t);
+}
+
+int
+template_direct(const struct template *t)
+{
+	return t->raw ? -1 : t->direct;
+}
+
+/* The value of one replacement for one source value, as a byte range. */
+static struct value
+apply_mod(enum mod mod, struct value v)
+{
+	const char *s = v.p, *e = v.p + v.len, *q;
+
+	switch (mod) {
+	case MOD_DOT:
+	case MOD_BASEDOT:
+		if (mod == MOD_BASEDOT)
+			for (q = e; q > s; q--)
+				if (q[-1] == '/') {
+					s = q;
+					break;
+				}
+		for (q = e; q > s; q--) {
+			if (q[-1] == '/')
+				break;
+			if (q[-1] == '.') {
+				e = q - 1;
+				break;
+			}
+		}
+		break;
+	case MOD_BASE:
+		for (q = e; q > s; q--)
+			if (q[-1] == '/') {
+				s = q;
+				break;
+			}
+		break;
+	case MOD_DIR:
+		/* dirname(1), like Perl's File::Basename::dirname. */
+		while (e - s > 1 && e[-1] == '/')
+			e--;
+		q = e;
+		while (q > s && q[-1] != '/')
+			q--;
+		if (q == s)
+			return (struct value){ ".", 1 };
+		while (q > s && q[-1] == '/')
+			q--;
+		if (q == s)
+			return (struct value){ "/", 1 };
+		e = q;
+		break;
+	default:
+		break;
+	}
+	return (struct value){ s, (size_t)(e - s) };
+}
+
+/*
+ * The values a part stands for: fills vals (room for jv->n) and returns how
+ * many, using numbuf for {#} and {%}.
+ */
+static size_t
+part_values(const struct part *pt, const struct jobvals *jv,
+    struct value *vals, char numbuf[32])
+{
+	int n;
+
+	switch (pt->mod) {
+	case MOD_SEQ:
+	case MOD_SLOT:
+		n = pt->mod == MOD_SEQ ?
+		    snprintf(numbuf, 32, "%llu", jv->seq) :
+		    snprintf(numbuf, 32, "%u", jv->slot);
+		vals[0] = (struct value){ numbuf, (size_t)n };
+		return 1;
+	default:
+		break;
+	}
+	if (pt->src) {
+		vals[0] = pt->src <= jv->n ? apply_mod(pt->mod, jv->v[pt->src - 1])
+		    : (struct value){ "", 0 };
+		return 1;
+	}
+	for (size_t i = 0; i < jv->n; i++)
+		vals[i] = apply_mod(pt->mod, jv->v[i]);
+	return jv->n;
+}
+
+/* Expand the words as a line; quote the values unless raw. */
+static void
+expand_line(const struct template *t, const struct jobvals *jv,
+    struct strbuf *out, int quote, const char *sep)
+{
+	struct value vals_small[8], *vals = vals_small;
+	char numbuf[32];
+
+	if (jv->n > ARRAY_SIZE(vals_small))
+		vals = ccmap__xcalloc(jv->n, sizeof *vals);
+	for (size_t i = 0; i < t->nw; i++) {
+		if (i)
+			strbuf_addch(out, ' ');
+		for (size_t j = 0; j < t->w[i].n; j++) {
+			const struct part *pt = &t->w[i].parts[j];
+			if (pt->lit) {
+				strbuf_add(out, pt->lit, pt->len);
+				continue;
+			}
+			size_t nv = part_values(pt, jv, vals, numbuf);
+			for (size_t k = 0; k < nv; k++) {
+				if (k)
+					strbuf_addstr(out, sep);
+				if (quote)
+					shell_quote(out, vals[k].p, vals[k].len);
+				else
+					strbuf_add(out, vals[k].p, vals[k].len);
+			}
+		}
+	}
+	if (vals != vals_small)
+		free(vals);
+}
+
+void
+template_line(const struct template *t, const struct jobvals *jv,
+    struct strbuf *out)
+{
+	expand_line(t, jv, out, !t->raw && !t->text, " ");
+}
+
+void
+template_text(const struct template *t, const struct jobvals *jv,
+    struct strbuf *out)
+{
+	expand_line(t, jv, out, 0, " ");
+}
+
+void
+cmdbuf_init(struct cmdbuf *cb)
+{
+	memset(cb, 0, sizeof *cb);
+}
+
+void
+cmdbuf_release(struct cmdbuf *cb)
+{
+	strbuf_release(&cb->store);
+	strbuf_release(&cb->path);
+	free(cb->offs);
+	free(cb->argv);
+	cmdbuf_init(cb);
+}
+
+/* End the current argument in cb->store. */
+static void
+end_arg(struct cmdbuf *cb, size_t *start)
+{
+	if (cb->argc + 2 > cb->cap) {
+		cb->cap = cb->cap ? cb->cap * 2 : 16;
+		cb->offs = ccmap__xrealloc(cb->offs, cb->cap * sizeof *cb->offs);
+		cb->argv = ccmap__xrealloc(cb->argv, cb->cap * sizeof *cb->argv);
+	}
+	strbuf_addch(&cb->store, '\0');
+	cb->offs[cb->argc++] = *start;
+	*start = cb->store.len;
+}
+
+/* Point argv into the finished store. */
+static void
+finish_argv(struct cmdbuf *cb)
+{
+	for (size_t i = 0; i < cb->argc; i++)
+		cb->argv[i] = cb->store.buf + cb->offs[i];
+	cb->argv[cb->argc] = NULL;
+}
+
+/* The argument vector the shell would build from the line. */
+static void
+expand_argv(const struct template *t, const struct jobvals *jv,
+    struct cmdbuf *cb)
+{
+	struct value vals_small[8], *vals = vals_small;
+	char numbuf[32];
+	size_t start = cb->store.len;
+
+	if (jv->n > ARRAY_SIZE(vals_small))
+		vals = ccmap__xcalloc(jv->n, sizeof *vals);
+	for (size_t i = 0; i < t->nw; i++) {
+		for (size_t j = 0; j < t->w[i].n; j++) {
+			const struct part *pt = &t->w[i].parts[j];
+			if (pt->lit) {
+				strbuf_add(&cb->store, pt->lit, pt->len);
+				continue;
+			}
+			size_t nv = part_values(pt, jv, vals, numbuf);
+			for (size_t k = 0; k < nv; k++) {
+				if (k)
+					end_arg(cb, &start);
+				strbuf_add(&cb->store, vals[k].p, vals[k].len);
+			}
+		}
+		end_arg(cb, &start);
+	}
+	if (vals != vals_small)
+		free(vals);
+}
+
+/* In raw mode: split a plain line into words; 0 if it needs a shell. */
+static int
+split_plain(const char *s, size_t len, struct cmdbuf *cb)
+{
+	size_t start = 0, i = 0;
+
+	for (size_t k = 0; k < len; k++)
+		if (s[k] != ' ' && !direct_char((unsigned char)s[k]))
+			return 0;
+	while (i < len) {
+		while (i < len && s[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		size_t b = i;
+		while (i < len && s[i] != ' ')
+			i++;
+		if (cb->argc == 0 && !plain_command(s + b, i - b))
+			return 0;
+		start = cb->store.len;
+		strbuf_add(&cb->store, s + b, i - b);
+		end_arg(cb, &start);
+	}
+	return cb->argc > 0;
+}
+
+/* SHELL -c LINE */
+static void
+shell_argv(const struct template *t, const struct jobvals *jv,
+    struct cmdbuf *cb)
+{
+	size_t start = 0;
+
+	strbuf_addstr(&cb->store, t->bash ? t->bash : t->shell);
+	end_arg(cb, &start);
+	strbuf_addstr(&cb->store, "-c");
+	end_arg(cb, &start);
+	template_line(t, jv, &cb->store);
+	end_arg(cb, &start);
+	finish_argv(cb);
+	cb->file = cb->argv[0];
+	cb->shell = 1;
+}
+
+void
+template_argv(const struct template *t, const struct jobvals *jv,
+    struct cmdbuf *cb)
+{
+	strbuf_reset(&cb->store);
+	cb->argc = 0;
+	cb->shell = 0;
+	cb->search = 0;
+
+	if (t->raw) {
+		struct strbuf *line = &cb->path;	/* scratch */
+		strbuf_reset(line);
+		expand_line(t, jv, line, 0, " ");
+		if (split_plain(line->buf, line->len, cb)) {
+			finish_argv(cb);
+			const char *name = cb->argv[0];
+			if (strchr(name, '/')) {
+				cb->file = name;
+			} else if (search_path(name, strlen(name), &cb->path)) {
+				cb->file = cb->path.buf;
+			} else {
+				cb->file = name;
+				cb->search = 1;
+			}
+			return;
+		}
+		cb->argc = 0;
+		strbuf_reset(&cb->store);
+		shell_argv(t, jv, cb);
+		return;
+	}
+	if (t->direct) {
+		expand_argv(t, jv, cb);
+		finish_argv(cb);
+		cb->file = t->path ? t->path : cb->argv[0];
+		cb->search = t->path == NULL;
+		return;
+	}
+	shell_argv(t, jv, cb);
+}

@@ -1,0 +1,81 @@
+/*
+ * template.h: the command template and the composing of each job's command.
+ *
+ * The command line is composed as GNU parallel composes it: the command's
+ * words joined by spaces, with each replacement string ({}, {.}, {/}, {//},
+ * {/.}, {#}, {%}, {N} and {N.}...) replaced by its value quoted as one shell
+ * word.  When the command has no replacement string, {} is appended.  That
+ * line has the meaning it would have in the user's shell; but when nothing
+ * in it needs a shell (no shell syntax in the command's own words, and a
+ * first word that is neither a shell builtin nor an exported function) the
+ * job is executed directly with the same argument vector the shell would
+ * have built, and no shell process runs.
+ *
+ * With no command words at all, each item is itself a command line ("raw"
+ * mode), run directly when it is a plain list of words, else by the shell.
+ */
+#ifndef CCMAP_TEMPLATE_H
+#define CCMAP_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "input.h"
+#include "strbuf.h"
+
+struct template;
+
+/* What one job runs: an argument vector, with path NULL to search PATH. */
+struct cmdbuf {
+	struct strbuf store;	/* the arguments, NUL-separated */
+	struct strbuf path;	/* a resolved command path */
+	size_t *offs;		/* where each argument starts in store */
+	char **argv;
+	size_t argc, cap;
+	const char *file;	/* what to execute (argv[0] if path is NULL) */
+	int search;		/* look file up in PATH */
+	int shell;		/* the line runs in a shell */
+};
+
+/* Where the values of one job come from. */
+struct jobvals {
+	const struct value *v;	/* one per source */
+	size_t n;
+	unsigned long long seq;	/* {#}, from 1 */
+	unsigned slot;		/* {%}, from 1 */
+};
+
+/*
+ * Parse the command words.  replace is -I's string (NULL: "{}"), nsrc the
+ * number of sources, shell the shell for lines that need one.  0, or
+ * CCMAP_EUSAGE with one line in err.
+ */
+int template_parse(struct template **tp, char *const *words, size_t nwords,
+    const char *replace, size_t nsrc, const char *shell, char *err,
+    size_t errlen);
+/* A template for text, not commands (--tagstring): values stay unquoted. */
+int template_parse_text(struct template **tp, const char *text,
+    const char *replace, char *err, size_t errlen);
+void template_free(struct template *t);
+
+/* Does every job run without a shell?  (Not known in raw mode: -1.) */
+int template_direct(const struct template *t);
+
+void cmdbuf_init(struct cmdbuf *cb);
+void cmdbuf_release(struct cmdbuf *cb);
+/* Compose the job's argument vector into cb. */
+void template_argv(const struct template *t, const struct jobvals *jv,
+    struct cmdbuf *cb);
+/* Append the job's command line, as the shell would see it, to out. */
+void template_line(const struct template *t, const struct jobvals *jv,
+    struct strbuf *out);
+/* Append the expansion of a text template to out. */
+void template_text(const struct template *t, const struct jobvals *jv,
+    struct strbuf *out);
+
+/* Append s quoted as one shell word (GNU parallel's quoting) to out. */
+void shell_quote(struct strbuf *out, const char *s, size_t len);
+
+/* The shell to use: $SHELL if it is a POSIX-style shell, else /bin/sh. */
+const char *template_default_shell(void);
+
+#endif
