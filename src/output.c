@@ -4,6 +4,7 @@
  */
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct output {
 
 	struct strbuf wbuf;		/* pending writes to wfd (main thread) */
 	int wfd;
+	int wake_fd;			/* told of a write error, or -1 */
 };
 
 void
@@ -49,6 +51,7 @@ output_new(struct output **op, const struct output_opts *opts)
 	o->tmpdir = ccmap__xstrdup(dir && *dir ? dir : "/tmp");
 	o->spill_fd = -1;
 	o->wfd = -1;
+	o->wake_fd = opts->wake_fd;
 	pthread_mutex_init(&o->spill_lock, NULL);
 	pthread_mutex_init(&o->write_lock, NULL);
 	*op = o;
@@ -95,9 +98,16 @@ set_error(struct output *o, int e)
 }
 
 void
+output_set_wake(struct output *o, int fd)
+{
+	o->wake_fd = fd;
+}
+
+void
 joboutput_init(struct joboutput *jo)
 {
 	memset(jo, 0, sizeof *jo);
+	jo->bol[0] = jo->bol[1] = 1;
 }
 
 void
@@ -192,77 +202,70 @@ out:
 	return 0;
 }
 
-/* Write len bytes to fd, each line prefixed with the tag; 0 or -errno. */
-static int
-write_tagged(int fd, const struct joboutput *jo, int *bol, const char *p,
-    size_t len, struct strbuf *scratch)
+/* Append p to dst, each line that starts here prefixed with the tag. */
+static void
+add_tagged(struct strbuf *dst, struct joboutput *jo, int stream,
+    const char *p, size_t len)
 {
+	int *bol = &jo->bol[stream];
+
+	if (!len)
+		return;
 	if (!jo->tag) {
-		*bol = len ? p[len - 1] == '\n' : *bol;
-		return ccmap__write_all(fd, p, len);
+		strbuf_add(dst, p, len);
+		*bol = p[len - 1] == '\n';
+		return;
 	}
-	strbuf_reset(scratch);
 	while (len) {
 		const char *nl = memchr(p, '\n', len);
 		size_t n = nl ? (size_t)(nl - p) + 1 : len;
 		if (*bol) {
-			strbuf_add(scratch, jo->tag, jo->taglen);
-			strbuf_addch(scratch, '\t');
+			strbuf_add(dst, jo->tag, jo->taglen);
+			strbuf_addch(dst, '\t');
 		}
-		strbuf_add(scratch, p, n);
+		strbuf_add(dst, p, n);
 		*bol = nl != NULL;
 		p += n;
 		len -= n;
 	}
-	return ccmap__write_all(fd, scratch->buf, scratch->len);
 }
 
-/* Line-buffer mode: write the whole lines of s now. */
 static void
-write_lines(struct output *o, struct joboutput *jo, int stream, int all)
+wake(struct output *o)
 {
-	struct sink *s = &jo->s[stream];
-	struct strbuf scratch = STRBUF_INIT;
-	const char *end;
-	size_t n;
-	int bol = 1, r;
+	uint64_t one = 1;
 
-	if (!s->mem.len)
-		return;
-	end = all ? s->mem.buf + s->mem.len :
-	    memrchr(s->mem.buf, '\n', s->mem.len);
-	if (!end)
-		return;
-	n = (size_t)(end - s->mem.buf) + !all;
-	pthread_mutex_lock(&o->write_lock);
-	if (!atomic_load(&o->err) && (r = write_tagged(o->fd[stream], jo, &bol,
-	    s->mem.buf, n, &scratch)) < 0)
-		set_error(o, r);
-	pthread_mutex_unlock(&o->write_lock);
-	memmove(s->mem.buf, s->mem.buf + n, s->mem.len - n);
-	s->mem.len -= n;
-	strbuf_release(&scratch);
+	if (o->wake_fd >= 0)
+		(void)!write(o->wake_fd, &one, sizeof one);
 }
 
-void
-output_data(struct output *o, struct joboutput *jo, int stream,
-    const char *buf, size_t len)
+/* Write to the job's stream now, from any thread. */
+static void
+put_now(struct output *o, struct joboutput *jo, int stream, const char *p,
+    size_t len)
 {
-	struct sink *s = &jo->s[stream - 1];
+	struct strbuf tagged = STRBUF_INIT;
+	int r = 0;
 
-	if (o->linebuffer) {
-		strbuf_add(&s->mem, buf, len);
-		write_lines(o, jo, stream - 1, 0);
+	if (!len)
 		return;
+	pthread_mutex_lock(&o->write_lock);
+	if (!atomic_load(&o->err)) {
+		if (jo->tag) {
+			add_tagged(&tagged, jo, stream, p, len);
+			p = tagged.buf;
+			len = tagged.len;
+		} else {
+			jo->bol[stream] = p[len - 1] == '\n';
+		}
+		r = ccmap__write_all(o->fd[stream], p, len);
 	}
-	if (atomic_load(&o->mem_used) + len > o->mem_limit &&
-	    spill(o, s, s->mem.buf, s->mem.len, buf, len) == 0) {
-		atomic_fetch_sub(&o->mem_used, s->mem.len);
-		strbuf_release(&s->mem);
-		return;
+	pthread_mutex_unlock(&o->write_lock);
+	strbuf_release(&tagged);
+	if (r < 0) {
+		set_error(o, r);
+		wake(o);
 	}
-	atomic_fetch_add(&o->mem_used, len);
-	strbuf_add(&s->mem, buf, len);
 }
 
 int
@@ -280,75 +283,123 @@ output_flush(struct output *o)
 	return atomic_load(&o->err);
 }
 
-/* Queue bytes for fd in the write buffer, with tags. */
-static int
-queue(struct output *o, int fd, const struct joboutput *jo, int *bol,
-    const char *p, size_t len)
+/* Queue output for the job's stream in the write buffer (main thread). */
+static void
+put_queued(struct output *o, struct joboutput *jo, int stream, const char *p,
+    size_t len)
 {
-	if (o->wfd != fd) {
+	if (o->wfd != o->fd[stream]) {
 		output_flush(o);
-		o->wfd = fd;
+		o->wfd = o->fd[stream];
 	}
-	if (!jo->tag) {
-		if (len)
-			*bol = p[len - 1] == '\n';
-		strbuf_add(&o->wbuf, p, len);
-	} else {
-		while (len) {
-			const char *nl = memchr(p, '\n', len);
-			size_t n = nl ? (size_t)(nl - p) + 1 : len;
-			if (*bol) {
-				strbuf_add(&o->wbuf, jo->tag, jo->taglen);
-				strbuf_addch(&o->wbuf, '\t');
+	add_tagged(&o->wbuf, jo, stream, p, len);
+	if (o->wbuf.len >= WRITE_BUF)
+		output_flush(o);
+}
+
+typedef void put_fn(struct output *o, struct joboutput *jo, int stream,
+    const char *p, size_t len);
+
+/* Hand all that a stream holds to put(), oldest first, and empty it. */
+static void
+drain(struct output *o, struct joboutput *jo, int stream, put_fn *put)
+{
+	struct sink *s = &jo->s[stream];
+	char *buf = NULL;
+
+	for (size_t e = 0; e < s->next && !atomic_load(&o->err); e++) {
+		off_t off = s->ext[e].off;
+		size_t left = s->ext[e].len;
+		if (!buf)
+			buf = ccmap__xmalloc(WRITE_BUF);
+		while (left) {
+			ssize_t n = pread(o->spill_fd, buf, left < WRITE_BUF ?
+			    left : WRITE_BUF, off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				set_error(o, n < 0 ? -errno : -EIO);
+				break;
 			}
-			strbuf_add(&o->wbuf, p, n);
-			*bol = nl != NULL;
-			p += n;
-			len -= n;
+			put(o, jo, stream, buf, (size_t)n);
+			off += n;
+			left -= (size_t)n;
 		}
 	}
-	if (o->wbuf.len >= WRITE_BUF)
-		return output_flush(o);
-	return 0;
+	free(buf);
+	put(o, jo, stream, s->mem.buf, s->mem.len);
+	if (!o->linebuffer)
+		atomic_fetch_sub(&o->mem_used, s->mem.len);
+	strbuf_release(&s->mem);
+	free(s->ext);
+	s->ext = NULL;
+	s->next = s->extcap = 0;
+}
+
+/* Line-buffer mode: write the whole lines held for a stream now. */
+static void
+write_lines(struct output *o, struct joboutput *jo, int stream)
+{
+	struct sink *s = &jo->s[stream];
+	const char *end = s->mem.len ?
+	    memrchr(s->mem.buf, '\n', s->mem.len) : NULL;
+	size_t n;
+
+	if (!end)
+		return;
+	n = (size_t)(end - s->mem.buf) + 1;
+	put_now(o, jo, stream, s->mem.buf, n);
+	memmove(s->mem.buf, s->mem.buf + n, s->mem.len - n);
+	s->mem.len -= n;
+}
+
+void
+output_data(struct output *o, struct joboutput *jo, int stream,
+    const char *buf, size_t len)
+{
+	struct sink *s = &jo->s[--stream];
+
+	if (o->linebuffer) {
+		strbuf_add(&s->mem, buf, len);
+		write_lines(o, jo, stream);
+		return;
+	}
+	if (atomic_load_explicit(&jo->live, memory_order_acquire)) {
+		if (!jo->went_live) {
+			/* First what was held back, stdout before stderr. */
+			drain(o, jo, 0, put_now);
+			drain(o, jo, 1, put_now);
+			jo->went_live = 1;
+		}
+		put_now(o, jo, stream, buf, len);
+		return;
+	}
+	if (atomic_load(&o->mem_used) + len > o->mem_limit &&
+	    spill(o, s, s->mem.buf, s->mem.len, buf, len) == 0) {
+		atomic_fetch_sub(&o->mem_used, s->mem.len);
+		strbuf_release(&s->mem);
+		return;
+	}
+	atomic_fetch_add(&o->mem_used, len);
+	strbuf_add(&s->mem, buf, len);
+}
+
+void
+output_go_live(struct output *o, struct joboutput *jo)
+{
+	if (o->linebuffer || atomic_load(&jo->live))
+		return;
+	output_flush(o);
+	atomic_store_explicit(&jo->live, 1, memory_order_release);
 }
 
 int
 output_emit(struct output *o, struct joboutput *jo)
 {
-	char *buf = NULL;
+	put_fn *put = o->linebuffer ? put_now : put_queued;
 
-	if (o->linebuffer) {
-		write_lines(o, jo, 0, 1);
-		write_lines(o, jo, 1, 1);
-		joboutput_release(o, jo);
-		return atomic_load(&o->err);
-	}
-	for (int i = 0; i < 2 && !atomic_load(&o->err); i++) {
-		struct sink *s = &jo->s[i];
-		int bol = 1;
-		for (size_t e = 0; e < s->next; e++) {
-			off_t off = s->ext[e].off;
-			size_t left = s->ext[e].len;
-			if (!buf)
-				buf = ccmap__xmalloc(WRITE_BUF);
-			while (left) {
-				ssize_t n = pread(o->spill_fd, buf, left < WRITE_BUF ?
-				    left : WRITE_BUF, off);
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n <= 0) {
-					set_error(o, n < 0 ? -errno : -EIO);
-					break;
-				}
-				queue(o, o->fd[i], jo, &bol, buf, (size_t)n);
-				off += n;
-				left -= (size_t)n;
-			}
-		}
-		queue(o, o->fd[i], jo, &bol, s->mem.buf, s->mem.len);
-	}
-	free(buf);
-	joboutput_release(o, jo);
+	drain(o, jo, 0, put);
+	drain(o, jo, 1, put);
 	return atomic_load(&o->err);
 }
 

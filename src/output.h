@@ -10,6 +10,11 @@
  * output_emit(), through a buffer that output_flush() empties: call it
  * before waiting for anything.
  *
+ * The job whose output is due next (the oldest unfinished one, in input
+ * order) need not be held at all: output_go_live() lets its output through
+ * as it comes, so a job with endless output streams instead of filling the
+ * disk.
+ *
  * In line-buffer mode output_data() writes whole lines at once, under a
  * lock, and output_emit() writes what is left of the last line.
  *
@@ -19,6 +24,7 @@
 #define CCMAP_OUTPUT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -42,6 +48,9 @@ struct joboutput {
 	struct sink s[2];	/* stdout, stderr */
 	const char *tag;	/* prefix for each line, or NULL */
 	size_t taglen;
+	int bol[2];		/* each stream is at the start of a line */
+	atomic_int live;	/* its turn has come: write, do not hold */
+	int went_live;		/* what was held before has been written */
 };
 
 struct output_opts {
@@ -49,6 +58,7 @@ struct output_opts {
 	size_t mem_limit;	/* 0: the default */
 	const char *tmpdir;	/* NULL: $TMPDIR, else /tmp */
 	int fd[2];		/* where stdout and stderr go (1 and 2) */
+	int wake_fd;		/* an eventfd to write to on a write error */
 };
 
 struct output;
@@ -60,9 +70,20 @@ void joboutput_init(struct joboutput *jo);
 /* Drop what jo holds (its memory; spilled extents are abandoned). */
 void joboutput_release(struct output *o, struct joboutput *jo);
 
-/* Add a job's output (stream 1 or 2); safe from any thread, one per job. */
+/* Where to signal a write error from a worker thread (an eventfd). */
+void output_set_wake(struct output *o, int fd);
+
+/*
+ * Add a job's output (stream 1 or 2); safe from any thread, one per job.
+ * Once the job is live its output is written at once, else held.
+ */
 void output_data(struct output *o, struct joboutput *jo, int stream,
     const char *buf, size_t len);
+/*
+ * The job's turn has come (main thread): flush what is buffered, and from
+ * now on write its output as it comes instead of holding it.
+ */
+void output_go_live(struct output *o, struct joboutput *jo);
 /* Write a finished job's output (main thread); 0 or the first error. */
 int output_emit(struct output *o, struct joboutput *jo);
 /* Write out what is buffered; 0 or the first error. */

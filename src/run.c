@@ -33,6 +33,7 @@
 struct job {
 	struct tp_work work;
 	struct job *chunk_next;	/* the next job of the same chunk */
+	struct job *iprev, *inext;	/* the unfinished jobs, by seq */
 	unsigned long long seq;
 	struct value *v;
 	size_t nv;
@@ -68,6 +69,8 @@ struct ccmap {
 	struct wstate pws;	/* the worker process's own */
 
 	struct reorder ro;
+	struct job *ifirst, *ilast;	/* the unfinished jobs, by seq */
+	int streams;		/* the due job's output goes straight out */
 	unsigned long long next_seq;
 	size_t inflight;
 	int need_input, input_done, stopping;
@@ -424,10 +427,23 @@ emit(struct ccmap *c, struct job *job)
 	job_free(job);
 }
 
+/*
+ * In input order, the oldest unfinished job's output is due next: let it
+ * through as it comes.
+ */
+static void
+promote(struct ccmap *c)
+{
+	if (c->streams && c->ifirst && c->ifirst->seq == c->ro.head)
+		output_go_live(c->out, &c->ifirst->out);
+}
+
 /* A job ended (main thread): count it, and write what is due. */
 static void
 finish(struct ccmap *c, struct job *job)
 {
+	*(job->iprev ? &job->iprev->inext : &c->ifirst) = job->inext;
+	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
 	c->inflight--;
 	if (!job->skipped) {
 		c->res->started++;
@@ -442,12 +458,20 @@ finish(struct ccmap *c, struct job *job)
 	reorder_put(&c->ro, job->seq, job);
 	while ((job = reorder_pop(&c->ro)) != NULL)
 		emit(c, job);
+	promote(c);
 }
 
 /* Hand one chunk of jobs to the pool. */
 static void
 submit(struct ccmap *c, struct job **chunk, size_t n)
 {
+	for (size_t i = 0; i < n; i++) {
+		struct job *job = chunk[i];
+		job->iprev = c->ilast;
+		*(c->ilast ? &c->ilast->inext : &c->ifirst) = job;
+		c->ilast = job;
+	}
+	promote(c);
 	if (c->tp) {
 		for (size_t i = 0; i + 1 < n; i++)
 			chunk[i]->chunk_next = chunk[i + 1];
@@ -584,6 +608,7 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		.mem_limit = c->opts.mem_limit,
 		.tmpdir = c->opts.tmpdir,
 		.fd = { 1, 2 },
+		.wake_fd = -1,
 	};
 	int r;
 
@@ -607,8 +632,10 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		c->ws = ccmap__xcalloc(c->jobs, sizeof *c->ws);
 		for (unsigned i = 0; i < c->jobs; i++)
 			wstate_init(&c->ws[i]);
-		r = threadpool_new(&c->tp, c->jobs, c);
+		if ((r = threadpool_new(&c->tp, c->jobs, c)) == 0)
+			output_set_wake(c->out, threadpool_fd(c->tp));
 	}
+	c->streams = !c->opts.as_completed && c->opts.outmode == CCMAP_GROUP;
 	if (r < 0) {
 		warnf(c, "cannot start the workers: %s", strerror(-r));
 		res->error = r;
