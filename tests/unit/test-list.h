@@ -58,3 +58,22 @@ TEST(template_needs_shell)
 TEST(template_exported_function_needs_shell)
 TEST(template_raw_mode)
 TEST(template_text_unquoted)
+
+/* test-reorder.c */
+TEST(reorder_out_of_order)
+TEST(reorder_pop_only_head)
+TEST(reorder_growth_with_gap)
+TEST(reorder_growth_after_wrap)
+TEST(reorder_random_order)
+
+/* test-output.c */
+TEST(output_group_streams)
+TEST(output_tags_every_line)
+TEST(output_spill_exact)
+TEST(output_spill_tagged)
+TEST(output_large_job)
+TEST(output_release_unemitted)
+TEST(output_linebuffer)
+TEST(output_write_error)
+TEST(output_write_error_large)
+TEST(output_write_error_linebuffer)

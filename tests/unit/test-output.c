@@ -1,0 +1,405 @@
+/* Unit tests for held-back job output (src/output.[ch]). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "strbuf.h"
+#include "task.h"
+
+/* An unlinked temporary file to write output into. */
+static int temp_fd(void)
+{
+	char tmpl[] = "/tmp/ccmap-test-output.XXXXXX";
+	int fd = mkostemp(tmpl, O_CLOEXEC);
+
+	ASSERT_GE(fd, 0);
+	unlink(tmpl);
+	return fd;
+}
+
+/* Everything written to fd so far, into out (reset first). */
+static void contents(int fd, struct strbuf *out)
+{
+	struct stat st;
+	ssize_t n;
+
+	strbuf_reset(out);
+	ASSERT_OK(fstat(fd, &st));
+	strbuf_grow(out, (size_t)st.st_size);
+	n = pread(fd, out->buf, (size_t)st.st_size, 0);
+	ASSERT_EQ(n, st.st_size);
+	out->len = (size_t)n;
+	out->buf[n] = '\0';
+}
+
+static void data(struct output *o, struct joboutput *jo, int stream,
+		 const char *s)
+{
+	output_data(o, jo, stream, s, strlen(s));
+}
+
+static struct output *new_output(int fd0, int fd1, size_t mem_limit,
+				 int linebuffer)
+{
+	struct output_opts oo = {
+		.linebuffer = linebuffer,
+		.mem_limit = mem_limit,
+		.tmpdir = "/tmp",
+		.fd = { fd0, fd1 },
+	};
+	struct output *o = NULL;
+
+	output_new(&o, &oo);
+	ASSERT_NOT_NULL(o);
+	return o;
+}
+
+TEST_IMPL(output_group_streams)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 0);
+	struct joboutput a, b;
+	struct strbuf got = STRBUF_INIT;
+
+	joboutput_init(&a);
+	joboutput_init(&b);
+	/* Interleaved as two running jobs would produce it. */
+	data(o, &a, 1, "a-out-1\n");
+	data(o, &b, 1, "b-out-1\n");
+	data(o, &a, 2, "a-err\n");
+	data(o, &b, 2, "b-err");
+	data(o, &a, 1, "a-out-2");
+	data(o, &b, 1, "b-out-2\n");
+	ASSERT_EQ(output_mem_used(o), 8 + 8 + 6 + 5 + 7 + 8);
+	ASSERT_EQ(output_spilled(o), 0);
+
+	/* Nothing is written before the job is emitted. */
+	contents(fo, &got);
+	ASSERT_EQ(got.len, 0);
+
+	ASSERT_OK(output_emit(o, &b));
+	ASSERT_OK(output_emit(o, &a));
+	ASSERT_OK(output_flush(o));
+	ASSERT_EQ(output_mem_used(o), 0);
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "b-out-1\nb-out-2\na-out-1\na-out-2");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "b-erra-err\n");
+	ASSERT_OK(output_error(o));
+
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+TEST_IMPL(output_tags_every_line)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT;
+
+	joboutput_init(&jo);
+	jo.tag = "T1";
+	jo.taglen = 2;
+	/* Lines split across calls: the tag goes only at line starts. */
+	data(o, &jo, 1, "ab");
+	data(o, &jo, 1, "c\nd");
+	data(o, &jo, 1, "e\n\nf");
+	data(o, &jo, 2, "x\n");
+	data(o, &jo, 2, "y");
+	ASSERT_OK(output_emit(o, &jo));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "T1\tabc\nT1\tde\nT1\t\nT1\tf");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "T1\tx\nT1\ty");
+
+	/* The next job starts at a line start again, even though the last
+	 * one ended mid-line. */
+	joboutput_init(&jo);
+	jo.tag = "T2";
+	jo.taglen = 2;
+	data(o, &jo, 1, "g\n");
+	ASSERT_OK(output_emit(o, &jo));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "T1\tabc\nT1\tde\nT1\t\nT1\tfT2\tg\n");
+
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+/* Bytes 0..255 repeated, NULs and newlines included. */
+static void pattern(char *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)((i * 7 + seed) & 0xff);
+}
+
+TEST_IMPL(output_spill_exact)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 16, 0);
+	struct joboutput a, b;
+	struct strbuf got = STRBUF_INIT, wa = STRBUF_INIT, wb = STRBUF_INIT,
+		      we = STRBUF_INIT;
+	char chunk[300];
+	size_t sizes[] = { 1, 5, 16, 17, 3, 100, 300, 2, 0, 64 };
+
+	joboutput_init(&a);
+	joboutput_init(&b);
+	for (size_t round = 0; round < 20; round++) {
+		for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+			size_t n = sizes[k];
+
+			pattern(chunk, n, (unsigned)(round * 31 + k));
+			output_data(o, &a, 1, chunk, n);
+			strbuf_add(&wa, chunk, n);
+			pattern(chunk, n, (unsigned)(round * 17 + k + 5));
+			output_data(o, &b, 1, chunk, n);
+			strbuf_add(&wb, chunk, n);
+			if (k % 3 == 0) {
+				output_data(o, &a, 2, "\0e\n", 3);
+				strbuf_add(&we, "\0e\n", 3);
+			}
+		}
+		/* The bound holds. */
+		ASSERT_LE(output_mem_used(o), 16);
+	}
+	ASSERT_GT(output_spilled(o), 0);
+
+	ASSERT_OK(output_emit(o, &a));
+	ASSERT_OK(output_emit(o, &b));
+	ASSERT_OK(output_flush(o));
+	ASSERT_EQ(output_mem_used(o), 0);
+
+	contents(fo, &got);
+	ASSERT_EQ(got.len, wa.len + wb.len);
+	ASSERT_MEM_EQ(got.buf, wa.len, wa.buf, wa.len);
+	ASSERT_MEM_EQ(got.buf + wa.len, wb.len, wb.buf, wb.len);
+	contents(fe, &got);
+	ASSERT_MEM_EQ(got.buf, got.len, we.buf, we.len);
+
+	output_free(o);
+	strbuf_release(&got);
+	strbuf_release(&wa);
+	strbuf_release(&wb);
+	strbuf_release(&we);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+TEST_IMPL(output_spill_tagged)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 16, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT;
+	static const char *const pieces[] = {
+		"first line is longer than sixteen", "\nsecond", " line\n",
+		"3\n4\n5", "\n", "a very long sixth line, spilled for sure\n",
+	};
+
+	joboutput_init(&jo);
+	jo.tag = "t";
+	jo.taglen = 1;
+	for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++)
+		data(o, &jo, 1, pieces[i]);
+	ASSERT_GT(output_spilled(o), 0);
+	ASSERT_OK(output_emit(o, &jo));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "t\tfirst line is longer than sixteen\n"
+		      "t\tsecond line\nt\t3\nt\t4\nt\t5\n"
+		      "t\ta very long sixth line, spilled for sure\n");
+	ASSERT_EQ(output_mem_used(o), 0);
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+TEST_IMPL(output_large_job)
+{
+	/* More than the write buffer, in memory (default limit). */
+	size_t n = 1 << 20;
+	char *big = malloc(n);
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT;
+
+	ASSERT_NOT_NULL(big);
+	pattern(big, n, 3);
+	joboutput_init(&jo);
+	for (size_t off = 0; off < n; off += 4096)
+		output_data(o, &jo, 1, big + off, 4096);
+	ASSERT_EQ(output_mem_used(o), n);
+	ASSERT_OK(output_emit(o, &jo));
+	ASSERT_OK(output_flush(o));
+	ASSERT_EQ(output_mem_used(o), 0);
+	contents(fo, &got);
+	ASSERT_MEM_EQ(got.buf, got.len, big, n);
+	output_free(o);
+	strbuf_release(&got);
+	free(big);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+TEST_IMPL(output_release_unemitted)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT;
+
+	joboutput_init(&jo);
+	data(o, &jo, 1, "dropped\n");
+	data(o, &jo, 2, "dropped too\n");
+	ASSERT_EQ(output_mem_used(o), 20);
+	joboutput_release(o, &jo);
+	ASSERT_EQ(output_mem_used(o), 0);
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_EQ(got.len, 0);
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+TEST_IMPL(output_linebuffer)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 1);
+	struct joboutput a, b;
+	struct strbuf got = STRBUF_INIT;
+
+	joboutput_init(&a);
+	joboutput_init(&b);
+	a.tag = "A";
+	a.taglen = 1;
+	b.tag = "B";
+	b.taglen = 1;
+
+	data(o, &a, 1, "a1");
+	contents(fo, &got);
+	ASSERT_EQ(got.len, 0);		/* no whole line yet */
+	data(o, &b, 1, "b1\nb2");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "B\tb1\n");
+	data(o, &a, 1, "-more\na2\na3");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "B\tb1\nA\ta1-more\nA\ta2\n");
+	data(o, &a, 2, "err\n");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "A\terr\n");
+
+	/* The rest of each job's last line comes out on emit. */
+	ASSERT_OK(output_emit(o, &b));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "B\tb1\nA\ta1-more\nA\ta2\nB\tb2");
+	ASSERT_OK(output_emit(o, &a));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "B\tb1\nA\ta1-more\nA\ta2\nB\tb2A\ta3");
+	ASSERT_EQ(output_mem_used(o), 0);
+
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+/* A pipe whose reader is gone: writes fail with EPIPE. */
+static int broken_pipe(void)
+{
+	int p[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_OK(pipe2(p, O_CLOEXEC));
+	close(p[0]);
+	return p[1];
+}
+
+TEST_IMPL(output_write_error)
+{
+	int fo = broken_pipe(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 0);
+	struct joboutput jo;
+	int r;
+
+	joboutput_init(&jo);
+	data(o, &jo, 1, "lost\n");
+	r = output_emit(o, &jo);
+	ASSERT(r == 0 || r == -EPIPE);
+	ASSERT_EQ(output_flush(o), -EPIPE);
+	ASSERT_EQ(output_error(o), -EPIPE);
+	ASSERT_EQ(output_mem_used(o), 0);
+	/* The error sticks. */
+	joboutput_init(&jo);
+	data(o, &jo, 1, "more\n");
+	ASSERT_EQ(output_emit(o, &jo), -EPIPE);
+	ASSERT_EQ(output_flush(o), -EPIPE);
+	output_free(o);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+TEST_IMPL(output_write_error_large)
+{
+	/* More than the write buffer: output_emit itself sees the error. */
+	size_t n = 256 * 1024;
+	char *big = calloc(1, n);
+	int fo = broken_pipe(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 0);
+	struct joboutput jo;
+
+	ASSERT_NOT_NULL(big);
+	joboutput_init(&jo);
+	output_data(o, &jo, 1, big, n);
+	ASSERT_EQ(output_emit(o, &jo), -EPIPE);
+	ASSERT_EQ(output_flush(o), -EPIPE);
+	output_free(o);
+	free(big);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
+TEST_IMPL(output_write_error_linebuffer)
+{
+	int fo = broken_pipe(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 1);
+	struct joboutput jo;
+
+	joboutput_init(&jo);
+	data(o, &jo, 1, "whole line\n");
+	ASSERT_EQ(output_error(o), -EPIPE);
+	data(o, &jo, 1, "rest");
+	ASSERT_EQ(output_emit(o, &jo), -EPIPE);
+	ASSERT_EQ(output_flush(o), -EPIPE);
+	output_free(o);
+	close(fo);
+	close(fe);
+	return 0;
+}
