@@ -1,0 +1,204 @@
+# bash completion for ccmap(1)                             -*- shell-script -*-
+#
+# Installed as "ccmap" in bash-completion's completions directory, or
+# sourced by hand.  Needs bash-completion 2.x for the best results (the
+# command after the options is completed with that command's own
+# completion); without it, options, values and command names still complete.
+
+# The options, as ccmap --help lists them.
+_ccmap_opts='-a --arg-file --link -0 --null -d --delimiter -I
+	-j -P --jobs --threads --procs --chunksize -k --keep-order
+	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
+	--tmpdir -h --help --version'
+
+# Options that take a value in the next word, and short ones that may carry
+# it in the same word (-j4).
+_ccmap_valopts='-a --arg-file -d --delimiter -I -j -P --jobs --chunksize
+	--tagstring --tmpdir'
+_ccmap_valshort='adIjP'
+
+# _ccmap_resolve WORD: the option WORD stands for: a long option in full
+# (it may be abbreviated), or the last letter of a short cluster.
+_ccmap_resolve()
+{
+	local w=$1 o match=
+	case $w in
+	--*)
+		w=${w%%=*}
+		for o in $_ccmap_opts; do
+			[[ $o == --* ]] || continue
+			if [[ $o == "$w" ]]; then
+				match=$o
+				break
+			fi
+			if [[ $o == "$w"* ]]; then
+				[[ -n $match ]] && return 1 # ambiguous
+				match=$o
+			fi
+		done
+		[[ -n $match ]] && printf '%s\n' "$match"
+		;;
+	-?*)
+		printf '%s\n' "-${w: -1}"
+		;;
+	*) return 1 ;;
+	esac
+}
+
+# _ccmap_files [-d]: complete file names (or directories).
+_ccmap_files()
+{
+	if declare -F _comp_compgen_filedir >/dev/null; then
+		_comp_compgen_filedir "$@"
+	elif declare -F _filedir >/dev/null; then
+		_filedir "$@"
+	elif [[ ${1-} == -d ]]; then
+		COMPREPLY=($(compgen -d -- "$cur"))
+	else
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+
+# _ccmap_command INDEX: complete words[INDEX..] as a command line of its own.
+_ccmap_command()
+{
+	if declare -F _comp_command_offset >/dev/null; then
+		_comp_command_offset "$1"
+	elif declare -F _command_offset >/dev/null; then
+		_command_offset "$1"
+	elif (($1 == cword)); then
+		COMPREPLY=($(compgen -c -- "$cur"))
+	else
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+
+# _ccmap_takes_value WORD: does the option WORD, as typed, need the next
+# word as its value?
+_ccmap_takes_value()
+{
+	local w=$1 o i c
+	case $w in
+	--*=*) return 1 ;;
+	--?*)
+		o=$(_ccmap_resolve "$w") || return 1
+		[[ " "${_ccmap_valopts//[$'\t\n']/ }" " == *" $o "* ]]
+		;;
+	-?*)
+		# A cluster such as -0kj: the value is the next word when the
+		# first letter that takes one is the last one.
+		for ((i = 1; i < ${#w}; i++)); do
+			c=${w:i:1}
+			if [[ $_ccmap_valshort == *"$c"* ]]; then
+				((i == ${#w} - 1))
+				return
+			fi
+		done
+		return 1
+		;;
+	*) return 1 ;;
+	esac
+}
+
+_ccmap()
+{
+	local cur prev words cword split=false was_split=false comp_args
+	if declare -F _comp_initialize >/dev/null; then
+		_comp_initialize -s -- "$@" || return
+		split=$was_split
+	elif declare -F _init_completion >/dev/null; then
+		_init_completion -s || return
+	else
+		# No bash-completion: do without it.
+		words=("${COMP_WORDS[@]}")
+		cword=$COMP_CWORD
+		cur=${COMP_WORDS[COMP_CWORD]}
+		prev=${COMP_WORDS[COMP_CWORD - 1]}
+	fi
+
+	# Where does the command start?  Skip the options and their values;
+	# "--" ends the options.  cmd stays empty while we are still in them.
+	local i w cmd= sep=
+	for ((i = 1; i < cword; i++)); do
+		w=${words[i]}
+		if [[ -z $cmd ]]; then
+			case $w in
+			--)
+				cmd=$((i + 1))
+				;;
+			-?*)
+				_ccmap_takes_value "$w" && ((i++))
+				;;
+			*)
+				cmd=$i
+				;;
+			esac
+		fi
+		if [[ -n $cmd ]] && ((i >= cmd)); then
+			case $w in
+			:::) sep=items ;;
+			::::) sep=files ;;
+			esac
+		fi
+	done
+
+	# After ::: (items, often file names) and :::: (files).
+	if [[ -n $sep ]]; then
+		if [[ $cur == :* ]]; then
+			COMPREPLY=($(compgen -W '::: ::::' -- "$cur"))
+			[[ ${#COMPREPLY[@]} -gt 0 ]] && return
+		fi
+		_ccmap_files
+		return
+	fi
+
+	# The command and its arguments: that command's own completion.
+	if [[ -n $cmd ]]; then
+		if [[ $cur == :* ]]; then
+			COMPREPLY=($(compgen -W '::: ::::' -- "$cur"))
+			[[ ${#COMPREPLY[@]} -gt 0 ]] && return
+		fi
+		_ccmap_command "$cmd"
+		return
+	fi
+
+	# An option's value.
+	if _ccmap_takes_value "$prev"; then
+		local opt
+		opt=$(_ccmap_resolve "$prev")
+		case $opt in
+		-a | --arg-file)
+			_ccmap_files
+			;;
+		--tmpdir)
+			_ccmap_files -d
+			;;
+		-j | -P | --jobs)
+			local n
+			n=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || n=
+			COMPREPLY=($(compgen -W "0 1 2 4 8 $n 50% 100% 200% +1 -1" \
+			    -- "$cur"))
+			;;
+		--chunksize)
+			COMPREPLY=($(compgen -W '1 10 100 1000' -- "$cur"))
+			;;
+		*)
+			# -d, -I, --tagstring: free text.
+			COMPREPLY=()
+			;;
+		esac
+		return
+	fi
+	$split && return
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$_ccmap_opts" -- "$cur"))
+		return
+	fi
+
+	# The command's name.
+	_ccmap_command "$cword"
+} &&
+	complete -F _ccmap ccmap
+
+# ex: filetype=sh

@@ -1,0 +1,91 @@
+# fish completion for ccmap(1): the options, then the command with its own
+# completion; after ::: (items) and :::: (files), file names.
+
+# Options whose value is the next word.
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter -I -j -P --jobs --chunksize --tagstring --tmpdir
+
+# Print where the word being completed stands: "options" while no command
+# has been given, "command" within the command and its arguments, "sources"
+# after ::: or ::::.
+function __fish_ccmap_where
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l where options
+    set -l skip 0
+    for t in $tokens
+        if test $where = options
+            if test $skip -eq 1
+                set skip 0
+                continue
+            end
+            switch $t
+                case --
+                    set where command
+                    continue
+                case '--*=*'
+                    continue
+                case '-?*'
+                    if contains -- $t $__fish_ccmap_valopts
+                        set skip 1
+                    else if string match -qr -- '^-[^-]*[adIjP]$' $t
+                        # a cluster ending in a letter that takes a value: -kj
+                        and not string match -qr -- '^-[^-]*[adIjP].' $t
+                        set skip 1
+                    end
+                    continue
+            end
+            set where command
+        end
+        switch $t
+            case ::: ::::
+                set where sources
+        end
+    end
+    echo $where
+end
+
+function __fish_ccmap_in_options
+    test (__fish_ccmap_where) = options
+end
+
+function __fish_ccmap_in_command
+    test (__fish_ccmap_where) != sources
+end
+
+function __fish_ccmap_in_sources
+    test (__fish_ccmap_where) = sources
+end
+
+# Items
+complete -c ccmap -n __fish_ccmap_in_options -s a -l arg-file -r -F -d 'Read items from FILE (- is stdin); repeatable'
+complete -c ccmap -n __fish_ccmap_in_options -l link -d "Pair the sources' items instead of crossing them"
+complete -c ccmap -n __fish_ccmap_in_options -s 0 -l null -d 'Items end with NUL, not newline'
+complete -c ccmap -n __fish_ccmap_in_options -s d -l delimiter -x -d 'Items end with this character (\n, \t, \0, \\, \xHH)'
+
+# Commands
+complete -c ccmap -n __fish_ccmap_in_options -s I -x -d 'Use STR for the item instead of {}'
+
+# Pool
+complete -c ccmap -n __fish_ccmap_in_options -s j -s P -l jobs -x -a '0 1 2 4 8 50% 100% 200% +1 -1' -d 'Run N jobs at once: N, N%, +N, -N, 0'
+complete -c ccmap -n __fish_ccmap_in_options -l threads -d 'Run jobs from a pool of threads (default)'
+complete -c ccmap -n __fish_ccmap_in_options -l procs -d 'Run jobs from a pool of worker processes'
+complete -c ccmap -n __fish_ccmap_in_options -l chunksize -x -a '1 10 100 1000' -d 'Hand N items to a worker at a time'
+
+# Output
+complete -c ccmap -n __fish_ccmap_in_options -s k -l keep-order -d 'Write outputs in input order (default)'
+complete -c ccmap -n __fish_ccmap_in_options -l as-completed -d "Write each job's output as soon as it ends"
+complete -c ccmap -n __fish_ccmap_in_options -l group -d "Write each job's output whole (default)"
+complete -c ccmap -n __fish_ccmap_in_options -l line-buffer -d 'Write whole lines as soon as they come'
+complete -c ccmap -n __fish_ccmap_in_options -s u -l ungroup -d 'Let jobs write straight to the output'
+complete -c ccmap -n __fish_ccmap_in_options -l tag -d 'Prefix each output line with the item and a tab'
+complete -c ccmap -n __fish_ccmap_in_options -l tagstring -x -d 'Prefix each output line with STR and a tab'
+complete -c ccmap -n __fish_ccmap_in_options -l tmpdir -x -a '(__fish_complete_directories)' -d 'Hold back output past the memory bound in DIR'
+
+complete -c ccmap -n __fish_ccmap_in_options -s h -l help -d 'Show the help and exit'
+complete -c ccmap -n __fish_ccmap_in_options -l version -d 'Show the version and exit'
+
+# The command, then its own arguments; after ::: and ::::, file names.
+complete -c ccmap -n __fish_ccmap_in_command -x -a "(__fish_complete_subcommand -- $__fish_ccmap_valopts)"
+complete -c ccmap -n 'not __fish_ccmap_in_options' -a ':::' -d 'The items follow'
+complete -c ccmap -n 'not __fish_ccmap_in_options' -a '::::' -d 'Files of items follow'
+complete -c ccmap -n __fish_ccmap_in_sources -F
