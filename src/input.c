@@ -2,6 +2,7 @@
  * input.c: sources of items and the tuples made from them (see input.h).
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct input {
 	int link;
 	int streamed;		/* source 0 comes from rd, not lists[0] */
 	struct reader rd;
+	const char *name;	/* the streamed source's file name */
 	struct list *lists;	/* one per source (lists[0] unused if streamed) */
 	size_t pos0;		/* next value of lists[0] */
 	size_t *idx;		/* the odometer over sources 1..nsrc-1 */
@@ -109,6 +111,7 @@ reader_next(struct reader *r, struct value *rec)
 static int
 open_source(const char *path, int *close_fd, char *err, size_t errlen)
 {
+	struct stat st;
 	int fd;
 
 	if (strcmp(path, "-") == 0) {
@@ -116,9 +119,14 @@ open_source(const char *path, int *close_fd, char *err, size_t errlen)
 		return 0;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		fd = -1;
+		errno = EISDIR;
+	}
 	if (fd < 0) {
 		int e = errno;
-		snprintf(err, errlen, "cannot open input file '%s': %s", path,
+		snprintf(err, errlen, "cannot read input file '%s': %s", path,
 		    strerror(e));
 		errno = e;
 		return -1;
@@ -214,6 +222,7 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 			}
 			reader_init(&in->rd, fd, close_fd, delim);
 			in->streamed = 1;
+			in->name = src[i].path;
 		} else if ((r = load_file(&in->lists[i], src[i].path, delim,
 		    err, errlen)) < 0) {
 			goto fail;
@@ -251,6 +260,12 @@ input_close(struct input *in)
 	free(in->out);
 	strbuf_release(&in->cur0);
 	free(in);
+}
+
+const char *
+input_name(const struct input *in)
+{
+	return in->name && strcmp(in->name, "-") ? in->name : "standard input";
 }
 
 size_t

@@ -73,6 +73,8 @@ int input_next(struct input *in, struct tuple *t);
 int input_fd(const struct input *in);
 /* Read more of the streamed source: >0, 0 at its end, or -errno. */
 long input_fill(struct input *in);
+/* The streamed source, for messages: a file name or "standard input". */
+const char *input_name(const struct input *in);
 /* How many sources. */
 size_t input_nsources(const struct input *in);
 

@@ -575,7 +575,7 @@ loop(struct ccmap *c)
 		if (fds[1].revents) {
 			long got = input_fill(c->in);
 			if (got < 0) {
-				warnf(c, "cannot read input: %s",
+				warnf(c, "cannot read '%s': %s", input_name(c->in),
 				    strerror((int)-got));
 				c->res->error = (int)got;
 				stop_jobs(c, SIGTERM);

@@ -79,20 +79,28 @@ shell_quote(struct strbuf *out, const char *s, size_t len)
 		strbuf_add(out, s, len);
 		return;
 	}
-	/* 'a'"'"'b', without the empty '' a leading or trailing ' leaves. */
-	int open = 0;
+	/*
+	 * As GNU parallel: each ' becomes '"'"', the whole is put in '...',
+	 * and an empty '' left at either end is dropped.
+	 */
+	size_t mark = out->len;
+	strbuf_addch(out, '\'');
 	for (i = 0; i < len; i++) {
-		if (s[i] == '\'') {
-			if (open)
-				strbuf_addch(out, '\'');
-			strbuf_addstr(out, "\"'\"");
-			open = 0;
-		} else {
-			if (!open)
-				strbuf_addch(out, '\'');
-			open = 1;
+		if (s[i] == '\'')
+			strbuf_addstr(out, "'\"'\"'");
+		else
 			strbuf_addch(out, s[i]);
-		}
+	}
+	strbuf_addch(out, '\'');
+	if (out->len - mark >= 2 && out->buf[mark + 1] == '\'') {
+		memmove(out->buf + mark, out->buf + mark + 2,
+		    out->len - mark - 2);
+		out->len -= 2;
+	}
+	if (out->len - mark >= 2 && out->buf[out->len - 2] == '\'')
+		out->len -= 2;
+	out->buf[out->len] = '\0';
+}
 	}
 	if (open)
 		strbuf_addch(out, '\'');
