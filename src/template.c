@@ -101,10 +101,6 @@ shell_quote(struct strbuf *out, const char *s, size_t len)
 		out->len -= 2;
 	out->buf[out->len] = '\0';
 }
-	}
-	if (open)
-		strbuf_addch(out, '\'');
-}
 
 /* Shell words that are builtins or keywords and no program in PATH. */
 static const char *const shell_words[] = {
