@@ -561,5 +561,12 @@ TEST_IMPL(input_unreadable_file)
 	o.nsources = 2;
 	ASSERT_EQ(input_open(&in, &o, err, sizeof err), -EISDIR);
 	ASSERT_NOT_NULL(strstr(err, "'/'"));
+
+	/* As the streamed first source: refused when opened, too. */
+	src[0] = (struct ccmap_source){ .path = "/tmp" };
+	o.nsources = 1;
+	err[0] = '\0';
+	ASSERT_EQ(input_open(&in, &o, err, sizeof err), -EISDIR);
+	ASSERT_NOT_NULL(strstr(err, "'/tmp'"));
 	return 0;
 }

@@ -99,3 +99,18 @@ TEST(job_environment)
 TEST(job_own_pgroup)
 TEST(job_signals_reset)
 TEST(job_no_fd_leak)
+
+/* test-proto.c */
+TEST(proto_job_round_trip)
+TEST(proto_done_round_trip)
+TEST(proto_out_err_frames)
+TEST(proto_partial)
+TEST(proto_corrupt_header)
+TEST(proto_corrupt_payload)
+
+/* test-procpool.c */
+TEST(procpool_all_jobs_once)
+TEST(procpool_big_values)
+TEST(procpool_worker_abort)
+TEST(procpool_several_aborts)
+TEST(procpool_slots)
