@@ -62,10 +62,16 @@ while IFS= read -r line || [ -n "$line" ]; do
 			dir=$T/ex$n
 			mkdir "$dir"
 			first=${cmds%%$'\n'*}
-			cd "$dir"
-			run_case "example $n: $first" 0 "$want" -- \
-				env PATH="$T/bin:$PATH" bash -c "$cmds"
-			cd "$T"
+			if [ -n "${VALGRIND:-}" ] && [[ $cmds == *"export -f"* ]]; then
+				# Debian's valgrind is a /bin/sh script, and dash
+				# drops exported bash functions from the environment.
+				skip "example $n: $first" "exported functions under valgrind"
+			else
+				cd "$dir"
+				run_case "example $n: $first" 0 "$want" -- \
+					env PATH="$T/bin:$PATH" bash -c "$cmds"
+				cd "$T"
+			fi
 			cmds= in_block= want=
 			continue
 		fi
