@@ -33,6 +33,7 @@ static const struct option longopts[] = {
 	{ "null",		no_argument,       NULL, '0' },
 	{ "delimiter",		required_argument, NULL, 'd' },
 	{ "jobs",		required_argument, NULL, 'j' },
+	{ "max-args",		required_argument, NULL, 'n' },
 	{ "threads",		no_argument,       NULL, OPT_THREADS },
 	{ "procs",		no_argument,       NULL, OPT_PROCS },
 	{ "chunksize",		required_argument, NULL, OPT_CHUNKSIZE },
@@ -187,7 +188,7 @@ main(int argc, char **argv)
 	opterr = 0;
 	for (;;) {
 		longindex = -1;
-		ch = getopt_long(argc, argv, "+:a:0d:j:P:I:kuh", longopts,
+		ch = getopt_long(argc, argv, "+:a:0d:j:P:I:n:kuh", longopts,
 		    &longindex);
 		if (ch == -1)
 			break;
@@ -216,6 +217,10 @@ main(int argc, char **argv)
 			if (!*optarg)
 				die("empty replacement string for -I");
 			o.replace = optarg;
+			break;
+		case 'n':
+			o.max_args = parse_count(optarg, optname(ch, longindex),
+			    1000000);
 			break;
 		case OPT_THREADS:
 			o.executor = CCMAP_THREADS;

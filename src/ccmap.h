@@ -58,6 +58,7 @@ struct ccmap_opts {
 	char **command;
 	size_t ncommand;
 	const char *replace;	/* -I: stands for {} (NULL: "{}") */
+	size_t max_args;	/* -n: items per command (0: one) */
 
 	struct ccmap_source *sources;	/* none means stdin */
 	size_t nsources;

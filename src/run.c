@@ -37,7 +37,8 @@ struct job {
 	unsigned long long seq;
 	struct value *v;
 	size_t nv;
-	char *store;		/* the values' bytes */
+	size_t ntuples;		/* items (tuples) in v */
+	struct strbuf store;	/* the values' bytes, each NUL-terminated */
 	struct joboutput out;
 	struct strbuf tag;
 	struct job_status st;
@@ -58,6 +59,10 @@ struct ccmap {
 	struct template *tagt;	/* --tag / --tagstring, or NULL */
 	struct spawn_ctx sctx;
 	unsigned jobs, chunksize;
+	size_t max_args;	/* items per job (-n) */
+	struct job **chunk;	/* a chunk being made (chunksize of them) */
+	struct jobvals *chunkjv;
+	struct job *pending;	/* a job still taking items (-n) */
 	size_t capacity;	/* jobs given to the pool and not finished */
 
 	struct output *out;
@@ -157,6 +162,9 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->opts = *opts;
 	c->jobs = opts->jobs ? opts->jobs : online_cpus();
 	c->chunksize = opts->chunksize ? opts->chunksize : 1;
+	c->max_args = opts->max_args ? opts->max_args : 1;
+	c->chunk = ccmap__xcalloc(c->chunksize, sizeof *c->chunk);
+	c->chunkjv = ccmap__xcalloc(c->chunksize, sizeof *c->chunkjv);
 	c->capacity = 2 * (size_t)c->jobs * c->chunksize;
 	c->sctx.devnull = -1;
 	pthread_mutex_init(&c->pid_lock, NULL);
@@ -202,6 +210,8 @@ ccmap_free(struct ccmap *c)
 	if (c->sctx.devnull >= 0)
 		close(c->sctx.devnull);
 	pthread_mutex_destroy(&c->pid_lock);
+	free(c->chunk);
+	free(c->chunkjv);
 	free(c);
 }
 
@@ -321,26 +331,40 @@ proc_done(void *arg, void *cookie, const struct job_status *st)
 
 /* --- jobs ---------------------------------------------------------------- */
 
+/* Start a job; its values come with job_add(), then job_seal(). */
 static struct job *
-job_new(struct ccmap *c, const struct tuple *t)
+job_begin(struct ccmap *c)
 {
 	struct job *job = ccmap__xcalloc(1, sizeof *job);
-	size_t total = 0, at = 0;
 
 	job->seq = ++c->next_seq;
-	job->nv = t->n;
-	job->v = ccmap__xcalloc(t->n, sizeof *job->v);
-	for (size_t i = 0; i < t->n; i++)
-		total += t->v[i].len + 1;
-	job->store = ccmap__xmalloc(total);
-	for (size_t i = 0; i < t->n; i++) {
-		memcpy(job->store + at, t->v[i].p, t->v[i].len);
-		job->store[at + t->v[i].len] = '\0';
-		job->v[i].p = job->store + at;
-		job->v[i].len = t->v[i].len;
-		at += t->v[i].len + 1;
-	}
 	joboutput_init(&job->out);
+	return job;
+}
+
+/* Add one tuple's values to the job (-n takes several). */
+static void
+job_add(struct job *job, const struct tuple *t)
+{
+	job->v = ccmap__xrealloc(job->v, (job->nv + t->n) * sizeof *job->v);
+	for (size_t i = 0; i < t->n; i++) {
+		strbuf_add(&job->store, t->v[i].p, t->v[i].len);
+		strbuf_addch(&job->store, '\0');
+		job->v[job->nv++].len = t->v[i].len;
+	}
+	job->ntuples++;
+}
+
+/* The job has all its values: point them into the store. */
+static struct job *
+job_seal(struct ccmap *c, struct job *job)
+{
+	const char *p = job->store.buf;
+
+	for (size_t i = 0; i < job->nv; i++) {
+		job->v[i].p = p;
+		p += job->v[i].len + 1;
+	}
 	if (c->tagt) {
 		template_text(c->tagt, &(struct jobvals){ .v = job->v,
 		    .n = job->nv, .seq = job->seq }, &job->tag);
@@ -355,8 +379,8 @@ static void
 job_free(struct job *job)
 {
 	strbuf_release(&job->tag);
+	strbuf_release(&job->store);
 	free(job->v);
-	free(job->store);
 	free(job);
 }
 
@@ -478,11 +502,10 @@ submit(struct ccmap *c, struct job **chunk, size_t n)
 		chunk[0]->work.work = thread_work;
 		threadpool_post(c->tp, &chunk[0]->work);
 	} else {
-		struct jobvals jv[n];
 		for (size_t i = 0; i < n; i++)
-			jv[i] = (struct jobvals){ .v = chunk[i]->v,
+			c->chunkjv[i] = (struct jobvals){ .v = chunk[i]->v,
 			    .n = chunk[i]->nv, .seq = chunk[i]->seq };
-		procpool_submit(c->pp, (void *const *)chunk, jv, n);
+		procpool_submit(c->pp, (void *const *)chunk, c->chunkjv, n);
 	}
 	c->inflight += n;
 }
@@ -498,26 +521,32 @@ room(const struct ccmap *c)
 static void
 dispatch(struct ccmap *c)
 {
-	struct job *chunk[64];
-	size_t max = c->chunksize < ARRAY_SIZE(chunk) ? c->chunksize :
-	    ARRAY_SIZE(chunk);
-
 	c->need_input = 0;
 	while (!c->stopping && !c->input_done && room(c)) {
 		size_t n = 0;
-		struct tuple t;
 		int r = INPUT_TUPLE;
 
-		while (n < max && room(c) &&
-		    (r = input_next(c->in, &t)) == INPUT_TUPLE) {
-			chunk[n++] = job_new(c, &t);
-			if (c->inflight + n >= c->capacity)
+		while (n < c->chunksize && c->inflight + n < c->capacity) {
+			struct tuple t;
+			if ((r = input_next(c->in, &t)) != INPUT_TUPLE)
 				break;
+			if (!c->pending)
+				c->pending = job_begin(c);
+			job_add(c->pending, &t);
+			if (c->pending->ntuples == c->max_args) {
+				c->chunk[n++] = job_seal(c, c->pending);
+				c->pending = NULL;
+			}
+		}
+		if (r == INPUT_EOF) {
+			/* The inner loop checked there is room for one more. */
+			if (c->pending)
+				c->chunk[n++] = job_seal(c, c->pending);
+			c->pending = NULL;
+			c->input_done = 1;
 		}
 		if (n)
-			submit(c, chunk, n);
-		if (r == INPUT_EOF)
-			c->input_done = 1;
+			submit(c, c->chunk, n);
 		if (r == INPUT_AGAIN) {
 			c->need_input = 1;
 			break;
@@ -656,6 +685,10 @@ out:
 			wstate_release(&c->ws[i]);
 		free(c->ws);
 		c->ws = NULL;
+	}
+	if (c->pending) {	/* a stopped run */
+		job_free(c->pending);
+		c->pending = NULL;
 	}
 	/* Jobs still held (a stopped run): drop them. */
 	for (void *job; (job = reorder_pop(&c->ro)) != NULL; )
