@@ -33,7 +33,7 @@ static const char help[] =
 "\n"
 "Pool:\n"
 "  -j, -P, --jobs N        run N jobs at once: N, N% of the CPUs, +N or -N\n"
-"                          CPUs plus or minus N; 0 as many as possible\n"
+"                          CPUs plus or minus N; 0 for 256\n"
 "                          (default: the number of CPUs)\n"
 "      --threads           run jobs from a pool of threads (default)\n"
 "      --procs             run jobs from a pool of worker processes\n"

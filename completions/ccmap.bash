@@ -6,16 +6,16 @@
 # completion); without it, options, values and command names still complete.
 
 # The options, as ccmap --help lists them.
-_ccmap_opts='-a --arg-file --link -0 --null -d --delimiter -I
+_ccmap_opts='-a --arg-file --link -0 --null -d --delimiter -I -n --max-args
 	-j -P --jobs --threads --procs --chunksize -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
 	--tmpdir -h --help --version'
 
 # Options that take a value in the next word, and short ones that may carry
 # it in the same word (-j4).
-_ccmap_valopts='-a --arg-file -d --delimiter -I -j -P --jobs --chunksize
+_ccmap_valopts='-a --arg-file -d --delimiter -I -n --max-args -j -P --jobs --chunksize
 	--tagstring --tmpdir'
-_ccmap_valshort='adIjP'
+_ccmap_valshort='adIjnP'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
 # (it may be abbreviated), or the last letter of a short cluster.
@@ -179,7 +179,7 @@ _ccmap()
 			COMPREPLY=($(compgen -W "0 1 2 4 8 $n 50% 100% 200% +1 -1" \
 			    -- "$cur"))
 			;;
-		--chunksize)
+		--chunksize | -n | --max-args)
 			COMPREPLY=($(compgen -W '1 10 100 1000' -- "$cur"))
 			;;
 		*)

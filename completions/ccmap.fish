@@ -2,7 +2,7 @@
 # completion; after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter -I -j -P --jobs --chunksize --tagstring --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter -I -n --max-args -j -P --jobs --chunksize --tagstring --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "sources"
@@ -27,9 +27,9 @@ function __fish_ccmap_where
                 case '-?*'
                     if contains -- $t $__fish_ccmap_valopts
                         set skip 1
-                    else if string match -qr -- '^-[^-]*[adIjP]$' $t
+                    else if string match -qr -- '^-[^-]*[adIjnP]$' $t
                         # a cluster ending in a letter that takes a value: -kj
-                        and not string match -qr -- '^-[^-]*[adIjP].' $t
+                        and not string match -qr -- '^-[^-]*[adIjnP].' $t
                         set skip 1
                     end
                     continue
@@ -64,6 +64,7 @@ complete -c ccmap -n __fish_ccmap_in_options -s d -l delimiter -x -d 'Items end 
 
 # Commands
 complete -c ccmap -n __fish_ccmap_in_options -s I -x -d 'Use STR for the item instead of {}'
+complete -c ccmap -n __fish_ccmap_in_options -s n -l max-args -x -a '1 10 100 1000' -d 'Give each command up to N items'
 
 # Pool
 complete -c ccmap -n __fish_ccmap_in_options -s j -s P -l jobs -x -a '0 1 2 4 8 50% 100% 200% +1 -1' -d 'Run N jobs at once: N, N%, +N, -N, 0'

@@ -67,7 +67,7 @@ struct ccmap_opts {
 
 	unsigned jobs;		/* pool size (0: the online CPUs) */
 	enum ccmap_executor executor;
-	unsigned chunksize;	/* items per task (0: automatic) */
+	unsigned chunksize;	/* jobs handed to a worker at a time (0: one) */
 
 	int as_completed;	/* completion order instead of input order */
 	enum ccmap_outmode outmode;
