@@ -1,6 +1,8 @@
 /* Unit tests for held-back job output (src/output.[ch]). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,5 +403,125 @@ TEST_IMPL(output_write_error_linebuffer)
 	output_free(o);
 	close(fo);
 	close(fe);
+	return 0;
+}
+
+/* ---- from several threads at once (run under TSan too) ------------------ */
+
+#include "internal.h"
+#include "threadpool.h"
+
+struct cjob {
+	struct tp_work w;
+	struct joboutput jo;
+	size_t id;
+};
+
+struct cshared {
+	struct threadpool *tp;
+	struct output *o;
+};
+
+/* Job id writes lines "id:k\n" for k < 50, in pieces of 1..7 bytes, to
+ * stdout (even ids) or stderr (odd ones). */
+static void cwork(struct tp_work *w, unsigned worker, void *arg)
+{
+	struct cshared *sh = arg;
+	struct cjob *j = container_of(w, struct cjob, w);
+	struct strbuf s = STRBUF_INIT;
+	size_t off = 0, piece = 1;
+
+	(void)worker;
+	for (int k = 0; k < 50; k++) {
+		char line[32];
+		int n = snprintf(line, sizeof line, "%zu:%d\n", j->id, k);
+
+		strbuf_add(&s, line, (size_t)n);
+	}
+	while (off < s.len) {
+		size_t n = s.len - off < piece ? s.len - off : piece;
+
+		output_data(sh->o, &j->jo, 1 + (int)(j->id % 2),
+			    s.buf + off, n);
+		off += n;
+		piece = piece % 7 + 1;
+	}
+	strbuf_release(&s);
+	threadpool_complete(sh->tp, w);
+}
+
+static void concurrent(size_t mem_limit, int linebuffer)
+{
+	const size_t n = 64;
+	int fo = temp_fd(), fe = temp_fd();
+	struct cshared sh;
+	struct cjob *jobs = calloc(n, sizeof *jobs);
+	struct strbuf got = STRBUF_INIT, gote = STRBUF_INIT;
+	size_t done = 0, lines = 0;
+
+	ASSERT_NOT_NULL(jobs);
+	sh.o = new_output(fo, fe, mem_limit, linebuffer);
+	ASSERT_OK(threadpool_new(&sh.tp, 4, &sh));
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].id = i;
+		jobs[i].w.work = cwork;
+		joboutput_init(&jobs[i].jo);
+		threadpool_post(sh.tp, &jobs[i].w);
+	}
+	while (done < n) {
+		struct pollfd pfd = { .fd = threadpool_fd(sh.tp), .events = POLLIN };
+		struct tp_work *l;
+
+		ASSERT_EQ(poll(&pfd, 1, 20000), 1);
+		for (l = threadpool_collect(sh.tp); l; l = l->next) {
+			struct cjob *j = container_of(l, struct cjob, w);
+
+			ASSERT_OK(output_emit(sh.o, &j->jo));
+			done++;
+		}
+	}
+	ASSERT_OK(output_flush(sh.o));
+	threadpool_free(sh.tp);
+	ASSERT_EQ(output_mem_used(sh.o), 0);
+	if (mem_limit && !linebuffer)
+		ASSERT_GT(output_spilled(sh.o), 0);
+	contents(fo, &got);
+	contents(fe, &gote);
+	/* Every line of every job arrived whole, once. */
+	strbuf_add(&got, gote.buf, gote.len);
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 50; k++) {
+			char line[32];
+			const char *p = got.buf;
+			int count = 0;
+
+			snprintf(line, sizeof line, "%zu:%d\n", i, k);
+			while ((p = strstr(p, line)) != NULL) {
+				if (p == got.buf || p[-1] == '\n')
+					count++;
+				p++;
+			}
+			if (count != 1)
+				FAIL("line %zu:%d seen %d times", i, k, count);
+			lines++;
+		}
+	ASSERT_EQ(lines, n * 50);
+	output_free(sh.o);
+	strbuf_release(&got);
+	strbuf_release(&gote);
+	free(jobs);
+	close(fo);
+	close(fe);
+}
+
+TEST_IMPL(output_concurrent_spill)
+{
+	concurrent(64, 0);
+	return 0;
+}
+
+TEST_IMPL(output_concurrent_linebuffer)
+{
+	concurrent(0, 1);
 	return 0;
 }
