@@ -34,6 +34,7 @@ static const struct option longopts[] = {
 	{ "delimiter",		required_argument, NULL, 'd' },
 	{ "jobs",		required_argument, NULL, 'j' },
 	{ "max-args",		required_argument, NULL, 'n' },
+	{ "quote",		no_argument,       NULL, 'q' },
 	{ "threads",		no_argument,       NULL, OPT_THREADS },
 	{ "procs",		no_argument,       NULL, OPT_PROCS },
 	{ "chunksize",		required_argument, NULL, OPT_CHUNKSIZE },
@@ -188,7 +189,7 @@ main(int argc, char **argv)
 	opterr = 0;
 	for (;;) {
 		longindex = -1;
-		ch = getopt_long(argc, argv, "+:a:0d:j:P:I:n:kuh", longopts,
+		ch = getopt_long(argc, argv, "+:a:0d:j:P:I:n:qkuh", longopts,
 		    &longindex);
 		if (ch == -1)
 			break;
@@ -221,6 +222,9 @@ main(int argc, char **argv)
 		case 'n':
 			o.max_args = parse_count(optarg, optname(ch, longindex),
 			    1000000);
+			break;
+		case 'q':
+			o.quote = 1;
 			break;
 		case OPT_THREADS:
 			o.executor = CCMAP_THREADS;

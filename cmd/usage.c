@@ -25,6 +25,8 @@ static const char help[] =
 "Commands:\n"
 "  -I STR                  use STR for the item instead of {}\n"
 "  -n, --max-args N        give each command up to N items\n"
+"  -q, --quote             keep each word of the command one argument, as\n"
+"                          xargs does (shell syntax in it is not code)\n"
 "  Replacement strings: {} the item, {.} without extension, {/} basename,\n"
 "  {//} dirname, {/.} basename without extension, {#} job number, {%} slot,\n"
 "  {N} {N.} {N/} {N//} {N/.} the same for source N (with -n, for the N-th\n"

@@ -6,7 +6,7 @@
 # completion); without it, options, values and command names still complete.
 
 # The options, as ccmap --help lists them.
-_ccmap_opts='-a --arg-file --link -0 --null -d --delimiter -I -n --max-args
+_ccmap_opts='-a --arg-file --link -0 --null -d --delimiter -I -n --max-args -q --quote
 	-j -P --jobs --threads --procs --chunksize -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
 	--tmpdir -h --help --version'

@@ -64,6 +64,7 @@ complete -c ccmap -n __fish_ccmap_in_options -s d -l delimiter -x -d 'Items end 
 
 # Commands
 complete -c ccmap -n __fish_ccmap_in_options -s I -x -d 'Use STR for the item instead of {}'
+complete -c ccmap -n __fish_ccmap_in_options -s q -l quote -d 'Keep each word of the command one argument'
 complete -c ccmap -n __fish_ccmap_in_options -s n -l max-args -x -a '1 10 100 1000' -d 'Give each command up to N items'
 
 # Pool

@@ -59,6 +59,7 @@ struct ccmap_opts {
 	size_t ncommand;
 	const char *replace;	/* -I: stands for {} (NULL: "{}") */
 	size_t max_args;	/* -n: items per command (0: one) */
+	int quote;		/* -q: keep each command word one argument */
 
 	struct ccmap_source *sources;	/* none means stdin */
 	size_t nsources;

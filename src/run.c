@@ -172,8 +172,8 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	if ((r = input_open(&c->in, opts, err, errlen)) < 0)
 		goto fail;
 	if ((r = template_parse(&c->tmpl, opts->command, opts->ncommand,
-	    opts->replace, input_nsources(c->in), opts->shell, err,
-	    errlen)) < 0)
+	    opts->replace, opts->quote, input_nsources(c->in), opts->shell,
+	    err, errlen)) < 0)
 		goto fail;
 	if ((opts->tagstring || opts->tag) &&
 	    (r = template_parse_text(&c->tagt, opts->tagstring ?

@@ -40,6 +40,7 @@ struct template {
 	size_t nw;
 	size_t nsrc;
 	int raw;		/* no command words: items are commands */
+	int quote_words;	/* -q: the command's words are kept whole */
 	int text;		/* a text template (values unquoted) */
 	int direct;		/* composed lines need no shell */
 	char *path;		/* the command resolved in PATH, or NULL */
@@ -331,7 +332,7 @@ decide_direct(struct template *t)
 	struct strbuf path = STRBUF_INIT;
 	const struct part *first = &t->w[0].parts[0];
 
-	for (size_t i = 0; i < t->nw; i++)
+	for (size_t i = 0; i < t->nw && !t->quote_words; i++)
 		for (size_t j = 0; j < t->w[i].n; j++) {
 			const struct part *pt = &t->w[i].parts[j];
 			for (size_t k = 0; pt->lit && k < pt->len; k++)
@@ -355,12 +356,13 @@ decide_direct(struct template *t)
 
 int
 template_parse(struct template **tp, char *const *words, size_t nwords,
-    const char *replace, size_t nsrc, const char *shell, char *err,
-    size_t errlen)
+    const char *replace, int quote_words, size_t nsrc, const char *shell,
+    char *err, size_t errlen)
 {
 	struct template *t = template_alloc(nwords, nsrc, shell);
 	int any = 0;
 
+	t->quote_words = quote_words;
 	if (!replace)
 		replace = "{}";
 	if (nwords == 0) {
@@ -520,6 +522,10 @@ expand_line(const struct template *t, const struct jobvals *jv,
 			strbuf_addch(out, ' ');
 		for (size_t j = 0; j < t->w[i].n; j++) {
 			const struct part *pt = &t->w[i].parts[j];
+			if (pt->lit && quote && t->quote_words) {
+				shell_quote(out, pt->lit, pt->len);
+				continue;
+			}
 			if (pt->lit) {
 				strbuf_add(out, pt->lit, pt->len);
 				continue;

@@ -45,13 +45,14 @@ struct jobvals {
 };
 
 /*
- * Parse the command words.  replace is -I's string (NULL: "{}"), nsrc the
- * number of sources, shell the shell for lines that need one.  0, or
- * CCMAP_EUSAGE with one line in err.
+ * Parse the command words.  replace is -I's string (NULL: "{}"); with
+ * quote_words (-q) each word is quoted too, so that it stays one argument
+ * whatever it holds; nsrc is the number of sources, shell the shell for
+ * lines that need one.  0, or CCMAP_EUSAGE with one line in err.
  */
 int template_parse(struct template **tp, char *const *words, size_t nwords,
-    const char *replace, size_t nsrc, const char *shell, char *err,
-    size_t errlen);
+    const char *replace, int quote_words, size_t nsrc, const char *shell,
+    char *err, size_t errlen);
 /* A template for text, not commands (--tagstring): values stay unquoted. */
 int template_parse_text(struct template **tp, const char *text,
     const char *replace, char *err, size_t errlen);

@@ -23,5 +23,8 @@ for tool in parallel xe pexec parallel.moreutils; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		echo "bench: $tool is missing (apt-get install parallel xe pexec moreutils)" >&2
 done
+# Section e runs `ccmap sh -c SCRIPT _`, xargs style: that needs -q.
+CCMAP_KEEP=${CCMAP_KEEP:--j2 -k -q}
+export CCMAP_KEEP
 exec "$harness/peers.sh" -s "${SECTIONS:-a2k,a10k,aout,c,e,start}" \
 	-r "${ROUNDS:-5}" "$CCMAP"

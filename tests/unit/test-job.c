@@ -96,7 +96,7 @@ static int run(struct runner *r, char **words, const char *value,
 	memset(c, 0, sizeof *c);
 	while (words[n])
 		n++;
-	if (template_parse(&t, words, n, NULL, 1, "/bin/sh", err, sizeof err))
+	if (template_parse(&t, words, n, NULL, 0, 1, "/bin/sh", err, sizeof err))
 		FAIL("template_parse: %s", err);
 	cmdbuf_init(&cb);
 	template_argv(t, &jv, &cb);

@@ -27,7 +27,7 @@ static struct template *parse(char **words, const char *replace, size_t nsrc)
 
 	while (words[n])
 		n++;
-	if (template_parse(&t, words, n, replace, nsrc, "/bin/sh", err,
+	if (template_parse(&t, words, n, replace, 0, nsrc, "/bin/sh", err,
 			   sizeof err) != 0)
 		FAIL("template_parse: %s", err);
 	ASSERT_NOT_NULL(t);
@@ -263,7 +263,7 @@ static void check_unterminated(const char *word)
 	struct template *t = NULL;
 	char err[256] = "";
 
-	ASSERT_EQ(template_parse(&t, w, 2, NULL, 1, "/bin/sh", err, sizeof err),
+	ASSERT_EQ(template_parse(&t, w, 2, NULL, 0, 1, "/bin/sh", err, sizeof err),
 		  CCMAP_EUSAGE);
 	if (!err[0] || !strstr(err, word))
 		FAIL("no message naming '%s': '%s'", word, err);
@@ -479,7 +479,7 @@ TEST_IMPL(template_raw_mode)
 	struct jobvals jv;
 	char err[256];
 
-	ASSERT_OK(template_parse(&t, NULL, 0, NULL, 1, "/bin/sh", err,
+	ASSERT_OK(template_parse(&t, NULL, 0, NULL, 0, 1, "/bin/sh", err,
 				 sizeof err));
 	ASSERT_EQ(template_direct(t), -1);
 	cmdbuf_init(&cb);
