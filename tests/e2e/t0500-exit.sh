@@ -4,6 +4,7 @@
 # job runs); a command not found, not executable, or killed by a signal is
 # reported with its job number and command, and counts as failed.
 . "$(dirname "$0")/setup.sh"
+cd "$T"  # jobs that should not run must not litter the tree
 
 for ex in --threads --procs; do
 	run_case "all succeed: 0 $ex" 0 '*' -- $CCMAP $ex true ::: $(seq 10)
