@@ -2,6 +2,7 @@
  * ccmap.c: the command line.  Parses the options into a struct ccmap_opts,
  * runs the engine and turns its result into the exit status.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -269,9 +270,11 @@ main(int argc, char **argv)
 			version();
 			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
 		case ':':
-			if (optopt)
-				die("option '-%c' needs a value", optopt);
-			die("option '%s' needs a value", argv[optind - 1]);
+			/* For a long option, optopt holds its value, not a letter. */
+			if (strncmp(argv[optind - 1], "--", 2) == 0 ||
+			    optopt <= 0 || optopt >= 128 || !isalnum(optopt))
+				die("option '%s' needs a value", argv[optind - 1]);
+			die("option '-%c' needs a value", optopt);
 		default:
 			if (optopt)
 				die("unknown option '-%c' (see ccmap --help)", optopt);
