@@ -1,0 +1,325 @@
+/*
+ * gzip: compresses each item, a file path, to PATH.gz in gzip format, in
+ * process with zlib, like `gzip -k`: the original is kept, an existing
+ * PATH.gz is refused unless -f is given, the result gets the original's
+ * mode bits and times.  Prints nothing on success.
+ *
+ *	ccmap --so gzip [-f] [-1 ... -9] ::: FILE...	(level 6 by default)
+ *
+ * The output is written to a temporary file next to PATH.gz and renamed
+ * (or, without -f, hard-linked, so that an existing PATH.gz is never
+ * overwritten) into place; a failed item leaves nothing behind.
+ */
+#include <ccmap/plugin.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define GZ_BUFSIZE (128 * 1024)
+
+struct gz_state {
+	int level;
+	int force;
+};
+
+struct gz_worker {
+	const struct gz_state *st;
+	unsigned char in[GZ_BUFSIZE];
+	unsigned char out[GZ_BUFSIZE];
+};
+
+static int
+gz_init(const struct ccmap_host *host, int argc, char *const argv[],
+    void **state, char *err, size_t errlen)
+{
+	struct gz_state *st;
+	const char *p;
+	int i;
+
+	(void)host;
+	st = malloc(sizeof *st);
+	if (st == NULL) {
+		snprintf(err, errlen, "gzip: %s", strerror(errno));
+		return -1;
+	}
+	st->level = 6;
+	st->force = 0;
+	for (i = 0; i < argc; i++) {
+		p = argv[i];
+		if (p[0] != '-' || p[1] == '\0')
+			goto bad;
+		for (p++; *p != '\0'; p++) {
+			if (*p == 'f')
+				st->force = 1;
+			else if (*p >= '1' && *p <= '9')
+				st->level = *p - '0';
+			else
+				goto bad;
+		}
+	}
+	*state = st;
+	return 0;
+bad:
+	snprintf(err, errlen, "gzip: unknown argument '%s' (use -1 ... -9, -f)",
+	    argv[i]);
+	free(st);
+	return -1;
+}
+
+static void
+gz_fini(const struct ccmap_host *host, void *state)
+{
+	(void)host;
+	free(state);
+}
+
+static int
+gz_worker_init(const struct ccmap_host *host, void *state, void **wstate,
+    char *err, size_t errlen)
+{
+	struct gz_worker *w;
+
+	(void)host;
+	w = malloc(sizeof *w);
+	if (w == NULL) {
+		snprintf(err, errlen, "gzip: %s", strerror(errno));
+		return -1;
+	}
+	w->st = state;
+	*wstate = w;
+	return 0;
+}
+
+static void
+gz_worker_fini(const struct ccmap_host *host, void *wstate)
+{
+	(void)host;
+	free(wstate);
+}
+
+static int
+write_all(int fd, const unsigned char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Compress in to out.  0, or -1 with a message in err (errno-based when
+ * errno is set).
+ */
+static int
+gz_compress(const struct ccmap_host *host, struct ccmap_call *call,
+    struct gz_worker *w, int in, int out, const char *base,
+    const struct stat *sb, char *err, size_t errlen)
+{
+	z_stream z;
+	gz_header h;
+	ssize_t n;
+	int flush, rc, ret = -1;
+
+	memset(&z, 0, sizeof z);
+	rc = deflateInit2(&z, w->st->level, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY);
+	if (rc != Z_OK) {
+		snprintf(err, errlen, "zlib: %s", z.msg ? z.msg : zError(rc));
+		return -1;
+	}
+	/* Like gzip: record the name and the modification time. */
+	memset(&h, 0, sizeof h);
+	h.name = (Bytef *)(void *)(uintptr_t)base;
+	h.time = (uLong)sb->st_mtime;
+	h.os = 3;	/* Unix */
+	deflateSetHeader(&z, &h);
+
+	do {
+		if (host->expired(call)) {
+			snprintf(err, errlen, "timed out");
+			goto out;
+		}
+		n = read(in, w->in, sizeof w->in);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "read: %s", strerror(errno));
+			goto out;
+		}
+		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
+		z.next_in = w->in;
+		z.avail_in = (uInt)n;
+		do {
+			z.next_out = w->out;
+			z.avail_out = sizeof w->out;
+			rc = deflate(&z, flush);
+			if (rc == Z_STREAM_ERROR) {
+				snprintf(err, errlen, "zlib: %s",
+				    z.msg ? z.msg : zError(rc));
+				goto out;
+			}
+			if (write_all(out, w->out,
+			    sizeof w->out - z.avail_out) != 0) {
+				snprintf(err, errlen, "write: %s",
+				    strerror(errno));
+				goto out;
+			}
+		} while (z.avail_out == 0);
+	} while (flush != Z_FINISH);
+	ret = rc == Z_STREAM_END ? 0 : -1;
+	if (ret != 0)
+		snprintf(err, errlen, "zlib: stream did not end");
+out:
+	deflateEnd(&z);
+	return ret;
+}
+
+static int
+gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
+    const char *item, size_t len)
+{
+	struct gz_worker *w = wstate;
+	struct timespec times[2];
+	struct stat sb;
+	char *path = NULL, *dst = NULL, *tmp = NULL, err[256];
+	const char *base;
+	int in = -1, out = -1, ret = 1;
+
+	if (w == NULL) {
+		host->error(call, "gzip: no worker state");
+		return 1;
+	}
+	if (len == 0 || memchr(item, '\0', len) != NULL) {
+		host->error(call, "gzip: '%.*s': not a file name", (int)len,
+		    item);
+		return 1;
+	}
+	path = malloc(len + 1);
+	dst = malloc(len + sizeof ".gz");
+	tmp = malloc(len + sizeof ".gz.XXXXXX");
+	if (path == NULL || dst == NULL || tmp == NULL) {
+		host->error(call, "gzip: %s", strerror(errno));
+		goto done;
+	}
+	memcpy(path, item, len);
+	path[len] = '\0';
+	snprintf(dst, len + sizeof ".gz", "%s.gz", path);
+	snprintf(tmp, len + sizeof ".gz.XXXXXX", "%s.gz.XXXXXX", path);
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+
+	if (len > 3 && strcmp(path + len - 3, ".gz") == 0) {
+		host->error(call, "gzip: %s: already has the .gz suffix", path);
+		goto done;
+	}
+	in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (in < 0) {
+		host->error(call, "gzip: %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (fstat(in, &sb) != 0) {
+		host->error(call, "gzip: %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		host->error(call, "gzip: %s: not a regular file", path);
+		goto done;
+	}
+	if (!w->st->force && access(dst, F_OK) == 0) {
+		host->error(call, "gzip: %s: already exists (use -f to "
+		    "overwrite)", dst);
+		goto done;
+	}
+	out = mkostemp(tmp, O_CLOEXEC);
+	if (out < 0) {
+		host->error(call, "gzip: %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (gz_compress(host, call, w, in, out, base, &sb, err,
+	    sizeof err) != 0) {
+		host->error(call, "gzip: %s: %s", path, err);
+		goto unlink;
+	}
+	/* Like gzip: the original's mode bits and times. */
+	if (fchmod(out, sb.st_mode & 07777) != 0) {
+		host->error(call, "gzip: %s: chmod: %s", tmp, strerror(errno));
+		goto unlink;
+	}
+	times[0] = sb.st_atim;
+	times[1] = sb.st_mtim;
+	(void)futimens(out, times);
+	if (close(out) != 0) {
+		out = -1;
+		host->error(call, "gzip: %s: %s", tmp, strerror(errno));
+		goto unlink;
+	}
+	out = -1;
+
+	if (w->st->force) {
+		if (rename(tmp, dst) != 0) {
+			host->error(call, "gzip: %s: %s", dst, strerror(errno));
+			goto unlink;
+		}
+	} else {
+		/* link() refuses to replace a PATH.gz made meanwhile. */
+		if (link(tmp, dst) != 0) {
+			if (errno == EEXIST) {
+				host->error(call, "gzip: %s: already exists "
+				    "(use -f to overwrite)", dst);
+				goto unlink;
+			}
+			/* No hard links here: check, then rename. */
+			if (access(dst, F_OK) == 0) {
+				host->error(call, "gzip: %s: already exists "
+				    "(use -f to overwrite)", dst);
+				goto unlink;
+			}
+			if (rename(tmp, dst) != 0) {
+				host->error(call, "gzip: %s: %s", dst,
+				    strerror(errno));
+				goto unlink;
+			}
+		} else
+			(void)unlink(tmp);
+	}
+	ret = 0;
+	goto done;
+unlink:
+	(void)unlink(tmp);
+done:
+	if (out >= 0)
+		(void)close(out);
+	if (in >= 0)
+		(void)close(in);
+	free(tmp);
+	free(dst);
+	free(path);
+	return ret;
+}
+
+const struct ccmap_plugin ccmap_plugin = {
+	.abi = CCMAP_PLUGIN_ABI,
+	.flags = CCMAP_PLUGIN_THREADSAFE,
+	.name = "gzip",
+	.init = gz_init,
+	.worker_init = gz_worker_init,
+	.map = gz_map,
+	.worker_fini = gz_worker_fini,
+	.fini = gz_fini,
+};
