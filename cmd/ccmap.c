@@ -26,6 +26,7 @@ enum {
 	OPT_TAGSTRING,
 	OPT_TMPDIR,
 	OPT_VERSION,
+	OPT_SO,
 };
 
 static const struct option longopts[] = {
@@ -36,6 +37,7 @@ static const struct option longopts[] = {
 	{ "jobs",		required_argument, NULL, 'j' },
 	{ "max-args",		required_argument, NULL, 'n' },
 	{ "quote",		no_argument,       NULL, 'q' },
+	{ "so",			required_argument, NULL, OPT_SO },
 	{ "threads",		no_argument,       NULL, OPT_THREADS },
 	{ "procs",		no_argument,       NULL, OPT_PROCS },
 	{ "chunksize",		required_argument, NULL, OPT_CHUNKSIZE },
@@ -226,6 +228,9 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quote = 1;
+			break;
+		case OPT_SO:
+			o.plugin = optarg;
 			break;
 		case OPT_THREADS:
 			o.executor = CCMAP_THREADS;

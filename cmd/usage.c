@@ -9,8 +9,13 @@
 #include "config.h"
 #include "usage.h"
 
+#ifndef CCMAP_PLUGINDIR
+#define CCMAP_PLUGINDIR "/usr/local/lib/ccmap/plugins"
+#endif
+
 static const char help[] =
 "Usage: ccmap [OPTION]... [COMMAND [ARG]...] [::: ITEM... | :::: FILE...]...\n"
+"  or:  ccmap [OPTION]... --so PLUGIN[:SYMBOL] [PLUGIN-ARG]... [::: ITEM...]...\n"
 "Run COMMAND once per item, in parallel, and write the outputs in input order.\n"
 "Items come from stdin, from -a FILEs, or after ::: and ::::; with several\n"
 "sources each job gets one item of each (every combination, or with --link\n"
@@ -25,6 +30,11 @@ static const char help[] =
 "Commands:\n"
 "  -I STR                  use STR for the item instead of {}\n"
 "  -n, --max-args N        give each command up to N items\n"
+"      --so PLUGIN[:SYMBOL]  map a C function from a plugin, a shared object,\n"
+"                          instead of a command; the words after it are\n"
+"                          the plugin's arguments.  PLUGIN without a slash\n"
+"                          is searched in $CCMAP_PLUGIN_PATH, then in\n"
+"                          " CCMAP_PLUGINDIR "\n"
 "  -q, --quote             keep each word of the command one argument, as\n"
 "                          xargs does (shell syntax in it is not code)\n"
 "  Replacement strings: {} the item, {.} without extension, {/} basename,\n"

@@ -54,9 +54,13 @@ struct ccmap_source {
 };
 
 struct ccmap_opts {
-	/* The command's words; none means each item is itself a command. */
+	/*
+	 * The command's words; none means each item is itself a command.
+	 * With plugin set, these are the plugin's arguments instead.
+	 */
 	char **command;
 	size_t ncommand;
+	const char *plugin;	/* --so PATH[:SYMBOL], or NULL */
 	const char *replace;	/* -I: stands for {} (NULL: "{}") */
 	size_t max_args;	/* -n: items per command (0: one) */
 	int quote;		/* -q: keep each command word one argument */

@@ -2,6 +2,7 @@
  * input.c: sources of items and the tuples made from them (see input.h).
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,6 +285,73 @@ long
 input_fill(struct input *in)
 {
 	return in->streamed ? reader_fill(&in->rd) : 0;
+}
+
+/* How many bytes of p equal c (eight at a time: this runs per block). */
+static size_t
+count_bytes(const char *p, size_t len, int c)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+	const uint64_t pat = ones * (unsigned char)c;
+	size_t n = 0, i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, t;
+		memcpy(&w, p + i, 8);
+		w ^= pat;		/* bytes equal to c are now 0 */
+		t = ~(((w & low7) + low7) | w | low7);	/* 0x80 where 0 */
+		n += (size_t)__builtin_popcountll(t);
+	}
+	for (; i < len; i++)
+		n += p[i] == (char)c;
+	return n;
+}
+
+int
+input_take_block(struct input *in, size_t min, size_t max_records,
+    struct strbuf *out, size_t *count)
+{
+	struct reader *r = &in->rd;
+	const char *p, *end, *cut = NULL, *d;
+	size_t n = 0;
+
+	if (!in->streamed || in->nsrc != 1)
+		return -EINVAL;
+	p = r->buf + r->start;
+	end = r->buf + r->end;
+	if (p == end)
+		return r->eof ? INPUT_EOF : INPUT_AGAIN;
+	if (max_records == (size_t)-1) {
+		/* The records that end within min bytes, or the first one. */
+		const char *q = (size_t)(end - p) > min ? p + min : end;
+		if ((d = memrchr(p, r->delim, (size_t)(q - p))) == NULL)
+			d = memchr(q, r->delim, (size_t)(end - q));
+		if (d) {
+			cut = d + 1;
+			n = count_bytes(p, (size_t)(cut - p), r->delim);
+		}
+	} else {
+		for (const char *q = p; n < max_records &&
+		    (d = memchr(q, r->delim, (size_t)(end - q))) != NULL; n++)
+			cut = q = d + 1;
+	}
+	if (!cut) {
+		if (!r->eof)
+			return INPUT_AGAIN;
+		/* The last record has no delimiter: give it one. */
+		strbuf_add(out, p, (size_t)(end - p));
+		strbuf_addch(out, r->delim);
+		r->start = r->scan = r->end;
+		*count = 1;
+		return INPUT_TUPLE;
+	}
+	strbuf_add(out, p, (size_t)(cut - p));
+	r->start = (size_t)(cut - r->buf);
+	if (r->scan < r->start)
+		r->scan = r->start;
+	*count = n;
+	return INPUT_TUPLE;
 }
 
 /* Take the next value of source 0 into out[0]; INPUT_* as input_next. */

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "ccmap.h"
+#include "strbuf.h"
 
 /* One value: bytes, not NUL-terminated. */
 struct value {
@@ -69,6 +70,17 @@ int input_open(struct input **inp, const struct ccmap_opts *opts,
 void input_close(struct input *in);
 /* INPUT_TUPLE and a tuple, INPUT_AGAIN, or INPUT_EOF. */
 int input_next(struct input *in, struct tuple *t);
+/*
+ * With one streamed source: take whole records already read, delimiters
+ * included, into out: with max_records (size_t)-1, those that end within
+ * min bytes (or the first, if it is longer); else up to max_records of
+ * them.  It does not wait for more: so items flow while the input is slow.
+ * At the end of the input the last record is given its delimiter.
+ * INPUT_TUPLE with *count records, INPUT_AGAIN when no whole record is
+ * there yet, INPUT_EOF, or -EINVAL for other sources.
+ */
+int input_take_block(struct input *in, size_t min, size_t max_records,
+    struct strbuf *out, size_t *count);
 /* The descriptor to poll before input_fill(), or -1. */
 int input_fd(const struct input *in);
 /* Read more of the streamed source: >0, 0 at its end, or -errno. */

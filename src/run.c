@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "input.h"
 #include "internal.h"
 #include "output.h"
+#include "plugin.h"
 #include "procpool.h"
 #include "signals.h"
 #include "job.h"
@@ -28,6 +30,8 @@
 #define WINDOW (1u << 20)
 /* -j0: as many jobs as possible. */
 #define JOBS_MAX 256
+/* A plugin's items go to a worker in blocks of about this many bytes. */
+#define PLUGIN_BLOCK (64 * 1024)
 
 /* One job: its values, its captured output, how it ended. */
 struct job {
@@ -43,6 +47,11 @@ struct job {
 	struct strbuf tag;
 	struct job_status st;
 	int skipped;		/* not run: the run was stopping */
+	/* With a plugin, a job is a batch of items: */
+	unsigned long long first_item;	/* the first item's number */
+	size_t items;		/* how many; their values are v[], or the
+				   delimited records in store when v is NULL */
+	size_t failed_items;
 };
 
 /* What a worker (a thread, or a worker process) keeps between jobs. */
@@ -50,6 +59,24 @@ struct wstate {
 	struct cmdbuf cb;
 	struct jobenv env;
 	pid_t pid;		/* its running job (threads), or 0 */
+	void *pw;		/* the plugin's worker state */
+	int pinit;		/* 1 after worker_init, -1 if it failed */
+	char perr[256];		/* why it failed */
+	struct strbuf scratch;	/* for host->printf and tags */
+	struct strbuf bout[2];	/* a batch's output, not yet handed on */
+};
+
+/* One item being mapped by a plugin (struct ccmap_call, for the plugin). */
+struct ccmap_call {
+	struct ccmap *c;
+	struct job *job;
+	struct wstate *ws;
+	unsigned long long seq;
+	unsigned slot;
+	const char *item;
+	size_t len;
+	int bol[2];		/* each stream at the start of a line (--tag) */
+	struct strbuf *tag;	/* this item's tag, or NULL */
 };
 
 struct ccmap {
@@ -57,6 +84,8 @@ struct ccmap {
 	struct input *in;
 	struct template *tmpl;
 	struct template *tagt;	/* --tag / --tagstring, or NULL */
+	struct plugin *plugin;	/* --so, or NULL */
+	struct ccmap_host host;
 	struct spawn_ctx sctx;
 	unsigned jobs, chunksize;
 	size_t max_args;	/* items per job (-n) */
@@ -77,10 +106,13 @@ struct ccmap {
 	struct job *ifirst, *ilast;	/* the unfinished jobs, by seq */
 	int streams;		/* the due job's output goes straight out */
 	unsigned long long next_seq;
+	unsigned long long next_item;	/* plugins: the next item's number */
 	size_t inflight;
 	int need_input, input_done, stopping;
 	struct ccmap_result *res;
 };
+
+static const struct ccmap_host host_services;
 
 void
 ccmap_opts_init(struct ccmap_opts *opts)
@@ -171,10 +203,31 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 
 	if ((r = input_open(&c->in, opts, err, errlen)) < 0)
 		goto fail;
-	if ((r = template_parse(&c->tmpl, opts->command, opts->ncommand,
-	    opts->replace, opts->quote, input_nsources(c->in), opts->shell,
-	    err, errlen)) < 0)
+	c->host = host_services;
+	c->next_item = 1;
+	if (opts->plugin) {
+		if ((r = plugin_open(&c->plugin, opts->plugin,
+		    (int)opts->ncommand, opts->command, &c->host, err,
+		    errlen)) < 0)
+			goto fail;
+		if (opts->executor == CCMAP_THREADS && c->jobs > 1 &&
+		    !(plugin_desc(c->plugin)->flags & CCMAP_PLUGIN_THREADSAFE)) {
+			snprintf(err, errlen, "--so: %s is not thread-safe: use "
+			    "--procs, or -j1", plugin_name(c->plugin));
+			r = CCMAP_EUSAGE;
+			goto fail;
+		}
+		if (opts->executor == CCMAP_PROCS) {
+			snprintf(err, errlen, "--so with --procs is not "
+			    "available yet: use --threads");
+			r = CCMAP_EUSAGE;
+			goto fail;
+		}
+	} else if ((r = template_parse(&c->tmpl, opts->command,
+	    opts->ncommand, opts->replace, opts->quote, input_nsources(c->in),
+	    opts->shell, err, errlen)) < 0) {
 		goto fail;
+	}
 	if ((opts->tagstring || opts->tag) &&
 	    (r = template_parse_text(&c->tagt, opts->tagstring ?
 	    opts->tagstring : "{}", opts->tagstring ? opts->replace : NULL,
@@ -205,6 +258,7 @@ ccmap_free(struct ccmap *c)
 	if (!c)
 		return;
 	input_close(c->in);
+	plugin_close(c->plugin);
 	template_free(c->tmpl);
 	template_free(c->tagt);
 	if (c->sctx.devnull >= 0)
@@ -218,16 +272,21 @@ ccmap_free(struct ccmap *c)
 static void
 wstate_init(struct wstate *ws)
 {
+	memset(ws, 0, sizeof *ws);
 	cmdbuf_init(&ws->cb);
 	jobenv_init(&ws->env);
-	ws->pid = 0;
 }
 
 static void
-wstate_release(struct wstate *ws)
+wstate_release(struct ccmap *c, struct wstate *ws)
 {
+	if (c->plugin && ws->pinit > 0 && plugin_desc(c->plugin)->worker_fini)
+		plugin_desc(c->plugin)->worker_fini(&c->host, ws->pw);
 	cmdbuf_release(&ws->cb);
 	jobenv_release(&ws->env);
+	strbuf_release(&ws->scratch);
+	strbuf_release(&ws->bout[0]);
+	strbuf_release(&ws->bout[1]);
 }
 
 /* Run one job to its end, in whichever worker. */
@@ -291,6 +350,218 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 			run_job(c, tj.ws, &(struct jobvals){ .v = job->v,
 			    .n = job->nv, .seq = job->seq, .slot = worker + 1 },
 			    &io, &job->st);
+		threadpool_complete(c->tp, &job->work);
+	}
+}
+
+/* --- plugins ------------------------------------------------------------ */
+
+/* Hand what the worker gathered of a batch's output on to the output. */
+static void
+flush_batch_output(struct ccmap *c, struct wstate *ws, struct job *job)
+{
+	for (int i = 0; i < 2; i++) {
+		if (!ws->bout[i].len)
+			continue;
+		output_data(c->out, &job->out, i + 1, ws->bout[i].buf,
+		    ws->bout[i].len);
+		strbuf_reset(&ws->bout[i]);
+	}
+}
+
+/*
+ * host->write: gathered per batch (handed on whole, or every 64 KiB), each
+ * line tagged with its item.
+ */
+static int
+host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
+{
+	struct strbuf *sb;
+	const char *p = buf;
+
+	if (stream != 1 && stream != 2)
+		return -1;
+	sb = &call->ws->bout[stream - 1];
+	if (!call->tag) {
+		strbuf_add(sb, p, len);
+	} else {
+		while (len) {
+			const char *nl = memchr(p, '\n', len);
+			size_t n = nl ? (size_t)(nl - p) + 1 : len;
+			if (call->bol[stream - 1]) {
+				strbuf_add(sb, call->tag->buf, call->tag->len);
+				strbuf_addch(sb, '\t');
+			}
+			strbuf_add(sb, p, n);
+			call->bol[stream - 1] = nl != NULL;
+			p += n;
+			len -= n;
+		}
+	}
+	if (sb->len >= 64 * 1024)
+		flush_batch_output(call->c, call->ws, call->job);
+	return 0;
+}
+
+static int
+host_vprintf(struct ccmap_call *call, int stream, const char *fmt,
+    va_list ap)
+{
+	char small[512], *big = NULL;
+	va_list copy;
+	int n, r;
+
+	va_copy(copy, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	if (n < 0) {
+		va_end(copy);
+		return -1;
+	}
+	if ((size_t)n >= sizeof small) {
+		big = ccmap__xmalloc((size_t)n + 1);
+		vsnprintf(big, (size_t)n + 1, fmt, copy);
+	}
+	va_end(copy);
+	r = host_write(call, stream, big ? big : small, (size_t)n);
+	free(big);
+	return r;
+}
+
+static int
+host_printf(struct ccmap_call *call, int stream, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = host_vprintf(call, stream, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* host->error: "ccmap: item N: MESSAGE" on stderr, in the item's place. */
+static void
+host_error(struct ccmap_call *call, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	host_printf(call, 2, "ccmap: item %llu: %s\n", call->seq, msg);
+}
+
+static int
+host_expired(struct ccmap_call *call)
+{
+	(void)call;
+	return 0;	/* no --timeout yet */
+}
+
+static unsigned long long
+host_seq(const struct ccmap_call *call)
+{
+	return call->seq;
+}
+
+static unsigned
+host_slot(const struct ccmap_call *call)
+{
+	return call->slot;
+}
+
+static const struct ccmap_host host_services = {
+	.abi = CCMAP_PLUGIN_ABI,
+	.write = host_write,
+	.printf = host_printf,
+	.error = host_error,
+	.expired = host_expired,
+	.seq = host_seq,
+	.slot = host_slot,
+};
+
+/* The i-th item of a batch: from v[], or the next delimited record. */
+static int
+batch_item(struct ccmap *c, struct job *job, size_t i, const char **pos,
+    const char **item, size_t *len)
+{
+	if (job->v) {
+		*item = job->v[i].p;
+		*len = job->v[i].len;
+		return 1;
+	}
+	const char *end = job->store.buf + job->store.len;
+	const char *d = memchr(*pos, c->opts.delim, (size_t)(end - *pos));
+	if (!d)
+		return 0;
+	*item = *pos;
+	*len = (size_t)(d - *pos);
+	*pos = d + 1;
+	return 1;
+}
+
+/* Map the plugin over one batch, in a worker. */
+static void
+run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
+{
+	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+	const char *pos = job->store.buf;
+	struct strbuf tag = STRBUF_INIT;
+
+	if (!ws->pinit) {
+		ws->pinit = 1;
+		if (d->worker_init && d->worker_init(&c->host,
+		    plugin_state(c->plugin), &ws->pw, ws->perr,
+		    sizeof ws->perr) != 0)
+			ws->pinit = -1;
+	}
+	for (size_t i = 0; i < job->items; i++) {
+		struct ccmap_call call = {
+			.c = c, .job = job, .ws = ws,
+			.seq = job->first_item + i, .slot = slot,
+			.bol = { 1, 1 },
+		};
+		int st;
+
+		if (!batch_item(c, job, i, &pos, &call.item, &call.len))
+			break;
+		if (c->tagt) {
+			struct value v = { call.item, call.len };
+			strbuf_reset(&tag);
+			template_text(c->tagt, &(struct jobvals){ .v = &v,
+			    .n = 1, .seq = call.seq, .slot = slot }, &tag);
+			call.tag = &tag;
+		}
+		if (ws->pinit < 0) {
+			host_error(&call, "%s: worker init failed: %s",
+			    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
+			st = 1;
+		} else if (d->map) {
+			st = d->map(&c->host, &call, ws->pw, call.item, call.len);
+		} else {
+			struct ccmap_item it = { call.item, call.len, &call };
+			d->map_batch(&c->host, ws->pw, &it, &st, 1);
+		}
+		if (st)
+			job->failed_items++;
+	}
+	flush_batch_output(c, ws, job);
+	strbuf_release(&tag);
+}
+
+static void
+plugin_work(struct tp_work *w, unsigned worker, void *arg)
+{
+	struct ccmap *c = arg;
+	struct job *job = container_of(w, struct job, work), *next;
+
+	for (; job; job = next) {
+		next = job->chunk_next;
+		if (atomic_load(&c->stop_sig))
+			job->skipped = 1;
+		else
+			run_batch(c, &c->ws[worker], job, worker + 1);
 		threadpool_complete(c->tp, &job->work);
 	}
 }
@@ -469,7 +740,12 @@ finish(struct ccmap *c, struct job *job)
 	*(job->iprev ? &job->iprev->inext : &c->ifirst) = job->inext;
 	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
 	c->inflight--;
-	if (!job->skipped) {
+	if (job->skipped) {
+		/* not run */
+	} else if (c->plugin) {
+		c->res->started += job->items;
+		c->res->failed += job->failed_items;
+	} else {
 		c->res->started++;
 		if (job_failed(&job->st))
 			c->res->failed++;
@@ -499,7 +775,7 @@ submit(struct ccmap *c, struct job **chunk, size_t n)
 	if (c->tp) {
 		for (size_t i = 0; i + 1 < n; i++)
 			chunk[i]->chunk_next = chunk[i + 1];
-		chunk[0]->work.work = thread_work;
+		chunk[0]->work.work = c->plugin ? plugin_work : thread_work;
 		threadpool_post(c->tp, &chunk[0]->work);
 	} else {
 		for (size_t i = 0; i < n; i++)
@@ -517,10 +793,99 @@ room(const struct ccmap *c)
 	    c->next_seq + 1 - c->ro.head < WINDOW;
 }
 
+/*
+ * A plugin's batch: whole records of a single streamed source taken as one
+ * block, or else items one by one (the values of several sources joined by
+ * a tab).  INPUT_* as input_next.
+ */
+static int
+next_batch(struct ccmap *c, struct job **jobp)
+{
+	size_t max = c->opts.chunksize ? c->opts.chunksize : (size_t)-1;
+	size_t min = c->opts.chunksize ? (size_t)-1 : PLUGIN_BLOCK;
+	struct job *job = c->pending ? c->pending : job_begin(c);
+	size_t count;
+	int r;
+
+	c->pending = NULL;
+	if (!job->v && (r = input_take_block(c->in, min, max, &job->store,
+	    &count)) != -EINVAL) {
+		if (r == INPUT_TUPLE) {
+			job->first_item = c->next_item;
+			job->items = count;
+			c->next_item += count;
+			*jobp = job;
+		} else {
+			c->pending = job;
+		}
+		return r;
+	}
+	if (!job->v)
+		job->v = ccmap__xcalloc(1, sizeof *job->v);
+	for (;;) {
+		struct tuple t;
+		r = input_next(c->in, &t);
+		if (r == INPUT_TUPLE) {
+			job->v = ccmap__xrealloc(job->v,
+			    (job->items + 1) * sizeof *job->v);
+			job->v[job->items].p = (const char *)(uintptr_t)job->store.len;
+			for (size_t i = 0; i < t.n; i++) {
+				if (i)
+					strbuf_addch(&job->store, '\t');
+				strbuf_add(&job->store, t.v[i].p, t.v[i].len);
+			}
+			job->v[job->items].len = job->store.len -
+			    (size_t)(uintptr_t)job->v[job->items].p;
+			job->items++;
+			if (job->items < max && job->store.len < PLUGIN_BLOCK)
+				continue;
+		}
+		if (r == INPUT_AGAIN && !job->items) {
+			c->pending = job;
+			return r;
+		}
+		if (!job->items) {	/* INPUT_EOF */
+			job_free(job);
+			return r;
+		}
+		for (size_t i = 0; i < job->items; i++)	/* offsets to pointers */
+			job->v[i].p = job->store.buf + (uintptr_t)job->v[i].p;
+		job->first_item = c->next_item;
+		c->next_item += job->items;
+		*jobp = job;
+		return INPUT_TUPLE;
+	}
+}
+
+/* Make plugin batches of the items at hand while the pool has room. */
+static void
+dispatch_batches(struct ccmap *c)
+{
+	c->need_input = 0;
+	while (!c->stopping && !c->input_done && room(c)) {
+		struct job *job;
+		int r = next_batch(c, &job);
+
+		if (r == INPUT_TUPLE) {
+			submit(c, &job, 1);
+			continue;
+		}
+		if (r == INPUT_EOF)
+			c->input_done = 1;
+		else
+			c->need_input = 1;
+		break;
+	}
+}
+
 /* Make jobs of the items at hand while the pool has room. */
 static void
 dispatch(struct ccmap *c)
 {
+	if (c->plugin) {
+		dispatch_batches(c);
+		return;
+	}
 	c->need_input = 0;
 	while (!c->stopping && !c->input_done && room(c)) {
 		size_t n = 0;
@@ -676,13 +1041,13 @@ out:
 		if (res->signal)
 			procpool_kill(c->pp, SIGKILL);
 		procpool_free(c->pp);
-		wstate_release(&c->pws);
+		wstate_release(c, &c->pws);
 	}
 	threadpool_free(c->tp);
 	c->tp = NULL;
 	if (c->ws) {
 		for (unsigned i = 0; i < c->jobs; i++)
-			wstate_release(&c->ws[i]);
+			wstate_release(c, &c->ws[i]);
 		free(c->ws);
 		c->ws = NULL;
 	}
