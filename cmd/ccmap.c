@@ -230,8 +230,9 @@ main(int argc, char **argv)
 			o.quote = 1;
 			break;
 		case OPT_SO:
+			/* What follows are the plugin's arguments, - or not. */
 			o.plugin = optarg;
-			break;
+			goto operands;
 		case OPT_THREADS:
 			o.executor = CCMAP_THREADS;
 			break;
@@ -287,6 +288,7 @@ main(int argc, char **argv)
 			    argv[optind - 1]);
 		}
 	}
+operands:
 	parse_operands(&o, argc - optind, argv + optind);
 
 	if ((r = ccmap_new(&c, &o, err, sizeof err)) < 0)

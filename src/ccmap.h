@@ -73,6 +73,8 @@ struct ccmap_opts {
 	unsigned jobs;		/* pool size (0: the online CPUs) */
 	enum ccmap_executor executor;
 	unsigned chunksize;	/* jobs handed to a worker at a time (0: one) */
+	unsigned max_tasks;	/* --max-tasks-per-child (0: no limit) */
+	long long timeout_ns;	/* --timeout, per job or item (0: none) */
 
 	int as_completed;	/* completion order instead of input order */
 	enum ccmap_outmode outmode;

@@ -9,6 +9,15 @@
  *	OUT   worker -> ccmap   bytes the job wrote to stdout
  *	ERR   worker -> ccmap   bytes the job wrote to stderr
  *	DONE  worker -> ccmap   i32 exit code, i32 signal, i32 start errno
+ *
+ * and for plugins (see plugpool.h):
+ *
+ *	CHUNK   ccmap -> worker   items, each ended by the delimiter; the seq
+ *	                          field is the first item's number
+ *	FLUSH   worker -> ccmap   records wait in the shared buffer; seq is 1
+ *	                          at the end of a chunk, else 0
+ *	ACK     ccmap -> worker   the shared buffer is free again
+ *	RESULT  worker -> ccmap   one record too big for the shared buffer
  */
 #ifndef CCMAP_PROTO_H
 #define CCMAP_PROTO_H
@@ -25,6 +34,10 @@ enum frame_type {
 	FRAME_OUT,
 	FRAME_ERR,
 	FRAME_DONE,
+	FRAME_CHUNK,
+	FRAME_FLUSH,
+	FRAME_ACK,
+	FRAME_RESULT,
 };
 
 struct frame_hdr {

@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "output.h"
 #include "plugin.h"
+#include "plugpool.h"
 #include "procpool.h"
 #include "signals.h"
 #include "job.h"
@@ -51,6 +52,7 @@ struct job {
 	unsigned long long first_item;	/* the first item's number */
 	size_t items;		/* how many; their values are v[], or the
 				   delimited records in store when v is NULL */
+	size_t ran_items;	/* items that ran */
 	size_t failed_items;
 };
 
@@ -100,6 +102,7 @@ struct ccmap {
 	pthread_mutex_t pid_lock;	/* guards ws[].pid and stop_sig */
 	atomic_int stop_sig;	/* signal for jobs that start from now on */
 	struct procpool *pp;
+	struct plugpool *ppp;	/* --procs with a plugin */
 	struct wstate pws;	/* the worker process's own */
 
 	struct reorder ro;
@@ -214,12 +217,6 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		    !(plugin_desc(c->plugin)->flags & CCMAP_PLUGIN_THREADSAFE)) {
 			snprintf(err, errlen, "--so: %s is not thread-safe: use "
 			    "--procs, or -j1", plugin_name(c->plugin));
-			r = CCMAP_EUSAGE;
-			goto fail;
-		}
-		if (opts->executor == CCMAP_PROCS) {
-			snprintf(err, errlen, "--so with --procs is not "
-			    "available yet: use --threads");
 			r = CCMAP_EUSAGE;
 			goto fail;
 		}
@@ -398,7 +395,7 @@ host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
 			len -= n;
 		}
 	}
-	if (sb->len >= 64 * 1024)
+	if (sb->len >= 64 * 1024 && call->job)	/* not in a worker process */
 		flush_batch_output(call->c, call->ws, call->job);
 	return 0;
 }
@@ -501,6 +498,26 @@ batch_item(struct ccmap *c, struct job *job, size_t i, const char **pos,
 	return 1;
 }
 
+/* Call the plugin for one item. */
+static int
+map_one(struct ccmap *c, struct ccmap_call *call)
+{
+	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+	struct wstate *ws = call->ws;
+	int st;
+
+	if (ws->pinit < 0) {
+		host_error(call, "%s: worker init failed: %s",
+		    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
+		return 1;
+	}
+	if (d->map)
+		return d->map(&c->host, call, ws->pw, call->item, call->len);
+	struct ccmap_item it = { call->item, call->len, call };
+	d->map_batch(&c->host, ws->pw, &it, &st, 1);
+	return st;
+}
+
 /* Map the plugin over one batch, in a worker. */
 static void
 run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
@@ -533,22 +550,16 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 			    .n = 1, .seq = call.seq, .slot = slot }, &tag);
 			call.tag = &tag;
 		}
-		if (ws->pinit < 0) {
-			host_error(&call, "%s: worker init failed: %s",
-			    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
-			st = 1;
-		} else if (d->map) {
-			st = d->map(&c->host, &call, ws->pw, call.item, call.len);
-		} else {
-			struct ccmap_item it = { call.item, call.len, &call };
-			d->map_batch(&c->host, ws->pw, &it, &st, 1);
-		}
+		st = map_one(c, &call);
+		job->ran_items++;
 		if (st)
 			job->failed_items++;
 	}
 	flush_batch_output(c, ws, job);
 	strbuf_release(&tag);
 }
+
+static void finish(struct ccmap *c, struct job *job);
 
 static void
 plugin_work(struct tp_work *w, unsigned worker, void *arg)
@@ -564,6 +575,106 @@ plugin_work(struct tp_work *w, unsigned worker, void *arg)
 			run_batch(c, &c->ws[worker], job, worker + 1);
 		threadpool_complete(c->tp, &job->work);
 	}
+}
+
+/* In a plugin's worker process: it starts. */
+static void
+pproc_start(void *arg, unsigned slot)
+{
+	struct ccmap *c = arg;
+	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+
+	(void)slot;
+	c->pws.pinit = 1;
+	if (d->worker_init && d->worker_init(&c->host, plugin_state(c->plugin),
+	    &c->pws.pw, c->pws.perr, sizeof c->pws.perr) != 0)
+		c->pws.pinit = -1;
+}
+
+static void
+pproc_end(void *arg)
+{
+	struct ccmap *c = arg;
+	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+
+	if (c->pws.pinit > 0 && d->worker_fini)
+		d->worker_fini(&c->host, c->pws.pw);
+}
+
+/* In a plugin's worker process: map one item, its output into out. */
+static int
+pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
+    size_t len, struct strbuf out[2])
+{
+	struct ccmap *c = arg;
+	struct ccmap_call call = {
+		.c = c, .ws = &c->pws, .seq = seq, .slot = slot,
+		.item = item, .len = len, .bol = { 1, 1 },
+	};
+	struct strbuf tag = STRBUF_INIT;
+	int st;
+
+	if (c->tagt) {
+		struct value v = { item, len };
+		template_text(c->tagt, &(struct jobvals){ .v = &v, .n = 1,
+		    .seq = seq, .slot = slot }, &tag);
+		call.tag = &tag;
+	}
+	st = map_one(c, &call);
+	strbuf_release(&tag);
+	for (int i = 0; i < 2; i++) {	/* hand the output over, no copy */
+		struct strbuf t = out[i];
+		out[i] = c->pws.bout[i];
+		c->pws.bout[i] = t;
+	}
+	return st;
+}
+
+static void
+pproc_result(void *arg, void *cookie, unsigned long long seq, int status,
+    const char *out, size_t olen, const char *err, size_t elen)
+{
+	struct ccmap *c = arg;
+	struct job *job = cookie;
+
+	(void)seq;
+	if (olen)
+		output_data(c->out, &job->out, 1, out, olen);
+	if (elen)
+		output_data(c->out, &job->out, 2, err, elen);
+	job->ran_items++;
+	if (status)
+		job->failed_items++;
+}
+
+static void
+pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
+    int timed_out)
+{
+	struct ccmap *c = arg;
+	struct job *job = cookie;
+	char name[16], line[128];
+	int n;
+
+	if (timed_out)
+		n = snprintf(line, sizeof line, "ccmap: item %llu: timed out\n",
+		    seq);
+	else if (sig)
+		n = snprintf(line, sizeof line, "ccmap: item %llu: killed by "
+		    "%s\n", seq, signal_name(sig, name));
+	else
+		n = snprintf(line, sizeof line, "ccmap: item %llu: its worker "
+		    "exited\n", seq);
+	if (!c->stopping)
+		output_data(c->out, &job->out, 2, line, (size_t)n);
+	job->ran_items++;
+	job->failed_items++;
+}
+
+static void
+pproc_done(void *arg, void *cookie)
+{
+	finish(arg, cookie);
 }
 
 /* --- the process pool ---------------------------------------------------- */
@@ -586,7 +697,6 @@ proc_data(void *arg, void *cookie, int stream, const char *buf, size_t len)
 	output_data(c->out, &job->out, stream, buf, len);
 }
 
-static void finish(struct ccmap *c, struct job *job);
 
 static void
 proc_done(void *arg, void *cookie, const struct job_status *st)
@@ -670,6 +780,8 @@ stop_jobs(struct ccmap *c, int sig)
 	}
 	if (c->pp)
 		procpool_kill(c->pp, sig);
+	if (c->ppp)
+		plugpool_kill(c->ppp, sig);
 }
 
 /* Note a write error: a closed pipe quietly, others as errors. */
@@ -743,7 +855,7 @@ finish(struct ccmap *c, struct job *job)
 	if (job->skipped) {
 		/* not run */
 	} else if (c->plugin) {
-		c->res->started += job->items;
+		c->res->started += job->ran_items;
 		c->res->failed += job->failed_items;
 	} else {
 		c->res->started++;
@@ -777,6 +889,12 @@ submit(struct ccmap *c, struct job **chunk, size_t n)
 			chunk[i]->chunk_next = chunk[i + 1];
 		chunk[0]->work.work = c->plugin ? plugin_work : thread_work;
 		threadpool_post(c->tp, &chunk[0]->work);
+	} else if (c->ppp) {
+		for (size_t i = 0; i < n; i++)
+			plugpool_submit(c->ppp, chunk[i], chunk[i]->first_item,
+			    chunk[i]->items, chunk[i]->store.buf,
+			    chunk[i]->store.len, chunk[i]->v ? '\0' :
+			    c->opts.delim);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			c->chunkjv[i] = (struct jobvals){ .v = chunk[i]->v,
@@ -836,6 +954,7 @@ next_batch(struct ccmap *c, struct job **jobp)
 			}
 			job->v[job->items].len = job->store.len -
 			    (size_t)(uintptr_t)job->v[job->items].p;
+			strbuf_addch(&job->store, '\0');	/* a block for --procs */
 			job->items++;
 			if (job->items < max && job->store.len < PLUGIN_BLOCK)
 				continue;
@@ -933,7 +1052,8 @@ on_signal(struct ccmap *c, int sig)
 static int
 loop(struct ccmap *c)
 {
-	size_t nfds = 3 + (c->pp ? procpool_nfds(c->pp) : 0);
+	size_t nfds = 3 + (c->pp ? procpool_nfds(c->pp) : 0) +
+	    (c->ppp ? plugpool_nfds(c->ppp) : 0);
 	struct pollfd *fds = ccmap__xcalloc(nfds, sizeof *fds);
 	int r;
 
@@ -953,9 +1073,11 @@ loop(struct ccmap *c)
 		if (c->tp)
 			fds[n++] = (struct pollfd){ .fd = threadpool_fd(c->tp),
 			    .events = POLLIN };
-		else
+		else if (c->pp)
 			n += procpool_pollfds(c->pp, fds + n);
-		if (poll(fds, n, -1) < 0) {
+		else
+			n += plugpool_pollfds(c->ppp, fds + n);
+		if (poll(fds, n, c->ppp ? plugpool_timeout_ms(c->ppp) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
@@ -981,8 +1103,9 @@ loop(struct ccmap *c)
 				next = w->next;
 				finish(c, container_of(w, struct job, work));
 			}
-		} else if (c->pp && (r = procpool_handle(c->pp, fds + 2,
-		    n - 2)) < 0) {
+		} else if ((c->pp && (r = procpool_handle(c->pp, fds + 2,
+		    n - 2)) < 0) || (c->ppp && (r = plugpool_handle(c->ppp,
+		    fds + 2, n - 2)) < 0)) {
 			warnf(c, "lost a worker process: %s", strerror(-r));
 			c->res->error = r;
 			break;
@@ -1012,7 +1135,25 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	output_new(&c->out, &oo);
 	if ((r = signals_init()) < 0)
 		goto out;
-	if (c->opts.executor == CCMAP_PROCS) {
+	if (c->opts.executor == CCMAP_PROCS && c->plugin) {
+		struct plugpool_ops ops = {
+			.start = pproc_start,
+			.end = pproc_end,
+			.map = pproc_map,
+			.result = pproc_result,
+			.lost = pproc_lost,
+			.done = pproc_done,
+			.arg = c,
+		};
+		struct plugpool_opts po = {
+			.workers = c->jobs,
+			.max_tasks = c->opts.max_tasks,
+			.timeout_ns = c->opts.timeout_ns,
+			.keep_fd = c->sctx.devnull,
+		};
+		wstate_init(&c->pws);
+		r = plugpool_new(&c->ppp, &po, &ops);
+	} else if (c->opts.executor == CCMAP_PROCS) {
 		struct procpool_ops ops = {
 			.job = proc_job,
 			.capture = c->opts.outmode != CCMAP_UNGROUP,
@@ -1037,6 +1178,13 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	}
 	loop(c);
 out:
+	if (c->ppp) {
+		if (res->signal)
+			plugpool_kill(c->ppp, SIGKILL);
+		plugpool_free(c->ppp);
+		c->ppp = NULL;
+		wstate_release(c, &c->pws);
+	}
 	if (c->pp) {
 		if (res->signal)
 			procpool_kill(c->pp, SIGKILL);

@@ -1,0 +1,666 @@
+/*
+ * plugpool.c: worker processes for plugins, with results in shared memory
+ * (see plugpool.h).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "plugpool.h"
+#include "proto.h"
+
+#define SHM_SIZE (1u << 20)
+#define READ_CHUNK (64 * 1024)
+
+/* The start of a worker's shared buffer; records follow it. */
+struct shm_hdr {
+	atomic_size_t committed;	/* bytes of whole records */
+	atomic_ullong busy_seq;		/* the item being mapped, or 0 */
+	atomic_llong busy_since;	/* since when (monotonic ns) */
+	char pad[64 - sizeof(atomic_size_t) - sizeof(atomic_ullong) -
+	    sizeof(atomic_llong)];
+};
+
+#define AREA (SHM_SIZE - sizeof(struct shm_hdr))
+
+/* One item's result, then olen + elen bytes, padded to 8. */
+struct rec {
+	uint64_t seq;
+	int32_t status;
+	uint32_t olen, elen, pad;
+};
+
+static size_t
+rec_size(size_t olen, size_t elen)
+{
+	return (sizeof(struct rec) + olen + elen + 7) & ~(size_t)7;
+}
+
+/* A chunk given to a worker and not finished. */
+struct ppend {
+	void *cookie;
+	uint64_t first, next;	/* its first item, the next to report */
+	size_t count;
+	char *block;		/* its items (a copy) */
+	size_t len;
+	int delim;		/* what ends each item in block */
+};
+
+struct pwork {
+	pid_t pid;
+	unsigned slot;
+	int to, from;
+	struct shm_hdr *shm;
+	struct strbuf wbuf;	/* frames not yet written */
+	size_t woff;
+	struct strbuf rbuf;
+	struct ppend *q;	/* a ring, oldest first */
+	size_t qhead, qn, qcap;
+	int timed_out;
+};
+
+struct plugpool {
+	struct pwork *w;
+	struct plugpool_opts opts;
+	struct plugpool_ops ops;
+	int stopping;
+};
+
+/* --- in a worker --------------------------------------------------------- */
+
+static volatile sig_atomic_t worker_stopping;
+
+static void
+worker_on_signal(int sig)
+{
+	(void)sig;
+	worker_stopping = 1;
+}
+
+/* What a worker process keeps. */
+struct wproc {
+	struct plugpool *pp;
+	struct pwork *w;
+	int in, out;
+	struct strbuf held;	/* CHUNK frames read while waiting for an ACK */
+	struct strbuf frame;
+};
+
+static void
+wsend(struct wproc *wp, uint32_t type, uint64_t seq, const void *data,
+    size_t len)
+{
+	struct frame_hdr h = { type, (uint32_t)len, seq };
+	struct iovec iov[2] = { { &h, sizeof h }, { (void *)data, len } };
+	size_t left = sizeof h + len;
+
+	while (left) {
+		ssize_t n = writev(wp->out, iov, 2);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);	/* ccmap is gone */
+		}
+		left -= (size_t)n;
+		for (int i = 0; i < 2; i++) {
+			size_t k = (size_t)n < iov[i].iov_len ? (size_t)n :
+			    iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= k;
+			n -= (ssize_t)k;
+		}
+	}
+}
+
+/* Read one frame into wp->frame; its header, or type 0 at the end. */
+static struct frame_hdr
+wread(struct wproc *wp)
+{
+	struct frame_hdr h = { 0, 0, 0 };
+	int r = ccmap__read_full(wp->in, &h, sizeof h);
+
+	if (r <= 0)
+		return (struct frame_hdr){ 0, 0, 0 };
+	if (h.len > FRAME_MAX)
+		_exit(1);
+	strbuf_reset(&wp->frame);
+	strbuf_grow(&wp->frame, h.len);
+	if (h.len && ccmap__read_full(wp->in, wp->frame.buf, h.len) <= 0)
+		_exit(1);
+	wp->frame.len = h.len;
+	return h;
+}
+
+/* Tell ccmap the shared buffer holds records, and wait until it is free. */
+static void
+wflush(struct wproc *wp, int end)
+{
+	wsend(wp, FRAME_FLUSH, (uint64_t)end, NULL, 0);
+	for (;;) {
+		struct frame_hdr h = wread(wp);
+		if (h.type == FRAME_ACK)
+			return;
+		if (h.type != FRAME_CHUNK)
+			_exit(h.type ? 1 : 0);
+		/* Keep the next chunk for later, header and all. */
+		strbuf_add(&wp->held, &h, sizeof h);
+		strbuf_add(&wp->held, wp->frame.buf, wp->frame.len);
+	}
+}
+
+static void
+wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
+{
+	struct shm_hdr *shm = wp->w->shm;
+	size_t size = rec_size(out[0].len, out[1].len);
+	size_t at = atomic_load_explicit(&shm->committed, memory_order_relaxed);
+	struct rec r = { seq, status, (uint32_t)out[0].len,
+	    (uint32_t)out[1].len, 0 };
+
+	if (at + size > AREA && at > 0) {
+		wflush(wp, 0);
+		at = 0;
+	}
+	if (size > AREA) {
+		/* Too big to share: through the pipe, in its turn. */
+		struct strbuf big = STRBUF_INIT;
+		strbuf_add(&big, &r, sizeof r);
+		strbuf_add(&big, out[0].buf, out[0].len);
+		strbuf_add(&big, out[1].buf, out[1].len);
+		wsend(wp, FRAME_RESULT, seq, big.buf, big.len);
+		strbuf_release(&big);
+		return;
+	}
+	char *dst = (char *)(shm + 1) + at;
+	memcpy(dst, &r, sizeof r);
+	if (out[0].len)
+		memcpy(dst + sizeof r, out[0].buf, out[0].len);
+	if (out[1].len)
+		memcpy(dst + sizeof r + out[0].len, out[1].buf, out[1].len);
+	atomic_store_explicit(&shm->committed, at + size, memory_order_release);
+}
+
+/* Map the items of one chunk (its first byte is the items' delimiter). */
+static void
+wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
+    struct strbuf out[2])
+{
+	struct plugpool *pp = wp->pp;
+	struct shm_hdr *shm = wp->w->shm;
+	const char *end = p + len, *d;
+	int delim = len ? (unsigned char)*p++ : 0;
+
+	while (p < end && !worker_stopping &&
+	    (d = memchr(p, delim, (size_t)(end - p))) != NULL) {
+		int st;
+
+		atomic_store(&shm->busy_since, ccmap__now_ns());
+		atomic_store(&shm->busy_seq, seq);
+		strbuf_reset(&out[0]);
+		strbuf_reset(&out[1]);
+		st = pp->ops.map(pp->ops.arg, wp->w->slot, seq, p, (size_t)(d - p),
+		    out);
+		wput(wp, seq, st, out);
+		atomic_store(&shm->busy_seq, 0);
+		seq++;
+		p = d + 1;
+	}
+	wflush(wp, 1);
+}
+
+static void
+close_except(const int *keep, int n)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		int k = 0;
+		while (k < n && keep[k] != fd)
+			k++;
+		if (k == n)
+			close(fd);
+	}
+}
+
+static void __attribute__((noreturn))
+worker_main(struct plugpool *pp, struct pwork *w, int in, int out)
+{
+	struct wproc wp = { .pp = pp, .w = w, .in = in, .out = out };
+	struct strbuf res[2] = { STRBUF_INIT, STRBUF_INIT };
+	struct sigaction sa;
+	sigset_t none;
+	unsigned tasks = 0;
+	int keep[3] = { in, out, pp->opts.keep_fd };
+
+	setpgid(0, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = worker_on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (pp->opts.keep_fd >= 0)
+		dup2(pp->opts.keep_fd, 0);
+	close_except(keep, 3);
+
+	pp->ops.start(pp->ops.arg, w->slot);
+	for (;;) {
+		struct frame_hdr h;
+		if (wp.held.len) {	/* a chunk that came during a flush */
+			memcpy(&h, wp.held.buf, sizeof h);
+			strbuf_reset(&wp.frame);
+			strbuf_add(&wp.frame, wp.held.buf + sizeof h, h.len);
+			memmove(wp.held.buf, wp.held.buf + sizeof h + h.len,
+			    wp.held.len - sizeof h - h.len);
+			wp.held.len -= sizeof h + h.len;
+		} else {
+			h = wread(&wp);
+		}
+		if (h.type != FRAME_CHUNK)
+			break;
+		wchunk(&wp, h.seq, wp.frame.buf, wp.frame.len, res);
+		if (pp->opts.max_tasks && ++tasks >= pp->opts.max_tasks)
+			break;
+	}
+	pp->ops.end(pp->ops.arg);
+	_exit(0);
+}
+
+/* --- in ccmap ------------------------------------------------------------- */
+
+static int
+start_worker(struct plugpool *pp, struct pwork *w)
+{
+	int down[2], up[2];
+	void *shm;
+	pid_t pid;
+
+	shm = mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		return -errno;
+	if (pipe2(down, O_CLOEXEC) < 0) {
+		int e = -errno;
+		munmap(shm, SHM_SIZE);
+		return e;
+	}
+	if (pipe2(up, O_CLOEXEC) < 0) {
+		int e = -errno;
+		munmap(shm, SHM_SIZE);
+		close(down[0]);
+		close(down[1]);
+		return e;
+	}
+	w->shm = shm;
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		munmap(shm, SHM_SIZE);
+		close(down[0]);
+		close(down[1]);
+		close(up[0]);
+		close(up[1]);
+		w->shm = NULL;
+		return e;
+	}
+	if (pid == 0)
+		worker_main(pp, w, down[0], up[1]);
+	setpgid(pid, pid);
+	close(down[0]);
+	close(up[1]);
+	fcntl(down[1], F_SETFL, O_NONBLOCK);
+	w->pid = pid;
+	w->to = down[1];
+	w->from = up[0];
+	w->timed_out = 0;
+	strbuf_reset(&w->rbuf);
+	strbuf_reset(&w->wbuf);
+	w->woff = 0;
+	return 0;
+}
+
+int
+plugpool_new(struct plugpool **ppp, const struct plugpool_opts *opts,
+    const struct plugpool_ops *ops)
+{
+	struct plugpool *pp = ccmap__xcalloc(1, sizeof *pp);
+	int r = 0;
+
+	pp->opts = *opts;
+	pp->ops = *ops;
+	pp->w = ccmap__xcalloc(opts->workers, sizeof *pp->w);
+	for (unsigned i = 0; i < opts->workers; i++) {
+		pp->w[i].slot = i + 1;
+		pp->w[i].to = pp->w[i].from = -1;
+	}
+	for (unsigned i = 0; i < opts->workers && r == 0; i++)
+		r = start_worker(pp, &pp->w[i]);
+	if (r < 0) {
+		plugpool_free(pp);
+		return r;
+	}
+	*ppp = pp;
+	return 0;
+}
+
+/* Close w's pipes and reap it; its wait status. */
+static int
+stop_worker(struct pwork *w)
+{
+	int status = 0;
+
+	if (w->to >= 0)
+		close(w->to);
+	if (w->from >= 0)
+		close(w->from);
+	w->to = w->from = -1;
+	if (w->pid > 0)
+		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	w->pid = 0;
+	return status;
+}
+
+static void
+pop_front(struct pwork *w)
+{
+	free(w->q[w->qhead].block);
+	w->qhead = (w->qhead + 1) % w->qcap;
+	w->qn--;
+}
+
+void
+plugpool_free(struct plugpool *pp)
+{
+	if (!pp)
+		return;
+	for (unsigned i = 0; i < pp->opts.workers; i++) {
+		struct pwork *w = &pp->w[i];
+		stop_worker(w);
+		while (w->qn)
+			pop_front(w);
+		free(w->q);
+		if (w->shm)
+			munmap(w->shm, SHM_SIZE);
+		strbuf_release(&w->wbuf);
+		strbuf_release(&w->rbuf);
+	}
+	free(pp->w);
+	free(pp);
+}
+
+static void
+flush_to(struct pwork *w)
+{
+	while (w->woff < w->wbuf.len) {
+		ssize_t n = write(w->to, w->wbuf.buf + w->woff,
+		    w->wbuf.len - w->woff);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;	/* EAGAIN: poll; EPIPE: its death shows on read */
+		}
+		w->woff += (size_t)n;
+	}
+	strbuf_reset(&w->wbuf);
+	w->woff = 0;
+}
+
+/* Queue the CHUNK frame of a pending chunk. */
+static void
+send_chunk(struct pwork *w, const struct ppend *p)
+{
+	proto_put_hdr(&w->wbuf, FRAME_CHUNK, (uint32_t)p->len + 1, p->first);
+	strbuf_addch(&w->wbuf, p->delim);
+	strbuf_add(&w->wbuf, p->block, p->len);
+}
+
+void
+plugpool_submit(struct plugpool *pp, void *cookie, unsigned long long first,
+    size_t count, const char *block, size_t len, int delim)
+{
+	struct pwork *w = &pp->w[0];
+
+	for (unsigned i = 1; i < pp->opts.workers; i++)
+		if (pp->w[i].qn < w->qn)
+			w = &pp->w[i];
+	if (w->qn == w->qcap) {
+		size_t ncap = w->qcap ? w->qcap * 2 : 4;
+		struct ppend *nq = ccmap__xcalloc(ncap, sizeof *nq);
+		for (size_t k = 0; k < w->qn; k++)
+			nq[k] = w->q[(w->qhead + k) % w->qcap];
+		free(w->q);
+		w->q = nq;
+		w->qcap = ncap;
+		w->qhead = 0;
+	}
+	struct ppend *p = &w->q[(w->qhead + w->qn++) % w->qcap];
+	*p = (struct ppend){ cookie, first, first, count,
+	    ccmap__xmemdup(block, len), len, delim };
+	send_chunk(w, p);
+	flush_to(w);
+}
+
+size_t
+plugpool_nfds(const struct plugpool *pp)
+{
+	return 2 * (size_t)pp->opts.workers;
+}
+
+size_t
+plugpool_pollfds(struct plugpool *pp, struct pollfd *fds)
+{
+	for (unsigned i = 0; i < pp->opts.workers; i++) {
+		struct pwork *w = &pp->w[i];
+		fds[2 * i] = (struct pollfd){ .fd = w->from, .events = POLLIN };
+		fds[2 * i + 1] = (struct pollfd){
+			.fd = w->wbuf.len > w->woff ? w->to : -1,
+			.events = POLLOUT,
+		};
+	}
+	return 2 * (size_t)pp->opts.workers;
+}
+
+int
+plugpool_timeout_ms(const struct plugpool *pp)
+{
+	long long now = ccmap__now_ns(), best = -1;
+
+	if (!pp->opts.timeout_ns)
+		return -1;
+	for (unsigned i = 0; i < pp->opts.workers; i++) {
+		struct pwork *w = &pp->w[i];
+		if (!w->shm || !w->pid || w->timed_out ||
+		    !atomic_load(&w->shm->busy_seq))
+			continue;
+		long long left = atomic_load(&w->shm->busy_since) +
+		    pp->opts.timeout_ns - now;
+		if (left < 0)
+			left = 0;
+		if (best < 0 || left < best)
+			best = left;
+	}
+	return best < 0 ? -1 : (int)((best + 999999) / 1000000);
+}
+
+/* One record: hand it to the chunk it belongs to. */
+static void
+deliver(struct plugpool *pp, struct pwork *w, const struct rec *r,
+    const char *data)
+{
+	struct ppend *p = w->qn ? &w->q[w->qhead] : NULL;
+
+	if (!p || r->seq < p->next || r->seq >= p->first + p->count)
+		return;		/* not ours: ignore it */
+	pp->ops.result(pp->ops.arg, p->cookie, r->seq, r->status, data,
+	    r->olen, data + r->olen, r->elen);
+	p->next = r->seq + 1;
+}
+
+/* Read the committed records out of w's shared buffer, and free it. */
+static void
+drain_shm(struct plugpool *pp, struct pwork *w)
+{
+	size_t end = atomic_load_explicit(&w->shm->committed,
+	    memory_order_acquire);
+	const char *base = (const char *)(w->shm + 1);
+
+	for (size_t at = 0; at + sizeof(struct rec) <= end; ) {
+		struct rec r;
+		memcpy(&r, base + at, sizeof r);
+		if (at + rec_size(r.olen, r.elen) > end)
+			break;
+		deliver(pp, w, &r, base + at + sizeof r);
+		at += rec_size(r.olen, r.elen);
+	}
+	atomic_store(&w->shm->committed, 0);
+}
+
+static void
+chunk_done(struct plugpool *pp, struct pwork *w)
+{
+	if (!w->qn)
+		return;
+	void *cookie = w->q[w->qhead].cookie;
+	pop_front(w);
+	pp->ops.done(pp->ops.arg, cookie);
+}
+
+/* Parse the frames that came from w. */
+static int
+parse_frames(struct plugpool *pp, struct pwork *w)
+{
+	size_t off = 0;
+	struct frame f;
+	long n;
+
+	while ((n = proto_parse(w->rbuf.buf + off, w->rbuf.len - off, &f)) > 0) {
+		off += (size_t)n;
+		if (f.h.type == FRAME_FLUSH) {
+			drain_shm(pp, w);
+			proto_put_hdr(&w->wbuf, FRAME_ACK, 0, 0);
+			if (f.h.seq)
+				chunk_done(pp, w);
+			flush_to(w);
+		} else if (f.h.type == FRAME_RESULT &&
+		    f.h.len >= sizeof(struct rec)) {
+			struct rec r;
+			memcpy(&r, f.payload, sizeof r);
+			if (sizeof r + (size_t)r.olen + r.elen > f.h.len)
+				return -EPROTO;
+			deliver(pp, w, &r, f.payload + sizeof r);
+		} else {
+			return -EPROTO;
+		}
+	}
+	memmove(w->rbuf.buf, w->rbuf.buf + off, w->rbuf.len - off);
+	w->rbuf.len -= off;
+	return n < 0 ? (int)n : 0;
+}
+
+/*
+ * w ended: what it committed is delivered, the item it was mapping is
+ * lost, and its other items go to a new worker in its place.
+ */
+static int
+replace_worker(struct plugpool *pp, struct pwork *w)
+{
+	int status = stop_worker(w);
+	uint64_t busy = atomic_load(&w->shm->busy_seq);
+	struct ppend *p;
+
+	drain_shm(pp, w);
+	munmap(w->shm, SHM_SIZE);
+	w->shm = NULL;
+	p = w->qn ? &w->q[w->qhead] : NULL;
+	if (p && busy && busy >= p->next && busy < p->first + p->count) {
+		int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		pp->ops.lost(pp->ops.arg, p->cookie, busy, sig, w->timed_out);
+		p->next = busy + 1;
+	}
+	if (p && p->next >= p->first + p->count)
+		chunk_done(pp, w);
+	if (pp->stopping) {
+		while (w->qn)
+			chunk_done(pp, w);
+		return 0;
+	}
+	int r = start_worker(pp, w);
+	if (r < 0)
+		return r;
+	/* Send again what it had: the rest of the first chunk, and the others. */
+	for (size_t k = 0; k < w->qn; k++) {
+		p = &w->q[(w->qhead + k) % w->qcap];
+		if (p->next > p->first) {
+			/* Drop the items already reported from the block. */
+			const char *b = p->block, *end = p->block + p->len;
+			for (uint64_t s = p->first; s < p->next && b < end; s++) {
+				const char *d = memchr(b, p->delim,
+				    (size_t)(end - b));
+				b = d ? d + 1 : end;
+			}
+			size_t drop = (size_t)(b - p->block);
+			memmove(p->block, b, p->len - drop);
+			p->len -= drop;
+			p->count -= (size_t)(p->next - p->first);
+			p->first = p->next;
+		}
+		send_chunk(w, p);
+	}
+	flush_to(w);
+	return 0;
+}
+
+int
+plugpool_handle(struct plugpool *pp, const struct pollfd *fds, size_t n)
+{
+	long long now = ccmap__now_ns();
+	int r;
+
+	for (unsigned i = 0; i < pp->opts.workers && 2 * i + 1 < n; i++) {
+		struct pwork *w = &pp->w[i];
+
+		if (pp->opts.timeout_ns && w->pid && !w->timed_out &&
+		    atomic_load(&w->shm->busy_seq) &&
+		    now - atomic_load(&w->shm->busy_since) >=
+		    pp->opts.timeout_ns) {
+			w->timed_out = 1;
+			kill(-w->pid, SIGKILL);
+		}
+		if (fds[2 * i + 1].revents & (POLLOUT | POLLERR))
+			flush_to(w);
+		if (!fds[2 * i].revents)
+			continue;
+		strbuf_grow(&w->rbuf, READ_CHUNK);
+		ssize_t got = read(w->from, w->rbuf.buf + w->rbuf.len, READ_CHUNK);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0) {
+			if ((r = replace_worker(pp, w)) < 0)
+				return r;
+			continue;
+		}
+		w->rbuf.len += (size_t)got;
+		if ((r = parse_frames(pp, w)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+void
+plugpool_kill(struct plugpool *pp, int sig)
+{
+	pp->stopping = 1;
+	for (unsigned i = 0; i < pp->opts.workers; i++)
+		if (pp->w[i].pid > 0)
+			kill(-pp->w[i].pid, sig);
+}
