@@ -144,7 +144,7 @@ TEST_IMPL(proto_corrupt_header)
 	proto_put_hdr(&b, 0, 0, 1);
 	ASSERT_EQ(proto_parse(b.buf, b.len, &f), -EPROTO);
 	strbuf_reset(&b);
-	proto_put_hdr(&b, FRAME_DONE + 1, 0, 1);
+	proto_put_hdr(&b, FRAME_RESULT + 1, 0, 1);
 	ASSERT_EQ(proto_parse(b.buf, b.len, &f), -EPROTO);
 	strbuf_reset(&b);
 	proto_put_hdr(&b, 0xffffffffu, 12, 1);
