@@ -27,6 +27,8 @@ enum {
 	OPT_TMPDIR,
 	OPT_VERSION,
 	OPT_SO,
+	OPT_TIMEOUT,
+	OPT_MAX_TASKS,
 };
 
 static const struct option longopts[] = {
@@ -41,6 +43,8 @@ static const struct option longopts[] = {
 	{ "threads",		no_argument,       NULL, OPT_THREADS },
 	{ "procs",		no_argument,       NULL, OPT_PROCS },
 	{ "chunksize",		required_argument, NULL, OPT_CHUNKSIZE },
+	{ "max-tasks-per-child", required_argument, NULL, OPT_MAX_TASKS },
+	{ "timeout",		required_argument, NULL, OPT_TIMEOUT },
 	{ "keep-order",		no_argument,       NULL, 'k' },
 	{ "as-completed",	no_argument,       NULL, OPT_AS_COMPLETED },
 	{ "group",		no_argument,       NULL, OPT_GROUP },
@@ -241,6 +245,17 @@ main(int argc, char **argv)
 			break;
 		case OPT_CHUNKSIZE:
 			o.chunksize = parse_count(optarg, "chunksize", 1000000);
+			break;
+		case OPT_MAX_TASKS:
+			o.max_tasks = parse_count(optarg, "max-tasks-per-child",
+			    1000000000);
+			break;
+		case OPT_TIMEOUT:
+			if (ccmap_parse_duration(optarg, &o.timeout_ns) < 0 ||
+			    o.timeout_ns == 0)
+				die("invalid duration '%s' for --timeout (want "
+				    "seconds, or a number with ms, s, m, h or d)",
+				    optarg);
 			break;
 		case 'k':
 			o.as_completed = 0;

@@ -108,6 +108,12 @@ int ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts,
 int ccmap_run(struct ccmap *c, struct ccmap_result *res);
 void ccmap_free(struct ccmap *c);
 
+/*
+ * Parse a duration: a number of seconds (fractions allowed), or one
+ * followed by ms, s, m, h or d.  0 or -errno.
+ */
+int ccmap_parse_duration(const char *s, long long *ns);
+
 /* The process exit status for a result (GNU parallel's convention). */
 int ccmap_exit_status(const struct ccmap_result *res);
 

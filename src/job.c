@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ jobenv_set(struct jobenv *je, unsigned long long seq, unsigned slot)
 int
 job_failed(const struct job_status *st)
 {
-	return st->err || st->sig || st->code;
+	return st->err || st->sig || st->code || st->timed_out;
 }
 
 const char *
@@ -67,21 +68,67 @@ signal_name(int sig, char buf[16])
 	return buf;
 }
 
-/* Read both pipes until both end, handing the data on. */
-static void
-capture(int out, int err, const struct spawn_io *io)
+/* A descriptor that turns readable when pid exits, or -1. */
+static int
+pid_fd(pid_t pid)
 {
-	struct pollfd pfd[2] = {
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+static int
+has_exited(pid_t pid)
+{
+	siginfo_t info;
+
+	info.si_pid = 0;
+	return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    info.si_pid == pid;
+}
+
+/*
+ * Read the job's pipes (when captured) until both end, handing the data
+ * on; with a timeout, also watch for its exit and, when its time is up,
+ * send it SIGTERM and, KILL_GRACE later, SIGKILL.  Returns once the pipes
+ * have ended and, with a timeout, the job has exited (it is not reaped).
+ */
+#define KILL_GRACE_NS (200 * 1000000LL)
+static void
+watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err,
+    const struct spawn_io *io, struct job_status *st)
+{
+	struct pollfd pfd[3] = {
 		{ .fd = out, .events = POLLIN },
 		{ .fd = err, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 	};
-	char *buf = ccmap__xmalloc(CAPTURE_BUF);
+	long long deadline = ctx->timeout_ns ?
+	    ccmap__now_ns() + ctx->timeout_ns : 0;
+	int exited = !deadline, stage = 0;
+	char *buf = out >= 0 ? ccmap__xmalloc(CAPTURE_BUF) : NULL;
 
-	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+	if (deadline)
+		pfd[2].fd = pid_fd(pid);
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || !exited) {
+		int ms = -1;
+		if (deadline) {
+			long long left = deadline - ccmap__now_ns();
+			ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+		}
+		if (!exited && pfd[2].fd < 0 && (ms < 0 || ms > 10))
+			ms = 10;	/* no pidfd: look now and then */
+		if (poll(pfd, 3, ms) < 0 && errno != EINTR)
 			break;
+		if (!exited && (pfd[2].fd < 0 ? has_exited(pid) :
+		    pfd[2].revents != 0)) {
+			exited = 1;
+			if (pfd[2].fd >= 0)
+				close(pfd[2].fd);
+			pfd[2].fd = -1;
 		}
 		for (int i = 0; i < 2; i++) {
 			if (pfd[i].fd < 0 || !pfd[i].revents)
@@ -96,8 +143,19 @@ capture(int out, int err, const struct spawn_io *io)
 			}
 			io->data(io->arg, i + 1, buf, (size_t)n);
 		}
+		if (deadline && ccmap__now_ns() >= deadline) {
+			pid_t target = ctx->own_pgroup ? -pid : pid;
+			if (stage++ == 0) {
+				st->timed_out = 1;
+				kill(target, SIGTERM);
+				deadline = ccmap__now_ns() + KILL_GRACE_NS;
+			} else {
+				kill(target, SIGKILL);
+				deadline = 0;
+			}
+		}
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (pfd[i].fd >= 0)
 			close(pfd[i].fd);
 	free(buf);
@@ -166,8 +224,9 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	}
 	if (io->started)
 		io->started(io->arg, pid);
-	if (io->capture)
-		capture(out[0], err[0], io);
+	if (io->capture || ctx->timeout_ns)
+		watch(ctx, pid, io->capture ? out[0] : -1,
+		    io->capture ? err[0] : -1, io, st);
 	if (io->started) {
 		/*
 		 * Wait without reaping, so that the pid cannot be reused while

@@ -19,6 +19,7 @@ struct job_status {
 	int code;	/* exit code (127 not found, 126 not executable) */
 	int sig;	/* the signal that killed it, or 0 */
 	int err;	/* errno from starting it, or 0 */
+	int timed_out;	/* killed for running past --timeout */
 };
 
 /* Where a job's output goes and who hears of it. */
@@ -50,6 +51,7 @@ struct spawn_ctx {
 	int devnull;		/* the job's stdin */
 	int own_pgroup;		/* each job leads a process group */
 	sigset_t sigdef;	/* signals to reset to their default */
+	long long timeout_ns;	/* kill a job running longer (0: never) */
 };
 
 /*

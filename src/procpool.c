@@ -42,14 +42,30 @@ struct procpool {
 	int stopping;		/* procpool_kill() was called */
 };
 
-/* In a worker: SIGINT or SIGTERM came, so queued jobs are not to run. */
+/*
+ * In a worker: SIGINT or SIGTERM came, so queued jobs are not to run; the
+ * signal goes on to the running job's process group (SIGUSR1 stands for
+ * SIGKILL, which a worker could not pass on).
+ */
 static volatile sig_atomic_t worker_stopping;
+static volatile pid_t worker_job;
 
 static void
 worker_on_signal(int sig)
 {
-	(void)sig;
+	int saved = errno;
+
 	worker_stopping = 1;
+	if (worker_job > 0)
+		kill(-worker_job, sig == SIGUSR1 ? SIGKILL : sig);
+	errno = saved;
+}
+
+static void
+worker_started(void *arg, pid_t pid)
+{
+	(void)arg;
+	worker_job = pid;
 }
 
 /* The worker process: its descriptors and a frame to write into. */
@@ -124,13 +140,15 @@ worker_main(struct procpool *pp, unsigned slot, int in, int out)
 {
 	struct wctx wc = { .pp = pp, .in = in, .out = out };
 	struct spawn_io io = {
-		.capture = pp->ops.capture, .data = worker_data, .arg = &wc,
+		.capture = pp->ops.capture, .data = worker_data,
+		.started = worker_started, .arg = &wc,
 	};
 	struct value *v = NULL;
 	size_t nv = 0, vcap = 0;
 	struct strbuf buf = STRBUF_INIT;
 	struct sigaction sa;
 	sigset_t none;
+	unsigned tasks = 0;
 
 	setpgid(0, 0);
 	memset(&sa, 0, sizeof sa);
@@ -138,6 +156,7 @@ worker_main(struct procpool *pp, unsigned slot, int in, int out)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
@@ -169,6 +188,8 @@ worker_main(struct procpool *pp, unsigned slot, int in, int out)
 		strbuf_reset(&wc.frame);
 		proto_put_done(&wc.frame, f.h.seq, &st);
 		worker_send(&wc, wc.frame.buf, wc.frame.len, NULL, 0);
+		if (pp->ops.max_tasks && ++tasks >= pp->ops.max_tasks)
+			_exit(0);	/* to be replaced */
 	}
 }
 
@@ -422,7 +443,9 @@ replace_worker(struct procpool *pp, struct pworker *w)
 		st.sig = WTERMSIG(status);
 	else
 		st.code = WEXITSTATUS(status) ? WEXITSTATUS(status) : 255;
-	if ((p = front(w)) != NULL) {
+	/* Exit status 0: it ended between jobs (--max-tasks-per-child). */
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+	    (p = front(w)) != NULL) {
 		void *cookie = p->cookie;
 		pop_front(w);
 		pp->ops.done(pp->ops.arg, cookie, &st);
@@ -482,5 +505,5 @@ procpool_kill(struct procpool *pp, int sig)
 	pp->stopping = 1;
 	for (unsigned i = 0; i < pp->n; i++)
 		if (pp->w[i].pid > 0)
-			kill(-pp->w[i].pid, sig);
+			kill(pp->w[i].pid, sig == SIGKILL ? SIGUSR1 : sig);
 }

@@ -2,11 +2,11 @@
  * procpool.h: a pool of pre-forked worker processes that run jobs and send
  * the results back over pipes, in the framed protocol of proto.h.
  *
- * Each worker leads a process group of its own, and its jobs run in that
- * group: procpool_kill() signals a worker's group, job and all.  A worker
- * survives SIGINT and SIGTERM, to report how its job ended, and from then
- * on reports the jobs queued to it as cancelled (err ECANCELED) instead of
- * running them.  A worker that dies is reaped and replaced (unless the pool
+ * Each worker leads a process group of its own, and so does each job it
+ * runs.  procpool_kill() signals the workers, which pass the signal on to
+ * their job's group (SIGKILL as well) and live to report how the job
+ * ended; from then on a worker reports the jobs queued to it as cancelled
+ * (err ECANCELED) instead of running them.  A worker that dies is reaped and replaced (unless the pool
  * is stopping); its job is reported with the worker's end, and the jobs
  * queued behind it go to its replacement.
  *
@@ -28,6 +28,7 @@ struct procpool_ops {
 	void (*job)(void *arg, const struct jobvals *jv,
 	    const struct spawn_io *io, struct job_status *st);
 	int capture;	/* send the job's output back (else it is inherited) */
+	unsigned max_tasks;	/* jobs per worker, then a new one (0: no limit) */
 	/* In ccmap: output of a job, and its end. */
 	void (*data)(void *arg, void *cookie, int stream, const char *buf,
 	    size_t len);

@@ -37,7 +37,7 @@ proto_put_job(struct strbuf *out, uint64_t seq, const struct value *v,
 void
 proto_put_done(struct strbuf *out, uint64_t seq, const struct job_status *st)
 {
-	int32_t w[3] = { st->code, st->sig, st->err };
+	int32_t w[4] = { st->code, st->sig, st->err, st->timed_out };
 
 	proto_put_hdr(out, FRAME_DONE, sizeof w, seq);
 	strbuf_add(out, w, sizeof w);
@@ -93,7 +93,7 @@ proto_job_values(const struct frame *f, struct value **v, size_t *n,
 int
 proto_done_status(const struct frame *f, struct job_status *st)
 {
-	int32_t w[3];
+	int32_t w[4];
 
 	if (f->h.type != FRAME_DONE || f->h.len != sizeof w)
 		return -EPROTO;
@@ -101,5 +101,6 @@ proto_done_status(const struct frame *f, struct job_status *st)
 	st->code = w[0];
 	st->sig = w[1];
 	st->err = w[2];
+	st->timed_out = w[3];
 	return 0;
 }

@@ -8,7 +8,8 @@
  *	JOB   ccmap -> worker   u32 count, then count times (u32 len, bytes)
  *	OUT   worker -> ccmap   bytes the job wrote to stdout
  *	ERR   worker -> ccmap   bytes the job wrote to stderr
- *	DONE  worker -> ccmap   i32 exit code, i32 signal, i32 start errno
+ *	DONE  worker -> ccmap   i32 exit code, i32 signal, i32 start errno,
+ *	                        i32 timed out
  *
  * and for plugins (see plugpool.h):
  *

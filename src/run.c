@@ -77,6 +77,7 @@ struct ccmap_call {
 	unsigned slot;
 	const char *item;
 	size_t len;
+	long long start;	/* when its map began (for --timeout) */
 	int bol[2];		/* each stream at the start of a line (--tag) */
 	struct strbuf *tag;	/* this item's tag, or NULL */
 };
@@ -162,6 +163,35 @@ ccmap_parse_jobs(const char *s, unsigned *jobs)
 }
 
 int
+ccmap_parse_duration(const char *s, long long *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {
+		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "m", 60e9 },
+		{ "h", 3600e9 }, { "d", 86400e9 },
+	};
+	char *end;
+	double v;
+
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || v < 0)
+		return -ERANGE;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (strcmp(end, units[i].unit) == 0) {
+			if (v * units[i].ns > 9e18)
+				return -ERANGE;
+			*ns = (long long)(v * units[i].ns);
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int
 ccmap_exit_status(const struct ccmap_result *res)
 {
 	if (res->error)
@@ -237,7 +267,8 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		    strerror(errno));
 		goto fail;
 	}
-	c->sctx.own_pgroup = opts->executor == CCMAP_THREADS;
+	c->sctx.own_pgroup = 1;
+	c->sctx.timeout_ns = opts->timeout_ns;
 	sigemptyset(&c->sctx.sigdef);
 	sigaddset(&c->sctx.sigdef, SIGPIPE);
 	sigaddset(&c->sctx.sigdef, SIGINT);
@@ -452,8 +483,8 @@ host_error(struct ccmap_call *call, const char *fmt, ...)
 static int
 host_expired(struct ccmap_call *call)
 {
-	(void)call;
-	return 0;	/* no --timeout yet */
+	return call->c->opts.timeout_ns &&
+	    ccmap__now_ns() - call->start >= call->c->opts.timeout_ns;
 }
 
 static unsigned long long
@@ -506,15 +537,21 @@ map_one(struct ccmap *c, struct ccmap_call *call)
 	struct wstate *ws = call->ws;
 	int st;
 
+	if (c->opts.timeout_ns)
+		call->start = ccmap__now_ns();
 	if (ws->pinit < 0) {
 		host_error(call, "%s: worker init failed: %s",
 		    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
 		return 1;
 	}
-	if (d->map)
-		return d->map(&c->host, call, ws->pw, call->item, call->len);
-	struct ccmap_item it = { call->item, call->len, call };
-	d->map_batch(&c->host, ws->pw, &it, &st, 1);
+	if (d->map) {
+		st = d->map(&c->host, call, ws->pw, call->item, call->len);
+	} else {
+		struct ccmap_item it = { call->item, call->len, call };
+		d->map_batch(&c->host, ws->pw, &it, &st, 1);
+	}
+	if (st && host_expired(call))
+		host_error(call, "timed out");
 	return st;
 }
 
@@ -805,13 +842,15 @@ report(struct ccmap *c, struct job *job)
 	struct strbuf line = STRBUF_INIT;
 	char name[16];
 
-	if (c->stopping || (job->st.sig == SIGPIPE))
+	if (c->stopping || (job->st.sig == SIGPIPE && !job->st.timed_out))
 		return;
-	if (!job->st.err && !job->st.sig)
+	if (!job->st.err && !job->st.sig && !job->st.timed_out)
 		return;
 	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
 	    .seq = job->seq, .slot = 0 }, &line);
-	if (job->st.err == ENOENT)
+	if (job->st.timed_out)
+		warnf(c, "job %llu: '%s': timed out", job->seq, line.buf);
+	else if (job->st.err == ENOENT)
 		warnf(c, "job %llu: '%s': command not found", job->seq,
 		    line.buf);
 	else if (job->st.err)
@@ -1157,6 +1196,7 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		struct procpool_ops ops = {
 			.job = proc_job,
 			.capture = c->opts.outmode != CCMAP_UNGROUP,
+			.max_tasks = c->opts.max_tasks,
 			.data = proc_data,
 			.done = proc_done,
 			.arg = c,

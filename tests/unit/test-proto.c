@@ -68,7 +68,7 @@ TEST_IMPL(proto_done_round_trip)
 		struct job_status st = { 77, 77, 77 };
 		long len = proto_parse(b.buf + off, b.len - off, &f);
 
-		ASSERT_EQ(len, (long)(sizeof(struct frame_hdr) + 12));
+		ASSERT_EQ(len, (long)(sizeof(struct frame_hdr) + 16));
 		ASSERT_EQ(f.h.type, FRAME_DONE);
 		ASSERT_EQ(f.h.seq, 100 + i);
 		ASSERT_OK(proto_done_status(&f, &st));
