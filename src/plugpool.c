@@ -24,8 +24,9 @@
 struct shm_hdr {
 	atomic_size_t committed;	/* bytes of whole records */
 	atomic_ullong busy_seq;		/* the item being mapped, or 0 */
+	atomic_size_t busy_count;	/* and how many from it (map_batch) */
 	atomic_llong busy_since;	/* since when (monotonic ns) */
-	char pad[64 - sizeof(atomic_size_t) - sizeof(atomic_ullong) -
+	char pad[64 - 2 * sizeof(atomic_size_t) - sizeof(atomic_ullong) -
 	    sizeof(atomic_llong)];
 };
 
@@ -198,11 +199,42 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 	const char *end = p + len, *d;
 	int delim = len ? (unsigned char)*p++ : 0;
 
+	if (pp->ops.map_batch && !worker_stopping) {
+		/* The whole chunk in one call: it stands or falls together. */
+		struct value *items = NULL;
+		size_t n = 0, cap = 0;
+		for (; p < end && (d = memchr(p, delim, (size_t)(end - p))) !=
+		    NULL; p = d + 1) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				items = ccmap__xrealloc(items, cap * sizeof *items);
+			}
+			items[n++] = (struct value){ p, (size_t)(d - p) };
+		}
+		struct strbuf *outs = ccmap__xcalloc(2 * n + 1, sizeof *outs);
+		int *status = ccmap__xcalloc(n + 1, sizeof *status);
+		atomic_store(&shm->busy_since, ccmap__now_ns());
+		atomic_store(&shm->busy_count, n);
+		atomic_store(&shm->busy_seq, seq);
+		pp->ops.map_batch(pp->ops.arg, wp->w->slot, seq, items, n, outs,
+		    status);
+		for (size_t i = 0; i < n; i++) {
+			wput(wp, seq + i, status[i], &outs[2 * i]);
+			strbuf_release(&outs[2 * i]);
+			strbuf_release(&outs[2 * i + 1]);
+		}
+		atomic_store(&shm->busy_seq, 0);
+		free(outs);
+		free(status);
+		free(items);
+		p = end;
+	}
 	while (p < end && !worker_stopping &&
 	    (d = memchr(p, delim, (size_t)(end - p))) != NULL) {
 		int st;
 
 		atomic_store(&shm->busy_since, ccmap__now_ns());
+		atomic_store(&shm->busy_count, 1);
 		atomic_store(&shm->busy_seq, seq);
 		strbuf_reset(&out[0]);
 		strbuf_reset(&out[1]);
@@ -579,14 +611,18 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 	struct ppend *p;
 
 	drain_shm(pp, w);
+	p = w->qn ? &w->q[w->qhead] : NULL;
+	/* The items it was on (several, for map_batch) and never reported. */
+	uint64_t busy_end = busy + atomic_load(&w->shm->busy_count);
+	for (uint64_t s = busy; p && busy && s < busy_end; s++) {
+		if (s < p->next || s >= p->first + p->count)
+			continue;
+		int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		pp->ops.lost(pp->ops.arg, p->cookie, s, sig, w->timed_out);
+		p->next = s + 1;
+	}
 	munmap(w->shm, SHM_SIZE);
 	w->shm = NULL;
-	p = w->qn ? &w->q[w->qhead] : NULL;
-	if (p && busy && busy >= p->next && busy < p->first + p->count) {
-		int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-		pp->ops.lost(pp->ops.arg, p->cookie, busy, sig, w->timed_out);
-		p->next = busy + 1;
-	}
 	if (p && p->next >= p->first + p->count)
 		chunk_done(pp, w);
 	if (pp->stopping) {

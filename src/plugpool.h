@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <stddef.h>
 
+#include "input.h"
 #include "strbuf.h"
 
 struct plugpool_ops {
@@ -30,6 +31,14 @@ struct plugpool_ops {
 	/* In a worker: map one item, its output into out[0] and out[1]. */
 	int (*map)(void *arg, unsigned slot, unsigned long long seq,
 	    const char *item, size_t len, struct strbuf out[2]);
+	/*
+	 * Or, if set, a chunk's n items at once (numbered from first): item
+	 * i's output into outs[2i] and outs[2i+1], its status in status[i].
+	 * A crash then loses every item of the chunk not yet reported.
+	 */
+	void (*map_batch)(void *arg, unsigned slot, unsigned long long first,
+	    const struct value *items, size_t n, struct strbuf *outs,
+	    int *status);
 	/* In ccmap: an item's result. */
 	void (*result)(void *arg, void *cookie, unsigned long long seq,
 	    int status, const char *out, size_t olen, const char *err,

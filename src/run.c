@@ -80,6 +80,7 @@ struct ccmap_call {
 	long long start;	/* when its map began (for --timeout) */
 	int bol[2];		/* each stream at the start of a line (--tag) */
 	struct strbuf *tag;	/* this item's tag, or NULL */
+	struct strbuf *own;	/* map_batch: its own two output buffers */
 };
 
 struct ccmap {
@@ -409,7 +410,7 @@ host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
 
 	if (stream != 1 && stream != 2)
 		return -1;
-	sb = &call->ws->bout[stream - 1];
+	sb = call->own ? &call->own[stream - 1] : &call->ws->bout[stream - 1];
 	if (!call->tag) {
 		strbuf_add(sb, p, len);
 	} else {
@@ -426,7 +427,7 @@ host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
 			len -= n;
 		}
 	}
-	if (sb->len >= 64 * 1024 && call->job)	/* not in a worker process */
+	if (sb->len >= 64 * 1024 && call->job && !call->own)
 		flush_batch_output(call->c, call->ws, call->job);
 	return 0;
 }
@@ -555,6 +556,91 @@ map_one(struct ccmap *c, struct ccmap_call *call)
 	return st;
 }
 
+/*
+ * Map n items (numbered from first) with the plugin's map_batch: item i's
+ * output goes to outs[2 * i] and outs[2 * i + 1], its status to status[i].
+ */
+static void
+batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
+    unsigned long long first, const struct value *items, size_t n,
+    struct strbuf *outs, int *status)
+{
+	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+	struct ccmap_call *calls = ccmap__xcalloc(n, sizeof *calls);
+	struct ccmap_item *it = ccmap__xcalloc(n, sizeof *it);
+	struct strbuf *tags = c->tagt ? ccmap__xcalloc(n, sizeof *tags) : NULL;
+	long long now = c->opts.timeout_ns ? ccmap__now_ns() : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		calls[i] = (struct ccmap_call){
+			.c = c, .job = job, .ws = ws, .seq = first + i,
+			.slot = slot, .item = items[i].p, .len = items[i].len,
+			.start = now, .bol = { 1, 1 }, .own = &outs[2 * i],
+		};
+		if (tags) {
+			template_text(c->tagt, &(struct jobvals){ .v = &items[i],
+			    .n = 1, .seq = first + i, .slot = slot }, &tags[i]);
+			calls[i].tag = &tags[i];
+		}
+		it[i] = (struct ccmap_item){ items[i].p, items[i].len,
+		    &calls[i] };
+		status[i] = 0;
+	}
+	if (ws->pinit < 0) {
+		for (size_t i = 0; i < n; i++) {
+			host_error(&calls[i], "%s: worker init failed: %s",
+			    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
+			status[i] = 1;
+		}
+	} else {
+		d->map_batch(&c->host, ws->pw, it, status, n);
+	}
+	for (size_t i = 0; tags && i < n; i++)
+		strbuf_release(&tags[i]);
+	free(tags);
+	free(it);
+	free(calls);
+}
+
+/* Map the plugin over one batch with map_batch, in a worker thread. */
+static void
+run_batch_whole(struct ccmap *c, struct wstate *ws, struct job *job,
+    unsigned slot)
+{
+	struct value *items = job->v;
+	struct strbuf *outs = ccmap__xcalloc(2 * job->items, sizeof *outs);
+	int *status = ccmap__xcalloc(job->items, sizeof *status);
+	const char *pos = job->store.buf;
+	size_t n = 0;
+
+	if (!items) {
+		items = ccmap__xcalloc(job->items, sizeof *items);
+		while (n < job->items && batch_item(c, job, n, &pos,
+		    &items[n].p, &items[n].len))
+			n++;
+	} else {
+		n = job->items;
+	}
+	batch_call(c, ws, job, slot, job->first_item, items, n, outs, status);
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < 2; k++) {
+			strbuf_add(&ws->bout[k], outs[2 * i + k].buf,
+			    outs[2 * i + k].len);
+			strbuf_release(&outs[2 * i + k]);
+		}
+		job->ran_items++;
+		if (status[i])
+			job->failed_items++;
+		if (ws->bout[0].len + ws->bout[1].len >= 64 * 1024)
+			flush_batch_output(c, ws, job);
+	}
+	flush_batch_output(c, ws, job);
+	if (items != job->v)
+		free(items);
+	free(outs);
+	free(status);
+}
+
 /* Map the plugin over one batch, in a worker. */
 static void
 run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
@@ -569,6 +655,10 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 		    plugin_state(c->plugin), &ws->pw, ws->perr,
 		    sizeof ws->perr) != 0)
 			ws->pinit = -1;
+	}
+	if (d->map_batch) {
+		run_batch_whole(c, ws, job, slot);
+		return;
 	}
 	for (size_t i = 0; i < job->items; i++) {
 		struct ccmap_call call = {
@@ -665,6 +755,16 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 		c->pws.bout[i] = t;
 	}
 	return st;
+}
+
+/* In a plugin's worker process: map a chunk with map_batch. */
+static void
+pproc_map_batch(void *arg, unsigned slot, unsigned long long first,
+    const struct value *items, size_t n, struct strbuf *outs, int *status)
+{
+	struct ccmap *c = arg;
+
+	batch_call(c, &c->pws, NULL, slot, first, items, n, outs, status);
 }
 
 static void
@@ -1179,6 +1279,8 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 			.start = pproc_start,
 			.end = pproc_end,
 			.map = pproc_map,
+			.map_batch = plugin_desc(c->plugin)->map_batch ?
+			    pproc_map_batch : NULL,
 			.result = pproc_result,
 			.lost = pproc_lost,
 			.done = pproc_done,

@@ -41,12 +41,12 @@ grep_init(const struct ccmap_host *host, int argc, char *const argv[],
 
 	(void)host;
 	if (argc < 1) {
-		snprintf(err, errlen, "grep: a pattern is needed: "
+		snprintf(err, errlen, "a pattern is needed: "
 		    "--so grep PATTERN");
 		return -1;
 	}
 	if (argc > 1) {
-		snprintf(err, errlen, "grep: one pattern only, got %d "
+		snprintf(err, errlen, "one pattern only, got %d "
 		    "arguments (put items after :::)", argc);
 		return -1;
 	}
@@ -55,7 +55,7 @@ grep_init(const struct ccmap_host *host, int argc, char *const argv[],
 	if (code == NULL) {
 		if (pcre2_get_error_message(rc, msg, sizeof msg) < 0)
 			snprintf((char *)msg, sizeof msg, "error %d", rc);
-		snprintf(err, errlen, "grep: bad pattern '%s': %s at offset %zu",
+		snprintf(err, errlen, "bad pattern '%s': %s at offset %zu",
 		    argv[0], (char *)msg, (size_t)off);
 		return -1;
 	}
@@ -95,7 +95,7 @@ grep_worker_init(const struct ccmap_host *host, void *state, void **wstate,
 	*wstate = w;
 	return 0;
 nomem:
-	snprintf(err, errlen, "grep: out of memory");
+	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 

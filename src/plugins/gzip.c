@@ -46,7 +46,7 @@ gz_init(const struct ccmap_host *host, int argc, char *const argv[],
 	(void)host;
 	st = malloc(sizeof *st);
 	if (st == NULL) {
-		snprintf(err, errlen, "gzip: %s", strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	st->level = 6;
@@ -67,7 +67,7 @@ gz_init(const struct ccmap_host *host, int argc, char *const argv[],
 	*state = st;
 	return 0;
 bad:
-	snprintf(err, errlen, "gzip: unknown argument '%s' (use -1 ... -9, -f)",
+	snprintf(err, errlen, "unknown argument '%s' (use -1 ... -9, -f)",
 	    argv[i]);
 	free(st);
 	return -1;
@@ -89,7 +89,7 @@ gz_worker_init(const struct ccmap_host *host, void *state, void **wstate,
 	(void)host;
 	w = malloc(sizeof *w);
 	if (w == NULL) {
-		snprintf(err, errlen, "gzip: %s", strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	w->st = state;

@@ -38,21 +38,21 @@ sha_worker_init(const struct ccmap_host *host, void *state, void **wstate,
 	(void)state;
 	w = malloc(sizeof *w);
 	if (w == NULL) {
-		snprintf(err, errlen, "sha256: %s", strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	w->md = NULL;
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
 	w->md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	if (w->md == NULL) {
-		snprintf(err, errlen, "sha256: libcrypto has no SHA256");
+		snprintf(err, errlen, "libcrypto has no SHA256");
 		free(w);
 		return -1;
 	}
 #endif
 	w->ctx = EVP_MD_CTX_new();
 	if (w->ctx == NULL) {
-		snprintf(err, errlen, "sha256: cannot allocate a digest");
+		snprintf(err, errlen, "cannot allocate a digest");
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
 		EVP_MD_free(w->md);
 #endif
