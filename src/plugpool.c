@@ -233,7 +233,8 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 	    (d = memchr(p, delim, (size_t)(end - p))) != NULL) {
 		int st;
 
-		atomic_store(&shm->busy_since, ccmap__now_ns());
+		if (pp->opts.timeout_ns)
+			atomic_store(&shm->busy_since, ccmap__now_ns());
 		atomic_store(&shm->busy_count, 1);
 		atomic_store(&shm->busy_seq, seq);
 		strbuf_reset(&out[0]);

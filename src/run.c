@@ -54,6 +54,7 @@ struct job {
 				   delimited records in store when v is NULL */
 	size_t ran_items;	/* items that ran */
 	size_t failed_items;
+	struct strbuf pend[2];	/* --procs: results gathered, not yet handed on */
 };
 
 /* What a worker (a thread, or a worker process) keeps between jobs. */
@@ -757,6 +758,18 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	return st;
 }
 
+/* --procs: hand the results gathered for a batch on to the output. */
+static void
+hand_on(struct ccmap *c, struct job *job)
+{
+	for (int i = 0; i < 2; i++) {
+		if (job->pend[i].len)
+			output_data(c->out, &job->out, i + 1, job->pend[i].buf,
+			    job->pend[i].len);
+		strbuf_reset(&job->pend[i]);
+	}
+}
+
 /* In a plugin's worker process: map a chunk with map_batch. */
 static void
 pproc_map_batch(void *arg, unsigned slot, unsigned long long first,
@@ -775,10 +788,10 @@ pproc_result(void *arg, void *cookie, unsigned long long seq, int status,
 	struct job *job = cookie;
 
 	(void)seq;
-	if (olen)
-		output_data(c->out, &job->out, 1, out, olen);
-	if (elen)
-		output_data(c->out, &job->out, 2, err, elen);
+	strbuf_add(&job->pend[0], out, olen);
+	strbuf_add(&job->pend[1], err, elen);
+	if (job->pend[0].len + job->pend[1].len >= 64 * 1024)
+		hand_on(c, job);
 	job->ran_items++;
 	if (status)
 		job->failed_items++;
@@ -803,7 +816,7 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 		n = snprintf(line, sizeof line, "ccmap: item %llu: its worker "
 		    "exited\n", seq);
 	if (!c->stopping)
-		output_data(c->out, &job->out, 2, line, (size_t)n);
+		strbuf_add(&job->pend[1], line, (size_t)n);
 	job->ran_items++;
 	job->failed_items++;
 }
@@ -811,6 +824,7 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 static void
 pproc_done(void *arg, void *cookie)
 {
+	hand_on(arg, cookie);
 	finish(arg, cookie);
 }
 
@@ -898,6 +912,8 @@ job_free(struct job *job)
 {
 	strbuf_release(&job->tag);
 	strbuf_release(&job->store);
+	strbuf_release(&job->pend[0]);
+	strbuf_release(&job->pend[1]);
 	free(job->v);
 	free(job);
 }
