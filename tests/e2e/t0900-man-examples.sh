@@ -24,6 +24,11 @@ exec $CCMAP "\$@"
 EOF
 chmod +x "$T/bin/ccmap"
 
+# The plugin examples (--so NAME) find this build tree's plugins: make check
+# exports CCMAP_PLUGIN_DIR; the examples see it as CCMAP_PLUGIN_PATH.
+CCMAP_PLUGIN_PATH=${CCMAP_PLUGIN_DIR:-$SRC/../../src/plugins/.libs}
+export CCMAP_PLUGIN_PATH
+
 # unescape TEXT: the roff escapes the convention allows, or status 1.
 unescape() {
 	local s=$1
