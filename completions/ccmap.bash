@@ -7,14 +7,15 @@
 
 # The options, as ccmap --help lists them.
 _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter -I -n --max-args -q --quote
-	-j -P --jobs --threads --procs --chunksize -k --keep-order
+	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
+	--timeout -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
 	--tmpdir -h --help --version'
 
 # Options that take a value in the next word, and short ones that may carry
 # it in the same word (-j4).
-_ccmap_valopts='-a --arg-file -d --delimiter -I -n --max-args -j -P --jobs --chunksize
-	--tagstring --tmpdir'
+_ccmap_valopts='-a --arg-file -d --delimiter -I -n --max-args --so -j -P --jobs
+	--chunksize --max-tasks-per-child --timeout --tagstring --tmpdir'
 _ccmap_valshort='adIjnP'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
@@ -57,6 +58,20 @@ _ccmap_files()
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
+}
+
+# _ccmap_plugins: complete a --so PLUGIN: shared objects (*.so) and
+# directories, else any file.
+_ccmap_plugins()
+{
+	if declare -F _comp_compgen_filedir >/dev/null; then
+		_comp_compgen_filedir so
+	elif declare -F _filedir >/dev/null; then
+		_filedir so
+	else
+		COMPREPLY=($(compgen -f -X '!*.so' -- "$cur") $(compgen -d -- "$cur"))
+	fi
+	((${#COMPREPLY[@]})) || _ccmap_files
 }
 
 # _ccmap_command INDEX: complete words[INDEX..] as a command line of its own.
@@ -118,7 +133,9 @@ _ccmap()
 
 	# Where does the command start?  Skip the options and their values;
 	# "--" ends the options.  cmd stays empty while we are still in them.
-	local i w cmd= sep=
+	# --so PLUGIN ends them too: the words after it are the plugin's
+	# arguments (plugin= their first index), not options of ccmap.
+	local i w cmd= sep= plugin=
 	for ((i = 1; i < cword; i++)); do
 		w=${words[i]}
 		if [[ -z $cmd ]]; then
@@ -126,8 +143,18 @@ _ccmap()
 			--)
 				cmd=$((i + 1))
 				;;
+			--?*=*)
+				if [[ $(_ccmap_resolve "$w") == --so ]]; then
+					cmd=$((i + 1)) plugin=$cmd
+				fi
+				;;
 			-?*)
-				_ccmap_takes_value "$w" && ((i++))
+				if _ccmap_takes_value "$w"; then
+					if [[ $(_ccmap_resolve "$w") == --so ]]; then
+						cmd=$((i + 2)) plugin=$cmd
+					fi
+					((i++))
+				fi
 				;;
 			*)
 				cmd=$i
@@ -152,8 +179,19 @@ _ccmap()
 		return
 	fi
 
+	# A plugin's arguments: free words, not options of ccmap; ::: and
+	# :::: may follow.
+	if [[ -n $plugin ]] && ((cword >= plugin)); then
+		if [[ $cur == :* ]]; then
+			COMPREPLY=($(compgen -W '::: ::::' -- "$cur"))
+			[[ ${#COMPREPLY[@]} -gt 0 ]] && return
+		fi
+		_ccmap_files
+		return
+	fi
+
 	# The command and its arguments: that command's own completion.
-	if [[ -n $cmd ]]; then
+	if [[ -n $cmd ]] && ((cword >= cmd)); then
 		if [[ $cur == :* ]]; then
 			COMPREPLY=($(compgen -W '::: ::::' -- "$cur"))
 			[[ ${#COMPREPLY[@]} -gt 0 ]] && return
@@ -169,6 +207,15 @@ _ccmap()
 		case $opt in
 		-a | --arg-file)
 			_ccmap_files
+			;;
+		--so)
+			_ccmap_plugins
+			;;
+		--timeout)
+			COMPREPLY=($(compgen -W '10 30 60 500ms 30s 1m 5m 1h' -- "$cur"))
+			;;
+		--max-tasks-per-child)
+			COMPREPLY=($(compgen -W '1 10 100 1000' -- "$cur"))
 			;;
 		--tmpdir)
 			_ccmap_files -d

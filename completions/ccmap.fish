@@ -1,12 +1,13 @@
 # fish completion for ccmap(1): the options, then the command with its own
-# completion; after ::: (items) and :::: (files), file names.
+# completion; after --so PLUGIN, the plugin's arguments (not options of
+# ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter -I -n --max-args -j -P --jobs --chunksize --tagstring --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter -I -n --max-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --tagstring --tmpdir
 
 # Print where the word being completed stands: "options" while no command
-# has been given, "command" within the command and its arguments, "sources"
-# after ::: or ::::.
+# has been given, "command" within the command and its arguments, "plugin"
+# within the arguments after --so PLUGIN, "sources" after ::: or ::::.
 function __fish_ccmap_where
     set -l tokens (commandline -opc)
     set -e tokens[1]
@@ -22,6 +23,14 @@ function __fish_ccmap_where
                 case --
                     set where command
                     continue
+                case --so
+                    # its value, then the plugin's arguments
+                    set where plugin
+                    set skip 1
+                    continue
+                case '--so=*'
+                    set where plugin
+                    continue
                 case '--*=*'
                     continue
                 case '-?*'
@@ -36,6 +45,11 @@ function __fish_ccmap_where
             end
             set where command
         end
+        if test $skip -eq 1
+            # the value of --so
+            set skip 0
+            continue
+        end
         switch $t
             case ::: ::::
                 set where sources
@@ -49,7 +63,17 @@ function __fish_ccmap_in_options
 end
 
 function __fish_ccmap_in_command
-    test (__fish_ccmap_where) != sources
+    contains -- (__fish_ccmap_where) options command
+end
+
+function __fish_ccmap_in_plugin
+    test (__fish_ccmap_where) = plugin; and not __fish_ccmap_so_value
+end
+
+# The word being completed is the value of --so.
+function __fish_ccmap_so_value
+    set -l tokens (commandline -opc)
+    test (count $tokens) -ge 2; and test $tokens[-1] = --so
 end
 
 function __fish_ccmap_in_sources
@@ -66,12 +90,17 @@ complete -c ccmap -n __fish_ccmap_in_options -s d -l delimiter -x -d 'Items end 
 complete -c ccmap -n __fish_ccmap_in_options -s I -x -d 'Use STR for the item instead of {}'
 complete -c ccmap -n __fish_ccmap_in_options -s q -l quote -d 'Keep each word of the command one argument'
 complete -c ccmap -n __fish_ccmap_in_options -s n -l max-args -x -a '1 10 100 1000' -d 'Give each command up to N items'
+complete -c ccmap -n __fish_ccmap_in_options -l so -x -d "Map a plugin's function instead of a command; then its arguments"
 
 # Pool
 complete -c ccmap -n __fish_ccmap_in_options -s j -s P -l jobs -x -a '0 1 2 4 8 50% 100% 200% +1 -1' -d 'Run N jobs at once: N, N%, +N, -N, 0'
 complete -c ccmap -n __fish_ccmap_in_options -l threads -d 'Run jobs from a pool of threads (default)'
 complete -c ccmap -n __fish_ccmap_in_options -l procs -d 'Run jobs from a pool of worker processes'
 complete -c ccmap -n __fish_ccmap_in_options -l chunksize -x -a '1 10 100 1000' -d 'Hand N items to a worker at a time'
+complete -c ccmap -n __fish_ccmap_in_options -l max-tasks-per-child -x -a '1 10 100 1000' -d 'Replace a worker process after N tasks'
+
+# Failure and time
+complete -c ccmap -n __fish_ccmap_in_options -l timeout -x -a '10 30 60 500ms 30s 1m 5m 1h' -d 'Kill a job or plugin worker running longer'
 
 # Output
 complete -c ccmap -n __fish_ccmap_in_options -s k -l keep-order -d 'Write outputs in input order (default)'
@@ -88,6 +117,9 @@ complete -c ccmap -n __fish_ccmap_in_options -l version -d 'Show the version and
 
 # The command, then its own arguments; after ::: and ::::, file names.
 complete -c ccmap -n __fish_ccmap_in_command -x -a "(__fish_complete_subcommand -- $__fish_ccmap_valopts)"
-complete -c ccmap -n 'not __fish_ccmap_in_options' -a ':::' -d 'The items follow'
-complete -c ccmap -n 'not __fish_ccmap_in_options' -a '::::' -d 'Files of items follow'
+complete -c ccmap -n 'not __fish_ccmap_in_options; and not __fish_ccmap_so_value' -a ':::' -d 'The items follow'
+complete -c ccmap -n 'not __fish_ccmap_in_options; and not __fish_ccmap_so_value' -a '::::' -d 'Files of items follow'
 complete -c ccmap -n __fish_ccmap_in_sources -F
+# The value of --so: shared objects first; then the plugin's arguments.
+complete -c ccmap -n __fish_ccmap_so_value -x -a '(__fish_complete_suffix .so)'
+complete -c ccmap -n __fish_ccmap_in_plugin -F
