@@ -353,9 +353,26 @@ write_lines(struct output *o, struct joboutput *jo, int stream)
 	s->mem.len -= n;
 }
 
+static void data(struct output *o, struct joboutput *jo, int stream,
+    const char *buf, size_t len, put_fn *live_put);
+
 void
 output_data(struct output *o, struct joboutput *jo, int stream,
     const char *buf, size_t len)
+{
+	data(o, jo, stream, buf, len, put_now);
+}
+
+void
+output_data_main(struct output *o, struct joboutput *jo, int stream,
+    const char *buf, size_t len)
+{
+	data(o, jo, stream, buf, len, put_queued);
+}
+
+static void
+data(struct output *o, struct joboutput *jo, int stream, const char *buf,
+    size_t len, put_fn *live_put)
 {
 	struct sink *s = &jo->s[--stream];
 
@@ -367,11 +384,11 @@ output_data(struct output *o, struct joboutput *jo, int stream,
 	if (atomic_load_explicit(&jo->live, memory_order_acquire)) {
 		if (!jo->went_live) {
 			/* First what was held back, stdout before stderr. */
-			drain(o, jo, 0, put_now);
-			drain(o, jo, 1, put_now);
+			drain(o, jo, 0, live_put);
+			drain(o, jo, 1, live_put);
 			jo->went_live = 1;
 		}
-		put_now(o, jo, stream, buf, len);
+		live_put(o, jo, stream, buf, len);
 		return;
 	}
 	if (atomic_load(&o->mem_used) + len > o->mem_limit &&

@@ -70,6 +70,13 @@ void joboutput_init(struct joboutput *jo);
 /* Drop what jo holds (its memory; spilled extents are abandoned). */
 void joboutput_release(struct output *o, struct joboutput *jo);
 
+/*
+ * The same from the main thread, which writes through its buffer (flushed
+ * by output_flush()) rather than at once.
+ */
+void output_data_main(struct output *o, struct joboutput *jo, int stream,
+    const char *buf, size_t len);
+
 /* Where to signal a write error from a worker thread (an eventfd). */
 void output_set_wake(struct output *o, int fd);
 

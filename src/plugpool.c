@@ -20,17 +20,28 @@
 #define SHM_SIZE (1u << 20)
 #define READ_CHUNK (64 * 1024)
 
-/* The start of a worker's shared buffer; records follow it. */
+/*
+ * The start of a worker's shared buffer.  Two halves of records follow it:
+ * the worker fills one while ccmap reads the other, so neither waits for
+ * the other as long as ccmap keeps up.
+ */
 struct shm_hdr {
-	atomic_size_t committed;	/* bytes of whole records */
+	atomic_size_t committed[2];	/* bytes of whole records in each half */
+	atomic_int cur;			/* the half the worker fills */
 	atomic_ullong busy_seq;		/* the item being mapped, or 0 */
 	atomic_size_t busy_count;	/* and how many from it (map_batch) */
 	atomic_llong busy_since;	/* since when (monotonic ns) */
-	char pad[64 - 2 * sizeof(atomic_size_t) - sizeof(atomic_ullong) -
-	    sizeof(atomic_llong)];
+	char pad[128 - 3 * sizeof(atomic_size_t) - sizeof(atomic_int) -
+	    sizeof(atomic_ullong) - sizeof(atomic_llong)];
 };
 
-#define AREA (SHM_SIZE - sizeof(struct shm_hdr))
+#define HALF ((SHM_SIZE - sizeof(struct shm_hdr)) / 2 & ~(size_t)7)
+
+static char *
+half(struct shm_hdr *shm, int h)
+{
+	return (char *)(shm + 1) + (size_t)h * HALF;
+}
 
 /* One item's result, then olen + elen bytes, padded to 8. */
 struct rec {
@@ -65,6 +76,7 @@ struct pwork {
 	struct strbuf rbuf;
 	struct ppend *q;	/* a ring, oldest first */
 	size_t qhead, qn, qcap;
+	uint64_t chunks_done;	/* chunks of this worker reported done */
 	int timed_out;
 };
 
@@ -91,8 +103,13 @@ struct wproc {
 	struct plugpool *pp;
 	struct pwork *w;
 	int in, out;
-	struct strbuf held;	/* CHUNK frames read while waiting for an ACK */
-	struct strbuf frame;
+	struct strbuf inbuf;	/* frames read, from inoff on not yet used */
+	size_t inoff;
+	size_t ackoff;		/* searched for ACKs up to here */
+	int acked[2];		/* ccmap is done with that half */
+	uint64_t chunks_done;	/* chunks finished */
+	uint64_t chunks_told;	/* and told of */
+	struct strbuf chunk;	/* the chunk being mapped (a copy) */
 };
 
 static void
@@ -121,40 +138,71 @@ wsend(struct wproc *wp, uint32_t type, uint64_t seq, const void *data,
 	}
 }
 
-/* Read one frame into wp->frame; its header, or type 0 at the end. */
-static struct frame_hdr
-wread(struct wproc *wp)
+/* Read what the pipe has (blocking until something); 0 at its end. */
+static int
+wfill(struct wproc *wp)
 {
-	struct frame_hdr h = { 0, 0, 0 };
-	int r = ccmap__read_full(wp->in, &h, sizeof h);
+	ssize_t n;
 
-	if (r <= 0)
-		return (struct frame_hdr){ 0, 0, 0 };
-	if (h.len > FRAME_MAX)
-		_exit(1);
-	strbuf_reset(&wp->frame);
-	strbuf_grow(&wp->frame, h.len);
-	if (h.len && ccmap__read_full(wp->in, wp->frame.buf, h.len) <= 0)
-		_exit(1);
-	wp->frame.len = h.len;
-	return h;
+	if (wp->inoff == wp->inbuf.len) {
+		strbuf_reset(&wp->inbuf);
+		wp->inoff = wp->ackoff = 0;
+	}
+	strbuf_grow(&wp->inbuf, READ_CHUNK);
+	do
+		n = read(wp->in, wp->inbuf.buf + wp->inbuf.len, READ_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	wp->inbuf.len += (size_t)n;
+	return 1;
 }
 
-/* Tell ccmap the shared buffer holds records, and wait until it is free. */
+/*
+ * Take the ACKs out of what was read (they may stand behind chunks that
+ * wait their turn), marking them used (type 0).
+ */
 static void
-wflush(struct wproc *wp, int end)
+wtake_acks(struct wproc *wp)
 {
-	wsend(wp, FRAME_FLUSH, (uint64_t)end, NULL, 0);
-	for (;;) {
-		struct frame_hdr h = wread(wp);
-		if (h.type == FRAME_ACK)
-			return;
-		if (h.type != FRAME_CHUNK)
-			_exit(h.type ? 1 : 0);
-		/* Keep the next chunk for later, header and all. */
-		strbuf_add(&wp->held, &h, sizeof h);
-		strbuf_add(&wp->held, wp->frame.buf, wp->frame.len);
+	size_t off = wp->ackoff > wp->inoff ? wp->ackoff : wp->inoff;
+	struct frame f;
+	long n;
+
+	while ((n = proto_parse_any(wp->inbuf.buf + off, wp->inbuf.len - off,
+	    &f)) > 0) {
+		if (f.h.type == FRAME_ACK) {
+			wp->acked[f.h.seq & 1] = 1;
+			struct frame_hdr used = { 0, f.h.len, 0 };
+			memcpy(wp->inbuf.buf + off, &used, sizeof used);
+		}
+		off += (size_t)n;
 	}
+	wp->ackoff = off;
+}
+
+/* Tell ccmap of the records in the half being filled and move on. */
+static void
+wflush(struct wproc *wp)
+{
+	struct shm_hdr *shm = wp->w->shm;
+	int h = atomic_load(&shm->cur);
+
+	if (!atomic_load(&shm->committed[h]) &&
+	    wp->chunks_told == wp->chunks_done)
+		return;
+	wp->acked[h] = 0;
+	wsend(wp, FRAME_FLUSH, (uint64_t)h, &wp->chunks_done,
+	    sizeof wp->chunks_done);
+	wp->chunks_told = wp->chunks_done;
+	/* The other half, once ccmap has read it. */
+	while (!wp->acked[h ^ 1]) {
+		wtake_acks(wp);
+		if (!wp->acked[h ^ 1] && !wfill(wp))
+			_exit(0);	/* ccmap is gone */
+	}
+	atomic_store(&shm->committed[h ^ 1], 0);
+	atomic_store(&shm->cur, h ^ 1);
 }
 
 static void
@@ -162,15 +210,18 @@ wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 {
 	struct shm_hdr *shm = wp->w->shm;
 	size_t size = rec_size(out[0].len, out[1].len);
-	size_t at = atomic_load_explicit(&shm->committed, memory_order_relaxed);
+	int h = atomic_load(&shm->cur);
+	size_t at = atomic_load_explicit(&shm->committed[h],
+	    memory_order_relaxed);
 	struct rec r = { seq, status, (uint32_t)out[0].len,
 	    (uint32_t)out[1].len, 0 };
 
-	if (at + size > AREA && at > 0) {
-		wflush(wp, 0);
+	if (at + size > HALF && at > 0) {
+		wflush(wp);
+		h = atomic_load(&shm->cur);
 		at = 0;
 	}
-	if (size > AREA) {
+	if (size > HALF) {
 		/* Too big to share: through the pipe, in its turn. */
 		struct strbuf big = STRBUF_INIT;
 		strbuf_add(&big, &r, sizeof r);
@@ -180,13 +231,14 @@ wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 		strbuf_release(&big);
 		return;
 	}
-	char *dst = (char *)(shm + 1) + at;
+	char *dst = half(shm, h) + at;
 	memcpy(dst, &r, sizeof r);
 	if (out[0].len)
 		memcpy(dst + sizeof r, out[0].buf, out[0].len);
 	if (out[1].len)
 		memcpy(dst + sizeof r + out[0].len, out[1].buf, out[1].len);
-	atomic_store_explicit(&shm->committed, at + size, memory_order_release);
+	atomic_store_explicit(&shm->committed[h], at + size,
+	    memory_order_release);
 }
 
 /* Map the items of one chunk (its first byte is the items' delimiter). */
@@ -246,7 +298,47 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 		seq++;
 		p = d + 1;
 	}
-	wflush(wp, 1);
+	wp->chunks_done++;
+}
+
+/*
+ * The next chunk into wp->chunk: 1 and its first item's number in *seq,
+ * or 0 at the end.  Before waiting for one, what is done is told.
+ */
+static int
+wnext(struct wproc *wp, uint64_t *seq)
+{
+	struct frame f;
+	long n;
+
+	for (;;) {
+		n = proto_parse_any(wp->inbuf.buf + wp->inoff,
+		    wp->inbuf.len - wp->inoff, &f);
+		if (n < 0)
+			_exit(1);
+		if (n > 0) {
+			wp->inoff += (size_t)n;
+			if (f.h.type == 0)
+				continue;	/* an ACK already taken */
+			if (f.h.type == FRAME_ACK) {
+				wp->acked[f.h.seq & 1] = 1;
+				continue;
+			}
+			if (f.h.type != FRAME_CHUNK)
+				_exit(1);
+			strbuf_reset(&wp->chunk);
+			strbuf_add(&wp->chunk, f.payload, f.h.len);
+			*seq = f.h.seq;
+			return 1;
+		}
+		/* Nothing to do: say what is done, then wait for more. */
+		size_t left = wp->inbuf.len - wp->inoff;
+		wflush(wp);
+		if (wp->inbuf.len - wp->inoff != left)
+			continue;	/* more came while it waited for an ACK */
+		if (!wfill(wp))
+			return 0;
+	}
 }
 
 static void
@@ -286,23 +378,14 @@ worker_main(struct plugpool *pp, struct pwork *w, int in, int out)
 	close_except(keep, 3);
 
 	pp->ops.start(pp->ops.arg, w->slot);
-	for (;;) {
-		struct frame_hdr h;
-		if (wp.held.len) {	/* a chunk that came during a flush */
-			memcpy(&h, wp.held.buf, sizeof h);
-			strbuf_reset(&wp.frame);
-			strbuf_add(&wp.frame, wp.held.buf + sizeof h, h.len);
-			memmove(wp.held.buf, wp.held.buf + sizeof h + h.len,
-			    wp.held.len - sizeof h - h.len);
-			wp.held.len -= sizeof h + h.len;
-		} else {
-			h = wread(&wp);
+	wp.acked[0] = wp.acked[1] = 1;
+	atomic_store(&w->shm->cur, 0);
+	for (uint64_t seq; wnext(&wp, &seq); ) {
+		wchunk(&wp, seq, wp.chunk.buf, wp.chunk.len, res);
+		if (pp->opts.max_tasks && ++tasks >= pp->opts.max_tasks) {
+			wflush(&wp);
+			break;
 		}
-		if (h.type != FRAME_CHUNK)
-			break;
-		wchunk(&wp, h.seq, wp.frame.buf, wp.frame.len, res);
-		if (pp->opts.max_tasks && ++tasks >= pp->opts.max_tasks)
-			break;
 	}
 	pp->ops.end(pp->ops.arg);
 	_exit(0);
@@ -355,6 +438,7 @@ start_worker(struct plugpool *pp, struct pwork *w)
 	w->to = down[1];
 	w->from = up[0];
 	w->timed_out = 0;
+	w->chunks_done = 0;
 	strbuf_reset(&w->rbuf);
 	strbuf_reset(&w->wbuf);
 	w->woff = 0;
@@ -525,27 +609,49 @@ plugpool_timeout_ms(const struct plugpool *pp)
 	return best < 0 ? -1 : (int)((best + 999999) / 1000000);
 }
 
+static void
+chunk_done(struct plugpool *pp, struct pwork *w)
+{
+	if (!w->qn)
+		return;
+	void *cookie = w->q[w->qhead].cookie;
+	pop_front(w);
+	w->chunks_done++;
+	pp->ops.done(pp->ops.arg, cookie);
+}
+
+static int
+complete(const struct ppend *p)
+{
+	return p->next >= p->first + p->count;
+}
+
 /* One record: hand it to the chunk it belongs to. */
 static void
 deliver(struct plugpool *pp, struct pwork *w, const struct rec *r,
     const char *data)
 {
-	struct ppend *p = w->qn ? &w->q[w->qhead] : NULL;
+	struct ppend *p;
 
+	/* Chunks wholly reported before this record's are done. */
+	while (w->qn && complete(p = &w->q[w->qhead]) &&
+	    r->seq >= p->first + p->count)
+		chunk_done(pp, w);
+	p = w->qn ? &w->q[w->qhead] : NULL;
 	if (!p || r->seq < p->next || r->seq >= p->first + p->count)
-		return;		/* not ours: ignore it */
+		return;		/* told already (or not ours): ignore it */
 	pp->ops.result(pp->ops.arg, p->cookie, r->seq, r->status, data,
 	    r->olen, data + r->olen, r->elen);
 	p->next = r->seq + 1;
 }
 
-/* Read the committed records out of w's shared buffer, and free it. */
+/* Hand on the records of one half of w's shared buffer. */
 static void
-drain_shm(struct plugpool *pp, struct pwork *w)
+drain_half(struct plugpool *pp, struct pwork *w, int h)
 {
-	size_t end = atomic_load_explicit(&w->shm->committed,
+	size_t end = atomic_load_explicit(&w->shm->committed[h],
 	    memory_order_acquire);
-	const char *base = (const char *)(w->shm + 1);
+	const char *base = half(w->shm, h);
 
 	for (size_t at = 0; at + sizeof(struct rec) <= end; ) {
 		struct rec r;
@@ -555,17 +661,6 @@ drain_shm(struct plugpool *pp, struct pwork *w)
 		deliver(pp, w, &r, base + at + sizeof r);
 		at += rec_size(r.olen, r.elen);
 	}
-	atomic_store(&w->shm->committed, 0);
-}
-
-static void
-chunk_done(struct plugpool *pp, struct pwork *w)
-{
-	if (!w->qn)
-		return;
-	void *cookie = w->q[w->qhead].cookie;
-	pop_front(w);
-	pp->ops.done(pp->ops.arg, cookie);
 }
 
 /* Parse the frames that came from w. */
@@ -578,10 +673,12 @@ parse_frames(struct plugpool *pp, struct pwork *w)
 
 	while ((n = proto_parse(w->rbuf.buf + off, w->rbuf.len - off, &f)) > 0) {
 		off += (size_t)n;
-		if (f.h.type == FRAME_FLUSH) {
-			drain_shm(pp, w);
-			proto_put_hdr(&w->wbuf, FRAME_ACK, 0, 0);
-			if (f.h.seq)
+		if (f.h.type == FRAME_FLUSH && f.h.len == sizeof(uint64_t)) {
+			uint64_t done;
+			memcpy(&done, f.payload, sizeof done);
+			drain_half(pp, w, (int)(f.h.seq & 1));
+			proto_put_hdr(&w->wbuf, FRAME_ACK, 0, f.h.seq & 1);
+			while (w->qn && w->chunks_done < done)
 				chunk_done(pp, w);
 			flush_to(w);
 		} else if (f.h.type == FRAME_RESULT &&
@@ -611,7 +708,10 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 	uint64_t busy = atomic_load(&w->shm->busy_seq);
 	struct ppend *p;
 
-	drain_shm(pp, w);
+	/* What it committed and did not tell yet (told records are skipped). */
+	drain_half(pp, w, atomic_load(&w->shm->cur) & 1);
+	while (w->qn && complete(&w->q[w->qhead]))
+		chunk_done(pp, w);
 	p = w->qn ? &w->q[w->qhead] : NULL;
 	/* The items it was on (several, for map_batch) and never reported. */
 	uint64_t busy_end = busy + atomic_load(&w->shm->busy_count);
@@ -624,7 +724,7 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 	}
 	munmap(w->shm, SHM_SIZE);
 	w->shm = NULL;
-	if (p && p->next >= p->first + p->count)
+	while (w->qn && complete(&w->q[w->qhead]))
 		chunk_done(pp, w);
 	if (pp->stopping) {
 		while (w->qn)

@@ -58,6 +58,21 @@ proto_parse(const char *buf, size_t len, struct frame *f)
 	return (long)(sizeof f->h + f->h.len);
 }
 
+long
+proto_parse_any(const char *buf, size_t len, struct frame *f)
+{
+	if (len < sizeof f->h)
+		return 0;
+	memcpy(&f->h, buf, sizeof f->h);
+	if (f->h.type == 0) {	/* a frame already used: skip it */
+		if (len - sizeof f->h < f->h.len)
+			return 0;
+		f->payload = buf + sizeof f->h;
+		return (long)(sizeof f->h + f->h.len);
+	}
+	return proto_parse(buf, len, f);
+}
+
 int
 proto_job_values(const struct frame *f, struct value **v, size_t *n,
     size_t *cap)

@@ -15,9 +15,9 @@
  *
  *	CHUNK   ccmap -> worker   items, each ended by the delimiter; the seq
  *	                          field is the first item's number
- *	FLUSH   worker -> ccmap   records wait in the shared buffer; seq is 1
- *	                          at the end of a chunk, else 0
- *	ACK     ccmap -> worker   the shared buffer is free again
+ *	FLUSH   worker -> ccmap   records wait in half seq of the shared
+ *	                          buffer; u64 chunks the worker has finished
+ *	ACK     ccmap -> worker   half seq of the shared buffer is free again
  *	RESULT  worker -> ccmap   one record too big for the shared buffer
  */
 #ifndef CCMAP_PROTO_H
@@ -70,6 +70,8 @@ void proto_put_hdr(struct strbuf *out, uint32_t type, uint32_t len,
  * needed, or -EPROTO for a malformed one.
  */
 long proto_parse(const char *buf, size_t len, struct frame *f);
+/* The same, also taking frames of type 0 (marked used by their reader). */
+long proto_parse_any(const char *buf, size_t len, struct frame *f);
 /* Decode a JOB payload; the values point into it.  0 or -EPROTO. */
 int proto_job_values(const struct frame *f, struct value **v, size_t *n,
     size_t *cap);

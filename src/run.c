@@ -245,6 +245,14 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		    (int)opts->ncommand, opts->command, &c->host, err,
 		    errlen)) < 0)
 			goto fail;
+		/*
+		 * Small chunks: keep enough of them in flight that a worker
+		 * finds the next one waiting, as Pool.map's task queue does.
+		 */
+		if (opts->chunksize && opts->chunksize < 2048)
+			c->capacity = (size_t)c->jobs * (4096 / opts->chunksize);
+		else
+			c->capacity = 2 * (size_t)c->jobs;
 		if (opts->executor == CCMAP_THREADS && c->jobs > 1 &&
 		    !(plugin_desc(c->plugin)->flags & CCMAP_PLUGIN_THREADSAFE)) {
 			snprintf(err, errlen, "--so: %s is not thread-safe: use "
@@ -764,8 +772,8 @@ hand_on(struct ccmap *c, struct job *job)
 {
 	for (int i = 0; i < 2; i++) {
 		if (job->pend[i].len)
-			output_data(c->out, &job->out, i + 1, job->pend[i].buf,
-			    job->pend[i].len);
+			output_data_main(c->out, &job->out, i + 1,
+			    job->pend[i].buf, job->pend[i].len);
 		strbuf_reset(&job->pend[i]);
 	}
 }
@@ -845,7 +853,7 @@ proc_data(void *arg, void *cookie, int stream, const char *buf, size_t len)
 	struct ccmap *c = arg;
 	struct job *job = cookie;
 
-	output_data(c->out, &job->out, stream, buf, len);
+	output_data_main(c->out, &job->out, stream, buf, len);
 }
 
 
