@@ -596,11 +596,20 @@ plugpool_timeout_ms(const struct plugpool *pp)
 		return -1;
 	for (unsigned i = 0; i < pp->opts.workers; i++) {
 		struct pwork *w = &pp->w[i];
-		if (!w->shm || !w->pid || w->timed_out ||
-		    !atomic_load(&w->shm->busy_seq))
+		long long left;
+		if (!w->shm || !w->pid || w->timed_out || !w->qn)
 			continue;
-		long long left = atomic_load(&w->shm->busy_since) +
-		    pp->opts.timeout_ns - now;
+		if (!atomic_load(&w->shm->busy_seq)) {
+			/*
+			 * It has items but is on none: it may start one any
+			 * moment and say nothing, so look again soon.
+			 */
+			left = pp->opts.timeout_ns / 4 < 100000000LL ?
+			    pp->opts.timeout_ns / 4 : 100000000LL;
+		} else {
+			left = atomic_load(&w->shm->busy_since) +
+			    pp->opts.timeout_ns - now;
+		}
 		if (left < 0)
 			left = 0;
 		if (best < 0 || left < best)

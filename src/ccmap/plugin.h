@@ -78,7 +78,7 @@ struct ccmap_host {
 	    ...) __attribute__((format(printf, 3, 4)));
 	/*
 	 * Say why the item failed: one line on ccmap's stderr, after
-	 * "ccmap: job N: ".  (The status map returns is what counts.)
+	 * "ccmap: item N: ".  (The status map returns is what counts.)
 	 */
 	void (*error)(struct ccmap_call *call, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
