@@ -31,6 +31,7 @@ struct gz_state {
 
 struct gz_worker {
 	const struct gz_state *st;
+	z_stream z;		/* set up once, reset for each file */
 	unsigned char in[GZ_BUFSIZE];
 	unsigned char out[GZ_BUFSIZE];
 };
@@ -85,6 +86,7 @@ gz_worker_init(const struct ccmap_host *host, void *state, void **wstate,
     char *err, size_t errlen)
 {
 	struct gz_worker *w;
+	int rc;
 
 	(void)host;
 	w = malloc(sizeof *w);
@@ -93,6 +95,14 @@ gz_worker_init(const struct ccmap_host *host, void *state, void **wstate,
 		return -1;
 	}
 	w->st = state;
+	memset(&w->z, 0, sizeof w->z);
+	rc = deflateInit2(&w->z, w->st->level, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY);
+	if (rc != Z_OK) {
+		snprintf(err, errlen, "zlib: %s", zError(rc));
+		free(w);
+		return -1;
+	}
 	*wstate = w;
 	return 0;
 }
@@ -100,8 +110,11 @@ gz_worker_init(const struct ccmap_host *host, void *state, void **wstate,
 static void
 gz_worker_fini(const struct ccmap_host *host, void *wstate)
 {
+	struct gz_worker *w = wstate;
+
 	(void)host;
-	free(wstate);
+	deflateEnd(&w->z);
+	free(w);
 }
 
 static int
@@ -131,16 +144,15 @@ gz_compress(const struct ccmap_host *host, struct ccmap_call *call,
     struct gz_worker *w, int in, int out, const char *base,
     const struct stat *sb, char *err, size_t errlen)
 {
-	z_stream z;
+	z_stream *zp = &w->z;
 	gz_header h;
 	ssize_t n;
 	int flush, rc, ret = -1;
 
-	memset(&z, 0, sizeof z);
-	rc = deflateInit2(&z, w->st->level, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY);
+	/* The stream is the worker's: reset, not set up anew per file. */
+	rc = deflateReset(zp);
 	if (rc != Z_OK) {
-		snprintf(err, errlen, "zlib: %s", z.msg ? z.msg : zError(rc));
+		snprintf(err, errlen, "zlib: %s", zError(rc));
 		return -1;
 	}
 	/* Like gzip: record the name and the modification time. */
@@ -148,7 +160,7 @@ gz_compress(const struct ccmap_host *host, struct ccmap_call *call,
 	h.name = (Bytef *)(void *)(uintptr_t)base;
 	h.time = (uLong)sb->st_mtime;
 	h.os = 3;	/* Unix */
-	deflateSetHeader(&z, &h);
+	deflateSetHeader(zp, &h);
 
 	do {
 		if (host->expired(call)) {
@@ -163,30 +175,29 @@ gz_compress(const struct ccmap_host *host, struct ccmap_call *call,
 			goto out;
 		}
 		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
-		z.next_in = w->in;
-		z.avail_in = (uInt)n;
+		zp->next_in = w->in;
+		zp->avail_in = (uInt)n;
 		do {
-			z.next_out = w->out;
-			z.avail_out = sizeof w->out;
-			rc = deflate(&z, flush);
+			zp->next_out = w->out;
+			zp->avail_out = sizeof w->out;
+			rc = deflate(zp, flush);
 			if (rc == Z_STREAM_ERROR) {
 				snprintf(err, errlen, "zlib: %s",
-				    z.msg ? z.msg : zError(rc));
+				    zp->msg ? zp->msg : zError(rc));
 				goto out;
 			}
 			if (write_all(out, w->out,
-			    sizeof w->out - z.avail_out) != 0) {
+			    sizeof w->out - zp->avail_out) != 0) {
 				snprintf(err, errlen, "write: %s",
 				    strerror(errno));
 				goto out;
 			}
-		} while (z.avail_out == 0);
+		} while (zp->avail_out == 0);
 	} while (flush != Z_FINISH);
 	ret = rc == Z_STREAM_END ? 0 : -1;
 	if (ret != 0)
 		snprintf(err, errlen, "zlib: stream did not end");
 out:
-	deflateEnd(&z);
 	return ret;
 }
 

@@ -8,7 +8,8 @@
 #   CCMAP        the binary to time (make bench sets it)
 #   CCMAP_BENCH  the harness directory (default: ../shared/bench beside the
 #                source tree)
-#   SECTIONS     peers.sh sections (default: a2k,a10k,aout,c,e,start)
+#   SECTIONS     peers.sh sections (default: a2k,a10k,aout,c,d,dpy,e,start)
+#   PLUGINS      the built plugins (default: src/plugins/.libs by CCMAP)
 #   ROUNDS       rounds per table (default 5)
 #   NA1 NA2 NC ND N1 N2   sizes, passed on to the harness
 set -eu
@@ -25,6 +26,11 @@ for tool in parallel xe pexec parallel.moreutils; do
 done
 # Section e runs `ccmap sh -c SCRIPT _`, xargs style: that needs -q.
 CCMAP_KEEP=${CCMAP_KEEP:--j2 -k -q}
-export CCMAP_KEEP
-exec "$harness/peers.sh" -s "${SECTIONS:-a2k,a10k,aout,c,e,start}" \
+# Section d gets a row for the len plugin.
+PLUGINS=${PLUGINS:-$(dirname "$CCMAP")/src/plugins/.libs}
+CCMAP_PLUGIN=${CCMAP_PLUGIN:---so $PLUGINS/len.so}
+export CCMAP_KEEP CCMAP_PLUGIN PLUGINS
+"$harness/peers.sh" -s "${SECTIONS:-a2k,a10k,aout,c,d,dpy,e,start}" \
 	-r "${ROUNDS:-5}" "$CCMAP"
+# The plugin workloads: threads and processes, one item per task, gzip.
+CCMAP_BENCH=$harness exec sh "$srcdir/tests/bench/plugins.sh"
