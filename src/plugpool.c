@@ -2,20 +2,19 @@
  * plugpool.c: worker processes for plugins, with results in shared memory
  * (see plugpool.h).
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "plugpool.h"
 #include "proto.h"
+#include "wpipe.h"
 
 #define SHM_SIZE (1u << 20)
 #define READ_CHUNK (64 * 1024)
@@ -67,13 +66,10 @@ struct ppend {
 };
 
 struct pwork {
-	pid_t pid;
+	struct wpipe p;
 	unsigned slot;
-	int to, from;
+	struct plugpool *pp;
 	struct shm_hdr *shm;
-	struct strbuf wbuf;	/* frames not yet written */
-	size_t woff;
-	struct strbuf rbuf;
 	struct ppend *q;	/* a ring, oldest first */
 	size_t qhead, qn, qcap;
 	uint64_t chunks_done;	/* chunks of this worker reported done */
@@ -111,32 +107,6 @@ struct wproc {
 	uint64_t chunks_told;	/* and told of */
 	struct strbuf chunk;	/* the chunk being mapped (a copy) */
 };
-
-static void
-wsend(struct wproc *wp, uint32_t type, uint64_t seq, const void *data,
-    size_t len)
-{
-	struct frame_hdr h = { type, (uint32_t)len, seq };
-	struct iovec iov[2] = { { &h, sizeof h }, { (void *)data, len } };
-	size_t left = sizeof h + len;
-
-	while (left) {
-		ssize_t n = writev(wp->out, iov, 2);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);	/* ccmap is gone */
-		}
-		left -= (size_t)n;
-		for (int i = 0; i < 2; i++) {
-			size_t k = (size_t)n < iov[i].iov_len ? (size_t)n :
-			    iov[i].iov_len;
-			iov[i].iov_base = (char *)iov[i].iov_base + k;
-			iov[i].iov_len -= k;
-			n -= (ssize_t)k;
-		}
-	}
-}
 
 /* Read what the pipe has (blocking until something); 0 at its end. */
 static int
@@ -192,7 +162,7 @@ wflush(struct wproc *wp)
 	    wp->chunks_told == wp->chunks_done)
 		return;
 	wp->acked[h] = 0;
-	wsend(wp, FRAME_FLUSH, (uint64_t)h, &wp->chunks_done,
+	wpipe_send(wp->out, FRAME_FLUSH, (uint64_t)h, &wp->chunks_done,
 	    sizeof wp->chunks_done);
 	wp->chunks_told = wp->chunks_done;
 	/* The other half, once ccmap has read it. */
@@ -227,7 +197,7 @@ wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 		strbuf_add(&big, &r, sizeof r);
 		strbuf_add(&big, out[0].buf, out[0].len);
 		strbuf_add(&big, out[1].buf, out[1].len);
-		wsend(wp, FRAME_RESULT, seq, big.buf, big.len);
+		wpipe_send(wp->out, FRAME_RESULT, seq, big.buf, big.len);
 		strbuf_release(&big);
 		return;
 	}
@@ -342,20 +312,10 @@ wnext(struct wproc *wp, uint64_t *seq)
 }
 
 static void
-close_except(const int *keep, int n)
+worker_main(void *arg, int in, int out)
 {
-	for (int fd = 3; fd < 1024; fd++) {
-		int k = 0;
-		while (k < n && keep[k] != fd)
-			k++;
-		if (k == n)
-			close(fd);
-	}
-}
-
-static void __attribute__((noreturn))
-worker_main(struct plugpool *pp, struct pwork *w, int in, int out)
-{
+	struct pwork *w = arg;
+	struct plugpool *pp = w->pp;
 	struct wproc wp = { .pp = pp, .w = w, .in = in, .out = out };
 	struct strbuf res[2] = { STRBUF_INIT, STRBUF_INIT };
 	struct sigaction sa;
@@ -363,7 +323,6 @@ worker_main(struct plugpool *pp, struct pwork *w, int in, int out)
 	unsigned tasks = 0;
 	int keep[3] = { in, out, pp->opts.keep_fd };
 
-	setpgid(0, 0);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = worker_on_signal;
 	sa.sa_flags = SA_RESTART;
@@ -375,7 +334,7 @@ worker_main(struct plugpool *pp, struct pwork *w, int in, int out)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (pp->opts.keep_fd >= 0)
 		dup2(pp->opts.keep_fd, 0);
-	close_except(keep, 3);
+	wpipe_close_others(keep, 3);
 
 	pp->ops.start(pp->ops.arg, w->slot);
 	wp.acked[0] = wp.acked[1] = 1;
@@ -394,55 +353,22 @@ worker_main(struct plugpool *pp, struct pwork *w, int in, int out)
 /* --- in ccmap ------------------------------------------------------------- */
 
 static int
-start_worker(struct plugpool *pp, struct pwork *w)
+start_worker(struct pwork *w)
 {
-	int down[2], up[2];
-	void *shm;
-	pid_t pid;
-
-	shm = mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE,
+	void *shm = mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int r;
+
 	if (shm == MAP_FAILED)
 		return -errno;
-	if (pipe2(down, O_CLOEXEC) < 0) {
-		int e = -errno;
-		munmap(shm, SHM_SIZE);
-		return e;
-	}
-	if (pipe2(up, O_CLOEXEC) < 0) {
-		int e = -errno;
-		munmap(shm, SHM_SIZE);
-		close(down[0]);
-		close(down[1]);
-		return e;
-	}
 	w->shm = shm;
-	pid = fork();
-	if (pid < 0) {
-		int e = -errno;
-		munmap(shm, SHM_SIZE);
-		close(down[0]);
-		close(down[1]);
-		close(up[0]);
-		close(up[1]);
-		w->shm = NULL;
-		return e;
-	}
-	if (pid == 0)
-		worker_main(pp, w, down[0], up[1]);
-	setpgid(pid, pid);
-	close(down[0]);
-	close(up[1]);
-	fcntl(down[1], F_SETFL, O_NONBLOCK);
-	w->pid = pid;
-	w->to = down[1];
-	w->from = up[0];
 	w->timed_out = 0;
 	w->chunks_done = 0;
-	strbuf_reset(&w->rbuf);
-	strbuf_reset(&w->wbuf);
-	w->woff = 0;
-	return 0;
+	if ((r = wpipe_start(&w->p, worker_main, w)) < 0) {
+		munmap(shm, SHM_SIZE);
+		w->shm = NULL;
+	}
+	return r;
 }
 
 int
@@ -456,35 +382,18 @@ plugpool_new(struct plugpool **ppp, const struct plugpool_opts *opts,
 	pp->ops = *ops;
 	pp->w = ccmap__xcalloc(opts->workers, sizeof *pp->w);
 	for (unsigned i = 0; i < opts->workers; i++) {
+		wpipe_init(&pp->w[i].p);
 		pp->w[i].slot = i + 1;
-		pp->w[i].to = pp->w[i].from = -1;
+		pp->w[i].pp = pp;
 	}
 	for (unsigned i = 0; i < opts->workers && r == 0; i++)
-		r = start_worker(pp, &pp->w[i]);
+		r = start_worker(&pp->w[i]);
 	if (r < 0) {
 		plugpool_free(pp);
 		return r;
 	}
 	*ppp = pp;
 	return 0;
-}
-
-/* Close w's pipes and reap it; its wait status. */
-static int
-stop_worker(struct pwork *w)
-{
-	int status = 0;
-
-	if (w->to >= 0)
-		close(w->to);
-	if (w->from >= 0)
-		close(w->from);
-	w->to = w->from = -1;
-	if (w->pid > 0)
-		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-			;
-	w->pid = 0;
-	return status;
 }
 
 static void
@@ -502,43 +411,24 @@ plugpool_free(struct plugpool *pp)
 		return;
 	for (unsigned i = 0; i < pp->opts.workers; i++) {
 		struct pwork *w = &pp->w[i];
-		stop_worker(w);
+		wpipe_release(&w->p);
 		while (w->qn)
 			pop_front(w);
 		free(w->q);
 		if (w->shm)
 			munmap(w->shm, SHM_SIZE);
-		strbuf_release(&w->wbuf);
-		strbuf_release(&w->rbuf);
 	}
 	free(pp->w);
 	free(pp);
-}
-
-static void
-flush_to(struct pwork *w)
-{
-	while (w->woff < w->wbuf.len) {
-		ssize_t n = write(w->to, w->wbuf.buf + w->woff,
-		    w->wbuf.len - w->woff);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return;	/* EAGAIN: poll; EPIPE: its death shows on read */
-		}
-		w->woff += (size_t)n;
-	}
-	strbuf_reset(&w->wbuf);
-	w->woff = 0;
 }
 
 /* Queue the CHUNK frame of a pending chunk. */
 static void
 send_chunk(struct pwork *w, const struct ppend *p)
 {
-	proto_put_hdr(&w->wbuf, FRAME_CHUNK, (uint32_t)p->len + 1, p->first);
-	strbuf_addch(&w->wbuf, p->delim);
-	strbuf_add(&w->wbuf, p->block, p->len);
+	proto_put_hdr(&w->p.wbuf, FRAME_CHUNK, (uint32_t)p->len + 1, p->first);
+	strbuf_addch(&w->p.wbuf, p->delim);
+	strbuf_add(&w->p.wbuf, p->block, p->len);
 }
 
 void
@@ -564,7 +454,7 @@ plugpool_submit(struct plugpool *pp, void *cookie, unsigned long long first,
 	*p = (struct ppend){ cookie, first, first, count,
 	    ccmap__xmemdup(block, len), len, delim };
 	send_chunk(w, p);
-	flush_to(w);
+	wpipe_flush(&w->p);
 }
 
 size_t
@@ -576,14 +466,8 @@ plugpool_nfds(const struct plugpool *pp)
 size_t
 plugpool_pollfds(struct plugpool *pp, struct pollfd *fds)
 {
-	for (unsigned i = 0; i < pp->opts.workers; i++) {
-		struct pwork *w = &pp->w[i];
-		fds[2 * i] = (struct pollfd){ .fd = w->from, .events = POLLIN };
-		fds[2 * i + 1] = (struct pollfd){
-			.fd = w->wbuf.len > w->woff ? w->to : -1,
-			.events = POLLOUT,
-		};
-	}
+	for (unsigned i = 0; i < pp->opts.workers; i++)
+		wpipe_pollfds(&pp->w[i].p, fds + 2 * i);
 	return 2 * (size_t)pp->opts.workers;
 }
 
@@ -597,7 +481,7 @@ plugpool_timeout_ms(const struct plugpool *pp)
 	for (unsigned i = 0; i < pp->opts.workers; i++) {
 		struct pwork *w = &pp->w[i];
 		long long left;
-		if (!w->shm || !w->pid || w->timed_out || !w->qn)
+		if (!w->shm || !w->p.pid || w->timed_out || !w->qn)
 			continue;
 		if (!atomic_load(&w->shm->busy_seq)) {
 			/*
@@ -680,16 +564,17 @@ parse_frames(struct plugpool *pp, struct pwork *w)
 	struct frame f;
 	long n;
 
-	while ((n = proto_parse(w->rbuf.buf + off, w->rbuf.len - off, &f)) > 0) {
+	while ((n = proto_parse(w->p.rbuf.buf + off, w->p.rbuf.len - off,
+	    &f)) > 0) {
 		off += (size_t)n;
 		if (f.h.type == FRAME_FLUSH && f.h.len == sizeof(uint64_t)) {
 			uint64_t done;
 			memcpy(&done, f.payload, sizeof done);
 			drain_half(pp, w, (int)(f.h.seq & 1));
-			proto_put_hdr(&w->wbuf, FRAME_ACK, 0, f.h.seq & 1);
+			proto_put_hdr(&w->p.wbuf, FRAME_ACK, 0, f.h.seq & 1);
 			while (w->qn && w->chunks_done < done)
 				chunk_done(pp, w);
-			flush_to(w);
+			wpipe_flush(&w->p);
 		} else if (f.h.type == FRAME_RESULT &&
 		    f.h.len >= sizeof(struct rec)) {
 			struct rec r;
@@ -701,8 +586,7 @@ parse_frames(struct plugpool *pp, struct pwork *w)
 			return -EPROTO;
 		}
 	}
-	memmove(w->rbuf.buf, w->rbuf.buf + off, w->rbuf.len - off);
-	w->rbuf.len -= off;
+	wpipe_consume(&w->p, off);
 	return n < 0 ? (int)n : 0;
 }
 
@@ -713,7 +597,7 @@ parse_frames(struct plugpool *pp, struct pwork *w)
 static int
 replace_worker(struct plugpool *pp, struct pwork *w)
 {
-	int status = stop_worker(w);
+	int status = wpipe_stop(&w->p);
 	uint64_t busy = atomic_load(&w->shm->busy_seq);
 	struct ppend *p;
 
@@ -740,7 +624,7 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 			chunk_done(pp, w);
 		return 0;
 	}
-	int r = start_worker(pp, w);
+	int r = start_worker(w);
 	if (r < 0)
 		return r;
 	/* Send again what it had: the rest of the first chunk, and the others. */
@@ -762,7 +646,7 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 		}
 		send_chunk(w, p);
 	}
-	flush_to(w);
+	wpipe_flush(&w->p);
 	return 0;
 }
 
@@ -775,27 +659,25 @@ plugpool_handle(struct plugpool *pp, const struct pollfd *fds, size_t n)
 	for (unsigned i = 0; i < pp->opts.workers && 2 * i + 1 < n; i++) {
 		struct pwork *w = &pp->w[i];
 
-		if (pp->opts.timeout_ns && w->pid && !w->timed_out &&
+		if (pp->opts.timeout_ns && w->p.pid && !w->timed_out &&
 		    atomic_load(&w->shm->busy_seq) &&
 		    now - atomic_load(&w->shm->busy_since) >=
 		    pp->opts.timeout_ns) {
 			w->timed_out = 1;
-			kill(-w->pid, SIGKILL);
+			kill(-w->p.pid, SIGKILL);
 		}
 		if (fds[2 * i + 1].revents & (POLLOUT | POLLERR))
-			flush_to(w);
+			wpipe_flush(&w->p);
 		if (!fds[2 * i].revents)
 			continue;
-		strbuf_grow(&w->rbuf, READ_CHUNK);
-		ssize_t got = read(w->from, w->rbuf.buf + w->rbuf.len, READ_CHUNK);
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		long got = wpipe_read(&w->p);
+		if (got == -EAGAIN)
 			continue;
-		if (got <= 0) {
+		if (got == 0) {
 			if ((r = replace_worker(pp, w)) < 0)
 				return r;
 			continue;
 		}
-		w->rbuf.len += (size_t)got;
 		if ((r = parse_frames(pp, w)) < 0)
 			return r;
 	}
@@ -807,6 +689,6 @@ plugpool_kill(struct plugpool *pp, int sig)
 {
 	pp->stopping = 1;
 	for (unsigned i = 0; i < pp->opts.workers; i++)
-		if (pp->w[i].pid > 0)
-			kill(-pp->w[i].pid, sig);
+		if (pp->w[i].p.pid > 0)
+			kill(-pp->w[i].p.pid, sig);
 }

@@ -1,19 +1,16 @@
 /*
  * procpool.c: pre-forked worker processes (see procpool.h).
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "procpool.h"
 #include "proto.h"
-
-#define READ_CHUNK (64 * 1024)
+#include "wpipe.h"
 
 /* A job sent to a worker and not finished yet. */
 struct pend {
@@ -24,14 +21,11 @@ struct pend {
 };
 
 struct pworker {
-	pid_t pid;
-	int to, from;		/* our ends of its pipes, -1 once closed */
+	struct wpipe p;
 	unsigned slot;
-	struct strbuf wbuf;	/* frames not yet written to it */
-	size_t woff;
-	struct strbuf rbuf;	/* bytes read from it, not yet parsed */
 	struct pend *q;		/* its jobs, oldest first (a ring) */
 	size_t qhead, qn, qcap;
+	struct procpool *pp;
 };
 
 struct procpool {
@@ -68,7 +62,7 @@ worker_started(void *arg, pid_t pid)
 	worker_job = pid;
 }
 
-/* The worker process: its descriptors and a frame to write into. */
+/* The worker process: its descriptors and the job it runs. */
 struct wctx {
 	struct procpool *pp;
 	int in, out;
@@ -77,68 +71,22 @@ struct wctx {
 };
 
 static void
-worker_send(struct wctx *wc, const char *hdr, size_t hlen, const char *data,
-    size_t len)
-{
-	struct iovec iov[2] = { { (void *)hdr, hlen }, { (void *)data, len } };
-	size_t left = hlen + len;
-
-	while (left) {
-		ssize_t w = writev(wc->out, iov, 2);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);	/* ccmap is gone */
-		}
-		left -= (size_t)w;
-		for (int i = 0; i < 2; i++) {
-			size_t k = (size_t)w < iov[i].iov_len ? (size_t)w :
-			    iov[i].iov_len;
-			iov[i].iov_base = (char *)iov[i].iov_base + k;
-			iov[i].iov_len -= k;
-			w -= (ssize_t)k;
-		}
-	}
-}
-
-static void
 worker_data(void *arg, int stream, const char *buf, size_t len)
 {
 	struct wctx *wc = arg;
-	struct frame_hdr h = {
-		stream == 1 ? FRAME_OUT : FRAME_ERR, (uint32_t)len, wc->seq,
-	};
 
-	worker_send(wc, (const char *)&h, sizeof h, buf, len);
+	wpipe_send(wc->out, stream == 1 ? FRAME_OUT : FRAME_ERR, wc->seq, buf,
+	    len);
 }
 
-/* Close every descriptor but 0-2 and the ones we keep. */
 static void
-close_others(int a, int b, int c)
+worker_main(void *arg, int in, int out)
 {
-	int keep[3] = { a, b, c }, lo = 3;
-
-	for (int i = 0; i < 3; i++)	/* sort the three */
-		for (int j = i + 1; j < 3; j++)
-			if (keep[j] < keep[i]) {
-				int t = keep[i];
-				keep[i] = keep[j];
-				keep[j] = t;
-			}
-	for (int i = 0; i < 3; i++) {
-		if (keep[i] < lo)
-			continue;
-		if (keep[i] > lo)
-			close_range((unsigned)lo, (unsigned)keep[i] - 1, 0);
-		lo = keep[i] + 1;
-	}
-	close_range((unsigned)lo, ~0U, 0);
-}
-
-static void __attribute__((noreturn))
-worker_main(struct procpool *pp, unsigned slot, int in, int out)
-{
+	struct pworker *w = arg;
+	struct procpool *pp = w->pp;
+	unsigned slot = w->slot;
 	struct wctx wc = { .pp = pp, .in = in, .out = out };
+	int keep[3] = { in, out, pp->keep_fd };
 	struct spawn_io io = {
 		.capture = pp->ops.capture, .data = worker_data,
 		.started = worker_started, .arg = &wc,
@@ -150,7 +98,6 @@ worker_main(struct procpool *pp, unsigned slot, int in, int out)
 	sigset_t none;
 	unsigned tasks = 0;
 
-	setpgid(0, 0);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = worker_on_signal;
 	sa.sa_flags = SA_RESTART;
@@ -163,7 +110,7 @@ worker_main(struct procpool *pp, unsigned slot, int in, int out)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (pp->keep_fd >= 0)
 		dup2(pp->keep_fd, 0);
-	close_others(in, out, pp->keep_fd);
+	wpipe_close_others(keep, 3);
 
 	for (;;) {
 		struct frame f;
@@ -187,49 +134,17 @@ worker_main(struct procpool *pp, unsigned slot, int in, int out)
 			    .n = nv, .seq = f.h.seq, .slot = slot }, &io, &st);
 		strbuf_reset(&wc.frame);
 		proto_put_done(&wc.frame, f.h.seq, &st);
-		worker_send(&wc, wc.frame.buf, wc.frame.len, NULL, 0);
+		if (ccmap__write_all(out, wc.frame.buf, wc.frame.len) < 0)
+			_exit(1);	/* ccmap is gone */
 		if (pp->ops.max_tasks && ++tasks >= pp->ops.max_tasks)
 			_exit(0);	/* to be replaced */
 	}
 }
 
 static int
-start_worker(struct procpool *pp, struct pworker *w)
+start_worker(struct pworker *w)
 {
-	int down[2], up[2];
-	pid_t pid;
-
-	if (pipe2(down, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(up, O_CLOEXEC) < 0) {
-		int e = -errno;
-		close(down[0]);
-		close(down[1]);
-		return e;
-	}
-	pid = fork();
-	if (pid < 0) {
-		int e = -errno;
-		close(down[0]);
-		close(down[1]);
-		close(up[0]);
-		close(up[1]);
-		return e;
-	}
-	if (pid == 0)
-		worker_main(pp, w->slot, down[0], up[1]);
-	/* Also from here, so that a signal cannot find it in ours. */
-	setpgid(pid, pid);
-	close(down[0]);
-	close(up[1]);
-	fcntl(down[1], F_SETFL, O_NONBLOCK);
-	w->pid = pid;
-	w->to = down[1];
-	w->from = up[0];
-	strbuf_reset(&w->rbuf);
-	strbuf_reset(&w->wbuf);
-	w->woff = 0;
-	return 0;
+	return wpipe_start(&w->p, worker_main, w);
 }
 
 int
@@ -243,8 +158,10 @@ procpool_new(struct procpool **ppp, unsigned n, const struct procpool_ops *ops,
 	pp->keep_fd = keep_fd;
 	pp->w = ccmap__xcalloc(n, sizeof *pp->w);
 	for (; pp->n < n; pp->n++) {
+		wpipe_init(&pp->w[pp->n].p);
 		pp->w[pp->n].slot = pp->n + 1;
-		if ((r = start_worker(pp, &pp->w[pp->n])) < 0)
+		pp->w[pp->n].pp = pp;
+		if ((r = start_worker(&pp->w[pp->n])) < 0)
 			break;
 	}
 	if (r < 0) {
@@ -255,56 +172,20 @@ procpool_new(struct procpool **ppp, unsigned n, const struct procpool_ops *ops,
 	return 0;
 }
 
-static void
-stop_worker(struct pworker *w, int *status)
-{
-	if (w->to >= 0)
-		close(w->to);
-	if (w->from >= 0)
-		close(w->from);
-	w->to = w->from = -1;
-	if (w->pid > 0)
-		while (waitpid(w->pid, status, 0) < 0 && errno == EINTR)
-			;
-	w->pid = 0;
-}
-
 void
 procpool_free(struct procpool *pp)
 {
-	int status;
-
 	if (!pp)
 		return;
 	for (unsigned i = 0; i < pp->n; i++) {
 		struct pworker *w = &pp->w[i];
-		stop_worker(w, &status);
+		wpipe_release(&w->p);
 		for (size_t k = 0; k < w->qn; k++)
 			free(w->q[(w->qhead + k) % w->qcap].frame);
 		free(w->q);
-		strbuf_release(&w->wbuf);
-		strbuf_release(&w->rbuf);
 	}
 	free(pp->w);
 	free(pp);
-}
-
-/* Write what we can of w's pending frames. */
-static void
-flush_to(struct pworker *w)
-{
-	while (w->woff < w->wbuf.len) {
-		ssize_t n = write(w->to, w->wbuf.buf + w->woff,
-		    w->wbuf.len - w->woff);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return;	/* EAGAIN: poll; EPIPE: its death shows on read */
-		}
-		w->woff += (size_t)n;
-	}
-	strbuf_reset(&w->wbuf);
-	w->woff = 0;
 }
 
 static void
@@ -324,7 +205,7 @@ push_pend(struct pworker *w, void *cookie, uint64_t seq, const char *frame,
 	w->q[(w->qhead + w->qn++) % w->qcap] = (struct pend){
 		cookie, seq, ccmap__xmemdup(frame, len), len,
 	};
-	strbuf_add(&w->wbuf, frame, len);
+	strbuf_add(&w->p.wbuf, frame, len);
 }
 
 static struct pworker *
@@ -351,7 +232,7 @@ procpool_submit(struct procpool *pp, void *const *cookies,
 		push_pend(w, cookies[i], jv[i].seq, frame.buf, frame.len);
 	}
 	strbuf_release(&frame);
-	flush_to(w);
+	wpipe_flush(&w->p);
 }
 
 size_t
@@ -363,14 +244,8 @@ procpool_nfds(const struct procpool *pp)
 size_t
 procpool_pollfds(struct procpool *pp, struct pollfd *fds)
 {
-	for (unsigned i = 0; i < pp->n; i++) {
-		struct pworker *w = &pp->w[i];
-		fds[2 * i] = (struct pollfd){ .fd = w->from, .events = POLLIN };
-		fds[2 * i + 1] = (struct pollfd){
-			.fd = w->wbuf.len > w->woff ? w->to : -1,
-			.events = POLLOUT,
-		};
-	}
+	for (unsigned i = 0; i < pp->n; i++)
+		wpipe_pollfds(&pp->w[i].p, fds + 2 * i);
 	return 2 * (size_t)pp->n;
 }
 
@@ -398,7 +273,8 @@ parse_frames(struct procpool *pp, struct pworker *w)
 	long n;
 	int r = 0;
 
-	while ((n = proto_parse(w->rbuf.buf + off, w->rbuf.len - off, &f)) > 0) {
+	while ((n = proto_parse(w->p.rbuf.buf + off, w->p.rbuf.len - off,
+	    &f)) > 0) {
 		struct pend *p = front(w);
 		struct job_status st;
 
@@ -422,8 +298,7 @@ parse_frames(struct procpool *pp, struct pworker *w)
 	}
 	if (n < 0)
 		r = (int)n;
-	memmove(w->rbuf.buf, w->rbuf.buf + off, w->rbuf.len - off);
-	w->rbuf.len -= off;
+	wpipe_consume(&w->p, off);
 	return r;
 }
 
@@ -438,7 +313,7 @@ replace_worker(struct procpool *pp, struct pworker *w)
 	struct pend *p;
 	int status = 0, r;
 
-	stop_worker(w, &status);
+	status = wpipe_stop(&w->p);
 	if (WIFSIGNALED(status))
 		st.sig = WTERMSIG(status);
 	else
@@ -458,16 +333,15 @@ replace_worker(struct procpool *pp, struct pworker *w)
 			pp->ops.done(pp->ops.arg, cookie,
 			    &(struct job_status){ .err = ECANCELED });
 		}
-		w->pid = 0;
 		return 0;
 	}
-	if ((r = start_worker(pp, w)) < 0)
+	if ((r = start_worker(w)) < 0)
 		return r;
 	for (size_t k = 0; k < w->qn; k++) {
 		p = &w->q[(w->qhead + k) % w->qcap];
-		strbuf_add(&w->wbuf, p->frame, p->len);
+		strbuf_add(&w->p.wbuf, p->frame, p->len);
 	}
-	flush_to(w);
+	wpipe_flush(&w->p);
 	return 0;
 }
 
@@ -480,19 +354,17 @@ procpool_handle(struct procpool *pp, const struct pollfd *fds, size_t n)
 		struct pworker *w = &pp->w[i];
 
 		if (fds[2 * i + 1].revents & (POLLOUT | POLLERR))
-			flush_to(w);
+			wpipe_flush(&w->p);
 		if (!fds[2 * i].revents)
 			continue;
-		strbuf_grow(&w->rbuf, READ_CHUNK);
-		ssize_t got = read(w->from, w->rbuf.buf + w->rbuf.len, READ_CHUNK);
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		long got = wpipe_read(&w->p);
+		if (got == -EAGAIN)
 			continue;
-		if (got <= 0) {
+		if (got == 0) {
 			if ((r = replace_worker(pp, w)) < 0)
 				return r;
 			continue;
 		}
-		w->rbuf.len += (size_t)got;
 		if ((r = parse_frames(pp, w)) < 0)
 			return r;
 	}
@@ -504,6 +376,6 @@ procpool_kill(struct procpool *pp, int sig)
 {
 	pp->stopping = 1;
 	for (unsigned i = 0; i < pp->n; i++)
-		if (pp->w[i].pid > 0)
-			kill(pp->w[i].pid, sig == SIGKILL ? SIGUSR1 : sig);
+		if (pp->w[i].p.pid > 0)
+			kill(pp->w[i].p.pid, sig == SIGKILL ? SIGUSR1 : sig);
 }

@@ -1,0 +1,192 @@
+/*
+ * wpipe.c: a worker process and its pipes (see wpipe.h).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "proto.h"
+#include "wpipe.h"
+
+#define READ_CHUNK (64 * 1024)
+
+void
+wpipe_init(struct wpipe *wp)
+{
+	memset(wp, 0, sizeof *wp);
+	wp->to = wp->from = -1;
+}
+
+static void
+close_pair(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+int
+wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
+    void *arg)
+{
+	int down[2], up[2], e;
+	pid_t pid;
+
+	if (pipe2(down, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(up, O_CLOEXEC) < 0) {
+		e = -errno;
+		close_pair(down);
+		return e;
+	}
+	pid = fork();
+	if (pid < 0) {
+		e = -errno;
+		close_pair(down);
+		close_pair(up);
+		return e;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		close(down[1]);
+		close(up[0]);
+		child(arg, down[0], up[1]);
+		_exit(1);	/* not reached */
+	}
+	/* Also from here, so that no signal can find it in our group. */
+	setpgid(pid, pid);
+	close(down[0]);
+	close(up[1]);
+	fcntl(down[1], F_SETFL, O_NONBLOCK);
+	wp->pid = pid;
+	wp->to = down[1];
+	wp->from = up[0];
+	strbuf_reset(&wp->wbuf);
+	strbuf_reset(&wp->rbuf);
+	wp->woff = 0;
+	return 0;
+}
+
+int
+wpipe_stop(struct wpipe *wp)
+{
+	int status = 0;
+
+	if (wp->to >= 0)
+		close(wp->to);
+	if (wp->from >= 0)
+		close(wp->from);
+	wp->to = wp->from = -1;
+	if (wp->pid > 0)
+		while (waitpid(wp->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	wp->pid = 0;
+	return status;
+}
+
+void
+wpipe_release(struct wpipe *wp)
+{
+	wpipe_stop(wp);
+	strbuf_release(&wp->wbuf);
+	strbuf_release(&wp->rbuf);
+}
+
+void
+wpipe_flush(struct wpipe *wp)
+{
+	while (wp->woff < wp->wbuf.len) {
+		ssize_t n = write(wp->to, wp->wbuf.buf + wp->woff,
+		    wp->wbuf.len - wp->woff);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;	/* EAGAIN: poll; EPIPE: its end shows on read */
+		}
+		wp->woff += (size_t)n;
+	}
+	strbuf_reset(&wp->wbuf);
+	wp->woff = 0;
+}
+
+int
+wpipe_pending(const struct wpipe *wp)
+{
+	return wp->woff < wp->wbuf.len;
+}
+
+void
+wpipe_pollfds(const struct wpipe *wp, struct pollfd fds[2])
+{
+	fds[0] = (struct pollfd){ .fd = wp->from, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = wpipe_pending(wp) ? wp->to : -1,
+	    .events = POLLOUT };
+}
+
+long
+wpipe_read(struct wpipe *wp)
+{
+	ssize_t n;
+
+	strbuf_grow(&wp->rbuf, READ_CHUNK);
+	n = read(wp->from, wp->rbuf.buf + wp->rbuf.len, READ_CHUNK);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? -EAGAIN : 0;
+	wp->rbuf.len += (size_t)n;
+	return (long)n;
+}
+
+void
+wpipe_consume(struct wpipe *wp, size_t n)
+{
+	memmove(wp->rbuf.buf, wp->rbuf.buf + n, wp->rbuf.len - n);
+	wp->rbuf.len -= n;
+}
+
+void
+wpipe_send(int fd, uint32_t type, uint64_t seq, const void *data, size_t len)
+{
+	struct frame_hdr h = { type, (uint32_t)len, seq };
+	struct iovec iov[2] = { { &h, sizeof h }, { (void *)data, len } };
+	size_t left = sizeof h + len;
+
+	while (left) {
+		ssize_t n = writev(fd, iov, 2);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);	/* ccmap is gone */
+		}
+		left -= (size_t)n;
+		for (int i = 0; i < 2; i++) {
+			size_t k = (size_t)n < iov[i].iov_len ? (size_t)n :
+			    iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= k;
+			n -= (ssize_t)k;
+		}
+	}
+}
+
+void
+wpipe_close_others(const int *keep, int n)
+{
+	unsigned lo = 3;
+
+	for (;;) {
+		/* The lowest kept descriptor at or above lo. */
+		int next = -1;
+		for (int i = 0; i < n; i++)
+			if (keep[i] >= (int)lo && (next < 0 || keep[i] < next))
+				next = keep[i];
+		if (next < 0)
+			break;
+		if ((unsigned)next > lo)
+			close_range(lo, (unsigned)next - 1, 0);
+		lo = (unsigned)next + 1;
+	}
+	close_range(lo, ~0U, 0);
+}
