@@ -52,7 +52,25 @@ run_case "the example with -j2 --threads" 0 "$want" \
 	-- $CCMAP -j2 --threads --so ./example.so ::: a bb
 
 # Against an installed tree: pkg-config finds ccmap.pc (make installcheck,
-# or PKG_CONFIG_PATH pointing at one).
+# or PKG_CONFIG_PATH pointing at one); failing that, the build tree is
+# installed into a directory of ours (make install DESTDIR=...) and used.
+if command -v pkg-config >/dev/null 2>&1 && ! pkg-config --exists ccmap 2>/dev/null &&
+    [ -n "${top_builddir:-}" ] && [ -f "$top_builddir/Makefile" ]; then
+	if make -s -C "$top_builddir" install DESTDIR="$T/inst" >"$T/install.log" 2>&1; then
+		pc=$(find "$T/inst" -name ccmap.pc | head -n 1)
+		check "make install DESTDIR puts ccmap.pc in place" test -n "$pc"
+		check "make install DESTDIR puts <ccmap/plugin.h> in place" \
+			test -n "$(find "$T/inst" -path '*/include/ccmap/plugin.h')"
+		check "make install DESTDIR puts the len plugin in place" \
+			test -n "$(find "$T/inst" -path '*/ccmap/plugins/len.so')"
+		PKG_CONFIG_PATH=$(dirname "$pc")
+		PKG_CONFIG_SYSROOT_DIR=$T/inst
+		export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+	else
+		fail "make install DESTDIR=\$T/inst"
+		diag <"$T/install.log"
+	fi
+fi
 if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists ccmap 2>/dev/null; then
 	cflags=$(pkg-config --cflags ccmap)
 	if build example-pc.so example.c $cflags; then
