@@ -39,7 +39,7 @@ cleanup_left() {
 # --- commands ----------------------------------------------------------------
 for pool in --threads --procs -u; do
 	set +e
-	timeout 60 $CCMAP -j3 $pool --timeout 0.5 \
+	timeout 60 $CCMAP -j3 $pool --timeout 2 \
 		"if [ {} = slow ]; then $SLEEP; fi; echo {}" ::: a slow b \
 		>"$T/out" 2>"$T/err"
 	r=$?
@@ -60,7 +60,7 @@ done
 # A job that ignores SIGTERM is killed by the SIGKILL that follows.
 for pool in --threads --procs; do
 	run_case "$pool: a job that ignores TERM is still killed: exit 1" 1 $'x\n' \
-		-- timeout 60 $CCMAP -j2 $pool --timeout 0.5 \
+		-- timeout 60 $CCMAP -j2 $pool --timeout 2 \
 		"if [ {} = t ]; then trap '' TERM; $SLEEP; fi; echo {}" ::: t x
 	stderr_has "^ccmap: job 1: .*: timed out$" "$pool: TERM ignored: reported timed out"
 	l=$(left)
@@ -70,7 +70,7 @@ done
 
 # The whole process group goes: a pipeline and a background child.
 run_case "a job's whole process group is killed" 1 '' \
-	-- timeout 60 $CCMAP --timeout 0.5 "$SLEEP & $SLEEP | cat; wait" ::: 1
+	-- timeout 60 $CCMAP --timeout 2 "$SLEEP & $SLEEP | cat; wait" ::: 1
 stderr_has 'timed out' "process group: reported timed out"
 l=$(left)
 is "$l" "" "process group: no '$SLEEP' process left"
@@ -78,7 +78,7 @@ is "$l" "" "process group: no '$SLEEP' process left"
 
 # Several jobs time out: each counts.
 run_case "three jobs time out: exit 3, the others' output kept" 3 $'0\n0\n' \
-	-- timeout 60 $CCMAP -j5 --procs --timeout 0.3 \
+	-- timeout 60 $CCMAP -j5 --procs --timeout 1 \
 	"if [ {} = 1 ]; then $SLEEP; fi; echo {}" ::: 1 0 1 0 1
 is "$(grep -c 'timed out$' "$T/err")" 3 "three jobs time out: three stderr lines"
 l=$(left)
@@ -91,10 +91,13 @@ run_case "jobs within --timeout succeed" 0 $'a\nb\nc\n' \
 is "$ERR" "" "jobs within --timeout: nothing on stderr"
 
 # --- durations ---------------------------------------------------------------
-for d in 1.5 250ms 2s 1m 1h 1d 0.001; do
+for d in 1.5 250ms 2s 1m 1h 1d; do
 	run_case "--timeout $d is accepted" 0 $'ok\n' \
 		-- timeout 60 $CCMAP --timeout "$d" echo ::: ok
 done
+# A tiny one too; with no items, so that no job can outlast it.
+run_case "--timeout 0.001 is accepted" 0 '' \
+	-- timeout 60 $CCMAP --timeout 0.001 echo
 run_case "--timeout=10s (with =) is accepted" 0 $'ok\n' \
 	-- timeout 60 $CCMAP --timeout=10s echo ::: ok
 for d in x 0 -1 1y '' 0s 1.2.3 ms; do
@@ -149,24 +152,24 @@ PL=$T/slow.so
 
 # --threads: cooperative, through host->expired().
 run_case "--threads: a spinning item gives up at the timeout: exit 1" 1 $'a\nb\n' \
-	-- timeout 60 $CCMAP --threads -j2 --timeout 0.3 --so "$PL" ::: a spin b
+	-- timeout 60 $CCMAP --threads -j2 --timeout 1 --so "$PL" ::: a spin b
 stderr_is $'ccmap: item 2: timed out\n' "--threads: 'ccmap: item 2: timed out'"
 run_case "--threads -j1: a spinning item, the others in order: exit 1" 1 $'a\nb\nc\n' \
-	-- timeout 60 $CCMAP --threads -j1 --timeout 0.3 --so "$PL" ::: a spin b c
+	-- timeout 60 $CCMAP --threads -j1 --timeout 1 --so "$PL" ::: a spin b c
 stderr_is $'ccmap: item 2: timed out\n' "--threads -j1: 'ccmap: item 2: timed out'"
 run_case "--threads: without --timeout, host->expired() stays 0 (fast items)" 0 $'a\nb\n' \
 	-- timeout 60 $CCMAP --threads --so "$PL" ::: a b
 
 # --procs: the worker is killed and replaced.
 run_case "--procs: a hanging item is killed, the others in order: exit 1" 1 $'a\nb\nc\n' \
-	-- timeout 60 $CCMAP --procs -j2 --timeout 0.3 --so "$PL" ::: a hang b c
+	-- timeout 60 $CCMAP --procs -j2 --timeout 1 --so "$PL" ::: a hang b c
 stderr_is $'ccmap: item 2: timed out\n' "--procs: 'ccmap: item 2: timed out'"
 run_case "--procs --chunksize 1: a hanging item, then more: exit 1" 1 "$(printf '%s\n' a b c d e f g)
-" -- timeout 60 $CCMAP --procs -j2 --chunksize 1 --timeout 0.3 --so "$PL" \
+" -- timeout 60 $CCMAP --procs -j2 --chunksize 1 --timeout 1 --so "$PL" \
 	::: a hang b c d e f g
 stderr_is $'ccmap: item 2: timed out\n' "--procs --chunksize 1: 'ccmap: item 2: timed out'"
 run_case "--procs: a spinning item gives up or is killed: exit 1" 1 $'a\nb\n' \
-	-- timeout 60 $CCMAP --procs -j2 --timeout 0.3 --so "$PL" ::: a spin b
+	-- timeout 60 $CCMAP --procs -j2 --timeout 1 --so "$PL" ::: a spin b
 stderr_is $'ccmap: item 2: timed out\n' "--procs, spin: 'ccmap: item 2: timed out'"
 
 done_testing
