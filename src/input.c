@@ -346,11 +346,30 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 		*count = 1;
 		return INPUT_TUPLE;
 	}
+	*count = n;
+	if (max_records == (size_t)-1 && p == r->buf && !out->alloc &&
+	    (size_t)(cut - p) < r->cap) {
+		/*
+		 * Hand the read buffer itself over, records and all, and go on
+		 * in a new one with what is left: the items are never copied.
+		 */
+		size_t tail = (size_t)(end - cut);
+		char *fresh = ccmap__xmalloc(r->cap);
+		memcpy(fresh, cut, tail);
+		out->buf = r->buf;
+		out->len = (size_t)(cut - p);
+		out->alloc = r->cap;
+		out->buf[out->len] = '\0';
+		r->buf = fresh;
+		r->start = 0;
+		r->end = tail;
+		r->scan = 0;
+		return INPUT_TUPLE;
+	}
 	strbuf_add(out, p, (size_t)(cut - p));
 	r->start = (size_t)(cut - r->buf);
 	if (r->scan < r->start)
 		r->scan = r->start;
-	*count = n;
 	return INPUT_TUPLE;
 }
 

@@ -677,8 +677,9 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 		};
 		int st;
 
-		if (!batch_item(c, job, i, &pos, &call.item, &call.len))
-			break;
+		if (atomic_load_explicit(&c->stop_sig, memory_order_relaxed) ||
+		    !batch_item(c, job, i, &pos, &call.item, &call.len))
+			break;	/* stopping: the rest of the batch does not run */
 		if (c->tagt) {
 			struct value v = { call.item, call.len };
 			strbuf_reset(&tag);
