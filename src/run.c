@@ -15,110 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ccmap.h"
-#include "input.h"
+#include "engine.h"
 #include "internal.h"
-#include "output.h"
 #include "plugin.h"
-#include "plugpool.h"
 #include "procpool.h"
 #include "signals.h"
-#include "job.h"
-#include "template.h"
-#include "threadpool.h"
-
-/* Finished jobs held back for input order, at most. */
-#define WINDOW (1u << 20)
-/* -j0: as many jobs as possible. */
-#define JOBS_MAX 256
-/* A plugin's items go to a worker in blocks of about this many bytes. */
-#define PLUGIN_BLOCK (64 * 1024)
-
-/* One job: its values, its captured output, how it ended. */
-struct job {
-	struct tp_work work;
-	struct job *chunk_next;	/* the next job of the same chunk */
-	struct job *iprev, *inext;	/* the unfinished jobs, by seq */
-	unsigned long long seq;
-	struct value *v;
-	size_t nv;
-	size_t ntuples;		/* items (tuples) in v */
-	struct strbuf store;	/* the values' bytes, each NUL-terminated */
-	struct joboutput out;
-	struct strbuf tag;
-	struct job_status st;
-	int skipped;		/* not run: the run was stopping */
-	/* With a plugin, a job is a batch of items: */
-	unsigned long long first_item;	/* the first item's number */
-	size_t items;		/* how many; their values are v[], or the
-				   delimited records in store when v is NULL */
-	size_t ran_items;	/* items that ran */
-	size_t failed_items;
-	struct strbuf pend[2];	/* --procs: results gathered, not yet handed on */
-};
-
-/* What a worker (a thread, or a worker process) keeps between jobs. */
-struct wstate {
-	struct cmdbuf cb;
-	struct jobenv env;
-	pid_t pid;		/* its running job (threads), or 0 */
-	void *pw;		/* the plugin's worker state */
-	int pinit;		/* 1 after worker_init, -1 if it failed */
-	char perr[256];		/* why it failed */
-	struct strbuf scratch;	/* for host->printf and tags */
-	struct strbuf bout[2];	/* a batch's output, not yet handed on */
-};
-
-/* One item being mapped by a plugin (struct ccmap_call, for the plugin). */
-struct ccmap_call {
-	struct ccmap *c;
-	struct job *job;
-	struct wstate *ws;
-	unsigned long long seq;
-	unsigned slot;
-	const char *item;
-	size_t len;
-	long long start;	/* when its map began (for --timeout) */
-	int bol[2];		/* each stream at the start of a line (--tag) */
-	struct strbuf *tag;	/* this item's tag, or NULL */
-	struct strbuf *own;	/* map_batch: its own two output buffers */
-};
-
-struct ccmap {
-	struct ccmap_opts opts;
-	struct input *in;
-	struct template *tmpl;
-	struct template *tagt;	/* --tag / --tagstring, or NULL */
-	struct plugin *plugin;	/* --so, or NULL */
-	struct ccmap_host host;
-	struct spawn_ctx sctx;
-	unsigned jobs, chunksize;
-	size_t max_args;	/* items per job (-n) */
-	struct job **chunk;	/* a chunk being made (chunksize of them) */
-	struct jobvals *chunkjv;
-	struct job *pending;	/* a job still taking items (-n) */
-	size_t capacity;	/* jobs given to the pool and not finished */
-
-	struct output *out;
-	struct threadpool *tp;
-	struct wstate *ws;	/* one per thread */
-	pthread_mutex_t pid_lock;	/* guards ws[].pid and stop_sig */
-	atomic_int stop_sig;	/* signal for jobs that start from now on */
-	struct procpool *pp;
-	struct plugpool *ppp;	/* --procs with a plugin */
-	struct wstate pws;	/* the worker process's own */
-
-	struct reorder ro;
-	struct job *ifirst, *ilast;	/* the unfinished jobs, by seq */
-	int streams;		/* the due job's output goes straight out */
-	unsigned long long next_seq;
-	unsigned long long next_item;	/* plugins: the next item's number */
-	size_t inflight;
-	int need_input, input_done, stopping;
-	struct ccmap_result *res;
-};
-
-static const struct ccmap_host host_services;
 
 void
 ccmap_opts_init(struct ccmap_opts *opts)
@@ -238,7 +139,7 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 
 	if ((r = input_open(&c->in, opts, err, errlen)) < 0)
 		goto fail;
-	c->host = host_services;
+	c->host = ccmap__host;
 	c->next_item = 1;
 	if (opts->plugin) {
 		if ((r = plugin_open(&c->plugin, opts->plugin,
@@ -392,451 +293,6 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 	}
 }
 
-/* --- plugins ------------------------------------------------------------ */
-
-/* Hand what the worker gathered of a batch's output on to the output. */
-static void
-flush_batch_output(struct ccmap *c, struct wstate *ws, struct job *job)
-{
-	for (int i = 0; i < 2; i++) {
-		if (!ws->bout[i].len)
-			continue;
-		output_data(c->out, &job->out, i + 1, ws->bout[i].buf,
-		    ws->bout[i].len);
-		strbuf_reset(&ws->bout[i]);
-	}
-}
-
-/*
- * host->write: gathered per batch (handed on whole, or every 64 KiB), each
- * line tagged with its item.
- */
-static int
-host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
-{
-	struct strbuf *sb;
-	const char *p = buf;
-
-	if (stream != 1 && stream != 2)
-		return -1;
-	sb = call->own ? &call->own[stream - 1] : &call->ws->bout[stream - 1];
-	if (!call->tag) {
-		strbuf_add(sb, p, len);
-	} else {
-		while (len) {
-			const char *nl = memchr(p, '\n', len);
-			size_t n = nl ? (size_t)(nl - p) + 1 : len;
-			if (call->bol[stream - 1]) {
-				strbuf_add(sb, call->tag->buf, call->tag->len);
-				strbuf_addch(sb, '\t');
-			}
-			strbuf_add(sb, p, n);
-			call->bol[stream - 1] = nl != NULL;
-			p += n;
-			len -= n;
-		}
-	}
-	if (sb->len >= 64 * 1024 && call->job && !call->own)
-		flush_batch_output(call->c, call->ws, call->job);
-	return 0;
-}
-
-static int
-host_vprintf(struct ccmap_call *call, int stream, const char *fmt,
-    va_list ap)
-{
-	char small[512], *big = NULL;
-	va_list copy;
-	int n, r;
-
-	va_copy(copy, ap);
-	n = vsnprintf(small, sizeof small, fmt, ap);
-	if (n < 0) {
-		va_end(copy);
-		return -1;
-	}
-	if ((size_t)n >= sizeof small) {
-		big = ccmap__xmalloc((size_t)n + 1);
-		vsnprintf(big, (size_t)n + 1, fmt, copy);
-	}
-	va_end(copy);
-	r = host_write(call, stream, big ? big : small, (size_t)n);
-	free(big);
-	return r;
-}
-
-static int
-host_printf(struct ccmap_call *call, int stream, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = host_vprintf(call, stream, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* host->error: "ccmap: item N: MESSAGE" on stderr, in the item's place. */
-static void
-host_error(struct ccmap_call *call, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	host_printf(call, 2, "ccmap: item %llu: %s\n", call->seq, msg);
-}
-
-static int
-host_expired(struct ccmap_call *call)
-{
-	return call->c->opts.timeout_ns &&
-	    ccmap__now_ns() - call->start >= call->c->opts.timeout_ns;
-}
-
-static unsigned long long
-host_seq(const struct ccmap_call *call)
-{
-	return call->seq;
-}
-
-static unsigned
-host_slot(const struct ccmap_call *call)
-{
-	return call->slot;
-}
-
-static const struct ccmap_host host_services = {
-	.abi = CCMAP_PLUGIN_ABI,
-	.write = host_write,
-	.printf = host_printf,
-	.error = host_error,
-	.expired = host_expired,
-	.seq = host_seq,
-	.slot = host_slot,
-};
-
-/* The i-th item of a batch: from v[], or the next delimited record. */
-static int
-batch_item(struct ccmap *c, struct job *job, size_t i, const char **pos,
-    const char **item, size_t *len)
-{
-	if (job->v) {
-		*item = job->v[i].p;
-		*len = job->v[i].len;
-		return 1;
-	}
-	const char *end = job->store.buf + job->store.len;
-	const char *d = memchr(*pos, c->opts.delim, (size_t)(end - *pos));
-	if (!d)
-		return 0;
-	*item = *pos;
-	*len = (size_t)(d - *pos);
-	*pos = d + 1;
-	return 1;
-}
-
-/* Call the plugin for one item. */
-static int
-map_one(struct ccmap *c, struct ccmap_call *call)
-{
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
-	struct wstate *ws = call->ws;
-	int st;
-
-	if (c->opts.timeout_ns)
-		call->start = ccmap__now_ns();
-	if (ws->pinit < 0) {
-		host_error(call, "%s: worker init failed: %s",
-		    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
-		return 1;
-	}
-	if (d->map) {
-		st = d->map(&c->host, call, ws->pw, call->item, call->len);
-	} else {
-		struct ccmap_item it = { call->item, call->len, call };
-		d->map_batch(&c->host, ws->pw, &it, &st, 1);
-	}
-	if (st && host_expired(call))
-		host_error(call, "timed out");
-	return st;
-}
-
-/*
- * Map n items (numbered from first) with the plugin's map_batch: item i's
- * output goes to outs[2 * i] and outs[2 * i + 1], its status to status[i].
- */
-static void
-batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
-    unsigned long long first, const struct value *items, size_t n,
-    struct strbuf *outs, int *status)
-{
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
-	struct ccmap_call *calls = ccmap__xcalloc(n, sizeof *calls);
-	struct ccmap_item *it = ccmap__xcalloc(n, sizeof *it);
-	struct strbuf *tags = c->tagt ? ccmap__xcalloc(n, sizeof *tags) : NULL;
-	long long now = c->opts.timeout_ns ? ccmap__now_ns() : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		calls[i] = (struct ccmap_call){
-			.c = c, .job = job, .ws = ws, .seq = first + i,
-			.slot = slot, .item = items[i].p, .len = items[i].len,
-			.start = now, .bol = { 1, 1 }, .own = &outs[2 * i],
-		};
-		if (tags) {
-			template_text(c->tagt, &(struct jobvals){ .v = &items[i],
-			    .n = 1, .seq = first + i, .slot = slot }, &tags[i]);
-			calls[i].tag = &tags[i];
-		}
-		it[i] = (struct ccmap_item){ items[i].p, items[i].len,
-		    &calls[i] };
-		status[i] = 0;
-	}
-	if (ws->pinit < 0) {
-		for (size_t i = 0; i < n; i++) {
-			host_error(&calls[i], "%s: worker init failed: %s",
-			    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
-			status[i] = 1;
-		}
-	} else {
-		d->map_batch(&c->host, ws->pw, it, status, n);
-	}
-	for (size_t i = 0; tags && i < n; i++)
-		strbuf_release(&tags[i]);
-	free(tags);
-	free(it);
-	free(calls);
-}
-
-/* Map the plugin over one batch with map_batch, in a worker thread. */
-static void
-run_batch_whole(struct ccmap *c, struct wstate *ws, struct job *job,
-    unsigned slot)
-{
-	struct value *items = job->v;
-	struct strbuf *outs = ccmap__xcalloc(2 * job->items, sizeof *outs);
-	int *status = ccmap__xcalloc(job->items, sizeof *status);
-	const char *pos = job->store.buf;
-	size_t n = 0;
-
-	if (!items) {
-		items = ccmap__xcalloc(job->items, sizeof *items);
-		while (n < job->items && batch_item(c, job, n, &pos,
-		    &items[n].p, &items[n].len))
-			n++;
-	} else {
-		n = job->items;
-	}
-	batch_call(c, ws, job, slot, job->first_item, items, n, outs, status);
-	for (size_t i = 0; i < n; i++) {
-		for (int k = 0; k < 2; k++) {
-			strbuf_add(&ws->bout[k], outs[2 * i + k].buf,
-			    outs[2 * i + k].len);
-			strbuf_release(&outs[2 * i + k]);
-		}
-		job->ran_items++;
-		if (status[i])
-			job->failed_items++;
-		if (ws->bout[0].len + ws->bout[1].len >= 64 * 1024)
-			flush_batch_output(c, ws, job);
-	}
-	flush_batch_output(c, ws, job);
-	if (items != job->v)
-		free(items);
-	free(outs);
-	free(status);
-}
-
-/* Map the plugin over one batch, in a worker. */
-static void
-run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
-{
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
-	const char *pos = job->store.buf;
-	struct strbuf tag = STRBUF_INIT;
-
-	if (!ws->pinit) {
-		ws->pinit = 1;
-		if (d->worker_init && d->worker_init(&c->host,
-		    plugin_state(c->plugin), &ws->pw, ws->perr,
-		    sizeof ws->perr) != 0)
-			ws->pinit = -1;
-	}
-	if (d->map_batch) {
-		run_batch_whole(c, ws, job, slot);
-		return;
-	}
-	for (size_t i = 0; i < job->items; i++) {
-		struct ccmap_call call = {
-			.c = c, .job = job, .ws = ws,
-			.seq = job->first_item + i, .slot = slot,
-			.bol = { 1, 1 },
-		};
-		int st;
-
-		if (atomic_load_explicit(&c->stop_sig, memory_order_relaxed) ||
-		    !batch_item(c, job, i, &pos, &call.item, &call.len))
-			break;	/* stopping: the rest of the batch does not run */
-		if (c->tagt) {
-			struct value v = { call.item, call.len };
-			strbuf_reset(&tag);
-			template_text(c->tagt, &(struct jobvals){ .v = &v,
-			    .n = 1, .seq = call.seq, .slot = slot }, &tag);
-			call.tag = &tag;
-		}
-		st = map_one(c, &call);
-		job->ran_items++;
-		if (st)
-			job->failed_items++;
-	}
-	flush_batch_output(c, ws, job);
-	strbuf_release(&tag);
-}
-
-static void finish(struct ccmap *c, struct job *job);
-
-static void
-plugin_work(struct tp_work *w, unsigned worker, void *arg)
-{
-	struct ccmap *c = arg;
-	struct job *job = container_of(w, struct job, work), *next;
-
-	for (; job; job = next) {
-		next = job->chunk_next;
-		if (atomic_load(&c->stop_sig))
-			job->skipped = 1;
-		else
-			run_batch(c, &c->ws[worker], job, worker + 1);
-		threadpool_complete(c->tp, &job->work);
-	}
-}
-
-/* In a plugin's worker process: it starts. */
-static void
-pproc_start(void *arg, unsigned slot)
-{
-	struct ccmap *c = arg;
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
-
-	(void)slot;
-	c->pws.pinit = 1;
-	if (d->worker_init && d->worker_init(&c->host, plugin_state(c->plugin),
-	    &c->pws.pw, c->pws.perr, sizeof c->pws.perr) != 0)
-		c->pws.pinit = -1;
-}
-
-static void
-pproc_end(void *arg)
-{
-	struct ccmap *c = arg;
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
-
-	if (c->pws.pinit > 0 && d->worker_fini)
-		d->worker_fini(&c->host, c->pws.pw);
-}
-
-/* In a plugin's worker process: map one item, its output into out. */
-static int
-pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
-    size_t len, struct strbuf out[2])
-{
-	struct ccmap *c = arg;
-	struct ccmap_call call = {
-		.c = c, .ws = &c->pws, .seq = seq, .slot = slot,
-		.item = item, .len = len, .bol = { 1, 1 },
-	};
-	struct strbuf tag = STRBUF_INIT;
-	int st;
-
-	if (c->tagt) {
-		struct value v = { item, len };
-		template_text(c->tagt, &(struct jobvals){ .v = &v, .n = 1,
-		    .seq = seq, .slot = slot }, &tag);
-		call.tag = &tag;
-	}
-	st = map_one(c, &call);
-	strbuf_release(&tag);
-	for (int i = 0; i < 2; i++) {	/* hand the output over, no copy */
-		struct strbuf t = out[i];
-		out[i] = c->pws.bout[i];
-		c->pws.bout[i] = t;
-	}
-	return st;
-}
-
-/* --procs: hand the results gathered for a batch on to the output. */
-static void
-hand_on(struct ccmap *c, struct job *job)
-{
-	for (int i = 0; i < 2; i++) {
-		if (job->pend[i].len)
-			output_data_main(c->out, &job->out, i + 1,
-			    job->pend[i].buf, job->pend[i].len);
-		strbuf_reset(&job->pend[i]);
-	}
-}
-
-/* In a plugin's worker process: map a chunk with map_batch. */
-static void
-pproc_map_batch(void *arg, unsigned slot, unsigned long long first,
-    const struct value *items, size_t n, struct strbuf *outs, int *status)
-{
-	struct ccmap *c = arg;
-
-	batch_call(c, &c->pws, NULL, slot, first, items, n, outs, status);
-}
-
-static void
-pproc_result(void *arg, void *cookie, unsigned long long seq, int status,
-    const char *out, size_t olen, const char *err, size_t elen)
-{
-	struct ccmap *c = arg;
-	struct job *job = cookie;
-
-	(void)seq;
-	strbuf_add(&job->pend[0], out, olen);
-	strbuf_add(&job->pend[1], err, elen);
-	if (job->pend[0].len + job->pend[1].len >= 64 * 1024)
-		hand_on(c, job);
-	job->ran_items++;
-	if (status)
-		job->failed_items++;
-}
-
-static void
-pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
-    int timed_out)
-{
-	struct ccmap *c = arg;
-	struct job *job = cookie;
-	char name[16], line[128];
-	int n;
-
-	if (timed_out)
-		n = snprintf(line, sizeof line, "ccmap: item %llu: timed out\n",
-		    seq);
-	else if (sig)
-		n = snprintf(line, sizeof line, "ccmap: item %llu: killed by "
-		    "%s\n", seq, signal_name(sig, name));
-	else
-		n = snprintf(line, sizeof line, "ccmap: item %llu: its worker "
-		    "exited\n", seq);
-	if (!c->stopping)
-		strbuf_add(&job->pend[1], line, (size_t)n);
-	job->ran_items++;
-	job->failed_items++;
-}
-
-static void
-pproc_done(void *arg, void *cookie)
-{
-	hand_on(arg, cookie);
-	finish(arg, cookie);
-}
-
 /* --- the process pool ---------------------------------------------------- */
 
 static void
@@ -867,7 +323,7 @@ proc_done(void *arg, void *cookie, const struct job_status *st)
 		job->skipped = 1;	/* the run was stopping */
 	else
 		job->st = *st;
-	finish(arg, job);
+	ccmap__finish(arg, job);
 }
 
 /* --- jobs ---------------------------------------------------------------- */
@@ -1009,9 +465,8 @@ promote(struct ccmap *c)
 		output_go_live(c->out, &c->ifirst->out);
 }
 
-/* A job ended (main thread): count it, and write what is due. */
-static void
-finish(struct ccmap *c, struct job *job)
+void
+ccmap__finish(struct ccmap *c, struct job *job)
 {
 	*(job->iprev ? &job->iprev->inext : &c->ifirst) = job->inext;
 	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
@@ -1051,7 +506,7 @@ submit(struct ccmap *c, struct job **chunk, size_t n)
 	if (c->tp) {
 		for (size_t i = 0; i + 1 < n; i++)
 			chunk[i]->chunk_next = chunk[i + 1];
-		chunk[0]->work.work = c->plugin ? plugin_work : thread_work;
+		chunk[0]->work.work = c->plugin ? ccmap__plugin_work : thread_work;
 		threadpool_post(c->tp, &chunk[0]->work);
 	} else if (c->ppp) {
 		for (size_t i = 0; i < n; i++)
@@ -1265,7 +720,7 @@ loop(struct ccmap *c)
 			struct tp_work *w = threadpool_collect(c->tp), *next;
 			for (; w; w = next) {
 				next = w->next;
-				finish(c, container_of(w, struct job, work));
+				ccmap__finish(c, container_of(w, struct job, work));
 			}
 		} else if ((c->pp && (r = procpool_handle(c->pp, fds + 2,
 		    n - 2)) < 0) || (c->ppp && (r = plugpool_handle(c->ppp,
@@ -1300,23 +755,14 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	if ((r = signals_init()) < 0)
 		goto out;
 	if (c->opts.executor == CCMAP_PROCS && c->plugin) {
-		struct plugpool_ops ops = {
-			.start = pproc_start,
-			.end = pproc_end,
-			.map = pproc_map,
-			.map_batch = plugin_desc(c->plugin)->map_batch ?
-			    pproc_map_batch : NULL,
-			.result = pproc_result,
-			.lost = pproc_lost,
-			.done = pproc_done,
-			.arg = c,
-		};
+		struct plugpool_ops ops;
 		struct plugpool_opts po = {
 			.workers = c->jobs,
 			.max_tasks = c->opts.max_tasks,
 			.timeout_ns = c->opts.timeout_ns,
 			.keep_fd = c->sctx.devnull,
 		};
+		ccmap__plugpool_ops(c, &ops);
 		wstate_init(&c->pws);
 		r = plugpool_new(&c->ppp, &po, &ops);
 	} else if (c->opts.executor == CCMAP_PROCS) {

@@ -1,0 +1,125 @@
+/*
+ * engine.h: what the engine's own modules share (never installed): the
+ * run's state, a job, a worker's state.  run.c drives the run; pmap.c maps
+ * plugins for it.
+ */
+#ifndef CCMAP_ENGINE_H
+#define CCMAP_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include <ccmap/plugin.h>
+
+#include "ccmap.h"
+#include "input.h"
+#include "job.h"
+#include "output.h"
+#include "plugpool.h"
+#include "strbuf.h"
+#include "template.h"
+#include "threadpool.h"
+
+/* Finished jobs held back for input order, at most. */
+#define WINDOW (1u << 20)
+/* -j0: as many jobs as possible. */
+#define JOBS_MAX 256
+/* A plugin's items go to a worker in blocks of about this many bytes. */
+#define PLUGIN_BLOCK (64 * 1024)
+
+/* One job: its values, its captured output, how it ended. */
+struct job {
+	struct tp_work work;
+	struct job *chunk_next;	/* the next job of the same chunk */
+	struct job *iprev, *inext;	/* the unfinished jobs, by seq */
+	unsigned long long seq;
+	struct value *v;
+	size_t nv;
+	size_t ntuples;		/* items (tuples) in v */
+	struct strbuf store;	/* the values' bytes, each NUL-terminated */
+	struct joboutput out;
+	struct strbuf tag;
+	struct job_status st;
+	int skipped;		/* not run: the run was stopping */
+	/* With a plugin, a job is a batch of items: */
+	unsigned long long first_item;	/* the first item's number */
+	size_t items;		/* how many; their values are v[], or the
+				   delimited records in store when v is NULL */
+	size_t ran_items;	/* items that ran */
+	size_t failed_items;
+	struct strbuf pend[2];	/* --procs: results gathered, not yet handed on */
+};
+
+/* What a worker (a thread, or a worker process) keeps between jobs. */
+struct wstate {
+	struct cmdbuf cb;
+	struct jobenv env;
+	pid_t pid;		/* its running job (threads), or 0 */
+	void *pw;		/* the plugin's worker state */
+	int pinit;		/* 1 after worker_init, -1 if it failed */
+	char perr[256];		/* why it failed */
+	struct strbuf scratch;	/* for host->printf and tags */
+	struct strbuf bout[2];	/* a batch's output, not yet handed on */
+};
+
+/* One item being mapped by a plugin (struct ccmap_call, for the plugin). */
+struct ccmap_call {
+	struct ccmap *c;
+	struct job *job;
+	struct wstate *ws;
+	unsigned long long seq;
+	unsigned slot;
+	const char *item;
+	size_t len;
+	long long start;	/* when its map began (for --timeout) */
+	int bol[2];		/* each stream at the start of a line (--tag) */
+	struct strbuf *tag;	/* this item's tag, or NULL */
+	struct strbuf *own;	/* map_batch: its own two output buffers */
+};
+
+struct ccmap {
+	struct ccmap_opts opts;
+	struct input *in;
+	struct template *tmpl;
+	struct template *tagt;	/* --tag / --tagstring, or NULL */
+	struct plugin *plugin;	/* --so, or NULL */
+	struct ccmap_host host;
+	struct spawn_ctx sctx;
+	unsigned jobs, chunksize;
+	size_t max_args;	/* items per job (-n) */
+	struct job **chunk;	/* a chunk being made (chunksize of them) */
+	struct jobvals *chunkjv;
+	struct job *pending;	/* a job still taking items (-n) */
+	size_t capacity;	/* jobs given to the pool and not finished */
+
+	struct output *out;
+	struct threadpool *tp;
+	struct wstate *ws;	/* one per thread */
+	pthread_mutex_t pid_lock;	/* guards ws[].pid and stop_sig */
+	atomic_int stop_sig;	/* signal for jobs that start from now on */
+	struct procpool *pp;
+	struct plugpool *ppp;	/* --procs with a plugin */
+	struct wstate pws;	/* the worker process's own */
+
+	struct reorder ro;
+	struct job *ifirst, *ilast;	/* the unfinished jobs, by seq */
+	int streams;		/* the due job's output goes straight out */
+	unsigned long long next_seq;
+	unsigned long long next_item;	/* plugins: the next item's number */
+	size_t inflight;
+	int need_input, input_done, stopping;
+	struct ccmap_result *res;
+};
+
+/* run.c: a job ended (main thread): count it, and write what is due. */
+void ccmap__finish(struct ccmap *c, struct job *job);
+
+/* pmap.c: the services a plugin gets. */
+extern const struct ccmap_host ccmap__host;
+/* pmap.c: run a chunk of plugin batches on a worker thread. */
+void ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg);
+/* pmap.c: the callbacks of the plugin worker processes. */
+void ccmap__plugpool_ops(struct ccmap *c, struct plugpool_ops *ops);
+
+#endif
