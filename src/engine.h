@@ -25,8 +25,10 @@
 #define WINDOW (1u << 20)
 /* -j0: as many jobs as possible. */
 #define JOBS_MAX 256
-/* A plugin's items go to a worker in blocks of about this many bytes. */
+/* A plugin's items go to a worker in blocks of about this many bytes, */
 #define PLUGIN_BLOCK (64 * 1024)
+/* or fewer: about as many as the plugin maps in this time. */
+#define BATCH_NS 2e6
 
 /* One job: its values, its captured output, how it ended. */
 struct job {
@@ -35,7 +37,7 @@ struct job {
 	struct job *iprev, *inext;	/* the unfinished jobs, by seq */
 	unsigned long long seq;
 	struct value *v;
-	size_t nv;
+	size_t nv, vcap;
 	size_t ntuples;		/* items (tuples) in v */
 	struct strbuf store;	/* the values' bytes, each NUL-terminated */
 	struct joboutput out;
@@ -47,6 +49,7 @@ struct job {
 	size_t items;		/* how many; their values are v[], or the
 				   delimited records in store when v is NULL */
 	size_t ran_items;	/* items that ran */
+	long long map_ns;	/* how long they took (threads) */
 	size_t failed_items;
 	struct strbuf pend[2];	/* --procs: results gathered, not yet handed on */
 };
@@ -107,6 +110,7 @@ struct ccmap {
 	int streams;		/* the due job's output goes straight out */
 	unsigned long long next_seq;
 	unsigned long long next_item;	/* plugins: the next item's number */
+	double item_ns;		/* plugins: what an item takes, lately */
 	size_t inflight;
 	int need_input, input_done, stopping;
 	struct ccmap_result *res;
@@ -114,6 +118,8 @@ struct ccmap {
 
 /* run.c: a job ended (main thread): count it, and write what is due. */
 void ccmap__finish(struct ccmap *c, struct job *job);
+/* run.c: a plugin mapped items in ns (to size the next batches). */
+void ccmap__item_time(struct ccmap *c, long long ns, size_t items);
 
 /* pmap.c: the services a plugin gets. */
 extern const struct ccmap_host ccmap__host;

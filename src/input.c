@@ -322,19 +322,20 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 	end = r->buf + r->end;
 	if (p == end)
 		return r->eof ? INPUT_EOF : INPUT_AGAIN;
-	if (max_records == (size_t)-1) {
-		/* The records that end within min bytes, or the first one. */
-		const char *q = (size_t)(end - p) > min ? p + min : end;
-		if ((d = memrchr(p, r->delim, (size_t)(q - p))) == NULL)
-			d = memchr(q, r->delim, (size_t)(end - q));
-		if (d) {
-			cut = d + 1;
-			n = count_bytes(p, (size_t)(cut - p), r->delim);
-		}
-	} else {
-		for (const char *q = p; n < max_records &&
-		    (d = memchr(q, r->delim, (size_t)(end - q))) != NULL; n++)
-			cut = q = d + 1;
+	/* The records that end within min bytes, or the first one... */
+	const char *q = (size_t)(end - p) > min ? p + min : end;
+	if ((d = memrchr(p, r->delim, (size_t)(q - p))) == NULL)
+		d = memchr(q, r->delim, (size_t)(end - q));
+	if (d) {
+		cut = d + 1;
+		n = count_bytes(p, (size_t)(cut - p), r->delim);
+	}
+	if (n > max_records) {
+		/* ...but no more than max_records of them. */
+		cut = p;
+		for (n = 0; n < max_records; n++)
+			cut = (const char *)memchr(cut, r->delim,
+			    (size_t)(end - cut)) + 1;
 	}
 	if (!cut) {
 		if (!r->eof)
@@ -347,7 +348,7 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 		return INPUT_TUPLE;
 	}
 	*count = n;
-	if (max_records == (size_t)-1 && p == r->buf && !out->alloc &&
+	if (p == r->buf && !out->alloc &&
 	    (size_t)(cut - p) < r->cap) {
 		/*
 		 * Hand the read buffer itself over, records and all, and go on

@@ -72,14 +72,13 @@ void input_close(struct input *in);
 int input_next(struct input *in, struct tuple *t);
 /*
  * With one streamed source: take whole records already read, delimiters
- * included, into out: with max_records (size_t)-1, those that end within
- * min bytes (or the first, if it is longer); else up to max_records of
- * them.  It does not wait for more: so items flow while the input is slow.
- * When it can, it hands over the read buffer itself (out must be empty and
- * own no memory), so that the records are not copied.
- * At the end of the input the last record is given its delimiter.
- * INPUT_TUPLE with *count records, INPUT_AGAIN when no whole record is
- * there yet, INPUT_EOF, or -EINVAL for other sources.
+ * included, into out: those that end within min bytes (or the first, if it
+ * is longer), and at most max_records of them.  It does not wait for
+ * more: so items flow while the input is slow.  When it can, it hands over
+ * the read buffer itself (out must be empty and own no memory), so that
+ * the records are not copied.  At the end of the input the last record is
+ * given its delimiter.  INPUT_TUPLE with *count records, INPUT_AGAIN when
+ * no whole record is there yet, INPUT_EOF, or -EINVAL for other sources.
  */
 int input_take_block(struct input *in, size_t min, size_t max_records,
     struct strbuf *out, size_t *count);

@@ -105,6 +105,7 @@ struct wproc {
 	int acked[2];		/* ccmap is done with that half */
 	uint64_t chunks_done;	/* chunks finished */
 	uint64_t chunks_told;	/* and told of */
+	uint64_t busy_ns, busy_items;	/* mapping since the last FLUSH */
 	struct strbuf chunk;	/* the chunk being mapped (a copy) */
 };
 
@@ -161,10 +162,11 @@ wflush(struct wproc *wp)
 	if (!atomic_load(&shm->committed[h]) &&
 	    wp->chunks_told == wp->chunks_done)
 		return;
+	uint64_t told[3] = { wp->chunks_done, wp->busy_ns, wp->busy_items };
 	wp->acked[h] = 0;
-	wpipe_send(wp->out, FRAME_FLUSH, (uint64_t)h, &wp->chunks_done,
-	    sizeof wp->chunks_done);
+	wpipe_send(wp->out, FRAME_FLUSH, (uint64_t)h, told, sizeof told);
 	wp->chunks_told = wp->chunks_done;
+	wp->busy_ns = wp->busy_items = 0;
 	/* The other half, once ccmap has read it. */
 	while (!wp->acked[h ^ 1]) {
 		wtake_acks(wp);
@@ -211,6 +213,20 @@ wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 	    memory_order_release);
 }
 
+/*
+ * Say what the worker is on, for ccmap to see should it die or run late.
+ * busy_seq is stored last, with release: whoever sees it sees the rest.
+ */
+static void
+set_busy(struct shm_hdr *shm, uint64_t seq, size_t count, int timed)
+{
+	if (timed)
+		atomic_store_explicit(&shm->busy_since, ccmap__now_ns(),
+		    memory_order_relaxed);
+	atomic_store_explicit(&shm->busy_count, count, memory_order_relaxed);
+	atomic_store_explicit(&shm->busy_seq, seq, memory_order_release);
+}
+
 /* Map the items of one chunk (its first byte is the items' delimiter). */
 static void
 wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
@@ -220,6 +236,8 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 	struct shm_hdr *shm = wp->w->shm;
 	const char *end = p + len, *d;
 	int delim = len ? (unsigned char)*p++ : 0;
+	long long t0 = ccmap__now_ns();
+	uint64_t first = seq;
 
 	if (pp->ops.map_batch && !worker_stopping) {
 		/* The whole chunk in one call: it stands or falls together. */
@@ -235,9 +253,7 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 		}
 		struct strbuf *outs = ccmap__xcalloc(2 * n + 1, sizeof *outs);
 		int *status = ccmap__xcalloc(n + 1, sizeof *status);
-		atomic_store(&shm->busy_since, ccmap__now_ns());
-		atomic_store(&shm->busy_count, n);
-		atomic_store(&shm->busy_seq, seq);
+		set_busy(shm, seq, n, pp->opts.timeout_ns != 0);
 		pp->ops.map_batch(pp->ops.arg, wp->w->slot, seq, items, n, outs,
 		    status);
 		for (size_t i = 0; i < n; i++) {
@@ -245,30 +261,30 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 			strbuf_release(&outs[2 * i]);
 			strbuf_release(&outs[2 * i + 1]);
 		}
-		atomic_store(&shm->busy_seq, 0);
+		set_busy(shm, 0, 0, 0);
 		free(outs);
 		free(status);
 		free(items);
+		seq += n;
 		p = end;
 	}
 	while (p < end && !worker_stopping &&
 	    (d = memchr(p, delim, (size_t)(end - p))) != NULL) {
 		int st;
 
-		if (pp->opts.timeout_ns)
-			atomic_store(&shm->busy_since, ccmap__now_ns());
-		atomic_store(&shm->busy_count, 1);
-		atomic_store(&shm->busy_seq, seq);
+		set_busy(shm, seq, 1, pp->opts.timeout_ns != 0);
 		strbuf_reset(&out[0]);
 		strbuf_reset(&out[1]);
 		st = pp->ops.map(pp->ops.arg, wp->w->slot, seq, p, (size_t)(d - p),
 		    out);
 		wput(wp, seq, st, out);
-		atomic_store(&shm->busy_seq, 0);
+		set_busy(shm, 0, 0, 0);
 		seq++;
 		p = d + 1;
 	}
 	wp->chunks_done++;
+	wp->busy_ns += (uint64_t)(ccmap__now_ns() - t0);
+	wp->busy_items += seq - first;
 }
 
 /*
@@ -567,12 +583,15 @@ parse_frames(struct plugpool *pp, struct pwork *w)
 	while ((n = proto_parse(w->p.rbuf.buf + off, w->p.rbuf.len - off,
 	    &f)) > 0) {
 		off += (size_t)n;
-		if (f.h.type == FRAME_FLUSH && f.h.len == sizeof(uint64_t)) {
-			uint64_t done;
-			memcpy(&done, f.payload, sizeof done);
+		if (f.h.type == FRAME_FLUSH && f.h.len == 3 * sizeof(uint64_t)) {
+			uint64_t told[3];	/* chunks done, ns and items mapped */
+			memcpy(told, f.payload, sizeof told);
 			drain_half(pp, w, (int)(f.h.seq & 1));
 			proto_put_hdr(&w->p.wbuf, FRAME_ACK, 0, f.h.seq & 1);
-			while (w->qn && w->chunks_done < done)
+			if (pp->ops.timing && told[2])
+				pp->ops.timing(pp->ops.arg, (long long)told[1],
+				    (size_t)told[2]);
+			while (w->qn && w->chunks_done < told[0])
 				chunk_done(pp, w);
 			wpipe_flush(&w->p);
 		} else if (f.h.type == FRAME_RESULT &&

@@ -48,6 +48,8 @@ struct plugpool_ops {
 	    int timed_out);
 	/* In ccmap: every item of the chunk has been reported. */
 	void (*done)(void *arg, void *cookie);
+	/* In ccmap: a worker spent ns mapping items (may be NULL). */
+	void (*timing)(void *arg, long long ns, size_t items);
 	void *arg;
 };
 

@@ -40,7 +40,13 @@ host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
 		return -1;
 	sb = call->own ? &call->own[stream - 1] : &call->ws->bout[stream - 1];
 	if (!call->tag) {
-		strbuf_add(sb, p, len);
+		if (sb->alloc - sb->len > len) {	/* the common case, inline */
+			memcpy(sb->buf + sb->len, p, len);
+			sb->len += len;
+			sb->buf[sb->len] = '\0';
+		} else {
+			strbuf_add(sb, p, len);
+		}
 	} else {
 		while (len) {
 			const char *nl = memchr(p, '\n', len);
@@ -288,17 +294,15 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 		run_batch_whole(c, ws, job, slot);
 		return;
 	}
+	struct ccmap_call call = { .c = c, .job = job, .ws = ws, .slot = slot };
 	for (size_t i = 0; i < job->items; i++) {
-		struct ccmap_call call = {
-			.c = c, .job = job, .ws = ws,
-			.seq = job->first_item + i, .slot = slot,
-			.bol = { 1, 1 },
-		};
 		int st;
 
 		if (atomic_load_explicit(&c->stop_sig, memory_order_relaxed) ||
 		    !batch_item(c, job, i, &pos, &call.item, &call.len))
 			break;	/* stopping: the rest of the batch does not run */
+		call.seq = job->first_item + i;
+		call.bol[0] = call.bol[1] = 1;
 		if (c->tagt) {
 			struct value v = { call.item, call.len };
 			strbuf_reset(&tag);
@@ -323,10 +327,13 @@ ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 
 	for (; job; job = next) {
 		next = job->chunk_next;
-		if (atomic_load(&c->stop_sig))
+		if (atomic_load(&c->stop_sig)) {
 			job->skipped = 1;
-		else
+		} else {
+			long long t0 = ccmap__now_ns();
 			run_batch(c, &c->ws[worker], job, worker + 1);
+			job->map_ns = ccmap__now_ns() - t0;
+		}
 		threadpool_complete(c->tp, &job->work);
 	}
 }
@@ -448,6 +455,12 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 }
 
 static void
+pproc_timing(void *arg, long long ns, size_t items)
+{
+	ccmap__item_time(arg, ns, items);
+}
+
+static void
 pproc_done(void *arg, void *cookie)
 {
 	hand_on(arg, cookie);
@@ -466,6 +479,7 @@ ccmap__plugpool_ops(struct ccmap *c, struct plugpool_ops *ops)
 		.result = pproc_result,
 		.lost = pproc_lost,
 		.done = pproc_done,
+		.timing = pproc_timing,
 		.arg = c,
 	};
 }

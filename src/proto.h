@@ -16,7 +16,8 @@
  *	CHUNK   ccmap -> worker   items, each ended by the delimiter; the seq
  *	                          field is the first item's number
  *	FLUSH   worker -> ccmap   records wait in half seq of the shared
- *	                          buffer; u64 chunks the worker has finished
+ *	                          buffer; u64 chunks the worker has finished,
+ *	                          u64 ns and u64 items it mapped since the last
  *	ACK     ccmap -> worker   half seq of the shared buffer is free again
  *	RESULT  worker -> ccmap   one record too big for the shared buffer
  */

@@ -343,7 +343,10 @@ job_begin(struct ccmap *c)
 static void
 job_add(struct job *job, const struct tuple *t)
 {
-	job->v = ccmap__xrealloc(job->v, (job->nv + t->n) * sizeof *job->v);
+	if (job->nv + t->n > job->vcap) {
+		job->vcap = (job->nv + t->n) * 2;
+		job->v = ccmap__xrealloc(job->v, job->vcap * sizeof *job->v);
+	}
 	for (size_t i = 0; i < t->n; i++) {
 		strbuf_add(&job->store, t->v[i].p, t->v[i].len);
 		strbuf_addch(&job->store, '\0');
@@ -476,6 +479,8 @@ ccmap__finish(struct ccmap *c, struct job *job)
 	} else if (c->plugin) {
 		c->res->started += job->ran_items;
 		c->res->failed += job->failed_items;
+		if (job->map_ns)
+			ccmap__item_time(c, job->map_ns, job->ran_items);
 	} else {
 		c->res->started++;
 		if (job_failed(&job->st))
@@ -531,6 +536,33 @@ room(const struct ccmap *c)
 }
 
 /*
+ * How many items a plugin's batch takes: --chunksize, or as many as take
+ * the plugin about BATCH_NS by what the items so far took (a few while
+ * nothing is known), so that slow items spread over the workers and fast
+ * ones go by the block.
+ */
+static size_t
+batch_items(const struct ccmap *c)
+{
+	if (c->opts.chunksize)
+		return c->opts.chunksize;
+	if (c->item_ns <= 0)
+		return 16;
+	double n = BATCH_NS / c->item_ns;
+	return n < 1 ? 1 : n > 1e9 ? (size_t)1e9 : (size_t)n;
+}
+
+void
+ccmap__item_time(struct ccmap *c, long long ns, size_t items)
+{
+	double each = (double)ns / (double)items;
+
+	if (!items)
+		return;
+	c->item_ns = c->item_ns > 0 ? (3 * c->item_ns + each) / 4 : each;
+}
+
+/*
  * A plugin's batch: whole records of a single streamed source taken as one
  * block, or else items one by one (the values of several sources joined by
  * a tab).  INPUT_* as input_next.
@@ -538,7 +570,7 @@ room(const struct ccmap *c)
 static int
 next_batch(struct ccmap *c, struct job **jobp)
 {
-	size_t max = c->opts.chunksize ? c->opts.chunksize : (size_t)-1;
+	size_t max = batch_items(c);
 	size_t min = c->opts.chunksize ? (size_t)-1 : PLUGIN_BLOCK;
 	struct job *job = c->pending ? c->pending : job_begin(c);
 	size_t count;
