@@ -50,7 +50,7 @@ static const char help[] =
 "      --threads           run jobs from a pool of threads (default)\n"
 "      --procs             run jobs from a pool of worker processes\n"
 "      --chunksize N       hand N items to a worker at a time (default 1;\n"
-"                          for plugins, blocks of about 64 KiB)\n"
+"                          for plugins, about 2 ms of work, up to 64 KiB)\n"
 "      --max-tasks-per-child N  replace a worker process after N tasks\n"
 "\n"
 "Failure and time:\n"
