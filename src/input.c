@@ -301,7 +301,7 @@ count_bytes(const char *p, size_t len, int c)
 		memcpy(&w, p + i, 8);
 		w ^= pat;		/* bytes equal to c are now 0 */
 		t = ~(((w & low7) + low7) | w | low7);	/* 0x80 where 0 */
-		n += (size_t)__builtin_popcountll(t);
+		n += (size_t)(((t >> 7) * ones) >> 56);	/* add up the bytes */
 	}
 	for (; i < len; i++)
 		n += p[i] == (char)c;
