@@ -65,7 +65,7 @@ TEST_IMPL(proto_done_round_trip)
 		proto_put_done(&b, 100 + i, &in[i]);
 	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
 		struct frame f;
-		struct job_status st = { 77, 77, 77 };
+		struct job_status st = { 77, 77, 77, 77 };
 		long len = proto_parse(b.buf + off, b.len - off, &f);
 
 		ASSERT_EQ(len, (long)(sizeof(struct frame_hdr) + 16));
