@@ -322,20 +322,28 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 	end = r->buf + r->end;
 	if (p == end)
 		return r->eof ? INPUT_EOF : INPUT_AGAIN;
-	/* The records that end within min bytes, or the first one... */
-	const char *q = (size_t)(end - p) > min ? p + min : end;
-	if ((d = memrchr(p, r->delim, (size_t)(q - p))) == NULL)
-		d = memchr(q, r->delim, (size_t)(end - q));
-	if (d) {
-		cut = d + 1;
-		n = count_bytes(p, (size_t)(cut - p), r->delim);
-	}
-	if (n > max_records) {
-		/* ...but no more than max_records of them. */
-		cut = p;
-		for (n = 0; n < max_records; n++)
-			cut = (const char *)memchr(cut, r->delim,
-			    (size_t)(end - cut)) + 1;
+	if (max_records <= 1024) {
+		/* A few records: walk them. */
+		for (const char *q = p; n < max_records && (cut == NULL ||
+		    (size_t)(cut - p) < min) && (d = memchr(q, r->delim,
+		    (size_t)(end - q))) != NULL; n++)
+			cut = q = d + 1;
+	} else {
+		/* The records that end within min bytes, or the first one... */
+		const char *q = (size_t)(end - p) > min ? p + min : end;
+		if ((d = memrchr(p, r->delim, (size_t)(q - p))) == NULL)
+			d = memchr(q, r->delim, (size_t)(end - q));
+		if (d) {
+			cut = d + 1;
+			n = count_bytes(p, (size_t)(cut - p), r->delim);
+		}
+		if (n > max_records) {
+			/* ...but no more than max_records of them. */
+			cut = p;
+			for (n = 0; n < max_records; n++)
+				cut = (const char *)memchr(cut, r->delim,
+				    (size_t)(end - cut)) + 1;
+		}
 	}
 	if (!cut) {
 		if (!r->eof)
@@ -348,11 +356,12 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 		return INPUT_TUPLE;
 	}
 	*count = n;
-	if (p == r->buf && !out->alloc &&
-	    (size_t)(cut - p) < r->cap) {
+	if (p == r->buf && !out->alloc && (size_t)(cut - p) < r->cap &&
+	    end - cut <= cut - p) {
 		/*
 		 * Hand the read buffer itself over, records and all, and go on
-		 * in a new one with what is left: the items are never copied.
+		 * in a new one with what is left (when that is less than what
+		 * it saves copying): the items are never copied.
 		 */
 		size_t tail = (size_t)(end - cut);
 		char *fresh = ccmap__xmalloc(r->cap);
