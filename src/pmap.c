@@ -371,23 +371,19 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	struct ccmap_call call = {
 		.c = c, .ws = &c->pws, .seq = seq, .slot = slot,
 		.item = item, .len = len, .bol = { 1, 1 },
+		.own = out,	/* the output goes straight where it is wanted */
 	};
-	struct strbuf tag = STRBUF_INIT;
 	int st;
 
-	if (c->tagt) {
-		struct value v = { item, len };
-		template_text(c->tagt, &(struct jobvals){ .v = &v, .n = 1,
-		    .seq = seq, .slot = slot }, &tag);
-		call.tag = &tag;
-	}
+	if (!c->tagt)
+		return map_one(c, &call);
+	struct strbuf tag = STRBUF_INIT;
+	struct value v = { item, len };
+	template_text(c->tagt, &(struct jobvals){ .v = &v, .n = 1,
+	    .seq = seq, .slot = slot }, &tag);
+	call.tag = &tag;
 	st = map_one(c, &call);
 	strbuf_release(&tag);
-	for (int i = 0; i < 2; i++) {	/* hand the output over, no copy */
-		struct strbuf t = out[i];
-		out[i] = c->pws.bout[i];
-		c->pws.bout[i] = t;
-	}
 	return st;
 }
 
