@@ -410,6 +410,62 @@ output_go_live(struct output *o, struct joboutput *jo)
 	atomic_store_explicit(&jo->live, 1, memory_order_release);
 }
 
+/* A finished job's output folded into one block: tag, stdout, stderr. */
+struct held {
+	size_t len[2];
+	size_t taglen;
+	char data[];
+};
+
+struct held *
+output_hold(struct output *o, struct joboutput *jo)
+{
+	struct held *h;
+
+	if (o->linebuffer || jo->went_live || jo->s[0].next || jo->s[1].next)
+		return NULL;
+	h = ccmap__xmalloc(sizeof *h + jo->taglen + jo->s[0].mem.len +
+	    jo->s[1].mem.len);
+	h->taglen = jo->tag ? jo->taglen : 0;
+	memcpy(h->data, jo->tag ? jo->tag : "", h->taglen);
+	char *p = h->data + h->taglen;
+	for (int i = 0; i < 2; i++) {
+		h->len[i] = jo->s[i].mem.len;
+		if (h->len[i])
+			memcpy(p, jo->s[i].mem.buf, h->len[i]);
+		p += h->len[i];
+		/* The bytes stay counted in mem_used: the block has them now. */
+		strbuf_release(&jo->s[i].mem);
+	}
+	return h;
+}
+
+int
+output_emit_held(struct output *o, struct held *h)
+{
+	struct joboutput jo;
+	const char *p = h->data + h->taglen;
+
+	joboutput_init(&jo);
+	if (h->taglen) {
+		jo.tag = h->data;
+		jo.taglen = h->taglen;
+	}
+	for (int i = 0; i < 2 && !atomic_load(&o->err); i++) {
+		put_queued(o, &jo, i, p, h->len[i]);
+		p += h->len[i];
+	}
+	output_drop_held(o, h);
+	return atomic_load(&o->err);
+}
+
+void
+output_drop_held(struct output *o, struct held *h)
+{
+	atomic_fetch_sub(&o->mem_used, h->len[0] + h->len[1]);
+	free(h);
+}
+
 int
 output_emit(struct output *o, struct joboutput *jo)
 {

@@ -93,6 +93,17 @@ void output_data(struct output *o, struct joboutput *jo, int stream,
 void output_go_live(struct output *o, struct joboutput *jo);
 /* Write a finished job's output (main thread); 0 or the first error. */
 int output_emit(struct output *o, struct joboutput *jo);
+/*
+ * Fold a finished job's output, held back until its turn, into one small
+ * block, so that the job's other state can go: memory per held job stays
+ * small however many wait.  The joboutput is left empty.  NULL when it
+ * cannot be (part of it spilled, or it was written as it came).
+ */
+struct held *output_hold(struct output *o, struct joboutput *jo);
+/* Write a held block (main thread) and free it; 0 or the first error. */
+int output_emit_held(struct output *o, struct held *h);
+/* Free a held block unwritten. */
+void output_drop_held(struct output *o, struct held *h);
 /* Write out what is buffered; 0 or the first error. */
 int output_flush(struct output *o);
 /* The first write error seen (-EPIPE when the reader went away), or 0. */

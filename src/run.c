@@ -457,6 +457,21 @@ emit(struct ccmap *c, struct job *job)
 	job_free(job);
 }
 
+/* What the reorder buffer holds: a job, or (low bit set) a held block. */
+static void
+emit_item(struct ccmap *c, void *item)
+{
+	int r;
+
+	if (!((uintptr_t)item & 1)) {
+		emit(c, item);
+		return;
+	}
+	if ((r = output_emit_held(c->out,
+	    (struct held *)((uintptr_t)item & ~(uintptr_t)1))) < 0)
+		output_failed(c, r);
+}
+
 /*
  * In input order, the oldest unfinished job's output is due next: let it
  * through as it comes.
@@ -491,9 +506,18 @@ ccmap__finish(struct ccmap *c, struct job *job)
 		emit(c, job);
 		return;
 	}
-	reorder_put(&c->ro, job->seq, job);
-	while ((job = reorder_pop(&c->ro)) != NULL)
-		emit(c, job);
+	struct held *h;
+	if (job->seq != c->ro.head && !job->skipped &&
+	    (h = output_hold(c->out, &job->out)) != NULL) {
+		/* Held back: keep its output, let the rest of the job go. */
+		unsigned long long seq = job->seq;
+		job_free(job);
+		reorder_put(&c->ro, seq, (void *)((uintptr_t)h | 1));
+	} else {
+		reorder_put(&c->ro, job->seq, job);
+	}
+	for (void *item; (item = reorder_pop(&c->ro)) != NULL; )
+		emit_item(c, item);
 	promote(c);
 }
 
@@ -849,8 +873,8 @@ out:
 		c->pending = NULL;
 	}
 	/* Jobs still held (a stopped run): drop them. */
-	for (void *job; (job = reorder_pop(&c->ro)) != NULL; )
-		emit(c, job);
+	for (void *item; (item = reorder_pop(&c->ro)) != NULL; )
+		emit_item(c, item);
 	reorder_release(&c->ro);
 	output_free(c->out);
 	c->out = NULL;

@@ -77,6 +77,7 @@ TEST(output_linebuffer)
 TEST(output_write_error)
 TEST(output_write_error_large)
 TEST(output_write_error_linebuffer)
+TEST(output_hold_block)
 TEST(output_concurrent_spill)
 TEST(output_concurrent_linebuffer)
 

@@ -525,3 +525,51 @@ TEST_IMPL(output_concurrent_linebuffer)
 	concurrent(0, 1);
 	return 0;
 }
+
+/*
+ * A held job's output folded into a block comes out exactly as the job
+ * would have written it, tags included, and its bytes leave mem_used then;
+ * spilled output cannot be folded.
+ */
+TEST_IMPL(output_hold_block)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_output(fo, fe, 0, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT;
+	struct held *h;
+
+	joboutput_init(&jo);
+	jo.tag = "T";
+	jo.taglen = 1;
+	data(o, &jo, 1, "a\nb");
+	data(o, &jo, 1, "c\n");
+	data(o, &jo, 2, "e\n");
+	ASSERT_EQ(output_mem_used(o), 7);
+	h = output_hold(o, &jo);
+	ASSERT_NOT_NULL(h);
+	ASSERT_EQ(jo.s[0].mem.len, 0);
+	ASSERT_EQ(output_mem_used(o), 7);
+	ASSERT_OK(output_emit_held(o, h));
+	ASSERT_OK(output_flush(o));
+	ASSERT_EQ(output_mem_used(o), 0);
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "T\ta\nT\tbc\n");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "T\te\n");
+	output_free(o);
+
+	/* Past a tiny memory bound the output spills: no block then. */
+	o = new_output(fo, fe, 4, 0);
+	joboutput_init(&jo);
+	data(o, &jo, 1, "more than four bytes");
+	ASSERT_GT(output_spilled(o), 0);
+	ASSERT_NULL(output_hold(o, &jo));
+	ASSERT_OK(output_emit(o, &jo));
+	output_free(o);
+
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+	return 0;
+}
