@@ -41,7 +41,12 @@ host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
 	sb = call->own ? &call->own[stream - 1] : &call->ws->bout[stream - 1];
 	if (!call->tag) {
 		if (sb->alloc - sb->len > len) {	/* the common case, inline */
-			memcpy(sb->buf + sb->len, p, len);
+			char *dst = sb->buf + sb->len;
+			if (len <= 16)	/* short: no call to memcpy */
+				for (size_t i = 0; i < len; i++)
+					dst[i] = p[i];
+			else
+				memcpy(dst, p, len);
 			sb->len += len;
 			sb->buf[sb->len] = '\0';
 		} else {
@@ -154,9 +159,14 @@ batch_item(struct ccmap *c, struct job *job, size_t i, const char **pos,
 		*len = job->v[i].len;
 		return 1;
 	}
-	const char *end = job->store.buf + job->store.len;
-	const char *d = memchr(*pos, c->opts.delim, (size_t)(end - *pos));
-	if (!d)
+	const char *end = job->store.buf + job->store.len, *d = *pos;
+	const char delim = (char)c->opts.delim;
+	/* Items are often short: look at a few bytes before calling memchr. */
+	for (int k = 0; k < 16 && d < end && *d != delim; k++)
+		d++;
+	if (d < end && *d != delim)
+		d = memchr(d, delim, (size_t)(end - d));
+	if (!d || d == end)
 		return 0;
 	*item = *pos;
 	*len = (size_t)(d - *pos);
