@@ -685,11 +685,7 @@ plugpool_handle(struct plugpool *pp, const struct pollfd *fds, size_t n)
 			w->timed_out = 1;
 			kill(-w->p.pid, SIGKILL);
 		}
-		if (fds[2 * i + 1].revents & (POLLOUT | POLLERR))
-			wpipe_flush(&w->p);
-		if (!fds[2 * i].revents)
-			continue;
-		long got = wpipe_read(&w->p);
+		long got = wpipe_handle(&w->p, fds + 2 * i);
 		if (got == -EAGAIN)
 			continue;
 		if (got == 0) {

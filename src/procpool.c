@@ -353,11 +353,7 @@ procpool_handle(struct procpool *pp, const struct pollfd *fds, size_t n)
 	for (unsigned i = 0; i < pp->n && 2 * i + 1 < n; i++) {
 		struct pworker *w = &pp->w[i];
 
-		if (fds[2 * i + 1].revents & (POLLOUT | POLLERR))
-			wpipe_flush(&w->p);
-		if (!fds[2 * i].revents)
-			continue;
-		long got = wpipe_read(&w->p);
+		long got = wpipe_handle(&w->p, fds + 2 * i);
 		if (got == -EAGAIN)
 			continue;
 		if (got == 0) {

@@ -139,6 +139,16 @@ wpipe_read(struct wpipe *wp)
 	return (long)n;
 }
 
+long
+wpipe_handle(struct wpipe *wp, const struct pollfd fds[2])
+{
+	if (fds[1].revents & (POLLOUT | POLLERR))
+		wpipe_flush(wp);
+	if (!fds[0].revents)
+		return -EAGAIN;
+	return wpipe_read(wp);
+}
+
 void
 wpipe_consume(struct wpipe *wp, size_t n)
 {

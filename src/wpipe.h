@@ -42,6 +42,11 @@ int wpipe_pending(const struct wpipe *wp);
 void wpipe_pollfds(const struct wpipe *wp, struct pollfd fds[2]);
 /* Read what there is into rbuf: >0, 0 at the end, or -EAGAIN to retry. */
 long wpipe_read(struct wpipe *wp);
+/*
+ * After poll: write what waits if the pipe takes it, and read what came.
+ * As wpipe_read(), and -EAGAIN when nothing came.
+ */
+long wpipe_handle(struct wpipe *wp, const struct pollfd fds[2]);
 /* Drop the first n bytes of rbuf. */
 void wpipe_consume(struct wpipe *wp, size_t n);
 
