@@ -466,6 +466,15 @@ output_drop_held(struct output *o, struct held *h)
 	free(h);
 }
 
+void
+output_end(struct output *o, struct joboutput *jo)
+{
+	if (!o->linebuffer)
+		return;
+	drain(o, jo, 0, put_now);
+	drain(o, jo, 1, put_now);
+}
+
 int
 output_emit(struct output *o, struct joboutput *jo)
 {

@@ -91,6 +91,12 @@ void output_data(struct output *o, struct joboutput *jo, int stream,
  * now on write its output as it comes instead of holding it.
  */
 void output_go_live(struct output *o, struct joboutput *jo);
+/*
+ * The job's output has ended (from the thread that gave its data): in
+ * line-buffer mode its last, unfinished line goes out now, before the
+ * same thread starts another job.
+ */
+void output_end(struct output *o, struct joboutput *jo);
 /* Write a finished job's output (main thread); 0 or the first error. */
 int output_emit(struct output *o, struct joboutput *jo);
 /*

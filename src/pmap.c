@@ -344,6 +344,7 @@ ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 			run_batch(c, &c->ws[worker], job, worker + 1);
 			job->map_ns = ccmap__now_ns() - t0;
 		}
+		output_end(c->out, &job->out);
 		threadpool_complete(c->tp, &job->work);
 	}
 }

@@ -289,6 +289,7 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 			run_job(c, tj.ws, &(struct jobvals){ .v = job->v,
 			    .n = job->nv, .seq = job->seq, .slot = worker + 1 },
 			    &io, &job->st);
+		output_end(c->out, &job->out);
 		threadpool_complete(c->tp, &job->work);
 	}
 }
