@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")"
 .ci/install-deps autoconf automake libtool pkgconf make gcc \
-	libpcre2-dev libreadline-dev || true
+	libpcre2-dev libreadline-dev zlib1g-dev libssl-dev || true
 ./autogen.sh
 ./configure "$@"
 make -j"$(nproc 2>/dev/null || echo 2)"
