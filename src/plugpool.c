@@ -470,7 +470,16 @@ plugpool_submit(struct plugpool *pp, void *cookie, unsigned long long first,
 	*p = (struct ppend){ cookie, first, first, count,
 	    ccmap__xmemdup(block, len), len, delim };
 	send_chunk(w, p);
-	wpipe_flush(&w->p);
+	if (w->p.wbuf.len >= 64 * 1024)
+		wpipe_flush(&w->p);
+}
+
+void
+plugpool_flush(struct plugpool *pp)
+{
+	for (unsigned i = 0; i < pp->opts.workers; i++)
+		if (wpipe_pending(&pp->w[i].p))
+			wpipe_flush(&pp->w[i].p);
 }
 
 size_t

@@ -66,10 +66,15 @@ int plugpool_new(struct plugpool **pp, const struct plugpool_opts *opts,
     const struct plugpool_ops *ops);
 /* Close the pipes, so the workers end, and reap them. */
 void plugpool_free(struct plugpool *pp);
-/* Queue a chunk: count items from number first, each ended by delim. */
+/*
+ * Queue a chunk: count items from number first, each ended by delim.  It
+ * is sent by plugpool_flush() (or once much is queued).
+ */
 void plugpool_submit(struct plugpool *pp, void *cookie,
     unsigned long long first, size_t count, const char *block, size_t len,
     int delim);
+/* Send what is queued, as far as the pipes take it now. */
+void plugpool_flush(struct plugpool *pp);
 size_t plugpool_nfds(const struct plugpool *pp);
 size_t plugpool_pollfds(struct plugpool *pp, struct pollfd *fds);
 /* Milliseconds until the next item's deadline, or -1. */

@@ -671,6 +671,8 @@ dispatch_batches(struct ccmap *c)
 			c->need_input = 1;
 		break;
 	}
+	if (c->ppp)
+		plugpool_flush(c->ppp);	/* the chunks made, in one write */
 }
 
 /* Make jobs of the items at hand while the pool has room. */
