@@ -334,23 +334,10 @@ worker_main(void *arg, int in, int out)
 	struct plugpool *pp = w->pp;
 	struct wproc wp = { .pp = pp, .w = w, .in = in, .out = out };
 	struct strbuf res[2] = { STRBUF_INIT, STRBUF_INIT };
-	struct sigaction sa;
-	sigset_t none;
 	unsigned tasks = 0;
 	int keep[3] = { in, out, pp->opts.keep_fd };
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = worker_on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (pp->opts.keep_fd >= 0)
-		dup2(pp->opts.keep_fd, 0);
-	wpipe_close_others(keep, 3);
+	wpipe_worker_setup(worker_on_signal, pp->opts.keep_fd, keep, 3);
 
 	pp->ops.start(pp->ops.arg, w->slot);
 	wp.acked[0] = wp.acked[1] = 1;

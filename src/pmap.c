@@ -189,12 +189,8 @@ map_one(struct ccmap *c, struct ccmap_call *call)
 		    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
 		return 1;
 	}
-	if (d->map) {
-		st = d->map(&c->host, call, ws->pw, call->item, call->len);
-	} else {
-		struct ccmap_item it = { call->item, call->len, call };
-		d->map_batch(&c->host, ws->pw, &it, &st, 1);
-	}
+	/* (Plugins with map_batch go through batch_call instead.) */
+	st = d->map(&c->host, call, ws->pw, call->item, call->len);
 	if (st && host_expired(call))
 		host_error(call, "timed out");
 	return st;

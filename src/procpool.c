@@ -94,23 +94,9 @@ worker_main(void *arg, int in, int out)
 	struct value *v = NULL;
 	size_t nv = 0, vcap = 0;
 	struct strbuf buf = STRBUF_INIT;
-	struct sigaction sa;
-	sigset_t none;
 	unsigned tasks = 0;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = worker_on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (pp->keep_fd >= 0)
-		dup2(pp->keep_fd, 0);
-	wpipe_close_others(keep, 3);
+	wpipe_worker_setup(worker_on_signal, pp->keep_fd, keep, 3);
 
 	for (;;) {
 		struct frame f;

@@ -2,6 +2,7 @@
  * wpipe.c: a worker process and its pipes (see wpipe.h).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -179,6 +180,28 @@ wpipe_send(int fd, uint32_t type, uint64_t seq, const void *data, size_t len)
 			n -= (ssize_t)k;
 		}
 	}
+}
+
+void
+wpipe_worker_setup(void (*on_stop)(int), int stdin_fd, const int *keep,
+    int n)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (stdin_fd >= 0)
+		dup2(stdin_fd, 0);
+	wpipe_close_others(keep, n);
 }
 
 void
