@@ -325,11 +325,10 @@ bash_for_functions(const char *shell)
 	return NULL;
 }
 
-/* Decide whether the template's lines need a shell. */
-static void
-decide_direct(struct template *t)
+/* Can the template's lines run without a shell? */
+static int
+can_run_direct(const struct template *t)
 {
-	struct strbuf path = STRBUF_INIT;
 	const struct part *first = &t->w[0].parts[0];
 
 	for (size_t i = 0; i < t->nw && !t->quote_words; i++)
@@ -337,13 +336,26 @@ decide_direct(struct template *t)
 			const struct part *pt = &t->w[i].parts[j];
 			for (size_t k = 0; pt->lit && k < pt->len; k++)
 				if (!direct_char((unsigned char)pt->lit[k]))
-					return;
+					return 0;
 		}
-	if (!first->lit || t->w[0].n != 1)
-		return;		/* the command's name comes from the data */
-	if (!plain_command(first->lit, first->len)) {
-		if (exported_function(first->lit, first->len))
-			t->bash = bash_for_functions(t->shell);
+	/* The command's name must be literal, and a program. */
+	return first->lit && t->w[0].n == 1 &&
+	    plain_command(first->lit, first->len);
+}
+
+/*
+ * Decide how the template's lines run: directly, or in a shell, which is
+ * bash when the environment exports functions (any part of the line may
+ * call one).
+ */
+static void
+decide_direct(struct template *t)
+{
+	struct strbuf path = STRBUF_INIT;
+	const struct part *first = &t->w[0].parts[0];
+
+	if (!can_run_direct(t)) {
+		t->bash = bash_for_functions(t->shell);
 		return;
 	}
 	t->direct = 1;

@@ -141,6 +141,10 @@ for ex in --threads --procs; do
 		env SHELL=/bin/sh $CCMAP $ex myfunc ::: 1
 	run_case "export -f function in a shell line $ex" 0 $'MYFUNC:2:1\n' -- \
 		$CCMAP $ex 'myfunc {} | tr a-z A-Z' ::: 2
+	run_case "export -f function in a shell line, SHELL=/bin/sh $ex" 0 $'MYFUNC:2:1\n' -- \
+		env SHELL=/bin/sh $CCMAP $ex 'myfunc {} | tr a-z A-Z' ::: 2
+	run_case "export -f function after a pipe, no SHELL $ex" 0 $'myfunc:3:1\n' -- \
+		env -u SHELL $CCMAP $ex 'echo {} | myfunc "$(cat)"' ::: 3
 done
 unset -f myfunc
 
