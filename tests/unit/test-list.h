@@ -117,3 +117,9 @@ TEST(procpool_big_values)
 TEST(procpool_worker_abort)
 TEST(procpool_several_aborts)
 TEST(procpool_slots)
+
+/* test-regex.c */
+TEST(regex_groups_and_names)
+TEST(regex_bad_pattern_names_option_and_offset)
+TEST(regex_binary_subject)
+TEST(regex_substitute_once_and_global)

@@ -1,0 +1,65 @@
+/*
+ * regex.h: PCRE2 regexes, compiled once (JIT-compiled where the platform
+ * allows) and matched from any thread, each with its own match data.
+ *
+ *	struct regex *re;
+ *	if (regex_compile(&re, "--colsep", pattern, err, sizeof err) < 0)
+ *		fail with err;
+ *	struct rmatch *m = rmatch_new(re);	(one per thread)
+ *	int n = regex_match(re, m, subject, len, 0);
+ *	if (n > 0) group i is subject[m->ov[2*i] .. m->ov[2*i+1])
+ *
+ * Subjects are bytes: any byte sequence matches, invalid UTF-8 included.
+ */
+#ifndef CCMAP_REGEX_H
+#define CCMAP_REGEX_H
+
+#include <stddef.h>
+
+struct regex;
+
+/* A match's groups: ov[2*i], ov[2*i+1] bound group i (0: the whole match). */
+struct rmatch {
+	const size_t *ov;	/* PCRE2_UNSET for a group that did not take part */
+	void *md;		/* pcre2_match_data */
+};
+
+/*
+ * Compile pattern for the option opt (named in messages).  0, or
+ * CCMAP_EUSAGE with one line in err: the option, the pattern, PCRE2's own
+ * message and the offset.
+ */
+int regex_compile(struct regex **rp, const char *opt, const char *pattern,
+    char *err, size_t errlen);
+void regex_free(struct regex *re);
+
+/* Capture groups in the pattern (not counting the whole match). */
+unsigned regex_groups(const struct regex *re);
+/* The number of the group called name, or -1. */
+int regex_group_number(const struct regex *re, const char *name);
+/* Each named group: calls fn with its name and number. */
+void regex_each_name(const struct regex *re,
+    void (*fn)(void *arg, const char *name, unsigned number), void *arg);
+
+/* Match data for one thread. */
+struct rmatch *rmatch_new(const struct regex *re);
+void rmatch_free(struct rmatch *m);
+
+/*
+ * Match s[start..len) (lookbehind may see s[0..start)).  The number of
+ * groups set plus one (>0) on a match, 0 on none, or -1 on a matching
+ * error (a resource limit): treat it as no match.
+ */
+int regex_match(const struct regex *re, struct rmatch *m, const char *s,
+    size_t len, size_t start);
+
+/*
+ * Substitute as {s/REGEX/REPLACEMENT/FLAGS} (global with g): append the
+ * result for s[0..len) to out.  0, or -1 with out holding s unchanged.
+ */
+struct strbuf;
+int regex_substitute(const struct regex *re, struct rmatch *m, const char *s,
+    size_t len, const char *repl, size_t repl_len, int global,
+    struct strbuf *out);
+
+#endif
