@@ -11,6 +11,7 @@
 
 #include "input.h"
 #include "internal.h"
+#include "scan.h"
 #include "strbuf.h"
 
 #define READ_SIZE (64 * 1024)
@@ -287,27 +288,6 @@ input_fill(struct input *in)
 	return in->streamed ? reader_fill(&in->rd) : 0;
 }
 
-/* How many bytes of p equal c (eight at a time: this runs per block). */
-static size_t
-count_bytes(const char *p, size_t len, int c)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
-	const uint64_t pat = ones * (unsigned char)c;
-	size_t n = 0, i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w, t;
-		memcpy(&w, p + i, 8);
-		w ^= pat;		/* bytes equal to c are now 0 */
-		t = ~(((w & low7) + low7) | w | low7);	/* 0x80 where 0 */
-		n += (size_t)(((t >> 7) * ones) >> 56);	/* add up the bytes */
-	}
-	for (; i < len; i++)
-		n += p[i] == (char)c;
-	return n;
-}
-
 int
 input_take_block(struct input *in, size_t min, size_t max_records,
     struct strbuf *out, size_t *count)
@@ -335,14 +315,14 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 			d = memchr(q, r->delim, (size_t)(end - q));
 		if (d) {
 			cut = d + 1;
-			n = count_bytes(p, (size_t)(cut - p), r->delim);
+			n = scan_count(p, (size_t)(cut - p), r->delim);
 		}
 		if (n > max_records) {
 			/* ...but no more than max_records of them. */
-			cut = p;
+			struct scan sc;
+			scan_init(&sc, p, (size_t)(cut - p), r->delim);
 			for (n = 0; n < max_records; n++)
-				cut = (const char *)memchr(cut, r->delim,
-				    (size_t)(end - cut)) + 1;
+				cut = scan_next(&sc) + 1;
 		}
 	}
 	if (!cut) {

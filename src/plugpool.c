@@ -14,24 +14,33 @@
 #include "internal.h"
 #include "plugpool.h"
 #include "proto.h"
+#include "scan.h"
 #include "wpipe.h"
 
 #define SHM_SIZE (1u << 20)
 #define READ_CHUNK (64 * 1024)
 
 /*
- * The start of a worker's shared buffer.  Two halves of records follow it:
+ * The start of a worker's shared buffer.  Two halves of results follow it:
  * the worker fills one while ccmap reads the other, so neither waits for
  * the other as long as ccmap keeps up.
+ *
+ * In a half, the items' output bytes grow from its start, one after
+ * another, and an entry per item (struct rec) grows down from its end.
+ * So the output of items that ran in a row lies in one piece, and ccmap
+ * hands it on whole, not item by item.  committed[h] holds both counts in
+ * one word, stored with release after each item: the number of entries
+ * (high half) and of output bytes (low half).
  */
 struct shm_hdr {
-	atomic_size_t committed[2];	/* bytes of whole records in each half */
+	atomic_ullong committed[2];
 	atomic_int cur;			/* the half the worker fills */
 	atomic_ullong busy_seq;		/* the item being mapped, or 0 */
 	atomic_size_t busy_count;	/* and how many from it (map_batch) */
 	atomic_llong busy_since;	/* since when (monotonic ns) */
-	char pad[128 - 3 * sizeof(atomic_size_t) - sizeof(atomic_int) -
-	    sizeof(atomic_ullong) - sizeof(atomic_llong)];
+	char pad[128 - 2 * sizeof(atomic_ullong) - sizeof(atomic_int) -
+	    sizeof(atomic_ullong) - sizeof(atomic_size_t) -
+	    sizeof(atomic_llong)];
 };
 
 #define HALF ((SHM_SIZE - sizeof(struct shm_hdr)) / 2 & ~(size_t)7)
@@ -42,17 +51,24 @@ half(struct shm_hdr *shm, int h)
 	return (char *)(shm + 1) + (size_t)h * HALF;
 }
 
-/* One item's result, then olen + elen bytes, padded to 8. */
+/* One item's result: its olen + elen output bytes are elsewhere. */
 struct rec {
 	uint64_t seq;
 	int32_t status;
 	uint32_t olen, elen, pad;
 };
 
-static size_t
-rec_size(size_t olen, size_t elen)
+/* The i-th entry of a half. */
+static char *
+rec_at(char *half, size_t i)
 {
-	return (sizeof(struct rec) + olen + elen + 7) & ~(size_t)7;
+	return half + HALF - (i + 1) * sizeof(struct rec);
+}
+
+static uint64_t
+pack_committed(size_t entries, size_t bytes)
+{
+	return (uint64_t)entries << 32 | bytes;
 }
 
 /* A chunk given to a worker and not finished. */
@@ -181,36 +197,36 @@ static void
 wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 {
 	struct shm_hdr *shm = wp->w->shm;
-	size_t size = rec_size(out[0].len, out[1].len);
-	int h = atomic_load(&shm->cur);
-	size_t at = atomic_load_explicit(&shm->committed[h],
+	int h = atomic_load_explicit(&shm->cur, memory_order_relaxed);
+	uint64_t c = atomic_load_explicit(&shm->committed[h],
 	    memory_order_relaxed);
-	struct rec r = { seq, status, (uint32_t)out[0].len,
-	    (uint32_t)out[1].len, 0 };
+	size_t n = (size_t)(c >> 32), at = (uint32_t)c;
+	size_t olen = out[0].len, elen = out[1].len;
+	struct rec r = { seq, status, (uint32_t)olen, (uint32_t)elen, 0 };
 
-	if (at + size > HALF && at > 0) {
+	if (at + olen + elen + (n + 1) * sizeof r > HALF && n > 0) {
 		wflush(wp);
 		h = atomic_load(&shm->cur);
-		at = 0;
+		n = at = 0;
 	}
-	if (size > HALF) {
+	if (olen + elen + sizeof r > HALF) {
 		/* Too big to share: through the pipe, in its turn. */
 		struct strbuf big = STRBUF_INIT;
 		strbuf_add(&big, &r, sizeof r);
-		strbuf_add(&big, out[0].buf, out[0].len);
-		strbuf_add(&big, out[1].buf, out[1].len);
+		strbuf_add(&big, out[0].buf, olen);
+		strbuf_add(&big, out[1].buf, elen);
 		wpipe_send(wp->out, FRAME_RESULT, seq, big.buf, big.len);
 		strbuf_release(&big);
 		return;
 	}
-	char *dst = half(shm, h) + at;
-	memcpy(dst, &r, sizeof r);
-	if (out[0].len)
-		memcpy(dst + sizeof r, out[0].buf, out[0].len);
-	if (out[1].len)
-		memcpy(dst + sizeof r + out[0].len, out[1].buf, out[1].len);
-	atomic_store_explicit(&shm->committed[h], at + size,
-	    memory_order_release);
+	char *base = half(shm, h);
+	if (olen)
+		memcpy(base + at, out[0].buf, olen);
+	if (elen)
+		memcpy(base + at + olen, out[1].buf, elen);
+	memcpy(rec_at(base, n), &r, sizeof r);
+	atomic_store_explicit(&shm->committed[h],
+	    pack_committed(n + 1, at + olen + elen), memory_order_release);
 }
 
 /*
@@ -236,6 +252,7 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 	struct shm_hdr *shm = wp->w->shm;
 	const char *end = p + len, *d;
 	int delim = len ? (unsigned char)*p++ : 0;
+	struct scan sc;
 	long long t0 = ccmap__now_ns();
 	uint64_t first = seq;
 
@@ -243,8 +260,8 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 		/* The whole chunk in one call: it stands or falls together. */
 		struct value *items = NULL;
 		size_t n = 0, cap = 0;
-		for (; p < end && (d = memchr(p, delim, (size_t)(end - p))) !=
-		    NULL; p = d + 1) {
+		scan_init(&sc, p, (size_t)(end - p), delim);
+		for (; (d = scan_next(&sc)) != NULL; p = d + 1) {
 			if (n == cap) {
 				cap = cap ? 2 * cap : 64;
 				items = ccmap__xrealloc(items, cap * sizeof *items);
@@ -268,8 +285,8 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 		seq += n;
 		p = end;
 	}
-	while (p < end && !worker_stopping &&
-	    (d = memchr(p, delim, (size_t)(end - p))) != NULL) {
+	scan_init(&sc, p, (size_t)(end - p), delim);
+	while (!worker_stopping && (d = scan_next(&sc)) != NULL) {
 		int st;
 
 		set_busy(shm, seq, 1, pp->opts.timeout_ns != 0);
@@ -531,40 +548,68 @@ complete(const struct ppend *p)
 	return p->next >= p->first + p->count;
 }
 
-/* One record: hand it to the chunk it belongs to. */
-static void
-deliver(struct plugpool *pp, struct pwork *w, const struct rec *r,
-    const char *data)
+/*
+ * The chunk item seq belongs to, if it was not told yet, else NULL.  The
+ * chunks wholly told before it are done.
+ */
+static struct ppend *
+owner(struct plugpool *pp, struct pwork *w, uint64_t seq)
 {
 	struct ppend *p;
 
-	/* Chunks wholly reported before this record's are done. */
 	while (w->qn && complete(p = &w->q[w->qhead]) &&
-	    r->seq >= p->first + p->count)
+	    seq >= p->first + p->count)
 		chunk_done(pp, w);
 	p = w->qn ? &w->q[w->qhead] : NULL;
-	if (!p || r->seq < p->next || r->seq >= p->first + p->count)
-		return;		/* told already (or not ours): ignore it */
-	pp->ops.result(pp->ops.arg, p->cookie, r->seq, r->status, data,
-	    r->olen, data + r->olen, r->elen);
-	p->next = r->seq + 1;
+	if (!p || seq < p->next || seq >= p->first + p->count)
+		return NULL;	/* told already (or not ours) */
+	return p;
 }
 
-/* Hand on the records of one half of w's shared buffer. */
+/* Hand on count items of p from seq, whose output is out and err. */
+static void
+deliver(struct plugpool *pp, struct ppend *p, uint64_t seq, size_t count,
+    int status, const char *out, size_t olen, const char *err, size_t elen)
+{
+	pp->ops.result(pp->ops.arg, p->cookie, seq, count, status, out, olen,
+	    err, elen);
+	p->next = seq + count;
+}
+
+/*
+ * Hand on the results in one half of w's shared buffer: items that ran in
+ * a row, succeeded and wrote nothing on stderr, as one piece.
+ */
 static void
 drain_half(struct plugpool *pp, struct pwork *w, int h)
 {
-	size_t end = atomic_load_explicit(&w->shm->committed[h],
+	uint64_t c = atomic_load_explicit(&w->shm->committed[h],
 	    memory_order_acquire);
-	const char *base = half(w->shm, h);
+	size_t n = (size_t)(c >> 32), bytes = (uint32_t)c, at = 0;
+	char *base = half(w->shm, h);
 
-	for (size_t at = 0; at + sizeof(struct rec) <= end; ) {
-		struct rec r;
-		memcpy(&r, base + at, sizeof r);
-		if (at + rec_size(r.olen, r.elen) > end)
-			break;
-		deliver(pp, w, &r, base + at + sizeof r);
-		at += rec_size(r.olen, r.elen);
+	for (size_t i = 0; i < n; ) {
+		struct rec r, q;
+		memcpy(&r, rec_at(base, i), sizeof r);
+		size_t k = 1, olen = r.olen;
+		struct ppend *p = owner(pp, w, r.seq);
+		if (p && !r.status && !r.elen) {
+			uint64_t end = p->first + p->count;
+			for (; i + k < n; k++) {
+				memcpy(&q, rec_at(base, i + k), sizeof q);
+				if (q.seq != r.seq + k || q.seq >= end ||
+				    q.status || q.elen)
+					break;
+				olen += q.olen;
+			}
+		}
+		if (at + olen + r.elen > bytes)
+			break;	/* cannot be: the worker wrote it before */
+		if (p)
+			deliver(pp, p, r.seq, k, r.status, base + at, olen,
+			    base + at + olen, r.elen);
+		at += olen + r.elen;
+		i += k;
 	}
 }
 
@@ -593,10 +638,14 @@ parse_frames(struct plugpool *pp, struct pwork *w)
 		} else if (f.h.type == FRAME_RESULT &&
 		    f.h.len >= sizeof(struct rec)) {
 			struct rec r;
+			struct ppend *p;
 			memcpy(&r, f.payload, sizeof r);
 			if (sizeof r + (size_t)r.olen + r.elen > f.h.len)
 				return -EPROTO;
-			deliver(pp, w, &r, f.payload + sizeof r);
+			if ((p = owner(pp, w, r.seq)) != NULL)
+				deliver(pp, p, r.seq, 1, r.status,
+				    f.payload + sizeof r, r.olen,
+				    f.payload + sizeof r + r.olen, r.elen);
 		} else {
 			return -EPROTO;
 		}

@@ -39,10 +39,14 @@ struct plugpool_ops {
 	void (*map_batch)(void *arg, unsigned slot, unsigned long long first,
 	    const struct value *items, size_t n, struct strbuf *outs,
 	    int *status);
-	/* In ccmap: an item's result. */
+	/*
+	 * In ccmap: the results of count items from seq: with count 1, an
+	 * item's; with more, items that all succeeded and wrote nothing on
+	 * stderr, whose outputs follow each other in out.
+	 */
 	void (*result)(void *arg, void *cookie, unsigned long long seq,
-	    int status, const char *out, size_t olen, const char *err,
-	    size_t elen);
+	    size_t count, int status, const char *out, size_t olen,
+	    const char *err, size_t elen);
 	/* In ccmap: an item whose worker died (sig) or ran out of time. */
 	void (*lost)(void *arg, void *cookie, unsigned long long seq, int sig,
 	    int timed_out);
