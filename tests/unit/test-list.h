@@ -123,3 +123,7 @@ TEST(regex_groups_and_names)
 TEST(regex_bad_pattern_names_option_and_offset)
 TEST(regex_binary_subject)
 TEST(regex_substitute_once_and_global)
+
+/* test-scan.c */
+TEST(scan_finds_every_delimiter_in_order)
+TEST(scan_count_large_block)
