@@ -123,6 +123,30 @@ run_case "a failed item: host->error as 'ccmap: item N: MESSAGE', exit 1" 1 $'a\
 	-- timeout 60 $CCMAP --procs -j2 --so "$PL" ::: a fail b
 stderr_is $'ccmap: item 2: failed on purpose\n' "a failed item: the one stderr line"
 
+# Failures among long runs of items that succeed quietly (those go on in
+# pieces): every output in order, every failure reported once, in order.
+awk 'BEGIN { for (i = 1; i <= 20000; i++) print (i % 997 == 0 ? "fail" : i) }' >"$T/in3"
+grep -v fail "$T/in3" >"$T/want3"
+awk '/fail/ { printf "ccmap: item %d: failed on purpose\n", NR }' "$T/in3" >"$T/want3e"
+for j in 1 3; do
+	set +e
+	timeout 60 $CCMAP --procs -j$j --as-completed --so "$PL" <"$T/in3" >"$T/out" 2>"$T/err"
+	r=$?
+	set -e
+	is "$r" 20 "-j$j: 20 failures among 20000 items: exit status 20"
+	sort -n "$T/out" | cmp -s - "$T/want3" && r=0 || r=1
+	ok $r "-j$j --as-completed: the 19980 other outputs, once each"
+	sort -t' ' -k3,3n "$T/err" | cmp -s - "$T/want3e" && r=0 || r=1
+	ok $r "-j$j --as-completed: each failure reported once"
+	set +e
+	timeout 60 $CCMAP --procs -j$j --so "$PL" <"$T/in3" >"$T/out" 2>"$T/err"
+	set -e
+	cmp -s "$T/out" "$T/want3" && r=0 || r=1
+	ok $r "-j$j: the 19980 other outputs in input order"
+	cmp -s "$T/err" "$T/want3e" && r=0 || r=1
+	ok $r "-j$j: the failures in input order"
+done
+
 # --- --max-tasks-per-child, plugins ------------------------------------------
 seq 50 | sed 's/.*/pid/' >"$T/pids.in"
 set +e
