@@ -64,6 +64,7 @@ struct wstate {
 	char perr[256];		/* why it failed */
 	struct strbuf scratch;	/* for host->printf and tags */
 	struct strbuf bout[2];	/* a batch's output, not yet handed on */
+	struct ccmap_call *pcall;	/* a worker process's: serves each item */
 };
 
 /* One item being mapped by a plugin (struct ccmap_call, for the plugin). */

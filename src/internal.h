@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define container_of(ptr, type, member) \
@@ -20,6 +21,32 @@ void *ccmap__xcalloc(size_t n, size_t size);
 void *ccmap__xrealloc(void *p, size_t n);
 char *ccmap__xstrdup(const char *s);
 char *ccmap__xmemdup(const void *p, size_t n);	/* NUL-terminated copy */
+
+/*
+ * Copy len bytes where most copies are a few bytes (plugins' per-item
+ * output): fixed-size copies that overlap, no loop and no call.
+ */
+static inline void
+ccmap__copy(void *dst, const void *src, size_t len)
+{
+	char *d = dst;
+	const char *s = src;
+
+	if (len > 16)
+		memcpy(d, s, len);
+	else if (len >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + len - 8, s + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + len - 4, s + len - 4, 4);
+	} else if (len >= 2) {
+		memcpy(d, s, 2);
+		memcpy(d + len - 2, s + len - 2, 2);
+	} else if (len) {
+		*d = *s;
+	}
+}
 
 /* Write all of buf to fd, retrying on EINTR; 0 or -errno. */
 int ccmap__write_all(int fd, const void *buf, size_t len);

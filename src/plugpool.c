@@ -76,8 +76,8 @@ struct ppend {
 	void *cookie;
 	uint64_t first, next;	/* its first item, the next to report */
 	size_t count;
-	char *block;		/* its items (a copy) */
-	size_t len;
+	const char *block;	/* its items (the caller's, until done) */
+	size_t len;		/* from block[0]: those not yet reported */
 	int delim;		/* what ends each item in block */
 };
 
@@ -90,6 +90,7 @@ struct pwork {
 	size_t qhead, qn, qcap;
 	uint64_t chunks_done;	/* chunks of this worker reported done */
 	int timed_out;
+	uint64_t timeout_seq;	/* the item it was killed for */
 };
 
 struct plugpool {
@@ -193,7 +194,37 @@ wflush(struct wproc *wp)
 	atomic_store(&shm->cur, h ^ 1);
 }
 
-static void
+/* wput when the half is full, or the result too big for it. */
+static __attribute__((noinline)) void
+wput_slow(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
+{
+	struct shm_hdr *shm = wp->w->shm;
+	int h = atomic_load(&shm->cur);
+	size_t olen = out[0].len, elen = out[1].len;
+	struct rec r = { seq, status, (uint32_t)olen, (uint32_t)elen, 0 };
+
+	if (atomic_load(&shm->committed[h]))
+		wflush(wp);	/* then there is room, unless it is too big */
+	if (olen + elen + sizeof r <= HALF) {
+		char *base = half(shm, atomic_load(&shm->cur));
+		ccmap__copy(base, out[0].buf, olen);
+		ccmap__copy(base + olen, out[1].buf, elen);
+		memcpy(rec_at(base, 0), &r, sizeof r);
+		atomic_store_explicit(&shm->committed[atomic_load(&shm->cur)],
+		    pack_committed(1, olen + elen), memory_order_release);
+		return;
+	}
+	/* Too big to share: through the pipe, in its turn. */
+	struct strbuf big = STRBUF_INIT;
+	strbuf_add(&big, &r, sizeof r);
+	strbuf_add(&big, out[0].buf, olen);
+	strbuf_add(&big, out[1].buf, elen);
+	wpipe_send(wp->out, FRAME_RESULT, seq, big.buf, big.len);
+	strbuf_release(&big);
+}
+
+/* An item's result into the half being filled, committed at once. */
+static inline void
 wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 {
 	struct shm_hdr *shm = wp->w->shm;
@@ -202,28 +233,15 @@ wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 	    memory_order_relaxed);
 	size_t n = (size_t)(c >> 32), at = (uint32_t)c;
 	size_t olen = out[0].len, elen = out[1].len;
-	struct rec r = { seq, status, (uint32_t)olen, (uint32_t)elen, 0 };
 
-	if (at + olen + elen + (n + 1) * sizeof r > HALF && n > 0) {
-		wflush(wp);
-		h = atomic_load(&shm->cur);
-		n = at = 0;
-	}
-	if (olen + elen + sizeof r > HALF) {
-		/* Too big to share: through the pipe, in its turn. */
-		struct strbuf big = STRBUF_INIT;
-		strbuf_add(&big, &r, sizeof r);
-		strbuf_add(&big, out[0].buf, olen);
-		strbuf_add(&big, out[1].buf, elen);
-		wpipe_send(wp->out, FRAME_RESULT, seq, big.buf, big.len);
-		strbuf_release(&big);
+	if (at + olen + elen + (n + 1) * sizeof(struct rec) > HALF) {
+		wput_slow(wp, seq, status, out);
 		return;
 	}
 	char *base = half(shm, h);
-	if (olen)
-		memcpy(base + at, out[0].buf, olen);
-	if (elen)
-		memcpy(base + at + olen, out[1].buf, elen);
+	struct rec r = { seq, status, (uint32_t)olen, (uint32_t)elen, 0 };
+	ccmap__copy(base + at, out[0].buf, olen);
+	ccmap__copy(base + at + olen, out[1].buf, elen);
 	memcpy(rec_at(base, n), &r, sizeof r);
 	atomic_store_explicit(&shm->committed[h],
 	    pack_committed(n + 1, at + olen + elen), memory_order_release);
@@ -285,20 +303,34 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 		seq += n;
 		p = end;
 	}
+	/*
+	 * Item by item.  busy_seq names the item being mapped; once its result
+	 * is committed it may go on naming it (ccmap skips what was told),
+	 * except with a timeout, where it must not look busy while it waits.
+	 */
+	int timed = pp->opts.timeout_ns != 0;
+	if (!timed)
+		set_busy(shm, seq, 1, 0);
 	scan_init(&sc, p, (size_t)(end - p), delim);
 	while (!worker_stopping && (d = scan_next(&sc)) != NULL) {
 		int st;
 
-		set_busy(shm, seq, 1, pp->opts.timeout_ns != 0);
+		if (timed)
+			set_busy(shm, seq, 1, 1);
+		else
+			atomic_store_explicit(&shm->busy_seq, seq,
+			    memory_order_release);
 		strbuf_reset(&out[0]);
 		strbuf_reset(&out[1]);
 		st = pp->ops.map(pp->ops.arg, wp->w->slot, seq, p, (size_t)(d - p),
 		    out);
 		wput(wp, seq, st, out);
-		set_busy(shm, 0, 0, 0);
+		if (timed)
+			set_busy(shm, 0, 0, 0);
 		seq++;
 		p = d + 1;
 	}
+	set_busy(shm, 0, 0, 0);
 	wp->chunks_done++;
 	wp->busy_ns += (uint64_t)(ccmap__now_ns() - t0);
 	wp->busy_items += seq - first;
@@ -419,7 +451,6 @@ plugpool_new(struct plugpool **ppp, const struct plugpool_opts *opts,
 static void
 pop_front(struct pwork *w)
 {
-	free(w->q[w->qhead].block);
 	w->qhead = (w->qhead + 1) % w->qcap;
 	w->qn--;
 }
@@ -471,8 +502,7 @@ plugpool_submit(struct plugpool *pp, void *cookie, unsigned long long first,
 		w->qhead = 0;
 	}
 	struct ppend *p = &w->q[(w->qhead + w->qn++) % w->qcap];
-	*p = (struct ppend){ cookie, first, first, count,
-	    ccmap__xmemdup(block, len), len, delim };
+	*p = (struct ppend){ cookie, first, first, count, block, len, delim };
 	send_chunk(w, p);
 	if (w->p.wbuf.len >= 64 * 1024)
 		wpipe_flush(&w->p);
@@ -670,7 +700,13 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 	while (w->qn && complete(&w->q[w->qhead]))
 		chunk_done(pp, w);
 	p = w->qn ? &w->q[w->qhead] : NULL;
-	/* The items it was on (several, for map_batch) and never reported. */
+	/*
+	 * The items it was on (several, for map_batch) and never reported.
+	 * But killed for a timeout just as the late item ended, it was on
+	 * another, which was not at fault: that one runs again, elsewhere.
+	 */
+	if (w->timed_out && busy != w->timeout_seq)
+		busy = 0;
 	uint64_t busy_end = busy + atomic_load(&w->shm->busy_count);
 	for (uint64_t s = busy; p && busy && s < busy_end; s++) {
 		if (s < p->next || s >= p->first + p->count)
@@ -702,9 +738,8 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 				    (size_t)(end - b));
 				b = d ? d + 1 : end;
 			}
-			size_t drop = (size_t)(b - p->block);
-			memmove(p->block, b, p->len - drop);
-			p->len -= drop;
+			p->len -= (size_t)(b - p->block);
+			p->block = b;
 			p->count -= (size_t)(p->next - p->first);
 			p->first = p->next;
 		}
@@ -723,11 +758,13 @@ plugpool_handle(struct plugpool *pp, const struct pollfd *fds, size_t n)
 	for (unsigned i = 0; i < pp->opts.workers && 2 * i + 1 < n; i++) {
 		struct pwork *w = &pp->w[i];
 
+		uint64_t busy;
 		if (pp->opts.timeout_ns && w->p.pid && !w->timed_out &&
-		    atomic_load(&w->shm->busy_seq) &&
+		    (busy = atomic_load(&w->shm->busy_seq)) != 0 &&
 		    now - atomic_load(&w->shm->busy_since) >=
 		    pp->opts.timeout_ns) {
 			w->timed_out = 1;
+			w->timeout_seq = busy;
 			kill(-w->p.pid, SIGKILL);
 		}
 		long got = wpipe_handle(&w->p, fds + 2 * i);

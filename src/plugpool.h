@@ -71,8 +71,9 @@ int plugpool_new(struct plugpool **pp, const struct plugpool_opts *opts,
 /* Close the pipes, so the workers end, and reap them. */
 void plugpool_free(struct plugpool *pp);
 /*
- * Queue a chunk: count items from number first, each ended by delim.  It
- * is sent by plugpool_flush() (or once much is queued).
+ * Queue a chunk: count items from number first, each ended by delim, in
+ * block, which must stay as it is until ops.done for cookie.  It is sent
+ * by plugpool_flush() (or once much is queued).
  */
 void plugpool_submit(struct plugpool *pp, void *cookie,
     unsigned long long first, size_t count, const char *block, size_t len,

@@ -30,7 +30,7 @@ flush_batch_output(struct ccmap *c, struct wstate *ws, struct job *job)
 	}
 }
 
-/* host_write for all but short, untagged writes with room to spare. */
+/* host_write for all but untagged writes with room to spare. */
 static __attribute__((noinline)) int
 write_slow(struct ccmap_call *call, struct strbuf *sb, int stream,
     const char *p, size_t len)
@@ -70,24 +70,10 @@ host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
 	if ((unsigned)stream - 1 > 1)
 		return -1;
 	sb = (call->own ? call->own : call->ws->bout) + (stream - 1);
-	if (call->tag || len > 16 || sb->alloc - sb->len <= 16 ||
-	    sb->len >= WRITE_FLUSH)
+	if (call->tag || sb->alloc - sb->len <= len || sb->len >= WRITE_FLUSH)
 		return write_slow(call, sb, stream, p, len);
 
-	/* Fixed-size copies that overlap: no loop, no call. */
-	char *dst = sb->buf + sb->len;
-	if (len >= 8) {
-		memcpy(dst, p, 8);
-		memcpy(dst + len - 8, p + len - 8, 8);
-	} else if (len >= 4) {
-		memcpy(dst, p, 4);
-		memcpy(dst + len - 4, p + len - 4, 4);
-	} else if (len >= 2) {
-		memcpy(dst, p, 2);
-		memcpy(dst + len - 2, p + len - 2, 2);
-	} else if (len) {
-		*dst = *p;
-	}
+	ccmap__copy(sb->buf + sb->len, p, len);
 	sb->len += len;
 	sb->buf[sb->len] = '\0';
 	return 0;
@@ -387,7 +373,9 @@ pproc_start(void *arg, unsigned slot)
 	struct ccmap *c = arg;
 	const struct ccmap_plugin *d = plugin_desc(c->plugin);
 
-	(void)slot;
+	c->pws.pcall = ccmap__xcalloc(1, sizeof *c->pws.pcall);
+	*c->pws.pcall = (struct ccmap_call){ .c = c, .ws = &c->pws,
+	    .slot = slot };
 	c->pws.pinit = 1;
 	if (d->worker_init && d->worker_init(&c->host, plugin_state(c->plugin),
 	    &c->pws.pw, c->pws.perr, sizeof c->pws.perr) != 0)
@@ -402,30 +390,38 @@ pproc_end(void *arg)
 
 	if (c->pws.pinit > 0 && d->worker_fini)
 		d->worker_fini(&c->host, c->pws.pw);
+	free(c->pws.pcall);
+	c->pws.pcall = NULL;
 }
 
-/* In a plugin's worker process: map one item, its output into out. */
+/*
+ * In a plugin's worker process: map one item, its output into out.  The
+ * process is single-threaded: one call, made when it started, serves each
+ * item in turn.
+ */
 static int
 pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
     size_t len, struct strbuf out[2])
 {
 	struct ccmap *c = arg;
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
-	struct ccmap_call call = {
-		.c = c, .ws = &c->pws, .seq = seq, .slot = slot,
-		.item = item, .len = len, .bol = { 1, 1 },
-		.own = out,	/* the output goes straight where it is wanted */
-	};
+	struct ccmap_call *call = c->pws.pcall;
 	int st;
 
+	(void)slot;
+	call->seq = seq;
+	call->item = item;
+	call->len = len;
+	call->bol[0] = call->bol[1] = 1;
+	call->own = out;	/* the output goes straight where it is wanted */
 	if (!c->tagt)
-		return map_one(c, d, &call);
+		return map_one(c, plugin_desc(c->plugin), call);
 	struct strbuf tag = STRBUF_INIT;
 	struct value v = { item, len };
 	template_text(c->tagt, &(struct jobvals){ .v = &v, .n = 1,
-	    .seq = seq, .slot = slot }, &tag);
-	call.tag = &tag;
-	st = map_one(c, d, &call);
+	    .seq = seq, .slot = call->slot }, &tag);
+	call->tag = &tag;
+	st = map_one(c, plugin_desc(c->plugin), call);
+	call->tag = NULL;
 	strbuf_release(&tag);
 	return st;
 }

@@ -64,14 +64,6 @@ strbuf_addch(struct strbuf *sb, int c)
 	sb->buf[sb->len] = '\0';
 }
 
-void
-strbuf_reset(struct strbuf *sb)
-{
-	sb->len = 0;
-	if (sb->buf)
-		sb->buf[0] = '\0';
-}
-
 char *
 strbuf_detach(struct strbuf *sb, size_t *len)
 {

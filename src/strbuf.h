@@ -25,8 +25,14 @@ void strbuf_grow(struct strbuf *sb, size_t extra);
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
-/* Empty the buffer, keeping its memory. */
-void strbuf_reset(struct strbuf *sb);
+/* Empty the buffer, keeping its memory (inline: hot loops reset). */
+static inline void
+strbuf_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
 /* Take the memory (NUL-terminated, never NULL); the buffer becomes empty. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 
