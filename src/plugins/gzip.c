@@ -6,9 +6,11 @@
  *
  *	ccmap --so gzip [-f] [-1 ... -9] ::: FILE...	(level 6 by default)
  *
- * The output is written to a temporary file next to PATH.gz and renamed
- * (or, without -f, hard-linked, so that an existing PATH.gz is never
- * overwritten) into place; a failed item leaves nothing behind.
+ * As gzip does, PATH.gz is created only if it does not exist (with -f,
+ * an existing one is removed first), so that two items never write one
+ * file; an item that fails removes what it wrote.  (A temporary file and
+ * a rename would cost one more change to the directory per file, which is
+ * what compressing many small files spends its time on.)
  */
 #include <ccmap/plugin.h>
 
@@ -208,7 +210,7 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	struct gz_worker *w = wstate;
 	struct timespec times[2];
 	struct stat sb;
-	char *path = NULL, *dst = NULL, *tmp = NULL, err[256];
+	char *path = NULL, *dst = NULL, err[256];
 	const char *base;
 	int in = -1, out = -1, ret = 1;
 
@@ -223,15 +225,13 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	}
 	path = malloc(len + 1);
 	dst = malloc(len + sizeof ".gz");
-	tmp = malloc(len + sizeof ".gz.XXXXXX");
-	if (path == NULL || dst == NULL || tmp == NULL) {
+	if (path == NULL || dst == NULL) {
 		host->error(call, "gzip: %s", strerror(errno));
 		goto done;
 	}
 	memcpy(path, item, len);
 	path[len] = '\0';
 	snprintf(dst, len + sizeof ".gz", "%s.gz", path);
-	snprintf(tmp, len + sizeof ".gz.XXXXXX", "%s.gz.XXXXXX", path);
 	base = strrchr(path, '/');
 	base = base != NULL ? base + 1 : path;
 
@@ -252,14 +252,17 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 		host->error(call, "gzip: %s: not a regular file", path);
 		goto done;
 	}
-	if (!w->st->force && access(dst, F_OK) == 0) {
-		host->error(call, "gzip: %s: already exists (use -f to "
-		    "overwrite)", dst);
-		goto done;
-	}
-	out = mkostemp(tmp, O_CLOEXEC);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+	    0600);
+	if (out < 0 && errno == EEXIST && w->st->force && unlink(dst) == 0)
+		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOCTTY, 0600);
 	if (out < 0) {
-		host->error(call, "gzip: %s: %s", tmp, strerror(errno));
+		if (errno == EEXIST)
+			host->error(call, "gzip: %s: already exists (use -f "
+			    "to overwrite)", dst);
+		else
+			host->error(call, "gzip: %s: %s", dst, strerror(errno));
 		goto done;
 	}
 	if (gz_compress(host, call, w, in, out, base, &sb, err,
@@ -269,7 +272,7 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	}
 	/* Like gzip: the original's mode bits and times. */
 	if (fchmod(out, sb.st_mode & 07777) != 0) {
-		host->error(call, "gzip: %s: chmod: %s", tmp, strerror(errno));
+		host->error(call, "gzip: %s: chmod: %s", dst, strerror(errno));
 		goto unlink;
 	}
 	times[0] = sb.st_atim;
@@ -277,48 +280,19 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	(void)futimens(out, times);
 	if (close(out) != 0) {
 		out = -1;
-		host->error(call, "gzip: %s: %s", tmp, strerror(errno));
+		host->error(call, "gzip: %s: %s", dst, strerror(errno));
 		goto unlink;
 	}
 	out = -1;
-
-	if (w->st->force) {
-		if (rename(tmp, dst) != 0) {
-			host->error(call, "gzip: %s: %s", dst, strerror(errno));
-			goto unlink;
-		}
-	} else {
-		/* link() refuses to replace a PATH.gz made meanwhile. */
-		if (link(tmp, dst) != 0) {
-			if (errno == EEXIST) {
-				host->error(call, "gzip: %s: already exists "
-				    "(use -f to overwrite)", dst);
-				goto unlink;
-			}
-			/* No hard links here: check, then rename. */
-			if (access(dst, F_OK) == 0) {
-				host->error(call, "gzip: %s: already exists "
-				    "(use -f to overwrite)", dst);
-				goto unlink;
-			}
-			if (rename(tmp, dst) != 0) {
-				host->error(call, "gzip: %s: %s", dst,
-				    strerror(errno));
-				goto unlink;
-			}
-		} else
-			(void)unlink(tmp);
-	}
 	ret = 0;
 	goto done;
 unlink:
-	(void)unlink(tmp);
+	(void)unlink(dst);
 done:
 	if (out >= 0)
 		(void)close(out);
 	if (in >= 0)
 		(void)close(in);
-	free(tmp);
 	free(dst);
 	free(path);
 	return ret;
