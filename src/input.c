@@ -183,14 +183,32 @@ load_file(struct list *l, const char *path, int delim, char *err,
 	return 0;
 }
 
+/*
+ * Arguments after ::: as a list.  As in GNU parallel, the delimiter
+ * separates items within an argument too: with -d , the argument "a,b" is
+ * two items, and "c," is "c" and an empty one.
+ */
 static void
-load_args(struct list *l, char **args, size_t nargs)
+load_args(struct list *l, char **args, size_t nargs, int delim)
 {
-	l->n = nargs;
-	l->v = ccmap__xcalloc(nargs, sizeof *l->v);
+	size_t n = 0;
+
 	for (size_t i = 0; i < nargs; i++) {
-		l->v[i].p = args[i];
-		l->v[i].len = strlen(args[i]);
+		n++;
+		for (const char *p = args[i]; (p = strchr(p, delim)) && delim;
+		    p++)
+			n++;
+	}
+	l->n = n;
+	l->v = ccmap__xcalloc(n, sizeof *l->v);
+	n = 0;
+	for (size_t i = 0; i < nargs; i++) {
+		const char *p = args[i], *d;
+		while (delim && (d = strchr(p, delim)) != NULL) {
+			l->v[n++] = (struct value){ p, (size_t)(d - p) };
+			p = d + 1;
+		}
+		l->v[n++] = (struct value){ p, strlen(p) };
 	}
 }
 
@@ -214,7 +232,8 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 
 	for (size_t i = 0; i < in->nsrc; i++) {
 		if (!src[i].path) {
-			load_args(&in->lists[i], src[i].args, src[i].nargs);
+			load_args(&in->lists[i], src[i].args, src[i].nargs,
+			    delim);
 		} else if (i == 0 && !in->link) {
 			int close_fd, fd = open_source(src[i].path, &close_fd,
 			    err, errlen);

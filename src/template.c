@@ -510,8 +510,14 @@ part_values(const struct part *pt, const struct jobvals *jv,
 		break;
 	}
 	if (pt->src) {
-		vals[0] = pt->src <= jv->n ? apply_mod(pt->mod, jv->v[pt->src - 1])
-		    : (struct value){ "", 0 };
+		/*
+		 * A position past the last value (-n's last, short job) stands
+		 * for nothing at all, not an empty word: as in GNU parallel,
+		 * "{2} {1}" then gives one argument.
+		 */
+		if (pt->src > jv->n)
+			return 0;
+		vals[0] = apply_mod(pt->mod, jv->v[pt->src - 1]);
 		return 1;
 	}
 	for (size_t i = 0; i < jv->n; i++)
@@ -532,6 +538,7 @@ expand_line(const struct template *t, const struct jobvals *jv,
 	for (size_t i = 0; i < t->nw; i++) {
 		if (i)
 			strbuf_addch(out, ' ');
+		size_t word = out->len;
 		for (size_t j = 0; j < t->w[i].n; j++) {
 			const struct part *pt = &t->w[i].parts[j];
 			if (pt->lit && quote && t->quote_words) {
@@ -552,6 +559,9 @@ expand_line(const struct template *t, const struct jobvals *jv,
 					strbuf_add(out, vals[k].p, vals[k].len);
 			}
 		}
+		/* With -q, a word stays a word, even when nothing filled it. */
+		if (quote && t->quote_words && out->len == word)
+			strbuf_addstr(out, "''");
 	}
 	if (vals != vals_small)
 		free(vals);
@@ -622,10 +632,12 @@ expand_argv(const struct template *t, const struct jobvals *jv,
 	if (jv->n > ARRAY_SIZE(vals_small))
 		vals = ccmap__xcalloc(jv->n, sizeof *vals);
 	for (size_t i = 0; i < t->nw; i++) {
+		int filled = t->quote_words;	/* -q keeps every word */
 		for (size_t j = 0; j < t->w[i].n; j++) {
 			const struct part *pt = &t->w[i].parts[j];
 			if (pt->lit) {
 				strbuf_add(&cb->store, pt->lit, pt->len);
+				filled = 1;
 				continue;
 			}
 			size_t nv = part_values(pt, jv, vals, numbuf);
@@ -633,9 +645,12 @@ expand_argv(const struct template *t, const struct jobvals *jv,
 				if (k)
 					end_arg(cb, &start);
 				strbuf_add(&cb->store, vals[k].p, vals[k].len);
+				filled = 1;
 			}
 		}
-		end_arg(cb, &start);
+		/* A word of missing positions only is no word (see above). */
+		if (filled)
+			end_arg(cb, &start);
 	}
 	if (vals != vals_small)
 		free(vals);
