@@ -284,6 +284,35 @@ field_end(const char *q)
 }
 
 /*
+ * The replacement p[0..len) for PCRE2: Perl's $& (the match) is $0 there
+ * and $+{name} is ${name}; the rest is alike ($1, ${1}, ${name}, \U...).
+ */
+static void
+perl_repl(struct subst *sub, const char *p, size_t len)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((p[i] == '\\' || p[i] == '$') && i + 1 < len &&
+		    (p[i + 1] == '\\' || p[i + 1] == '$')) {
+			strbuf_add(&out, p + i++, 2);	/* an escaped \ or $ */
+		} else if (p[i] == '$' && i + 1 < len && p[i + 1] == '&') {
+			strbuf_addstr(&out, "${0}");
+			i++;
+		} else if (p[i] == '$' && i + 2 < len && p[i + 1] == '+' &&
+		    p[i + 2] == '{') {
+			strbuf_addch(&out, '$');
+			i++;
+		} else {
+			strbuf_addch(&out, p[i]);
+		}
+	}
+	strbuf_grow(&out, 1);
+	sub->repl_len = out.len;
+	sub->repl = strbuf_detach(&out, NULL);
+}
+
+/*
  * Parse {s/RE/REPL/FLAGS} or {N s/RE/REPL/FLAGS} (the space is optional)
  * at s into pt and a new substitution of t: its length, 0 if s holds none,
  * -1 with err set if it is bad.
@@ -339,8 +368,7 @@ parse_subst(struct template *t, const char *s, struct part *pt, char *err,
 	free(pattern);
 	if (r < 0)
 		return -1;
-	sub.repl = ccmap__xmemdup(re_end + 1, (size_t)(repl_end - re_end - 1));
-	sub.repl_len = (size_t)(repl_end - re_end - 1);
+	perl_repl(&sub, re_end + 1, (size_t)(repl_end - re_end - 1));
 	t->subs = ccmap__xrealloc(t->subs, (t->nsubs + 1) * sizeof *t->subs);
 	t->subs[t->nsubs] = sub;
 	memset(pt, 0, sizeof *pt);
