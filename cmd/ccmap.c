@@ -29,6 +29,11 @@ enum {
 	OPT_SO,
 	OPT_TIMEOUT,
 	OPT_MAX_TASKS,
+	OPT_RECSEP,
+	OPT_HEADER,
+	OPT_TRIM,
+	OPT_MATCH,
+	OPT_SKIP,
 };
 
 static const struct option longopts[] = {
@@ -36,6 +41,13 @@ static const struct option longopts[] = {
 	{ "link",		no_argument,       NULL, OPT_LINK },
 	{ "null",		no_argument,       NULL, '0' },
 	{ "delimiter",		required_argument, NULL, 'd' },
+	{ "recsep",		required_argument, NULL, OPT_RECSEP },
+	{ "colsep",		required_argument, NULL, 'C' },
+	{ "col-sep",		required_argument, NULL, 'C' },
+	{ "header",		required_argument, NULL, OPT_HEADER },
+	{ "trim",		required_argument, NULL, OPT_TRIM },
+	{ "match",		required_argument, NULL, OPT_MATCH },
+	{ "skip",		required_argument, NULL, OPT_SKIP },
 	{ "jobs",		required_argument, NULL, 'j' },
 	{ "max-args",		required_argument, NULL, 'n' },
 	{ "quote",		no_argument,       NULL, 'q' },
@@ -196,7 +208,7 @@ main(int argc, char **argv)
 	opterr = 0;
 	for (;;) {
 		longindex = -1;
-		ch = getopt_long(argc, argv, "+:a:0d:j:P:I:n:qkuh", longopts,
+		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:qkuh", longopts,
 		    &longindex);
 		if (ch == -1)
 			break;
@@ -212,6 +224,24 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			o.delim = parse_delim(optarg);
+			break;
+		case OPT_RECSEP:
+			o.recsep = optarg;
+			break;
+		case 'C':
+			o.colsep = optarg;
+			break;
+		case OPT_HEADER:
+			o.header = optarg;
+			break;
+		case OPT_TRIM:
+			o.trim = optarg;
+			break;
+		case OPT_MATCH:
+			o.match = optarg;
+			break;
+		case OPT_SKIP:
+			o.skip = optarg;
 			break;
 		case 'j':
 		case 'P':

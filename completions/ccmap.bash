@@ -6,7 +6,8 @@
 # completion); without it, options, values and command names still complete.
 
 # The options, as ccmap --help lists them.
-_ccmap_opts='-a --arg-file --link -0 --null -d --delimiter -I -n --max-args -q --quote
+_ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
+	--col-sep --header --trim --match --skip -I -n --max-args -q --quote
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
 	--timeout -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
@@ -14,9 +15,10 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter -I -n --max-args -q -
 
 # Options that take a value in the next word, and short ones that may carry
 # it in the same word (-j4).
-_ccmap_valopts='-a --arg-file -d --delimiter -I -n --max-args --so -j -P --jobs
+_ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
+	--header --trim --match --skip -I -n --max-args --so -j -P --jobs
 	--chunksize --max-tasks-per-child --timeout --tagstring --tmpdir'
-_ccmap_valshort='adIjnP'
+_ccmap_valshort='aCdIjnP'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
 # (it may be abbreviated), or the last letter of a short cluster.
@@ -229,8 +231,14 @@ _ccmap()
 		--chunksize | -n | --max-args)
 			COMPREPLY=($(compgen -W '1 10 100 1000' -- "$cur"))
 			;;
+		--trim)
+			COMPREPLY=($(compgen -W 'n l r lr rl' -- "$cur"))
+			;;
+		--header)
+			COMPREPLY=($(compgen -W ':' -- "$cur"))
+			;;
 		*)
-			# -d, -I, --tagstring: free text.
+			# -d, -I, --tagstring, the regexes: free text.
 			COMPREPLY=()
 			;;
 		esac

@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter -I -n --max-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --tagstring --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -I -n --max-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --tagstring --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -85,6 +85,13 @@ complete -c ccmap -n __fish_ccmap_in_options -s a -l arg-file -r -F -d 'Read ite
 complete -c ccmap -n __fish_ccmap_in_options -l link -d "Pair the sources' items instead of crossing them"
 complete -c ccmap -n __fish_ccmap_in_options -s 0 -l null -d 'Items end with NUL, not newline'
 complete -c ccmap -n __fish_ccmap_in_options -s d -l delimiter -x -d 'Items end with this character (\n, \t, \0, \\, \xHH)'
+complete -c ccmap -n __fish_ccmap_in_options -l recsep -x -d 'Items end where this PCRE2 regex matches'
+complete -c ccmap -n __fish_ccmap_in_options -s C -l colsep -x -d 'Split items into columns {1}..{N} at REGEX'
+complete -c ccmap -n __fish_ccmap_in_options -l col-sep -x -d 'Split items into columns {1}..{N} at REGEX'
+complete -c ccmap -n __fish_ccmap_in_options -l header -x -a ': 0' -d 'The first item of each source names its columns'
+complete -c ccmap -n __fish_ccmap_in_options -l trim -x -a 'n l r lr rl' -d 'Trim white space from values'
+complete -c ccmap -n __fish_ccmap_in_options -l match -x -d 'Map only the items REGEX matches; its groups are columns'
+complete -c ccmap -n __fish_ccmap_in_options -l skip -x -d 'Drop the items REGEX matches'
 
 # Commands
 complete -c ccmap -n __fish_ccmap_in_options -s I -x -d 'Use STR for the item instead of {}'

@@ -69,6 +69,19 @@ struct ccmap_opts {
 	size_t nsources;
 	int link;		/* --link: pair sources instead of crossing */
 	int delim;		/* item separator byte (default '\n') */
+	const char *recsep;	/* --recsep: items end at matches of this
+				   PCRE2 regex instead (or NULL) */
+
+	/* What becomes of each item (fields.c): */
+	const char *colsep;	/* -C: split values into columns at this regex */
+	const char *header;	/* --header: the first value of each source
+				   names its columns ("0": file sources are
+				   named by their paths instead) */
+	const char *trim;	/* --trim n|l|r|lr|rl (NULL: lr with colsep,
+				   else n) */
+	const char *match;	/* --match: map only the items this matches;
+				   its capture groups are the columns */
+	const char *skip;	/* --skip: drop the items this matches */
 
 	unsigned jobs;		/* pool size (0: the online CPUs) */
 	enum ccmap_executor executor;

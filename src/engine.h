@@ -13,6 +13,7 @@
 #include <ccmap/plugin.h>
 
 #include "ccmap.h"
+#include "fields.h"
 #include "input.h"
 #include "job.h"
 #include "output.h"
@@ -85,6 +86,10 @@ struct ccmap_call {
 struct ccmap {
 	struct ccmap_opts opts;
 	struct input *in;
+	struct fields *fields;	/* -C, --match, --skip, --trim, --header */
+	int shape;		/* fields change or drop tuples */
+	char **words;		/* the command, names rewritten (or NULL) */
+	char *tagstring;	/* --tagstring, names rewritten (or NULL) */
 	struct template *tmpl;
 	struct template *tagt;	/* --tag / --tagstring, or NULL */
 	struct plugin *plugin;	/* --so, or NULL */

@@ -11,6 +11,7 @@
 
 #include "input.h"
 #include "internal.h"
+#include "regex.h"
 #include "scan.h"
 #include "strbuf.h"
 
@@ -18,7 +19,7 @@
 
 /* A source read whole: its values point into store or into argv. */
 struct list {
-	struct value *v;
+	struct value *v;	/* from v[0] on: the header, if taken */
 	size_t n;
 	char *store;
 };
@@ -36,6 +37,11 @@ struct input {
 	int have_cur0;
 	size_t linkn, linki;	/* with link: tuples in all, the next one */
 	struct value *out;	/* the tuple handed out */
+	struct regex *recsep;	/* --recsep, or NULL */
+	struct rmatch *recsep_m;
+	struct value *headers;	/* --header: one per source */
+	int *has_header;
+	struct strbuf header0;	/* the streamed source's header */
 };
 
 void
@@ -45,6 +51,13 @@ reader_init(struct reader *r, int fd, int close_fd, int delim)
 	r->fd = fd;
 	r->close_fd = close_fd;
 	r->delim = delim;
+}
+
+void
+reader_set_regex(struct reader *r, const struct regex *re, struct rmatch *m)
+{
+	r->re = re;
+	r->m = m;
 }
 
 void
@@ -86,11 +99,48 @@ reader_fill(struct reader *r)
 	return (long)n;
 }
 
+/*
+ * reader_next with a regex: the record ends where a match starts.  A match
+ * that the next read could change (it reaches the end of what is read, or
+ * could begin there) waits for that read.
+ */
+static int
+next_regex(struct reader *r, struct value *rec)
+{
+	const char *s = r->buf + r->start;
+	size_t len = r->end - r->start, from = r->scan - r->start;
+	unsigned flags = (from == 0 ? REGEX_NOTEMPTY_START : 0) |
+	    (r->eof ? 0 : REGEX_GOES_ON);
+	int n = len ? regex_match_at(r->re, r->m, s, len, from, flags) : 0;
+
+	if (n > 0) {
+		rec->p = s;
+		rec->len = r->m->ov[0];
+		r->start = r->scan = r->start + r->m->ov[1];
+		return 1;
+	}
+	if (n == REGEX_MORE) {
+		/* No match starts before ov[0]: search on from there. */
+		r->scan = r->start + r->m->ov[0];
+		return 0;
+	}
+	r->scan = r->end;
+	if (r->eof && r->start < r->end) {
+		rec->p = s;
+		rec->len = len;
+		r->start = r->scan = r->end;
+		return 1;
+	}
+	return 0;
+}
+
 int
 reader_next(struct reader *r, struct value *rec)
 {
 	char *q = NULL;
 
+	if (r->re)
+		return next_regex(r, rec);
 	if (r->scan < r->end)
 		q = memchr(r->buf + r->scan, r->delim, r->end - r->scan);
 	if (q) {
@@ -139,8 +189,8 @@ open_source(const char *path, int *close_fd, char *err, size_t errlen)
 
 /* Read a whole file into a list of values. */
 static int
-load_file(struct list *l, const char *path, int delim, char *err,
-    size_t errlen)
+load_file(struct input *in, struct list *l, const char *path, int delim,
+    char *err, size_t errlen)
 {
 	struct reader rd;
 	struct strbuf store = STRBUF_INIT;
@@ -152,6 +202,8 @@ load_file(struct list *l, const char *path, int delim, char *err,
 	if ((fd = open_source(path, &close_fd, err, errlen)) < 0)
 		return -errno;
 	reader_init(&rd, fd, close_fd, delim);
+	if (in->recsep)
+		reader_set_regex(&rd, in->recsep, in->recsep_m);
 	do {
 		if ((got = reader_fill(&rd)) < 0) {
 			snprintf(err, errlen, "cannot read input file '%s': %s",
@@ -212,6 +264,51 @@ load_args(struct list *l, char **args, size_t nargs, int delim)
 	}
 }
 
+/*
+ * --header: take the first value of each source out of its items.  The
+ * streamed source is read (and waited for) up to its first record.
+ */
+static int
+take_headers(struct input *in, char *err, size_t errlen)
+{
+	struct value rec = { NULL, 0 };
+	long got = 1;
+
+	in->headers = ccmap__xcalloc(in->nsrc, sizeof *in->headers);
+	in->has_header = ccmap__xcalloc(in->nsrc, sizeof *in->has_header);
+	for (size_t i = 0; i < in->nsrc; i++) {
+		struct list *l = &in->lists[i];
+		if (i > 0 || !in->streamed) {
+			if (l->n == 0)
+				continue;
+			in->headers[i] = l->v[0];
+			in->has_header[i] = 1;
+			memmove(l->v, l->v + 1, --l->n * sizeof *l->v);
+			continue;
+		}
+		while (!reader_next(&in->rd, &rec) && got > 0)
+			got = reader_fill(&in->rd);
+		if (got < 0) {
+			snprintf(err, errlen, "cannot read '%s': %s",
+			    input_name(in), strerror((int)-got));
+			return (int)got;
+		}
+		if (rec.p == NULL)
+			continue;	/* empty */
+		strbuf_add(&in->header0, rec.p, rec.len);
+		in->headers[i] = (struct value){ in->header0.buf,
+		    in->header0.len };
+		in->has_header[i] = 1;
+	}
+	return 0;
+}
+
+const struct value *
+input_header(const struct input *in, size_t i)
+{
+	return in->has_header && in->has_header[i] ? &in->headers[i] : NULL;
+}
+
 int
 input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
     size_t errlen)
@@ -229,6 +326,12 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 	in->idx = ccmap__xcalloc(in->nsrc, sizeof *in->idx);
 	in->out = ccmap__xcalloc(in->nsrc, sizeof *in->out);
 	in->rd.fd = -1;
+	if (opts->recsep) {
+		if ((r = regex_compile_flags(&in->recsep, "--recsep",
+		    opts->recsep, REGEX_PARTIAL, err, errlen)) < 0)
+			goto fail;
+		in->recsep_m = rmatch_new(in->recsep);
+	}
 
 	for (size_t i = 0; i < in->nsrc; i++) {
 		if (!src[i].path) {
@@ -242,13 +345,19 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 				goto fail;
 			}
 			reader_init(&in->rd, fd, close_fd, delim);
+			if (in->recsep)
+				reader_set_regex(&in->rd, in->recsep,
+				    in->recsep_m);
 			in->streamed = 1;
 			in->name = src[i].path;
-		} else if ((r = load_file(&in->lists[i], src[i].path, delim,
+		} else if ((r = load_file(in, &in->lists[i], src[i].path, delim,
 		    err, errlen)) < 0) {
 			goto fail;
 		}
 	}
+	if (opts->header && strcmp(opts->header, "0") != 0 &&
+	    (r = take_headers(in, err, errlen)) < 0)
+		goto fail;
 	if (in->link) {
 		for (size_t i = 0; i < in->nsrc; i++) {
 			if (in->lists[i].n == 0) {
@@ -280,6 +389,11 @@ input_close(struct input *in)
 	free(in->idx);
 	free(in->out);
 	strbuf_release(&in->cur0);
+	strbuf_release(&in->header0);
+	free(in->headers);
+	free(in->has_header);
+	rmatch_free(in->recsep_m);
+	regex_free(in->recsep);
 	free(in);
 }
 
@@ -315,7 +429,7 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 	const char *p, *end, *cut = NULL, *d;
 	size_t n = 0;
 
-	if (!in->streamed || in->nsrc != 1)
+	if (!in->streamed || in->nsrc != 1 || r->re)
 		return -EINVAL;
 	p = r->buf + r->start;
 	end = r->buf + r->end;

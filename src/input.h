@@ -39,14 +39,20 @@ struct tuple {
 	const struct value *v;
 };
 
+struct regex;
+struct rmatch;
+
 /*
  * A delimited record reader over a descriptor.  Records point into buf and
- * stay valid until the next reader_fill().
+ * stay valid until the next reader_fill().  Records end with the byte
+ * delim, or with a match of the regex re (--recsep) when it is set.
  */
 struct reader {
 	int fd;
 	int close_fd;		/* we opened it */
 	int delim;
+	const struct regex *re;	/* or NULL */
+	struct rmatch *m;	/* its match data */
 	int eof;
 	char *buf;
 	size_t start, end, cap;	/* unread data is buf[start..end) */
@@ -55,6 +61,9 @@ struct reader {
 
 void reader_init(struct reader *r, int fd, int close_fd, int delim);
 void reader_release(struct reader *r);
+/* Records end at matches of re (compiled with REGEX_PARTIAL) instead. */
+void reader_set_regex(struct reader *r, const struct regex *re,
+    struct rmatch *m);
 /* One read(2); bytes read, 0 at end of input, or -errno. */
 long reader_fill(struct reader *r);
 /* 1 and the next record, or 0 when more input (or nothing) is left. */
@@ -90,5 +99,10 @@ long input_fill(struct input *in);
 const char *input_name(const struct input *in);
 /* How many sources. */
 size_t input_nsources(const struct input *in);
+/*
+ * With --header (but not --header 0): source i's first value, taken out
+ * of its items, or NULL if the source was empty.
+ */
+const struct value *input_header(const struct input *in, size_t i);
 
 #endif

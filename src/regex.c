@@ -21,10 +21,22 @@ int
 regex_compile(struct regex **rp, const char *opt, const char *pattern,
     char *err, size_t errlen)
 {
+	return regex_compile_flags(rp, opt, pattern, 0, err, errlen);
+}
+
+int
+regex_compile_flags(struct regex **rp, const char *opt, const char *pattern,
+    unsigned flags, char *err, size_t errlen)
+{
 	int code;
 	PCRE2_SIZE off;
+	uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+	    (flags & REGEX_CASELESS ? PCRE2_CASELESS : 0) |
+	    (flags & REGEX_MULTILINE ? PCRE2_MULTILINE : 0) |
+	    (flags & REGEX_DOTALL ? PCRE2_DOTALL : 0) |
+	    (flags & REGEX_EXTENDED ? PCRE2_EXTENDED : 0);
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-	    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+	    options, &code, &off, NULL);
 
 	if (!re) {
 		PCRE2_UCHAR msg[256];
@@ -33,7 +45,9 @@ regex_compile(struct regex **rp, const char *opt, const char *pattern,
 		    opt, pattern, (const char *)msg, (size_t)off);
 		return CCMAP_EUSAGE;
 	}
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);	/* else interpret */
+	/* Where JIT is not available, PCRE2 interprets. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE |
+	    (flags & REGEX_PARTIAL ? PCRE2_JIT_PARTIAL_HARD : 0));
 
 	struct regex *r = ccmap__xcalloc(1, sizeof *r);
 	uint32_t n = 0;
@@ -114,6 +128,23 @@ regex_match(const struct regex *re, struct rmatch *m, const char *s,
 	if (r == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (r == 0)		/* the ovector is too small: cannot happen */
+		return (int)re->groups + 1;
+	return r > 0 ? r : -1;
+}
+
+int
+regex_match_at(const struct regex *re, struct rmatch *m, const char *s,
+    size_t len, size_t start, unsigned flags)
+{
+	int r = pcre2_match(re->code, (PCRE2_SPTR)s, len, start,
+	    (flags & REGEX_NOTEMPTY_START ? PCRE2_NOTEMPTY_ATSTART : 0) |
+	    (flags & REGEX_GOES_ON ? PCRE2_PARTIAL_HARD : 0), m->md, NULL);
+
+	if (r == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (r == PCRE2_ERROR_PARTIAL)
+		return REGEX_MORE;
+	if (r == 0)
 		return (int)re->groups + 1;
 	return r > 0 ? r : -1;
 }

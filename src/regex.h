@@ -31,6 +31,17 @@ struct rmatch {
  */
 int regex_compile(struct regex **rp, const char *opt, const char *pattern,
     char *err, size_t errlen);
+
+/* Compile flags for regex_compile_flags. */
+#define REGEX_CASELESS	0x01	/* i: letters match either case */
+#define REGEX_MULTILINE	0x02	/* m: ^ and $ match at every line */
+#define REGEX_DOTALL	0x04	/* s: . matches a newline too */
+#define REGEX_EXTENDED	0x08	/* x: white space and # comments ignored */
+#define REGEX_PARTIAL	0x10	/* also JIT-compile for regex_match_partial */
+
+/* regex_compile, with REGEX_* flags. */
+int regex_compile_flags(struct regex **rp, const char *opt,
+    const char *pattern, unsigned flags, char *err, size_t errlen);
 void regex_free(struct regex *re);
 
 /* Capture groups in the pattern (not counting the whole match). */
@@ -52,6 +63,20 @@ void rmatch_free(struct rmatch *m);
  */
 int regex_match(const struct regex *re, struct rmatch *m, const char *s,
     size_t len, size_t start);
+
+/* Match flags for regex_match_at. */
+#define REGEX_NOTEMPTY_START	0x01	/* no empty match at start itself */
+#define REGEX_GOES_ON		0x02	/* more input may follow len */
+
+/*
+ * regex_match with flags.  With REGEX_GOES_ON (compile with
+ * REGEX_PARTIAL), a match that more input could change (one that reaches
+ * len, or that len cuts short) is REGEX_MORE, with m->ov[0] where it
+ * starts: no match is looked for after that.
+ */
+#define REGEX_MORE (-2)
+int regex_match_at(const struct regex *re, struct rmatch *m, const char *s,
+    size_t len, size_t start, unsigned flags);
 
 /*
  * Substitute as {s/REGEX/REPLACEMENT/FLAGS} (global with g): append the

@@ -120,6 +120,39 @@ warnf(struct ccmap *c, const char *fmt, ...)
 	c->opts.warn(c->opts.data, msg);
 }
 
+/*
+ * --header and --match's named groups: give the columns their names, and
+ * write the command and --tagstring with {NAME} as {ID}.
+ */
+static void
+name_columns(struct ccmap *c)
+{
+	const struct ccmap_opts *o = &c->opts;
+	size_t nsrc = input_nsources(c->in);
+
+	for (size_t i = 0; o->header && i < nsrc; i++) {
+		const struct value *h = input_header(c->in, i);
+		const char *path = o->nsources ? o->sources[i].path : "-";
+		if (h)
+			fields_name_header(c->fields, h);
+		else if (strcmp(o->header, "0") == 0 && path && strcmp(path, "-"))
+			fields_name(c->fields, path, strlen(path), i + 1);
+	}
+	for (size_t i = 0; i < o->ncommand; i++) {
+		char *w = fields_rewrite(c->fields, o->command[i]);
+		if (!w)
+			continue;
+		if (!c->words) {
+			c->words = ccmap__xcalloc(o->ncommand, sizeof *c->words);
+			memcpy(c->words, o->command, o->ncommand *
+			    sizeof *c->words);
+		}
+		c->words[i] = w;
+	}
+	if (o->tagstring)
+		c->tagstring = fields_rewrite(c->fields, o->tagstring);
+}
+
 int
 ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
     size_t errlen)
@@ -137,8 +170,11 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->sctx.devnull = -1;
 	pthread_mutex_init(&c->pid_lock, NULL);
 
-	if ((r = input_open(&c->in, opts, err, errlen)) < 0)
+	if ((r = fields_new(&c->fields, opts, err, errlen)) < 0 ||
+	    (r = input_open(&c->in, opts, err, errlen)) < 0)
 		goto fail;
+	c->shape = fields_active(c->fields);
+	name_columns(c);
 	c->host = ccmap__host;
 	c->next_item = 1;
 	if (opts->plugin) {
@@ -161,15 +197,15 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 			r = CCMAP_EUSAGE;
 			goto fail;
 		}
-	} else if ((r = template_parse(&c->tmpl, opts->command,
-	    opts->ncommand, opts->replace, opts->quote, input_nsources(c->in),
-	    opts->shell, err, errlen)) < 0) {
+	} else if ((r = template_parse(&c->tmpl, c->words ? c->words :
+	    opts->command, opts->ncommand, opts->replace, opts->quote,
+	    input_nsources(c->in), opts->shell, err, errlen)) < 0) {
 		goto fail;
 	}
 	if ((opts->tagstring || opts->tag) &&
-	    (r = template_parse_text(&c->tagt, opts->tagstring ?
-	    opts->tagstring : "{}", opts->tagstring ? opts->replace : NULL,
-	    err, errlen)) < 0)
+	    (r = template_parse_text(&c->tagt, c->tagstring ? c->tagstring :
+	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
+	    opts->replace : NULL, err, errlen)) < 0)
 		goto fail;
 	c->sctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (c->sctx.devnull < 0) {
@@ -197,6 +233,12 @@ ccmap_free(struct ccmap *c)
 	if (!c)
 		return;
 	input_close(c->in);
+	fields_free(c->fields);
+	for (size_t i = 0; c->words && i < c->opts.ncommand; i++)
+		if (c->words[i] != c->opts.command[i])
+			free(c->words[i]);
+	free(c->words);
+	free(c->tagstring);
 	plugin_close(c->plugin);
 	template_free(c->tmpl);
 	template_free(c->tagt);
@@ -602,8 +644,8 @@ next_batch(struct ccmap *c, struct job **jobp)
 	int r;
 
 	c->pending = NULL;
-	if (!job->v && (r = input_take_block(c->in, min, max, &job->store,
-	    &count)) != -EINVAL) {
+	if (!job->v && !c->shape && (r = input_take_block(c->in, min, max,
+	    &job->store, &count)) != -EINVAL) {
 		if (r == INPUT_TUPLE) {
 			job->first_item = c->next_item;
 			job->items = count;
@@ -619,6 +661,9 @@ next_batch(struct ccmap *c, struct job **jobp)
 	for (;;) {
 		struct tuple t;
 		r = input_next(c->in, &t);
+		if (r == INPUT_TUPLE && c->shape &&
+		    !fields_apply(c->fields, &t, &t))
+			continue;	/* --skip, --match */
 		if (r == INPUT_TUPLE) {
 			job->v = ccmap__xrealloc(job->v,
 			    (job->items + 1) * sizeof *job->v);
@@ -692,6 +737,8 @@ dispatch(struct ccmap *c)
 			struct tuple t;
 			if ((r = input_next(c->in, &t)) != INPUT_TUPLE)
 				break;
+			if (c->shape && !fields_apply(c->fields, &t, &t))
+				continue;	/* --skip, --match */
 			if (!c->pending)
 				c->pending = job_begin(c);
 			job_add(c->pending, &t);

@@ -2,6 +2,7 @@
  * template.c: parse the command template and compose each job's command
  * (see template.h for the rules).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "ccmap.h"
 #include "internal.h"
+#include "regex.h"
 #include "template.h"
 
 /* What a replacement string stands for. */
@@ -20,6 +22,15 @@ enum mod {
 	MOD_BASEDOT,	/* {/.}  its basename without extension */
 	MOD_SEQ,	/* {#}   the job's sequence number */
 	MOD_SLOT,	/* {%}   the job's slot */
+	MOD_SUBST,	/* {s/RE/REPL/FLAGS} a PCRE2 substitution */
+};
+
+/* One {s/RE/REPL/FLAGS}. */
+struct subst {
+	struct regex *re;
+	char *repl;
+	size_t repl_len;
+	int global;		/* g */
 };
 
 /* A piece of a word: literal text, or a replacement string. */
@@ -28,6 +39,7 @@ struct part {
 	size_t len;
 	size_t src;		/* 0: every source; else source src (1-based) */
 	enum mod mod;
+	size_t sub;		/* MOD_SUBST: which of the template's */
 };
 
 struct word {
@@ -46,6 +58,10 @@ struct template {
 	char *path;		/* the command resolved in PATH, or NULL */
 	char *shell;
 	char *bash;		/* bash, for exported functions, or NULL */
+	struct subst *subs;	/* the {s///} in it */
+	size_t nsubs;
+	struct tscratch sx;	/* for template_line and template_text, */
+	pthread_mutex_t lock;	/* under this lock */
 };
 
 /* Characters that need no quoting in a shell word (GNU parallel's set). */
@@ -257,18 +273,127 @@ add_part(struct word *w, const struct part *pt)
 	w->parts[w->n++] = *pt;
 }
 
+/* The end of a {s///} field: the next '/' not after a backslash, or NULL. */
+static const char *
+field_end(const char *q)
+{
+	for (; *q && *q != '/'; q++)
+		if (*q == '\\' && q[1])
+			q++;
+	return *q ? q : NULL;
+}
+
+/*
+ * The replacement p[0..len) for PCRE2: Perl's $& (the match) is $0 there
+ * and $+{name} is ${name}; the rest is alike ($1, ${1}, ${name}, \U...).
+ */
+static void
+perl_repl(struct subst *sub, const char *p, size_t len)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((p[i] == '\\' || p[i] == '$') && i + 1 < len &&
+		    (p[i + 1] == '\\' || p[i + 1] == '$')) {
+			strbuf_add(&out, p + i++, 2);	/* an escaped \ or $ */
+		} else if (p[i] == '$' && i + 1 < len && p[i + 1] == '&') {
+			strbuf_addstr(&out, "${0}");
+			i++;
+		} else if (p[i] == '$' && i + 2 < len && p[i + 1] == '+' &&
+		    p[i + 2] == '{') {
+			strbuf_addch(&out, '$');
+			i++;
+		} else {
+			strbuf_addch(&out, p[i]);
+		}
+	}
+	strbuf_grow(&out, 1);
+	sub->repl_len = out.len;
+	sub->repl = strbuf_detach(&out, NULL);
+}
+
+/*
+ * Parse {s/RE/REPL/FLAGS} or {N s/RE/REPL/FLAGS} (the space is optional)
+ * at s into pt and a new substitution of t: its length, 0 if s holds none,
+ * -1 with err set if it is bad.
+ */
+static int
+parse_subst(struct template *t, const char *s, struct part *pt, char *err,
+    size_t errlen)
+{
+	const char *q = s + 1, *re_end, *repl_end, *flags;
+	struct subst sub = { 0 };
+	unsigned cflags = 0;
+	size_t src = 0;
+	char opt[300];
+
+	if (*s != '{')
+		return 0;
+	for (; *q >= '0' && *q <= '9' && src < 1000000; q++)
+		src = src * 10 + (size_t)(*q - '0');
+	if (src && *q == ' ')
+		q++;
+	if (q[0] != 's' || q[1] != '/' || s[1] == '0')
+		return 0;
+	re_end = field_end(q + 2);
+	repl_end = re_end ? field_end(re_end + 1) : NULL;
+	flags = repl_end ? repl_end + 1 : NULL;
+	for (; flags && *flags && *flags != '}'; flags++) {
+		if (*flags == 'g')
+			sub.global = 1;
+		else if (*flags == 'i')
+			cflags |= REGEX_CASELESS;
+		else if (*flags == 'm')
+			cflags |= REGEX_MULTILINE;
+		else if (*flags == 's')
+			cflags |= REGEX_DOTALL;
+		else if (*flags == 'x')
+			cflags |= REGEX_EXTENDED;
+		else {
+			snprintf(err, errlen, "unknown flag '%c' in replacement "
+			    "string '%s' (want g, i, m, s or x)", *flags, s);
+			return -1;
+		}
+	}
+	if (!flags || !*flags) {
+		snprintf(err, errlen, "unterminated replacement string '%s' in "
+		    "the command (want {s/REGEX/REPLACEMENT/FLAGS})", s);
+		return -1;
+	}
+	char *pattern = ccmap__xmemdup(q + 2, (size_t)(re_end - q - 2));
+	snprintf(opt, sizeof opt, "replacement string '%.*s'",
+	    (int)(flags + 1 - s), s);
+	int r = regex_compile_flags(&sub.re, opt, pattern, cflags, err,
+	    errlen);
+	free(pattern);
+	if (r < 0)
+		return -1;
+	perl_repl(&sub, re_end + 1, (size_t)(repl_end - re_end - 1));
+	t->subs = ccmap__xrealloc(t->subs, (t->nsubs + 1) * sizeof *t->subs);
+	t->subs[t->nsubs] = sub;
+	memset(pt, 0, sizeof *pt);
+	pt->mod = MOD_SUBST;
+	pt->src = src;
+	pt->sub = t->nsubs++;
+	return (int)(flags + 1 - s);
+}
+
 /* Split one word into parts; 1 if it holds a replacement, -1 on error. */
 static int
-parse_word(struct word *w, const char *s, const char *replace, size_t nsrc,
-    char *err, size_t errlen)
+parse_word(struct template *t, struct word *w, const char *s,
+    const char *replace, char *err, size_t errlen)
 {
 	const char *lit = s;
-	int found = 0;
+	int found = 0, k;
 	struct part pt;
 	size_t n;
 
 	while (*s) {
-		if ((n = match_repl(s, replace, nsrc, &pt)) == 0) {
+		if ((k = parse_subst(t, s, &pt, err, errlen)) < 0)
+			return -1;
+		if (k > 0) {
+			n = (size_t)k;
+		} else if ((n = match_repl(s, replace, t->nsrc, &pt)) == 0) {
 			if (unterminated(s)) {
 				snprintf(err, errlen, "unterminated replacement "
 				    "string '%s' in the command", s);
@@ -299,6 +424,7 @@ template_alloc(size_t nwords, size_t nsrc, const char *shell)
 	t->w = ccmap__xcalloc(nwords + 1, sizeof *t->w);
 	t->nsrc = nsrc;
 	t->shell = ccmap__xstrdup(shell ? shell : template_default_shell());
+	pthread_mutex_init(&t->lock, NULL);
 	return t;
 }
 
@@ -385,8 +511,8 @@ template_parse(struct template **tp, char *const *words, size_t nwords,
 		return 0;
 	}
 	for (size_t i = 0; i < nwords; i++) {
-		int r = parse_word(&t->w[t->nw++], words[i], replace, nsrc,
-		    err, errlen);
+		int r = parse_word(t, &t->w[t->nw++], words[i], replace, err,
+		    errlen);
 		if (r < 0) {
 			template_free(t);
 			return CCMAP_EUSAGE;
@@ -407,8 +533,8 @@ template_parse_text(struct template **tp, const char *text,
 	struct template *t = template_alloc(1, 0, "/bin/sh");
 
 	t->text = 1;
-	if (parse_word(&t->w[t->nw++], text, replace ? replace : "{}", 0,
-	    err, errlen) < 0) {
+	if (parse_word(t, &t->w[t->nw++], text, replace ? replace : "{}", err,
+	    errlen) < 0) {
 		template_free(t);
 		return CCMAP_EUSAGE;
 	}
@@ -427,6 +553,13 @@ template_free(struct template *t)
 	free(t->path);
 	free(t->shell);
 	free(t->bash);
+	for (size_t i = 0; i < t->nsubs; i++) {
+		regex_free(t->subs[i].re);
+		free(t->subs[i].repl);
+	}
+	free(t->subs);
+	tscratch_release(&t->sx);
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
@@ -488,14 +621,42 @@ apply_mod(enum mod mod, struct value v)
 	return (struct value){ s, (size_t)(e - s) };
 }
 
+void
+tscratch_release(struct tscratch *sx)
+{
+	for (size_t i = 0; i < sx->nm; i++)
+		rmatch_free(sx->m[i]);
+	free(sx->m);
+	strbuf_release(&sx->buf);
+	memset(sx, 0, sizeof *sx);
+}
+
+/* Match data for t's substitution i, made on first use by this thread. */
+static struct rmatch *
+scratch_match(const struct template *t, struct tscratch *sx, size_t i)
+{
+	if (sx->owner != t) {
+		tscratch_release(sx);
+		sx->owner = t;
+		sx->m = ccmap__xcalloc(t->nsubs, sizeof *sx->m);
+		sx->nm = t->nsubs;
+	}
+	if (!sx->m[i])
+		sx->m[i] = rmatch_new(t->subs[i].re);
+	return sx->m[i];
+}
+
 /*
  * The values a part stands for: fills vals (room for jv->n) and returns how
- * many, using numbuf for {#} and {%}.
+ * many, using numbuf for {#} and {%} and sx for {s///}.  A value past the
+ * job's values has p NULL: it stands for nothing, not even ''.
  */
 static size_t
-part_values(const struct part *pt, const struct jobvals *jv,
-    struct value *vals, char numbuf[32])
+part_values(const struct template *t, const struct part *pt,
+    const struct jobvals *jv, struct value *vals, char numbuf[32],
+    struct tscratch *sx)
 {
+	size_t nv;
 	int n;
 
 	switch (pt->mod) {
@@ -510,25 +671,41 @@ part_values(const struct part *pt, const struct jobvals *jv,
 		break;
 	}
 	if (pt->src) {
-		/*
-		 * A position past the last value (-n's last, short job) stands
-		 * for nothing at all, not an empty word: as in GNU parallel,
-		 * "{2} {1}" then gives one argument.
-		 */
-		if (pt->src > jv->n)
-			return 0;
-		vals[0] = apply_mod(pt->mod, jv->v[pt->src - 1]);
-		return 1;
+		vals[0] = pt->src <= jv->n ? apply_mod(pt->mod, jv->v[pt->src - 1])
+		    : (struct value){ NULL, 0 };
+		nv = 1;
+	} else {
+		for (size_t i = 0; i < jv->n; i++)
+			vals[i] = apply_mod(pt->mod, jv->v[i]);
+		nv = jv->n;
 	}
-	for (size_t i = 0; i < jv->n; i++)
-		vals[i] = apply_mod(pt->mod, jv->v[i]);
-	return jv->n;
+	if (pt->mod != MOD_SUBST)
+		return nv;
+	const struct subst *sub = &t->subs[pt->sub];
+	struct rmatch *m = scratch_match(t, sx, pt->sub);
+	strbuf_reset(&sx->buf);
+	strbuf_grow(&sx->buf, 1);	/* so that an empty result is not NULL */
+	for (size_t i = 0; i < nv; i++) {
+		size_t at = sx->buf.len;
+		if (!vals[i].p)
+			continue;
+		regex_substitute(sub->re, m, vals[i].p, vals[i].len, sub->repl,
+		    sub->repl_len, sub->global, &sx->buf);
+		vals[i].len = sx->buf.len - at;
+	}
+	/* The results lie one after the other in the buffer, now still. */
+	for (size_t i = 0, at = 0; i < nv; i++)
+		if (vals[i].p) {
+			vals[i].p = sx->buf.buf + at;
+			at += vals[i].len;
+		}
+	return nv;
 }
 
 /* Expand the words as a line; quote the values unless raw. */
 static void
 expand_line(const struct template *t, const struct jobvals *jv,
-    struct strbuf *out, int quote, const char *sep)
+    struct strbuf *out, int quote, struct tscratch *sx)
 {
 	struct value vals_small[8], *vals = vals_small;
 	char numbuf[32];
@@ -549,10 +726,12 @@ expand_line(const struct template *t, const struct jobvals *jv,
 				strbuf_add(out, pt->lit, pt->len);
 				continue;
 			}
-			size_t nv = part_values(pt, jv, vals, numbuf);
+			size_t nv = part_values(t, pt, jv, vals, numbuf, sx);
 			for (size_t k = 0; k < nv; k++) {
 				if (k)
-					strbuf_addstr(out, sep);
+					strbuf_addch(out, ' ');
+				if (!vals[k].p)
+					continue;
 				if (quote)
 					shell_quote(out, vals[k].p, vals[k].len);
 				else
@@ -567,18 +746,34 @@ expand_line(const struct template *t, const struct jobvals *jv,
 		free(vals);
 }
 
+/* expand_line with the template's own scratch, for any thread. */
+static void
+expand_locked(const struct template *t, const struct jobvals *jv,
+    struct strbuf *out, int quote)
+{
+	struct template *mt = (struct template *)t;	/* its lock and sx */
+
+	if (!t->nsubs) {
+		expand_line(t, jv, out, quote, NULL);
+		return;
+	}
+	pthread_mutex_lock(&mt->lock);
+	expand_line(t, jv, out, quote, &mt->sx);
+	pthread_mutex_unlock(&mt->lock);
+}
+
 void
 template_line(const struct template *t, const struct jobvals *jv,
     struct strbuf *out)
 {
-	expand_line(t, jv, out, !t->raw && !t->text, " ");
+	expand_locked(t, jv, out, !t->raw && !t->text);
 }
 
 void
 template_text(const struct template *t, const struct jobvals *jv,
     struct strbuf *out)
 {
-	expand_line(t, jv, out, 0, " ");
+	expand_locked(t, jv, out, 0);
 }
 
 void
@@ -594,6 +789,7 @@ cmdbuf_release(struct cmdbuf *cb)
 	strbuf_release(&cb->path);
 	free(cb->offs);
 	free(cb->argv);
+	tscratch_release(&cb->sx);
 	cmdbuf_init(cb);
 }
 
@@ -632,24 +828,30 @@ expand_argv(const struct template *t, const struct jobvals *jv,
 	if (jv->n > ARRAY_SIZE(vals_small))
 		vals = ccmap__xcalloc(jv->n, sizeof *vals);
 	for (size_t i = 0; i < t->nw; i++) {
-		int filled = t->quote_words;	/* -q keeps every word */
+		/*
+		 * A word of nothing but {N} past the values is no argument,
+		 * as in the shell; but with -q every word stays one.
+		 */
+		int some = t->quote_words;
 		for (size_t j = 0; j < t->w[i].n; j++) {
 			const struct part *pt = &t->w[i].parts[j];
 			if (pt->lit) {
 				strbuf_add(&cb->store, pt->lit, pt->len);
-				filled = 1;
+				some |= pt->len > 0;
 				continue;
 			}
-			size_t nv = part_values(pt, jv, vals, numbuf);
+			size_t nv = part_values(t, pt, jv, vals, numbuf,
+			    &cb->sx);
 			for (size_t k = 0; k < nv; k++) {
 				if (k)
 					end_arg(cb, &start);
-				strbuf_add(&cb->store, vals[k].p, vals[k].len);
-				filled = 1;
+				if (vals[k].p)
+					strbuf_add(&cb->store, vals[k].p,
+					    vals[k].len);
+				some |= vals[k].p != NULL;
 			}
 		}
-		/* A word of missing positions only is no word (see above). */
-		if (filled)
+		if (some)
 			end_arg(cb, &start);
 	}
 	if (vals != vals_small)
@@ -693,7 +895,7 @@ shell_argv(const struct template *t, const struct jobvals *jv,
 	end_arg(cb, &start);
 	strbuf_addstr(&cb->store, "-c");
 	end_arg(cb, &start);
-	template_line(t, jv, &cb->store);
+	expand_line(t, jv, &cb->store, !t->raw, &cb->sx);
 	end_arg(cb, &start);
 	finish_argv(cb);
 	cb->file = cb->argv[0];
@@ -712,7 +914,7 @@ template_argv(const struct template *t, const struct jobvals *jv,
 	if (t->raw) {
 		struct strbuf *line = &cb->path;	/* scratch */
 		strbuf_reset(line);
-		expand_line(t, jv, line, 0, " ");
+		expand_line(t, jv, line, 0, &cb->sx);
 		if (split_plain(line->buf, line->len, cb)) {
 			finish_argv(cb);
 			const char *name = cb->argv[0];

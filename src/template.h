@@ -3,8 +3,9 @@
  *
  * The command line is composed as GNU parallel composes it: the command's
  * words joined by spaces, with each replacement string ({}, {.}, {/}, {//},
- * {/.}, {#}, {%}, {N} and {N.}...) replaced by its value quoted as one shell
- * word.  When the command has no replacement string, {} is appended.  That
+ * {/.}, {#}, {%}, {N} and {N.}..., {s/RE/REPL/FLAGS} and {N s/RE/REPL/}) replaced
+ * by its value quoted as one shell word; a {N} past the job's values stands
+ * for nothing at all, as in GNU parallel.  When the command has no replacement string, {} is appended.  That
  * line has the meaning it would have in the user's shell; but when nothing
  * in it needs a shell (no shell syntax in the command's own words, and a
  * first word that is neither a shell builtin nor an exported function) the
@@ -23,6 +24,15 @@
 #include "strbuf.h"
 
 struct template;
+struct rmatch;
+
+/* What composing a command takes per thread: for {s///}. */
+struct tscratch {
+	const struct template *owner;	/* whose substitutions m[] is for */
+	struct rmatch **m;	/* match data, one per substitution */
+	size_t nm;
+	struct strbuf buf;	/* substituted values */
+};
 
 /* What one job runs: an argument vector, with path NULL to search PATH. */
 struct cmdbuf {
@@ -34,6 +44,7 @@ struct cmdbuf {
 	const char *file;	/* what to execute (argv[0] if path is NULL) */
 	int search;		/* look file up in PATH */
 	int shell;		/* the line runs in a shell */
+	struct tscratch sx;
 };
 
 /* Where the values of one job come from. */
@@ -61,12 +72,17 @@ void template_free(struct template *t);
 /* Does every job run without a shell?  (Not known in raw mode: -1.) */
 int template_direct(const struct template *t);
 
+void tscratch_release(struct tscratch *sx);
 void cmdbuf_init(struct cmdbuf *cb);
 void cmdbuf_release(struct cmdbuf *cb);
 /* Compose the job's argument vector into cb. */
 void template_argv(const struct template *t, const struct jobvals *jv,
     struct cmdbuf *cb);
-/* Append the job's command line, as the shell would see it, to out. */
+/*
+ * Append the job's command line, as the shell would see it, to out.
+ * template_line and template_text may run on any thread, but take a lock
+ * when the template has {s///}: a worker composes with template_argv.
+ */
 void template_line(const struct template *t, const struct jobvals *jv,
     struct strbuf *out);
 /* Append the expansion of a text template to out. */

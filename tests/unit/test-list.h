@@ -127,3 +127,14 @@ TEST(regex_substitute_once_and_global)
 /* test-scan.c */
 TEST(scan_finds_every_delimiter_in_order)
 TEST(scan_count_large_block)
+
+/* test-fields.c */
+TEST(fields_colsep_as_perl_split)
+TEST(fields_trim_modes)
+TEST(fields_match_and_skip)
+TEST(fields_header_names)
+TEST(fields_bad_combinations)
+TEST(template_subst)
+TEST(template_subst_errors)
+TEST(template_subst_argv)
+TEST(reader_recsep_across_reads)
