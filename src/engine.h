@@ -80,7 +80,8 @@ struct ccmap_call {
 	long long start;	/* when its map began (for --timeout) */
 	int bol[2];		/* each stream at the start of a line (--tag) */
 	struct strbuf *tag;	/* this item's tag, or NULL */
-	struct strbuf *own;	/* map_batch: its own two output buffers */
+	struct strbuf *own;	/* its output's two buffers: the worker's
+				   (ws->bout), or its own (map_batch, --procs) */
 };
 
 struct ccmap {

@@ -311,24 +311,29 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 	int timed = pp->opts.timeout_ns != 0;
 	if (!timed)
 		set_busy(shm, seq, 1, 0);
+	const char *ends[64];
+	size_t n;
 	scan_init(&sc, p, (size_t)(end - p), delim);
-	while (!worker_stopping && (d = scan_next(&sc)) != NULL) {
-		int st;
+	while (!worker_stopping &&
+	    (n = scan_fill(&sc, ends, ARRAY_SIZE(ends))) > 0) {
+		for (size_t k = 0; k < n && !worker_stopping; k++) {
+			int st;
 
-		if (timed)
-			set_busy(shm, seq, 1, 1);
-		else
-			atomic_store_explicit(&shm->busy_seq, seq,
-			    memory_order_release);
-		strbuf_reset(&out[0]);
-		strbuf_reset(&out[1]);
-		st = pp->ops.map(pp->ops.arg, wp->w->slot, seq, p, (size_t)(d - p),
-		    out);
-		wput(wp, seq, st, out);
-		if (timed)
-			set_busy(shm, 0, 0, 0);
-		seq++;
-		p = d + 1;
+			if (timed)
+				set_busy(shm, seq, 1, 1);
+			else
+				atomic_store_explicit(&shm->busy_seq, seq,
+				    memory_order_release);
+			strbuf_reset(&out[0]);
+			strbuf_reset(&out[1]);
+			st = pp->ops.map(pp->ops.arg, wp->w->slot, seq, p,
+			    (size_t)(ends[k] - p), out);
+			wput(wp, seq, st, out);
+			if (timed)
+				set_busy(shm, 0, 0, 0);
+			seq++;
+			p = ends[k] + 1;
+		}
 	}
 	set_busy(shm, 0, 0, 0);
 	wp->chunks_done++;

@@ -72,6 +72,37 @@ scan_next(struct scan *s)
 	return d;
 }
 
+/*
+ * Up to max delimiters into ends, in order: their number, 0 at the end of
+ * the block.  The loop over a block's items is then a loop over an array,
+ * with the search for them done in registers, apart.
+ */
+static inline size_t
+scan_fill(struct scan *s, const char **ends, size_t max)
+{
+	const char *at = s->at, *end = s->end;
+	uint32_t mask = s->mask;
+	size_t n = 0;
+
+	while (n < max) {
+		if (mask != 0) {
+			ends[n++] = at + __builtin_ctz(mask);
+			mask &= mask - 1;
+			continue;
+		}
+		at += 16;
+		if (at + 16 <= end)
+			mask = scan__mask(at, 16, s->delim);
+		else if (at < end)
+			mask = scan__mask(at, (size_t)(end - at), s->delim);
+		else
+			break;
+	}
+	s->at = at;
+	s->mask = mask;
+	return n;
+}
+
 /* How many bytes of p[0..len) equal c. */
 static inline size_t
 scan_count(const char *p, size_t len, int c)

@@ -36,6 +36,20 @@ TEST_IMPL(scan_finds_every_delimiter_in_order)
 			}
 			ASSERT_NULL(scan_next(&s));
 			ASSERT_EQ(scan_count(buf, len, delim), want);
+
+			/* scan_fill, a few at a time, finds the same. */
+			const char *ends[3];
+			size_t got = 0, n, i = 0;
+			scan_init(&s, buf, len, delim);
+			while ((n = scan_fill(&s, ends, 1 + len % 3)) > 0)
+				for (size_t k = 0; k < n; k++, got++) {
+					while (buf[i] != (char)delim)
+						i++;
+					ASSERT_EQ(ends[k] - buf, i);
+					i++;
+				}
+			ASSERT_EQ(got, want);
+			ASSERT_EQ(scan_fill(&s, ends, 3), 0);
 		}
 	return 0;
 }
