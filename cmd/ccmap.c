@@ -34,6 +34,12 @@ enum {
 	OPT_TRIM,
 	OPT_MATCH,
 	OPT_SKIP,
+	OPT_HALT,
+	OPT_RETRIES,
+	OPT_DELAY,
+	OPT_JOBLOG,
+	OPT_RESUME,
+	OPT_RESUME_FAILED,
 };
 
 static const struct option longopts[] = {
@@ -57,6 +63,12 @@ static const struct option longopts[] = {
 	{ "chunksize",		required_argument, NULL, OPT_CHUNKSIZE },
 	{ "max-tasks-per-child", required_argument, NULL, OPT_MAX_TASKS },
 	{ "timeout",		required_argument, NULL, OPT_TIMEOUT },
+	{ "halt",		required_argument, NULL, OPT_HALT },
+	{ "retries",		required_argument, NULL, OPT_RETRIES },
+	{ "delay",		required_argument, NULL, OPT_DELAY },
+	{ "joblog",		required_argument, NULL, OPT_JOBLOG },
+	{ "resume",		no_argument,       NULL, OPT_RESUME },
+	{ "resume-failed",	no_argument,       NULL, OPT_RESUME_FAILED },
 	{ "keep-order",		no_argument,       NULL, 'k' },
 	{ "as-completed",	no_argument,       NULL, OPT_AS_COMPLETED },
 	{ "group",		no_argument,       NULL, OPT_GROUP },
@@ -286,6 +298,39 @@ main(int argc, char **argv)
 				die("invalid duration '%s' for --timeout (want "
 				    "seconds, or a number with ms, s, m, h or d)",
 				    optarg);
+			break;
+		case OPT_HALT:
+			if (ccmap_parse_halt(optarg, &o.halt) < 0)
+				die("invalid value '%s' for --halt (want now or "
+				    "soon, then ,fail= ,success= or ,done= N or "
+				    "N%%; or never, 0, 1, 2, -1, -2, N%%)", optarg);
+			break;
+		case OPT_RETRIES:
+			/* As GNU parallel: 0 is for ever (2^31 attempts). */
+			if (strcmp(optarg, "0") == 0)
+				o.retries = 1u << 31;
+			else if (strspn(optarg, "0123456789") != strlen(optarg) ||
+			    (o.retries = (unsigned)strtoul(optarg, NULL, 10)) < 1 ||
+			    strlen(optarg) > 9)
+				die("invalid number '%s' for --retries (want 0 "
+				    "for ever, or 1 to 999999999)", optarg);
+			break;
+		case OPT_DELAY:
+			if (ccmap_parse_duration(optarg, &o.delay_ns) < 0)
+				die("invalid duration '%s' for --delay (want "
+				    "seconds, or a number with ms, s, m, h or d)",
+				    optarg);
+			break;
+		case OPT_JOBLOG:
+			if (!*optarg || strcmp(optarg, "+") == 0)
+				die("empty file name for --joblog");
+			o.joblog = optarg;
+			break;
+		case OPT_RESUME:
+			o.resume = CCMAP_RESUME_ALL;
+			break;
+		case OPT_RESUME_FAILED:
+			o.resume = CCMAP_RESUME_FAILED;
 			break;
 		case 'k':
 			o.as_completed = 0;

@@ -46,6 +46,34 @@ enum ccmap_outmode {
 	CCMAP_UNGROUP,		/* jobs write straight to our stdout */
 };
 
+/* --halt: when a run ends early (GNU parallel's --halt). */
+enum ccmap_halt_when {
+	CCMAP_HALT_NEVER = 0,	/* run every job (the default) */
+	CCMAP_HALT_SOON,	/* start no new job, let the running ones end */
+	CCMAP_HALT_NOW,		/* kill the running jobs too */
+};
+
+/* What --halt counts. */
+enum ccmap_halt_on {
+	CCMAP_HALT_FAIL = 0,	/* failed jobs */
+	CCMAP_HALT_SUCCESS,	/* jobs that succeeded */
+	CCMAP_HALT_DONE,	/* finished jobs, either way */
+};
+
+struct ccmap_halt {
+	enum ccmap_halt_when when;
+	enum ccmap_halt_on on;
+	unsigned long long count;	/* halt once this many jobs counted, */
+	unsigned pct;		/* or with count 0, this % of all jobs */
+};
+
+/* --resume, --resume-failed: which jobs of the joblog are not run again. */
+enum ccmap_resume {
+	CCMAP_RESUME_NONE = 0,
+	CCMAP_RESUME_ALL,	/* every job in the joblog */
+	CCMAP_RESUME_FAILED,	/* those that succeeded: failed ones run again */
+};
+
 /* One input source: a file (path "-" is stdin) or a list of arguments. */
 struct ccmap_source {
 	const char *path;	/* a file to read items from, or NULL */
@@ -88,6 +116,11 @@ struct ccmap_opts {
 	unsigned chunksize;	/* jobs handed to a worker at a time (0: one) */
 	unsigned max_tasks;	/* --max-tasks-per-child (0: no limit) */
 	long long timeout_ns;	/* --timeout, per job or item (0: none) */
+	struct ccmap_halt halt;	/* --halt */
+	unsigned retries;	/* --retries: attempts at a failing job (0: one) */
+	long long delay_ns;	/* --delay: between job starts (0: none) */
+	const char *joblog;	/* --joblog FILE ("-": stdout, "+FILE": append) */
+	enum ccmap_resume resume;	/* needs joblog */
 
 	int as_completed;	/* completion order instead of input order */
 	enum ccmap_outmode outmode;
@@ -111,6 +144,8 @@ struct ccmap_result {
 	int error;		/* 0, or the CCMAP_E* / -errno that stopped it */
 	int output_errno;	/* with CCMAP_EOUTPUT: why the write failed */
 	int broken_pipe;	/* stdout was closed by its reader */
+	int halted;		/* --halt decided the exit status: */
+	int halt_status;	/* this one */
 };
 
 struct ccmap;
@@ -126,6 +161,15 @@ void ccmap_free(struct ccmap *c);
  * followed by ms, s, m, h or d.  0 or -errno.
  */
 int ccmap_parse_duration(const char *s, long long *ns);
+
+/*
+ * Parse a --halt value as GNU parallel does: WHEN,WHAT=N or WHEN,WHAT=N%
+ * (WHEN now, soon or never; WHAT fail, success or done), never, and the
+ * short forms 0 (never), 1 (soon,fail=1), 2 (now,fail=1), -1
+ * (soon,success=1), -2 (now,success=1) and N% (soon,fail=N%).  0 or
+ * -EINVAL.
+ */
+int ccmap_parse_halt(const char *s, struct ccmap_halt *h);
 
 /* The process exit status for a result (GNU parallel's convention). */
 int ccmap_exit_status(const struct ccmap_result *res);

@@ -14,8 +14,10 @@
 
 #include "ccmap.h"
 #include "fields.h"
+#include "halt.h"
 #include "input.h"
 #include "job.h"
+#include "joblog.h"
 #include "output.h"
 #include "plugpool.h"
 #include "strbuf.h"
@@ -44,7 +46,13 @@ struct job {
 	struct joboutput out;
 	struct strbuf tag;
 	struct job_status st;
-	int skipped;		/* not run: the run was stopping */
+	int skipped;		/* not run: the run was stopping, or --resume */
+	int killed;		/* --halt now stopped it: its output goes */
+	int reported;		/* its failed attempt was reported (--retries) */
+	unsigned attempts;	/* times it was started (--retries) */
+	unsigned long long received;	/* bytes it wrote to stdout (--joblog) */
+	struct strbuf logline;	/* its --joblog line, until written */
+	struct job *qnext;	/* in c->retry or c->backlog */
 	/* With a plugin, a job is a batch of items: */
 	unsigned long long first_item;	/* the first item's number */
 	size_t items;		/* how many; their values are v[], or the
@@ -121,6 +129,18 @@ struct ccmap {
 	size_t inflight;
 	int need_input, input_done, stopping;
 	struct ccmap_result *res;
+
+	struct halt halt;	/* --halt */
+	atomic_int no_start;	/* --halt soon: queued work does not start */
+	int halting_now;	/* --halt now came: the rest is being killed */
+	long long kill_at;	/* then: SIGKILL what still runs (0: done) */
+	struct joblog *joblog;	/* --joblog, or NULL */
+	struct jobq { struct job *first, *last; size_t n; }
+	    retry,		/* failed jobs to run again (--retries) */
+	    backlog;		/* jobs made before the first starts (--halt N%) */
+	int backlogging;	/* read every item before a job starts */
+	long long next_start;	/* --delay: no job starts before this */
+	int delaying;		/* a start waits for next_start */
 };
 
 /* run.c: a job ended (main thread): count it, and write what is due. */

@@ -56,5 +56,7 @@ int ccmap__read_full(int fd, void *buf, size_t len);
 
 /* Monotonic time in nanoseconds. */
 long long ccmap__now_ns(void);
+/* Wall-clock time in nanoseconds since the epoch. */
+long long ccmap__wall_ns(void);
 
 #endif

@@ -178,10 +178,13 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	posix_spawnattr_t attr;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	sigset_t none;
+	long long t0;
 	pid_t pid;
 	int e, status;
 
 	memset(st, 0, sizeof *st);
+	st->start_ns = ccmap__wall_ns();
+	t0 = ccmap__now_ns();
 	if (io->capture && (pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(err, O_CLOEXEC) < 0)) {
 		e = errno;
@@ -244,6 +247,7 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 			st->code = 127;
 			return -st->err;
 		}
+	st->run_ns = ccmap__now_ns() - t0;
 	if (WIFSIGNALED(status))
 		st->sig = WTERMSIG(status);
 	else

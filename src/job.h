@@ -20,6 +20,8 @@ struct job_status {
 	int sig;	/* the signal that killed it, or 0 */
 	int err;	/* errno from starting it, or 0 */
 	int timed_out;	/* killed for running past --timeout */
+	long long start_ns;	/* when it started: wall clock, since the epoch */
+	long long run_ns;	/* how long it ran */
 };
 
 /* Where a job's output goes and who hears of it. */

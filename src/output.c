@@ -485,6 +485,16 @@ output_emit(struct output *o, struct joboutput *jo)
 	return atomic_load(&o->err);
 }
 
+int
+output_emit_text(struct output *o, int stream, const char *p, size_t len)
+{
+	struct joboutput jo;
+
+	joboutput_init(&jo);
+	(o->linebuffer ? put_now : put_queued)(o, &jo, stream - 1, p, len);
+	return atomic_load(&o->err);
+}
+
 void
 reorder_init(struct reorder *r, unsigned long long first)
 {

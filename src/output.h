@@ -110,6 +110,12 @@ struct held *output_hold(struct output *o, struct joboutput *jo);
 int output_emit_held(struct output *o, struct held *h);
 /* Free a held block unwritten. */
 void output_drop_held(struct output *o, struct held *h);
+/*
+ * Write bytes of ccmap's own to stream 1 or 2 (main thread), in order with
+ * the jobs' output written so far, untagged; 0 or the first error.
+ */
+int output_emit_text(struct output *o, int stream, const char *p,
+    size_t len);
 /* Write out what is buffered; 0 or the first error. */
 int output_flush(struct output *o);
 /* The first write error seen (-EPIPE when the reader went away), or 0. */

@@ -38,9 +38,11 @@ void
 proto_put_done(struct strbuf *out, uint64_t seq, const struct job_status *st)
 {
 	int32_t w[4] = { st->code, st->sig, st->err, st->timed_out };
+	int64_t t[2] = { st->start_ns, st->run_ns };
 
-	proto_put_hdr(out, FRAME_DONE, sizeof w, seq);
+	proto_put_hdr(out, FRAME_DONE, sizeof w + sizeof t, seq);
 	strbuf_add(out, w, sizeof w);
+	strbuf_add(out, t, sizeof t);
 }
 
 long
@@ -109,10 +111,14 @@ int
 proto_done_status(const struct frame *f, struct job_status *st)
 {
 	int32_t w[4];
+	int64_t t[2];
 
-	if (f->h.type != FRAME_DONE || f->h.len != sizeof w)
+	if (f->h.type != FRAME_DONE || f->h.len != sizeof w + sizeof t)
 		return -EPROTO;
 	memcpy(w, f->payload, sizeof w);
+	memcpy(t, f->payload + sizeof w, sizeof t);
+	st->start_ns = t[0];
+	st->run_ns = t[1];
 	st->code = w[0];
 	st->sig = w[1];
 	st->err = w[2];

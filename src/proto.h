@@ -9,7 +9,8 @@
  *	OUT   worker -> ccmap   bytes the job wrote to stdout
  *	ERR   worker -> ccmap   bytes the job wrote to stderr
  *	DONE  worker -> ccmap   i32 exit code, i32 signal, i32 start errno,
- *	                        i32 timed out
+ *	                        i32 timed out, i64 start (ns since the
+ *	                        epoch), i64 run time (ns)
  *
  * and for plugins (see plugpool.h):
  *

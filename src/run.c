@@ -4,6 +4,7 @@
  * order; it is the only module that knows all the others.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -101,6 +102,8 @@ ccmap_exit_status(const struct ccmap_result *res)
 		return CCMAP_EXIT_ERROR;
 	if (res->signal)
 		return 128 + res->signal;
+	if (res->halted)
+		return res->halt_status;
 	if (res->failed > CCMAP_EXIT_MAX_COUNTED)
 		return CCMAP_EXIT_MANY_FAILED;
 	return (int)res->failed;
@@ -169,6 +172,31 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->capacity = 2 * (size_t)c->jobs * c->chunksize;
 	c->sctx.devnull = -1;
 	pthread_mutex_init(&c->pid_lock, NULL);
+	halt_init(&c->halt, &opts->halt);
+	if (opts->halt.when != CCMAP_HALT_NEVER || opts->delay_ns) {
+		/*
+		 * A job starts when it is handed to the pool, none waits
+		 * queued: so --halt soon stops what would start next, and
+		 * --delay spaces the starts themselves.
+		 */
+		c->chunksize = 1;
+		c->capacity = c->jobs;
+	}
+	if (opts->resume && !opts->joblog) {
+		snprintf(err, errlen, "%s needs --joblog FILE",
+		    opts->resume == CCMAP_RESUME_FAILED ? "--resume-failed" :
+		    "--resume");
+		r = CCMAP_EUSAGE;
+		goto fail;
+	}
+	if (opts->plugin && (opts->retries > 1 || opts->joblog ||
+	    opts->delay_ns)) {
+		snprintf(err, errlen, "%s applies to commands, not to plugins "
+		    "(--so)", opts->retries > 1 ? "--retries" : opts->joblog ?
+		    "--joblog" : "--delay");
+		r = CCMAP_EUSAGE;
+		goto fail;
+	}
 
 	if ((r = fields_new(&c->fields, opts, err, errlen)) < 0 ||
 	    (r = input_open(&c->in, opts, err, errlen)) < 0)
@@ -207,6 +235,9 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
 	    opts->replace : NULL, err, errlen)) < 0)
 		goto fail;
+	if (opts->joblog && (r = joblog_open(&c->joblog, opts->joblog,
+	    opts->resume, err, errlen)) < 0)
+		goto fail;
 	c->sctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (c->sctx.devnull < 0) {
 		r = -errno;
@@ -242,6 +273,7 @@ ccmap_free(struct ccmap *c)
 	plugin_close(c->plugin);
 	template_free(c->tmpl);
 	template_free(c->tagt);
+	joblog_close(c->joblog);
 	if (c->sctx.devnull >= 0)
 		close(c->sctx.devnull);
 	pthread_mutex_destroy(&c->pid_lock);
@@ -293,6 +325,8 @@ thread_data(void *arg, int stream, const char *buf, size_t len)
 {
 	struct thread_job *tj = arg;
 
+	if (stream == 1)
+		tj->job->received += len;
 	output_data(tj->c->out, &tj->job->out, stream, buf, len);
 }
 
@@ -325,7 +359,7 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 		};
 
 		next = job->chunk_next;
-		if (atomic_load(&c->stop_sig))
+		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start))
 			job->skipped = 1;
 		else
 			run_job(c, tj.ws, &(struct jobvals){ .v = job->v,
@@ -353,6 +387,8 @@ proc_data(void *arg, void *cookie, int stream, const char *buf, size_t len)
 	struct ccmap *c = arg;
 	struct job *job = cookie;
 
+	if (stream == 1)
+		job->received += len;
 	output_data_main(c->out, &job->out, stream, buf, len);
 }
 
@@ -422,6 +458,7 @@ static void
 job_free(struct job *job)
 {
 	strbuf_release(&job->tag);
+	strbuf_release(&job->logline);
 	strbuf_release(&job->store);
 	strbuf_release(&job->pend[0]);
 	strbuf_release(&job->pend[1]);
@@ -463,30 +500,97 @@ output_failed(struct ccmap *c, int e)
 	stop_jobs(c, SIGTERM);
 }
 
+/*
+ * A job's exit status as a shell gives it: 128 + N for signal N, and 255
+ * for a timeout (GNU parallel's -1).
+ */
+static int
+job_exit(const struct job_status *st)
+{
+	if (st->timed_out)
+		return 255;
+	return st->sig ? 128 + st->sig : st->code;
+}
+
+/*
+ * Tell of a job that ended badly (timed out, killed by a signal, not
+ * started), and of one --halt counts, with notice the word for it: the
+ * counterpart of GNU parallel's "This job failed:" and the like, on one
+ * line.  Not while the run is being stopped, nor of a job --halt killed.
+ */
 static void
-report(struct ccmap *c, struct job *job)
+report(struct ccmap *c, struct job *job, const char *notice)
 {
 	struct strbuf line = STRBUF_INIT;
+	const struct job_status *st = &job->st;
 	char name[16];
 
-	if (c->stopping || (job->st.sig == SIGPIPE && !job->st.timed_out))
+	if (job->killed || c->res->signal || c->res->error ||
+	    c->res->broken_pipe)
 		return;
-	if (!job->st.err && !job->st.sig && !job->st.timed_out)
+	if (!notice && !st->err && !st->timed_out &&
+	    (!st->sig || st->sig == SIGPIPE))
 		return;
 	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
 	    .seq = job->seq, .slot = 0 }, &line);
-	if (job->st.timed_out)
+	if (st->timed_out)
 		warnf(c, "job %llu: '%s': timed out", job->seq, line.buf);
-	else if (job->st.err == ENOENT)
+	else if (st->err == ENOENT)
 		warnf(c, "job %llu: '%s': command not found", job->seq,
 		    line.buf);
-	else if (job->st.err)
+	else if (st->err)
 		warnf(c, "job %llu: '%s': cannot run: %s", job->seq, line.buf,
-		    strerror(job->st.err));
-	else
+		    strerror(st->err));
+	else if (st->sig)
 		warnf(c, "job %llu: '%s': killed by %s", job->seq, line.buf,
-		    signal_name(job->st.sig, name));
+		    signal_name(st->sig, name));
+	else if (st->code || strcmp(notice, "succeeded"))
+		warnf(c, "job %llu: '%s': %s with exit status %d", job->seq,
+		    line.buf, notice, st->code);
+	else
+		warnf(c, "job %llu: '%s': %s", job->seq, line.buf, notice);
 	strbuf_release(&line);
+}
+
+/* Write a --joblog line: to its file, or in order with the output. */
+static void
+log_write(struct ccmap *c, const char *buf, size_t len)
+{
+	int r;
+
+	if (joblog_to_stdout(c->joblog)) {
+		if ((r = output_emit_text(c->out, 1, buf, len)) < 0)
+			output_failed(c, r);
+		return;
+	}
+	if ((r = joblog_write(c->joblog, buf, len)) < 0 && !c->res->error) {
+		warnf(c, "cannot write the joblog '%s': %s",
+		    joblog_name(c->joblog), strerror(-r));
+		c->res->error = r;
+		stop_jobs(c, SIGTERM);
+	}
+}
+
+/* Compose the job's --joblog line, to be written with its output. */
+static void
+log_job(struct ccmap *c, struct job *job)
+{
+	struct strbuf cmd = STRBUF_INIT;
+
+	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
+	    .seq = job->seq, .slot = 0 }, &cmd);
+	joblog_format(&job->logline, &(struct joblog_entry){
+		.seq = job->seq,
+		.host = ":",
+		.start_ns = job->st.start_ns,
+		.run_ns = job->st.run_ns,
+		.receive = job->received,
+		.exitval = job->st.timed_out ? -1 : job->st.code,
+		.sig = job->st.sig,
+		.cmd = cmd.buf ? cmd.buf : "",
+		.cmdlen = cmd.len,
+	});
+	strbuf_release(&cmd);
 }
 
 static void
@@ -494,25 +598,52 @@ emit(struct ccmap *c, struct job *job)
 {
 	int r;
 
-	if (!job->skipped && (r = output_emit(c->out, &job->out)) < 0)
+	if (!job->skipped && !job->killed &&
+	    (r = output_emit(c->out, &job->out)) < 0)
 		output_failed(c, r);
+	if (job->logline.len)
+		log_write(c, job->logline.buf, job->logline.len);
 	joboutput_release(c->out, &job->out);
 	job_free(job);
 }
 
-/* What the reorder buffer holds: a job, or (low bit set) a held block. */
+/* A held block and the job's --joblog line, to be written after it. */
+struct logheld {
+	struct held *h;
+	char *line;
+	size_t len;
+};
+
+/*
+ * What the reorder buffer holds: a job, or (low bits 1) a held block, or
+ * (low bits 2) a struct logheld.
+ */
 static void
 emit_item(struct ccmap *c, void *item)
 {
+	struct logheld *lh = NULL;
+	struct held *h;
 	int r;
 
-	if (!((uintptr_t)item & 1)) {
+	switch ((uintptr_t)item & 3) {
+	case 0:
 		emit(c, item);
 		return;
+	case 1:
+		h = (struct held *)((uintptr_t)item & ~(uintptr_t)3);
+		break;
+	default:
+		lh = (struct logheld *)((uintptr_t)item & ~(uintptr_t)3);
+		h = lh->h;
+		break;
 	}
-	if ((r = output_emit_held(c->out,
-	    (struct held *)((uintptr_t)item & ~(uintptr_t)1))) < 0)
+	if ((r = output_emit_held(c->out, h)) < 0)
 		output_failed(c, r);
+	if (lh) {
+		log_write(c, lh->line, lh->len);
+		free(lh->line);
+		free(lh);
+	}
 }
 
 /*
@@ -526,36 +657,132 @@ promote(struct ccmap *c)
 		output_go_live(c->out, &c->ifirst->out);
 }
 
-void
-ccmap__finish(struct ccmap *c, struct job *job)
+/* Jobs waiting in a queue of their own (c->retry, c->backlog). */
+static void
+jobq_push(struct jobq *q, struct job *job)
 {
-	*(job->iprev ? &job->iprev->inext : &c->ifirst) = job->inext;
-	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
-	c->inflight--;
-	if (job->skipped) {
-		/* not run */
-	} else if (c->plugin) {
+	job->qnext = NULL;
+	*(q->last ? &q->last->qnext : &q->first) = job;
+	q->last = job;
+	q->n++;
+}
+
+static struct job *
+jobq_pop(struct jobq *q)
+{
+	struct job *job = q->first;
+
+	if (job && !(q->first = job->qnext))
+		q->last = NULL;
+	if (job)
+		q->n--;
+	return job;
+}
+
+/*
+ * --retries: a failed job runs again, up to the number of attempts asked
+ * for, unless the run is stopping.  Its output so far is dropped when it
+ * starts again, so only the last attempt's comes out.
+ */
+static int
+retry(struct ccmap *c, struct job *job)
+{
+	if (c->opts.retries < 2 || job->attempts >= c->opts.retries ||
+	    c->stopping || !job_failed(&job->st))
+		return 0;
+	report(c, job, NULL);
+	job->reported = 1;
+	jobq_push(&c->retry, job);
+	return 1;
+}
+
+/*
+ * --halt now: the jobs still running are killed (TERM now, KILL if they
+ * are still there later) and their output dropped, as GNU parallel does;
+ * a plugin's batches keep what their items wrote.
+ */
+#define HALT_KILL_GRACE_NS (200 * 1000000LL)
+static void
+halt_act(struct ccmap *c, enum ccmap_halt_when when)
+{
+	size_t running = c->inflight - c->retry.n;
+
+	if (when == CCMAP_HALT_SOON) {
+		c->stopping = 1;
+		atomic_store(&c->no_start, 1);
+		if (running)
+			warnf(c, "starting no more jobs, waiting for %zu job%s "
+			    "to finish", running, running == 1 ? "" : "s");
+		return;
+	}
+	if (when != CCMAP_HALT_NOW || c->halting_now)
+		return;
+	c->halting_now = 1;
+	for (struct job *j = c->ifirst; j && !c->plugin; j = j->inext)
+		j->killed = 1;
+	stop_jobs(c, SIGTERM);
+	c->kill_at = ccmap__now_ns() + HALT_KILL_GRACE_NS;
+}
+
+/* Count a finished job, or a plugin's batch, for --halt and the result. */
+static void
+count(struct ccmap *c, struct job *job)
+{
+	enum ccmap_halt_when when = CCMAP_HALT_NEVER, w;
+
+	if (c->plugin) {
 		c->res->started += job->ran_items;
 		c->res->failed += job->failed_items;
+		c->halt.started += job->ran_items;
+		for (size_t i = 0; i < job->ran_items; i++)
+			if ((w = halt_count(&c->halt, i < job->failed_items,
+			    i < job->failed_items)) != CCMAP_HALT_NEVER)
+				when = w;
 		if (job->map_ns)
 			ccmap__item_time(c, job->map_ns, job->ran_items);
 	} else {
+		int failed = job_failed(&job->st);
 		c->res->started++;
-		if (job_failed(&job->st))
-			c->res->failed++;
-		report(c, job);
+		c->res->failed += failed;
+		if (!job->reported)
+			report(c, job, halt_notice(&c->halt, failed));
+		when = halt_count(&c->halt, failed, job_exit(&job->st));
+		if (c->joblog)
+			log_job(c, job);
 	}
+	halt_act(c, when);
+}
+
+void
+ccmap__finish(struct ccmap *c, struct job *job)
+{
+	if (!job->skipped && !job->killed && !c->plugin && retry(c, job))
+		return;		/* it stays in flight, in c->retry */
+	*(job->iprev ? &job->iprev->inext : &c->ifirst) = job->inext;
+	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
+	c->inflight--;
+	if (job->killed)
+		c->res->started++;
+	else if (!job->skipped)
+		count(c, job);
 	if (c->opts.as_completed || c->opts.outmode == CCMAP_UNGROUP) {
 		emit(c, job);
 		return;
 	}
 	struct held *h;
-	if (job->seq != c->ro.head && !job->skipped &&
+	if (job->seq != c->ro.head && !job->skipped && !job->killed &&
 	    (h = output_hold(c->out, &job->out)) != NULL) {
 		/* Held back: keep its output, let the rest of the job go. */
 		unsigned long long seq = job->seq;
+		void *item = (void *)((uintptr_t)h | 1);
+		if (job->logline.len) {
+			struct logheld *lh = ccmap__xmalloc(sizeof *lh);
+			lh->h = h;
+			lh->line = strbuf_detach(&job->logline, &lh->len);
+			item = (void *)((uintptr_t)lh | 2);
+		}
 		job_free(job);
-		reorder_put(&c->ro, seq, (void *)((uintptr_t)h | 1));
+		reorder_put(&c->ro, seq, item);
 	} else {
 		reorder_put(&c->ro, job->seq, job);
 	}
@@ -564,17 +791,17 @@ ccmap__finish(struct ccmap *c, struct job *job)
 	promote(c);
 }
 
-/* Hand one chunk of jobs to the pool. */
+/* Hand jobs (already tracked) to the pool, as one chunk. */
 static void
-submit(struct ccmap *c, struct job **chunk, size_t n)
+post(struct ccmap *c, struct job **chunk, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct job *job = chunk[i];
-		job->iprev = c->ilast;
-		*(c->ilast ? &c->ilast->inext : &c->ifirst) = job;
-		c->ilast = job;
+		chunk[i]->attempts++;
+		chunk[i]->chunk_next = NULL;
 	}
-	promote(c);
+	c->halt.started += n;
+	if (c->opts.delay_ns)
+		c->next_start = ccmap__now_ns() + c->opts.delay_ns;
 	if (c->tp) {
 		for (size_t i = 0; i + 1 < n; i++)
 			chunk[i]->chunk_next = chunk[i + 1];
@@ -592,7 +819,52 @@ submit(struct ccmap *c, struct job **chunk, size_t n)
 			    .n = chunk[i]->nv, .seq = chunk[i]->seq };
 		procpool_submit(c->pp, (void *const *)chunk, c->chunkjv, n);
 	}
+}
+
+/* Count jobs in flight, among the unfinished ones by seq. */
+static void
+track(struct ccmap *c, struct job **chunk, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct job *job = chunk[i];
+		job->iprev = c->ilast;
+		*(c->ilast ? &c->ilast->inext : &c->ifirst) = job;
+		c->ilast = job;
+	}
 	c->inflight += n;
+}
+
+/* Hand one chunk of jobs to the pool. */
+static void
+submit(struct ccmap *c, struct job **chunk, size_t n)
+{
+	track(c, chunk, n);
+	promote(c);
+	post(c, chunk, n);
+}
+
+/*
+ * New jobs: those the joblog has done (--resume) end at once, unrun; with
+ * --halt N% they wait until every job is known; the others go to the pool.
+ */
+static void
+give(struct ccmap *c, struct job **chunk, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (c->joblog && joblog_skip(c->joblog, chunk[i]->seq)) {
+			chunk[i]->skipped = 1;
+			track(c, &chunk[i], 1);
+			ccmap__finish(c, chunk[i]);
+		} else if (c->backlogging) {
+			jobq_push(&c->backlog, chunk[i]);
+		} else {
+			chunk[k++] = chunk[i];
+		}
+	}
+	if (k)
+		submit(c, chunk, k);
 }
 
 static int
@@ -600,6 +872,62 @@ room(const struct ccmap *c)
 {
 	return c->inflight < c->capacity &&
 	    c->next_seq + 1 - c->ro.head < WINDOW;
+}
+
+/* May a job start now?  (--delay, and a stopping run.) */
+static int
+may_start(struct ccmap *c)
+{
+	if (c->stopping)
+		return 0;
+	if (c->opts.delay_ns && ccmap__now_ns() < c->next_start) {
+		c->delaying = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Start what waits: failed jobs again (--retries), then jobs held back
+ * until all were known (--halt N%).  A stopping run drops the retries:
+ * each ends with its last attempt.
+ */
+static void
+start_waiting(struct ccmap *c)
+{
+	struct job *job;
+
+	c->delaying = 0;
+	if (c->stopping) {
+		while ((job = jobq_pop(&c->retry)) != NULL)
+			ccmap__finish(c, job);
+		return;
+	}
+	while (c->retry.first && may_start(c)) {
+		job = jobq_pop(&c->retry);
+		joboutput_release(c->out, &job->out);
+		const char *tag = job->out.tag;
+		size_t taglen = job->out.taglen;
+		joboutput_init(&job->out);
+		job->out.tag = tag;
+		job->out.taglen = taglen;
+		job->received = 0;
+		job->reported = 0;
+		post(c, &job, 1);
+	}
+	while (!c->backlogging && c->backlog.first && room(c) && may_start(c)) {
+		job = jobq_pop(&c->backlog);
+		submit(c, &job, 1);
+	}
+}
+
+/* The input has ended: the jobs are all known. */
+static void
+input_ended(struct ccmap *c)
+{
+	c->input_done = 1;
+	c->backlogging = 0;
+	c->halt.total = c->plugin ? c->next_item - 1 : c->next_seq;
 }
 
 /*
@@ -701,18 +1029,21 @@ next_batch(struct ccmap *c, struct job **jobp)
 static void
 dispatch_batches(struct ccmap *c)
 {
+	start_waiting(c);
 	c->need_input = 0;
-	while (!c->stopping && !c->input_done && room(c)) {
+	while (!c->stopping && !c->input_done &&
+	    (c->backlogging || room(c))) {
 		struct job *job;
 		int r = next_batch(c, &job);
 
 		if (r == INPUT_TUPLE) {
-			submit(c, &job, 1);
+			give(c, &job, 1);
 			continue;
 		}
-		if (r == INPUT_EOF)
-			c->input_done = 1;
-		else
+		if (r == INPUT_EOF) {
+			input_ended(c);
+			start_waiting(c);
+		} else
 			c->need_input = 1;
 		break;
 	}
@@ -728,12 +1059,15 @@ dispatch(struct ccmap *c)
 		dispatch_batches(c);
 		return;
 	}
+	start_waiting(c);
 	c->need_input = 0;
-	while (!c->stopping && !c->input_done && room(c)) {
+	while (!c->stopping && !c->input_done &&
+	    (c->backlogging || (room(c) && may_start(c)))) {
 		size_t n = 0;
 		int r = INPUT_TUPLE;
 
-		while (n < c->chunksize && c->inflight + n < c->capacity) {
+		while (n < c->chunksize && (c->backlogging ||
+		    c->inflight + n < c->capacity)) {
 			struct tuple t;
 			if ((r = input_next(c->in, &t)) != INPUT_TUPLE)
 				break;
@@ -752,10 +1086,12 @@ dispatch(struct ccmap *c)
 			if (c->pending)
 				c->chunk[n++] = job_seal(c, c->pending);
 			c->pending = NULL;
-			c->input_done = 1;
+			input_ended(c);
 		}
 		if (n)
-			submit(c, c->chunk, n);
+			give(c, c->chunk, n);
+		if (r == INPUT_EOF)
+			start_waiting(c);
 		if (r == INPUT_AGAIN) {
 			c->need_input = 1;
 			break;
@@ -774,6 +1110,25 @@ on_signal(struct ccmap *c, int sig)
 	}
 }
 
+/*
+ * How long poll may wait: until a plugin item's deadline, the next start
+ * (--delay) or the SIGKILL after --halt now; -1 for as long as it takes.
+ */
+static int
+wait_ms(struct ccmap *c)
+{
+	int ms = c->ppp ? plugpool_timeout_ms(c->ppp) : -1;
+	long long at = c->kill_at, left;
+
+	if (c->delaying && (!at || c->next_start < at))
+		at = c->next_start;
+	if (!at)
+		return ms;
+	left = (at - ccmap__now_ns() + 999999) / 1000000;
+	left = left < 0 ? 0 : left > INT_MAX ? INT_MAX : left;
+	return ms < 0 || left < ms ? (int)left : ms;
+}
+
 static int
 loop(struct ccmap *c)
 {
@@ -784,7 +1139,8 @@ loop(struct ccmap *c)
 
 	for (;;) {
 		dispatch(c);
-		if ((c->input_done || c->stopping) && c->inflight == 0)
+		if (c->inflight == 0 && (c->stopping ||
+		    (c->input_done && !c->backlog.first)))
 			break;
 		if ((r = output_flush(c->out)) < 0)
 			output_failed(c, r);
@@ -802,11 +1158,15 @@ loop(struct ccmap *c)
 			n += procpool_pollfds(c->pp, fds + n);
 		else
 			n += plugpool_pollfds(c->ppp, fds + n);
-		if (poll(fds, n, c->ppp ? plugpool_timeout_ms(c->ppp) : -1) < 0) {
+		if (poll(fds, n, wait_ms(c)) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
 			break;
+		}
+		if (c->kill_at && ccmap__now_ns() >= c->kill_at) {
+			c->kill_at = 0;
+			stop_jobs(c, SIGKILL);
 		}
 		if (fds[0].revents) {
 			int sig;
@@ -889,7 +1249,16 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		if ((r = threadpool_new(&c->tp, c->jobs, c)) == 0)
 			output_set_wake(c->out, threadpool_fd(c->tp));
 	}
-	c->streams = !c->opts.as_completed && c->opts.outmode == CCMAP_GROUP;
+	/*
+	 * The due job's output streams as it comes, unless it may yet be
+	 * dropped: a failed attempt's (--retries), a killed job's (--halt
+	 * now).
+	 */
+	c->streams = !c->opts.as_completed && c->opts.outmode == CCMAP_GROUP &&
+	    c->opts.retries < 2 && c->opts.halt.when != CCMAP_HALT_NOW;
+	c->backlogging = halt_needs_total(&c->halt);
+	if (c->joblog && joblog_wants_header(c->joblog))
+		output_emit_text(c->out, 1, JOBLOG_HEADER, strlen(JOBLOG_HEADER));
 	if (r < 0) {
 		warnf(c, "cannot start the workers: %s", strerror(-r));
 		res->error = r;
@@ -922,6 +1291,9 @@ out:
 		job_free(c->pending);
 		c->pending = NULL;
 	}
+	for (struct job *job; (job = jobq_pop(&c->backlog)) != NULL; )
+		job_free(job);
+	res->halted = halt_exit_status(&c->halt, &res->halt_status);
 	/* Jobs still held (a stopped run): drop them. */
 	for (void *item; (item = reorder_pop(&c->ro)) != NULL; )
 		emit_item(c, item);

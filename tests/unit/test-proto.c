@@ -56,6 +56,8 @@ TEST_IMPL(proto_done_round_trip)
 	struct job_status in[] = {
 		{ .code = 0 }, { .code = 127, .err = ENOENT },
 		{ .sig = 9 }, { .code = -1, .sig = 255, .err = 1 << 30 },
+		{ .code = 3, .start_ns = 1795315390057000001LL,
+		    .run_ns = 2055123456LL },
 	};
 	struct strbuf b = STRBUF_INIT;
 	size_t off = 0;
@@ -68,13 +70,15 @@ TEST_IMPL(proto_done_round_trip)
 		struct job_status st = { 77, 77, 77, 77 };
 		long len = proto_parse(b.buf + off, b.len - off, &f);
 
-		ASSERT_EQ(len, (long)(sizeof(struct frame_hdr) + 16));
+		ASSERT_EQ(len, (long)(sizeof(struct frame_hdr) + 32));
 		ASSERT_EQ(f.h.type, FRAME_DONE);
 		ASSERT_EQ(f.h.seq, 100 + i);
 		ASSERT_OK(proto_done_status(&f, &st));
 		ASSERT_EQ(st.code, in[i].code);
 		ASSERT_EQ(st.sig, in[i].sig);
 		ASSERT_EQ(st.err, in[i].err);
+		ASSERT_EQ(st.start_ns, in[i].start_ns);
+		ASSERT_EQ(st.run_ns, in[i].run_ns);
 		off += (size_t)len;
 	}
 	ASSERT_EQ(off, b.len);
