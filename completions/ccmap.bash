@@ -9,7 +9,8 @@
 _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--col-sep --header --trim --match --skip -I -n --max-args -q --quote
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
-	--timeout -k --keep-order
+	--timeout --halt --retries --delay --joblog --resume --resume-failed
+	-k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
 	--tmpdir -h --help --version'
 
@@ -17,7 +18,8 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 # it in the same word (-j4).
 _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
 	--header --trim --match --skip -I -n --max-args --so -j -P --jobs
-	--chunksize --max-tasks-per-child --timeout --tagstring --tmpdir'
+	--chunksize --max-tasks-per-child --timeout --halt --retries --delay
+	--joblog --tagstring --tmpdir'
 _ccmap_valshort='aCdIjnP'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
@@ -215,6 +217,20 @@ _ccmap()
 			;;
 		--timeout)
 			COMPREPLY=($(compgen -W '10 30 60 500ms 30s 1m 5m 1h' -- "$cur"))
+			;;
+		--delay)
+			COMPREPLY=($(compgen -W '0.1 0.5 1 5 100ms 1s 1m' -- "$cur"))
+			;;
+		--halt)
+			COMPREPLY=($(compgen -W 'never now,fail=1 soon,fail=1
+			    now,success=1 soon,success=1 now,done=1 soon,done=1
+			    now,fail=10% soon,fail=10% 0 1 2 -1 -2' -- "$cur"))
+			;;
+		--retries)
+			COMPREPLY=($(compgen -W '0 2 3 5 10' -- "$cur"))
+			;;
+		--joblog)
+			_ccmap_files
 			;;
 		--max-tasks-per-child)
 			COMPREPLY=($(compgen -W '1 10 100 1000' -- "$cur"))

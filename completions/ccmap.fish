@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -I -n --max-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --tagstring --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -I -n --max-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --halt --retries --delay --joblog --tagstring --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -108,6 +108,12 @@ complete -c ccmap -n __fish_ccmap_in_options -l max-tasks-per-child -x -a '1 10 
 
 # Failure and time
 complete -c ccmap -n __fish_ccmap_in_options -l timeout -x -a '10 30 60 500ms 30s 1m 5m 1h' -d 'Kill a job or plugin worker running longer'
+complete -c ccmap -n __fish_ccmap_in_options -l halt -x -a 'never now,fail=1 soon,fail=1 now,success=1 soon,success=1 now,done=1 soon,done=1 now,fail=10% soon,fail=10% 0 1 2 -1 -2' -d 'End the run early after N (or N%) jobs fail, succeed or finish'
+complete -c ccmap -n __fish_ccmap_in_options -l retries -x -a '0 2 3 5 10' -d 'Run a failed job up to N times in all'
+complete -c ccmap -n __fish_ccmap_in_options -l delay -x -a '0.1 0.5 1 5 100ms 1s 1m' -d 'Start jobs at least this long apart'
+complete -c ccmap -n __fish_ccmap_in_options -l joblog -r -F -d "Log each job in GNU parallel's joblog format"
+complete -c ccmap -n __fish_ccmap_in_options -l resume -d 'Skip the jobs the joblog has'
+complete -c ccmap -n __fish_ccmap_in_options -l resume-failed -d 'Skip the jobs the joblog has as succeeded'
 
 # Output
 complete -c ccmap -n __fish_ccmap_in_options -s k -l keep-order -d 'Write outputs in input order (default)'
