@@ -138,3 +138,19 @@ TEST(template_subst)
 TEST(template_subst_errors)
 TEST(template_subst_argv)
 TEST(reader_recsep_across_reads)
+
+/* test-halt.c */
+TEST(halt_parse_long_forms)
+TEST(halt_parse_short_forms)
+TEST(halt_parse_refused)
+TEST(halt_fail_one_takes_the_job_status)
+TEST(halt_counts_and_percentages)
+TEST(halt_not_reached)
+TEST(halt_notice_words)
+
+/* test-joblog.c */
+TEST(joblog_format_fields)
+TEST(joblog_format_newline_in_command)
+TEST(joblog_parse_lines)
+TEST(joblog_resume_reads_and_appends)
+TEST(joblog_open_new_and_errors)
