@@ -2,6 +2,7 @@
  * wpipe.c: a worker process and its pipes (see wpipe.h).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
     void *arg)
 {
 	int down[2], up[2], e;
+	sigset_t all, old;
 	pid_t pid;
 
 	if (pipe2(down, O_CLOEXEC) < 0)
@@ -43,9 +45,18 @@ wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
 		close_pair(down);
 		return e;
 	}
+	/*
+	 * Signals stay blocked in the child until wpipe_worker_setup() has
+	 * put its own handlers in: until then it has ours, which would write
+	 * to our self-pipe, and a SIGTERM meant for the worker (plugpool_kill
+	 * at once after the fork) would read as one sent to ccmap.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid < 0) {
 		e = -errno;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		close_pair(down);
 		close_pair(up);
 		return e;
@@ -59,6 +70,7 @@ wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
 	}
 	/* Also from here, so that no signal can find it in our group. */
 	setpgid(pid, pid);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(down[0]);
 	close(up[1]);
 	fcntl(down[1], F_SETFL, O_NONBLOCK);
