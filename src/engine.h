@@ -139,8 +139,10 @@ struct ccmap {
 	    retry,		/* failed jobs to run again (--retries) */
 	    backlog;		/* jobs made before the first starts (--halt N%) */
 	int backlogging;	/* read every item before a job starts */
-	long long next_start;	/* --delay: no job starts before this */
+	long long next_start;	/* --delay: no job is handed out before this */
 	int delaying;		/* a start waits for next_start */
+	pthread_mutex_t delay_lock;	/* guards last_start (threads) */
+	long long last_start;	/* --delay: when the last job started */
 };
 
 /* run.c: a job ended (main thread): count it, and write what is due. */

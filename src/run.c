@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -172,6 +173,7 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->capacity = 2 * (size_t)c->jobs * c->chunksize;
 	c->sctx.devnull = -1;
 	pthread_mutex_init(&c->pid_lock, NULL);
+	pthread_mutex_init(&c->delay_lock, NULL);
 	halt_init(&c->halt, &opts->halt);
 	if (opts->halt.when != CCMAP_HALT_NEVER || opts->delay_ns) {
 		/*
@@ -277,6 +279,7 @@ ccmap_free(struct ccmap *c)
 	if (c->sctx.devnull >= 0)
 		close(c->sctx.devnull);
 	pthread_mutex_destroy(&c->pid_lock);
+	pthread_mutex_destroy(&c->delay_lock);
 	free(c->chunk);
 	free(c->chunkjv);
 	free(c);
@@ -343,6 +346,29 @@ thread_started(void *arg, pid_t pid)
 	pthread_mutex_unlock(&tj->c->pid_lock);
 }
 
+/*
+ * --delay, on a worker thread: the main thread hands jobs out the delay
+ * apart, and this makes the starts themselves so, whatever the threads'
+ * wake-ups: the threads pass one at a time, each the delay after the last.
+ */
+static void
+delay_gate(struct ccmap *c)
+{
+	long long now, at;
+
+	pthread_mutex_lock(&c->delay_lock);
+	now = ccmap__now_ns();
+	at = c->last_start ? c->last_start + c->opts.delay_ns : now;
+	if (at > now) {
+		struct timespec ts = { (at - now) / 1000000000,
+		    (at - now) % 1000000000 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	c->last_start = at > now ? at : now;
+	pthread_mutex_unlock(&c->delay_lock);
+}
+
 static void
 thread_work(struct tp_work *w, unsigned worker, void *arg)
 {
@@ -359,6 +385,8 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 		};
 
 		next = job->chunk_next;
+		if (c->opts.delay_ns)
+			delay_gate(c);
 		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start))
 			job->skipped = 1;
 		else

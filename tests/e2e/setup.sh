@@ -28,6 +28,10 @@
 #   stderr_has REGEX NAME      last run_case's stderr matches (grep -E)
 #   stderr_is TEXT NAME        last run_case's stderr is exactly TEXT
 #   stdout_has REGEX NAME      last run_case's stdout matches (grep -E)
+#   sleeps_left MARK           the "sleep MARK" processes still running (not
+#                              zombies), one a line, after waiting up to 2 s
+#                              for them to go; empty when none is left
+#   kill_sleeps MARK           SIGKILL the "sleep MARK" processes left
 #   skip NAME REASON           "ok N - name # SKIP reason"
 #   skip_all REASON            "1..0 # SKIP reason", exit 0
 #   done_testing               print the plan (if none was given) and exit
@@ -228,6 +232,25 @@ stdout_has() { # REGEX NAME
 		diag "stdout does not match /$1/; stdout was:"
 		diag <"$T/out"
 	fi
+}
+
+sleeps_left() { # MARK
+	local n
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		ps -eo stat=,comm=,args= |
+			awk -v m="sleep $1" '$1 !~ /^Z/ && $2 == "sleep" && index($0, m)' \
+			>"$T/sleeps-left"
+		[ -s "$T/sleeps-left" ] || return 0
+		sleep 0.2
+	done
+	cat "$T/sleeps-left"
+}
+
+kill_sleeps() { # MARK
+	local pid
+	for pid in $(ps -eo pid=,comm=,args= | awk -v m="sleep $1" '$2 == "sleep" && index($0, m) { print $1 }'); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
 }
 
 done_testing() {

@@ -16,25 +16,8 @@ command -v timeout >/dev/null 2>&1 || skip_all "no timeout(1)"
 mark=1000.$$$RANDOM
 SLEEP="sleep $mark"
 
-# left: the processes still running (not zombies) with the marker.  The
-# kill is done when ccmap returns; allow a moment for the kernel to reap.
-left() {
-	local n
-	for n in 1 2 3 4 5 6 7 8 9 10; do
-		ps -eo stat=,comm=,args= |
-			awk -v m="$SLEEP" '$1 !~ /^Z/ && $2 == "sleep" && index($0, m)' \
-			>"$T/left"
-		[ -s "$T/left" ] || return 0
-		sleep 0.2
-	done
-	cat "$T/left"
-}
-cleanup_left() {
-	local pid
-	for pid in $(ps -eo pid=,comm=,args= | awk -v m="$SLEEP" '$2 == "sleep" && index($0, m) { print $1 }'); do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-}
+left() { sleeps_left "$mark"; }
+cleanup_left() { kill_sleeps "$mark"; }
 
 # --- commands ----------------------------------------------------------------
 for pool in --threads --procs -u; do

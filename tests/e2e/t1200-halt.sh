@@ -17,23 +17,8 @@ command -v parallel >/dev/null 2>&1 && have_parallel=1
 
 mark=1000.$$$RANDOM
 SLEEP="sleep $mark"
-left() {
-	local n
-	for n in 1 2 3 4 5 6 7 8 9 10; do
-		ps -eo stat=,comm=,args= |
-			awk -v m="$SLEEP" '$1 !~ /^Z/ && $2 == "sleep" && index($0, m)' \
-			>"$T/left"
-		[ -s "$T/left" ] || return 0
-		sleep 0.2
-	done
-	cat "$T/left"
-}
-cleanup_left() {
-	local pid
-	for pid in $(ps -eo pid=,comm=,args= | awk -v m="$SLEEP" '$2 == "sleep" && index($0, m) { print $1 }'); do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-}
+left() { sleeps_left "$mark"; }
+cleanup_left() { kill_sleeps "$mark"; }
 # WAITFOR FILE: a shell snippet that waits (at most 60 s) for FILE.
 waitfor() {
 	printf 'i=0; while [ ! -e %s ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i+1)); done' "$1"
