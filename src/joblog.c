@@ -156,7 +156,8 @@ read_log(struct joblog *jl, enum ccmap_resume resume, char *err,
 	}
 	free(line);
 	fclose(f);
-	qsort(jl->done, jl->ndone, sizeof *jl->done, cmp_seq);
+	if (jl->ndone)
+		qsort(jl->done, jl->ndone, sizeof *jl->done, cmp_seq);
 	return r;
 }
 

@@ -395,7 +395,7 @@ ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 
 	for (; job; job = next) {
 		next = job->chunk_next;
-		if (atomic_load(&c->stop_sig)) {
+		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start)) {
 			job->skipped = 1;
 		} else {
 			long long t0 = ccmap__now_ns();
