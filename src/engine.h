@@ -50,6 +50,7 @@ struct job {
 	int killed;		/* --halt now stopped it: its output goes */
 	int reported;		/* its failed attempt was reported (--retries) */
 	unsigned attempts;	/* times it was started (--retries) */
+	unsigned long long sent;	/* bytes given on its stdin (--joblog) */
 	unsigned long long received;	/* bytes it wrote to stdout (--joblog) */
 	struct strbuf logline;	/* its --joblog line, until written */
 	struct job *qnext;	/* in c->retry or c->backlog */

@@ -612,6 +612,7 @@ log_job(struct ccmap *c, struct job *job)
 		.host = ":",
 		.start_ns = job->st.start_ns,
 		.run_ns = job->st.run_ns,
+		.send = job->sent,
 		.receive = job->received,
 		.exitval = job->st.timed_out ? -1 : job->st.code,
 		.sig = job->st.sig,
