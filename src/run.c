@@ -184,6 +184,12 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->sctx.devnull = -1;
 	pthread_mutex_init(&c->pid_lock, NULL);
 
+	if (opts->plugin && (opts->fill || opts->dry_run)) {
+		snprintf(err, errlen, "--so: %s for commands only",
+		    opts->dry_run ? "--dry-run is" : "-X, -m and --xargs are");
+		r = CCMAP_EUSAGE;
+		goto fail;
+	}
 	if ((r = fields_new(&c->fields, opts, err, errlen)) < 0 ||
 	    (r = input_open(&c->in, opts, err, errlen)) < 0)
 		goto fail;
@@ -219,12 +225,7 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		template_set_context(c->tmpl, opts->exact_args ||
 		    opts->fill == CCMAP_FILL_CONTEXT);
 	}
-	if (opts->plugin && (opts->fill || opts->dry_run)) {
-		snprintf(err, errlen, "--so: %s for commands only",
-		    opts->dry_run ? "--dry-run is" : "-X, -m and --xargs are");
-		r = CCMAP_EUSAGE;
-		goto fail;
-	}
+
 	if ((opts->tagstring || opts->tag) &&
 	    (r = template_parse_text(&c->tagt, c->tagstring ? c->tagstring :
 	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?

@@ -138,3 +138,10 @@ TEST(template_subst)
 TEST(template_subst_errors)
 TEST(template_subst_argv)
 TEST(reader_recsep_across_reads)
+
+/* test-pack.c */
+TEST(pack_limits_as_parallel)
+TEST(pack_spread)
+TEST(pack_measure_is_the_line)
+TEST(pack_estimate_as_parallel)
+TEST(pack_context_words)
