@@ -170,55 +170,45 @@ argv_join(const struct template *t, const struct jobvals *jv,
 	cmdbuf_release(&cb);
 }
 
+/* The job's vector, args joined by '|', and its line (unless NULL). */
+static void
+expect(struct template *t, const struct jobvals *jv, const char *want_argv,
+    const char *want_line)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	argv_join(t, jv, &s);
+	ASSERT_STR_EQ(s.buf, want_argv);
+	if (want_line) {
+		strbuf_reset(&s);
+		template_line(t, jv, &s);
+		ASSERT_STR_EQ(s.buf, want_line);
+	}
+	strbuf_release(&s);
+	template_free(t);
+}
+
 /* -X repeats a word with {} per value; positional parts stay once. */
 TEST_IMPL(pack_context_words)
 {
 	char *w1[] = { "echo", "x{}y", "{#}", "p{2}q", NULL };
 	char *w2[] = { "echo", "x{} y", NULL };
+	char *w3[] = { "echo", "{3}", "{2}", NULL };
 	char *items[] = { "a", "b c", "" };
 	struct value v[3];
 	struct jobvals jv = { .v = v, .n = 3, .seq = 4, .slot = 1 };
-	struct strbuf s = STRBUF_INIT;
-	struct template *t;
 
 	set_vals(v, items, 3);
-	t = parse_ctx(w1, 0, 1, 1);
-	argv_join(t, &jv, &s);
-	ASSERT_STR_EQ(s.buf, "echo|xay|xb cy|xy|4|pb cq");
-	strbuf_reset(&s);
-	template_line(t, &jv, &s);
-	ASSERT_STR_EQ(s.buf, "echo xay x'b c'y x''y 4 p'b c'q");
-	template_free(t);
-
+	expect(parse_ctx(w1, 0, 1, 1), &jv, "echo|xay|xb cy|xy|4|pb cq",
+	    "echo xay x'b c'y x''y 4 p'b c'q");
 	/* Without context, {} is every value, each an argument. */
-	t = parse_ctx(w1, 0, 0, 1);
-	argv_join(t, &jv, &s);
-	ASSERT_STR_EQ(s.buf, "echo|xa|b c|y|4|pb cq");
-	template_free(t);
-
+	expect(parse_ctx(w1, 0, 0, 1), &jv, "echo|xa|b c|y|4|pb cq", NULL);
 	/* With -q, a word is cut at whitespace; each argument quoted whole. */
-	t = parse_ctx(w2, 1, 1, 1);
-	argv_join(t, &jv, &s);
-	ASSERT_STR_EQ(s.buf, "echo|xa|xb c|x y");
-	strbuf_reset(&s);
-	template_line(t, &jv, &s);
-	ASSERT_STR_EQ(s.buf, "echo xa 'xb c' 'x y'");
-	template_free(t);
-
+	expect(parse_ctx(w2, 1, 1, 1), &jv, "echo|xa|xb c|x y",
+	    "echo xa 'xb c' 'x y'");
 	/* A missing value is no argument, unless -q keeps the word. */
-	char *w3[] = { "echo", "{3}", "{2}", NULL };
 	jv.n = 2;
-	t = parse_ctx(w3, 0, 1, 1);
-	argv_join(t, &jv, &s);
-	ASSERT_STR_EQ(s.buf, "echo|b c");
-	strbuf_reset(&s);
-	template_line(t, &jv, &s);
-	ASSERT_STR_EQ(s.buf, "echo  'b c'");
-	template_free(t);
-	t = parse_ctx(w3, 1, 1, 1);
-	argv_join(t, &jv, &s);
-	ASSERT_STR_EQ(s.buf, "echo||b c");
-	template_free(t);
-	strbuf_release(&s);
+	expect(parse_ctx(w3, 0, 1, 1), &jv, "echo|b c", "echo  'b c'");
+	expect(parse_ctx(w3, 1, 1, 1), &jv, "echo||b c", NULL);
 	return 0;
 }
