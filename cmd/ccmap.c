@@ -40,6 +40,9 @@ enum {
 	OPT_JOBLOG,
 	OPT_RESUME,
 	OPT_RESUME_FAILED,
+	OPT_XARGS,
+	OPT_DRY_RUN,
+	OPT_MAX_LINE,
 };
 
 static const struct option longopts[] = {
@@ -56,6 +59,12 @@ static const struct option longopts[] = {
 	{ "skip",		required_argument, NULL, OPT_SKIP },
 	{ "jobs",		required_argument, NULL, 'j' },
 	{ "max-args",		required_argument, NULL, 'n' },
+	{ "max-replace-args",	required_argument, NULL, 'N' },
+	{ "xargs",		no_argument,       NULL, OPT_XARGS },
+	{ "eof",		required_argument, NULL, 'E' },
+	{ "no-run-if-empty",	no_argument,       NULL, 'r' },
+	{ "dry-run",		no_argument,       NULL, OPT_DRY_RUN },
+	{ "max-line-length-allowed", no_argument,  NULL, OPT_MAX_LINE },
 	{ "quote",		no_argument,       NULL, 'q' },
 	{ "so",			required_argument, NULL, OPT_SO },
 	{ "threads",		no_argument,       NULL, OPT_THREADS },
@@ -102,19 +111,26 @@ dashes(const char *name)
 	return name[0] == '-' ? "" : "--";
 }
 
-/* A whole number from 1 to max, or die naming the option. */
+/* A whole number from min to max, or die naming the option. */
 static unsigned
-parse_count(const char *s, const char *opt, unsigned max)
+parse_range(const char *s, const char *opt, unsigned min, unsigned max)
 {
 	char *end;
 	unsigned long n;
 
 	errno = 0;
 	n = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno || n < 1 || n > max)
-		die("invalid number '%s' for %s%s (want 1 to %u)", s,
-		    dashes(opt), opt, max);
+	if (*s < '0' || *s > '9' || *end || errno || n < min || n > max)
+		die("invalid number '%s' for %s%s (want %u to %u)", s,
+		    dashes(opt), opt, min, max);
 	return (unsigned)n;
+}
+
+/* A whole number from 1 to max, or die naming the option. */
+static unsigned
+parse_count(const char *s, const char *opt, unsigned max)
+{
+	return parse_range(s, opt, 1, max);
 }
 
 static int
@@ -153,10 +169,12 @@ parse_delim(const char *s)
 	    "or an escape such as \\t or \\0)", s);
 }
 
+/* ::: and ::::, and their linked forms :::+ and ::::+. */
 static int
 is_sep(const char *s)
 {
-	return !strcmp(s, ":::") || !strcmp(s, "::::");
+	return !strcmp(s, ":::") || !strcmp(s, "::::") ||
+	    !strcmp(s, ":::+") || !strcmp(s, "::::+");
 }
 
 static void
@@ -170,32 +188,37 @@ add_source(struct ccmap_opts *o, struct ccmap_source src)
 
 /*
  * After the options: the command's words, then ::: ITEMS and :::: FILES
- * groups, each a source (each file of :::: is a source of its own).
+ * groups, each a source (each file of :::: is a source of its own).  A
+ * group after :::+ or ::::+ is linked to the source before it (each file
+ * of ::::+ too), unless it is the first group, as in GNU parallel.
  */
 static void
 parse_operands(struct ccmap_opts *o, int argc, char **argv)
 {
-	int i = 0;
+	int i = 0, first = 1;
 
 	while (i < argc && !is_sep(argv[i]))
 		i++;
 	o->command = argv;
 	o->ncommand = (size_t)i;
 	while (i < argc) {
-		int files = !strcmp(argv[i], "::::");
+		int files = !strncmp(argv[i], "::::", 4);
+		int linked = argv[i][files ? 4 : 3] == '+' && !first;
 		int start = ++i;
 		while (i < argc && !is_sep(argv[i]))
 			i++;
 		if (files) {
 			if (i == start)
-				die("no file after '::::'");
+				die("no file after '%s'", argv[start - 1]);
 			for (int k = start; k < i; k++)
 				add_source(o, (struct ccmap_source){
-				    .path = argv[k] });
+				    .path = argv[k], .linked = linked });
 		} else {
 			add_source(o, (struct ccmap_source){
-			    .args = argv + start, .nargs = (size_t)(i - start) });
+			    .args = argv + start, .nargs = (size_t)(i - start),
+			    .linked = linked });
 		}
+		first = 0;
 	}
 }
 
@@ -220,8 +243,8 @@ main(int argc, char **argv)
 	opterr = 0;
 	for (;;) {
 		longindex = -1;
-		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:qkuh", longopts,
-		    &longindex);
+		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:XmE:rqkuh",
+		    longopts, &longindex);
 		if (ch == -1)
 			break;
 		switch (ch) {
@@ -269,9 +292,36 @@ main(int argc, char **argv)
 			o.replace = optarg;
 			break;
 		case 'n':
-			o.max_args = parse_count(optarg, optname(ch, longindex),
-			    1000000);
+		case 'N':
+			/* -n0 and -N0: one item per command, and none in it. */
+			o.max_args = parse_range(optarg, optname(ch, longindex),
+			    0, 1000000);
+			o.exact_args = ch == 'N' || o.max_args == 0;
 			break;
+		case 'X':
+			o.fill = CCMAP_FILL_CONTEXT;
+			break;
+		case 'm':
+			o.fill = CCMAP_FILL_MULTI;
+			break;
+		case OPT_XARGS:
+			o.fill = CCMAP_FILL_XARGS;
+			break;
+		case 'E':
+			o.eof_str = optarg;
+			break;
+		case 'r':
+			o.skip_blank = 1;
+			break;
+		case OPT_DRY_RUN:
+			o.dry_run = 1;
+			break;
+		case OPT_MAX_LINE: {
+			size_t found;
+			ccmap_line_max(&found);
+			printf("%zu\n", found);
+			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
+		}
 		case 'q':
 			o.quote = 1;
 			break;

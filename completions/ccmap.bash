@@ -7,7 +7,9 @@
 
 # The options, as ccmap --help lists them.
 _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
-	--col-sep --header --trim --match --skip -I -n --max-args -q --quote
+	--col-sep --header --trim --match --skip -E --eof -r --no-run-if-empty
+	-I -n --max-args -N --max-replace-args -X -m --xargs
+	--max-line-length-allowed -q --quote --dry-run
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
 	--timeout --halt --retries --delay --joblog --resume --resume-failed
 	-k --keep-order
@@ -17,10 +19,10 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 # Options that take a value in the next word, and short ones that may carry
 # it in the same word (-j4).
 _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
-	--header --trim --match --skip -I -n --max-args --so -j -P --jobs
-	--chunksize --max-tasks-per-child --timeout --halt --retries --delay
-	--joblog --tagstring --tmpdir'
-_ccmap_valshort='aCdIjnP'
+	--header --trim --match --skip -E --eof -I -n --max-args -N
+	--max-replace-args --so -j -P --jobs --chunksize --max-tasks-per-child
+	--timeout --halt --retries --delay --joblog --tagstring --tmpdir'
+_ccmap_valshort='aCdEIjnNP'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
 # (it may be abbreviated), or the last letter of a short cluster.
@@ -167,8 +169,8 @@ _ccmap()
 		fi
 		if [[ -n $cmd ]] && ((i >= cmd)); then
 			case $w in
-			:::) sep=items ;;
-			::::) sep=files ;;
+			::: | :::+) sep=items ;;
+			:::: | ::::+) sep=files ;;
 			esac
 		fi
 	done
@@ -176,7 +178,7 @@ _ccmap()
 	# After ::: (items, often file names) and :::: (files).
 	if [[ -n $sep ]]; then
 		if [[ $cur == :* ]]; then
-			COMPREPLY=($(compgen -W '::: ::::' -- "$cur"))
+			COMPREPLY=($(compgen -W '::: :::+ :::: ::::+' -- "$cur"))
 			[[ ${#COMPREPLY[@]} -gt 0 ]] && return
 		fi
 		_ccmap_files
@@ -187,7 +189,7 @@ _ccmap()
 	# :::: may follow.
 	if [[ -n $plugin ]] && ((cword >= plugin)); then
 		if [[ $cur == :* ]]; then
-			COMPREPLY=($(compgen -W '::: ::::' -- "$cur"))
+			COMPREPLY=($(compgen -W '::: :::+ :::: ::::+' -- "$cur"))
 			[[ ${#COMPREPLY[@]} -gt 0 ]] && return
 		fi
 		_ccmap_files
@@ -197,7 +199,7 @@ _ccmap()
 	# The command and its arguments: that command's own completion.
 	if [[ -n $cmd ]] && ((cword >= cmd)); then
 		if [[ $cur == :* ]]; then
-			COMPREPLY=($(compgen -W '::: ::::' -- "$cur"))
+			COMPREPLY=($(compgen -W '::: :::+ :::: ::::+' -- "$cur"))
 			[[ ${#COMPREPLY[@]} -gt 0 ]] && return
 		fi
 		_ccmap_command "$cmd"
@@ -244,7 +246,7 @@ _ccmap()
 			COMPREPLY=($(compgen -W "0 1 2 4 8 $n 50% 100% 200% +1 -1" \
 			    -- "$cur"))
 			;;
-		--chunksize | -n | --max-args)
+		--chunksize | -n | --max-args | -N | --max-replace-args)
 			COMPREPLY=($(compgen -W '1 10 100 1000' -- "$cur"))
 			;;
 		--trim)

@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -I -n --max-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --halt --retries --delay --joblog --tagstring --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --halt --retries --delay --joblog --tagstring --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -51,7 +51,7 @@ function __fish_ccmap_where
             continue
         end
         switch $t
-            case ::: ::::
+            case ::: :::+ :::: ::::+
                 set where sources
         end
     end
@@ -92,11 +92,19 @@ complete -c ccmap -n __fish_ccmap_in_options -l header -x -a ': 0' -d 'The first
 complete -c ccmap -n __fish_ccmap_in_options -l trim -x -a 'n l r lr rl' -d 'Trim white space from values'
 complete -c ccmap -n __fish_ccmap_in_options -l match -x -d 'Map only the items REGEX matches; its groups are columns'
 complete -c ccmap -n __fish_ccmap_in_options -l skip -x -d 'Drop the items REGEX matches'
+complete -c ccmap -n __fish_ccmap_in_options -s E -l eof -x -d 'A source ends at an item equal to STR'
+complete -c ccmap -n __fish_ccmap_in_options -s r -l no-run-if-empty -d 'Skip items that are empty or only whitespace'
 
 # Commands
 complete -c ccmap -n __fish_ccmap_in_options -s I -x -d 'Use STR for the item instead of {}'
 complete -c ccmap -n __fish_ccmap_in_options -s q -l quote -d 'Keep each word of the command one argument'
-complete -c ccmap -n __fish_ccmap_in_options -s n -l max-args -x -a '1 10 100 1000' -d 'Give each command up to N items'
+complete -c ccmap -n __fish_ccmap_in_options -s n -l max-args -x -a '0 1 10 100 1000' -d 'Give each command up to N items'
+complete -c ccmap -n __fish_ccmap_in_options -s N -l max-replace-args -x -a '0 1 2 3 10' -d 'Up to N items, {1}..{N} each one'
+complete -c ccmap -n __fish_ccmap_in_options -s X -d 'As many items as fit, a word with {} repeated per item'
+complete -c ccmap -n __fish_ccmap_in_options -s m -d 'As many items as fit, {} standing for all'
+complete -c ccmap -n __fish_ccmap_in_options -l xargs -d 'As many items as fit, the last not spread'
+complete -c ccmap -n __fish_ccmap_in_options -l max-line-length-allowed -d 'Print the longest command line and exit'
+complete -c ccmap -n __fish_ccmap_in_options -l dry-run -d 'Print each command instead of running it'
 complete -c ccmap -n __fish_ccmap_in_options -l so -x -d "Map a plugin's function instead of a command; then its arguments"
 
 # Pool
@@ -132,6 +140,8 @@ complete -c ccmap -n __fish_ccmap_in_options -l version -d 'Show the version and
 complete -c ccmap -n __fish_ccmap_in_command -x -a "(__fish_complete_subcommand -- $__fish_ccmap_valopts)"
 complete -c ccmap -n 'not __fish_ccmap_in_options; and not __fish_ccmap_so_value' -a ':::' -d 'The items follow'
 complete -c ccmap -n 'not __fish_ccmap_in_options; and not __fish_ccmap_so_value' -a '::::' -d 'Files of items follow'
+complete -c ccmap -n 'not __fish_ccmap_in_options; and not __fish_ccmap_so_value' -a ':::+' -d 'Items linked to the source before follow'
+complete -c ccmap -n 'not __fish_ccmap_in_options; and not __fish_ccmap_so_value' -a '::::+' -d 'Files linked to the source before follow'
 complete -c ccmap -n __fish_ccmap_in_sources -F
 # The value of --so: shared objects first; then the plugin's arguments.
 complete -c ccmap -n __fish_ccmap_so_value -x -a '(__fish_complete_suffix .so)'

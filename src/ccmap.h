@@ -79,6 +79,15 @@ struct ccmap_source {
 	const char *path;	/* a file to read items from, or NULL */
 	char **args;		/* else these items (::: ARGS) */
 	size_t nargs;
+	int linked;		/* :::+ or ::::+: paired with the source before */
+};
+
+/* -X, -m, --xargs: as many items per command as the line has room for. */
+enum ccmap_fill {
+	CCMAP_FILL_NONE = 0,
+	CCMAP_FILL_CONTEXT,	/* -X: a word holding {} is repeated per item */
+	CCMAP_FILL_MULTI,	/* -m: {} stands for all of them */
+	CCMAP_FILL_XARGS,	/* --xargs: as -m, the last items not spread */
 };
 
 struct ccmap_opts {
@@ -91,7 +100,12 @@ struct ccmap_opts {
 	const char *plugin;	/* --so PATH[:SYMBOL], or NULL */
 	const char *replace;	/* -I: stands for {} (NULL: "{}") */
 	size_t max_args;	/* -n: items per command (0: one) */
+	int exact_args;		/* -N: max_args positions, and a word holding
+				   {} repeated per item; with max_args 0,
+				   one item per command and no value in it */
+	enum ccmap_fill fill;	/* -X, -m, --xargs */
 	int quote;		/* -q: keep each command word one argument */
+	int dry_run;		/* --dry-run: print the commands, run none */
 
 	struct ccmap_source *sources;	/* none means stdin */
 	size_t nsources;
@@ -99,6 +113,8 @@ struct ccmap_opts {
 	int delim;		/* item separator byte (default '\n') */
 	const char *recsep;	/* --recsep: items end at matches of this
 				   PCRE2 regex instead (or NULL) */
+	const char *eof_str;	/* -E: a source ends at a value equal to it */
+	int skip_blank;		/* -r: drop values of nothing but whitespace */
 
 	/* What becomes of each item (fields.c): */
 	const char *colsep;	/* -C: split values into columns at this regex */
@@ -179,5 +195,13 @@ int ccmap_exit_status(const struct ccmap_result *res);
  * minus N).  0 or -errno; the result is at least 1.
  */
 int ccmap_parse_jobs(const char *s, unsigned *jobs);
+
+/*
+ * The length a command line must stay under when items are packed into
+ * commands (-X, -m, --xargs), from the system's limits and the
+ * environment, as GNU parallel reckons it; *found is the longest line its
+ * search would find (what --max-line-length-allowed prints).
+ */
+size_t ccmap_line_max(size_t *found);
 
 #endif

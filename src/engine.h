@@ -110,6 +110,15 @@ struct ccmap {
 	struct job **chunk;	/* a chunk being made (chunksize of them) */
 	struct jobvals *chunkjv;
 	struct job *pending;	/* a job still taking items (-n) */
+	int no_values;		/* -N0: a job takes an item, inserts nothing */
+	size_t line_max;	/* several items a job: lines stay under this */
+	size_t line_hard;	/* by GNU parallel's reckoning; this, really */
+	unsigned line_factor;	/* what a line's length counts for (-q: 3) */
+	struct tmeasure plen;	/* the pending job's line */
+	int pending_full;	/* it has max_args items, but waits to see
+				   whether the input ends (to spread them) */
+	int spread, spread_done;	/* -X, -m: spread the last items */
+	unsigned long long items;	/* tuples read (for messages) */
 	size_t capacity;	/* jobs given to the pool and not finished */
 
 	struct output *out;

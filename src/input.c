@@ -24,15 +24,31 @@ struct list {
 	char *store;
 };
 
+/*
+ * Sources are taken in groups: a source linked to the one before it (:::+,
+ * ::::+) joins that one's group, and the i-th tuple of a group holds the
+ * i-th value of each of its sources (as many as the shortest has).  The
+ * tuples are the groups' cartesian product, or with link, the i-th of each
+ * group, shorter groups wrapping around.
+ */
 struct input {
 	size_t nsrc;
 	int link;
 	int streamed;		/* source 0 comes from rd, not lists[0] */
 	struct reader rd;
 	const char *name;	/* the streamed source's file name */
+	const char *eof_str;	/* -E */
+	size_t eof_len;
+	int skip_blank;		/* -r */
+	int ended;		/* the streamed source met the -E string */
 	struct list *lists;	/* one per source (lists[0] unused if streamed) */
-	size_t pos0;		/* next value of lists[0] */
-	size_t *idx;		/* the odometer over sources 1..nsrc-1 */
+	size_t ngroups;
+	size_t *gfirst;		/* each group's first source; gfirst[ngroups]
+				   is nsrc */
+	size_t *glen;		/* each group's tuples (group 0 streamed: the
+				   bound its other sources set, or SIZE_MAX) */
+	size_t pos0;		/* next tuple of group 0 */
+	size_t *idx;		/* the odometer over groups 1..ngroups-1 */
 	struct strbuf cur0;	/* the current value of a streamed source 0 */
 	int have_cur0;
 	size_t linkn, linki;	/* with link: tuples in all, the next one */
@@ -187,6 +203,28 @@ open_source(const char *path, int *close_fd, char *err, size_t errlen)
 	return fd;
 }
 
+/* Perl's \s, which GNU parallel's -r uses: ASCII whitespace only. */
+static int
+blank(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\n\r\f\v", p[i]) || !p[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * What -E and -r make of a value: 1 to keep it, 0 to drop it, -1 when it
+ * ends its source.
+ */
+static int
+value_filter(const struct input *in, const char *p, size_t len)
+{
+	if (in->eof_str && len == in->eof_len && memcmp(p, in->eof_str, len) == 0)
+		return -1;
+	return !(in->skip_blank && blank(p, len));
+}
+
 /* Read a whole file into a list of values. */
 static int
 load_file(struct input *in, struct list *l, const char *path, int delim,
@@ -214,6 +252,13 @@ load_file(struct input *in, struct list *l, const char *path, int delim,
 			return (int)got;
 		}
 		while (reader_next(&rd, &rec)) {
+			int keep = value_filter(in, rec.p, rec.len);
+			if (keep < 0) {
+				got = 0;
+				break;
+			}
+			if (!keep)
+				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
 				ends = ccmap__xrealloc(ends, cap * sizeof *ends);
@@ -241,7 +286,8 @@ load_file(struct input *in, struct list *l, const char *path, int delim,
  * two items, and "c," is "c" and an empty one.
  */
 static void
-load_args(struct list *l, char **args, size_t nargs, int delim)
+load_args(struct input *in, struct list *l, char **args, size_t nargs,
+    int delim)
 {
 	size_t n = 0;
 
@@ -251,16 +297,39 @@ load_args(struct list *l, char **args, size_t nargs, int delim)
 		    p++)
 			n++;
 	}
-	l->n = n;
-	l->v = ccmap__xcalloc(n, sizeof *l->v);
-	n = 0;
+	l->v = ccmap__xcalloc(n ? n : 1, sizeof *l->v);
 	for (size_t i = 0; i < nargs; i++) {
 		const char *p = args[i], *d;
-		while (delim && (d = strchr(p, delim)) != NULL) {
-			l->v[n++] = (struct value){ p, (size_t)(d - p) };
+		for (;;) {
+			d = delim ? strchr(p, delim) : NULL;
+			size_t len = d ? (size_t)(d - p) : strlen(p);
+			int keep = value_filter(in, p, len);
+			if (keep < 0)
+				return;
+			if (keep)
+				l->v[l->n++] = (struct value){ p, len };
+			if (!d)
+				break;
 			p = d + 1;
 		}
-		l->v[n++] = (struct value){ p, strlen(p) };
+	}
+}
+
+/* Group the sources by their links, and count each group's tuples. */
+static void
+make_groups(struct input *in, const struct ccmap_source *src)
+{
+	in->gfirst = ccmap__xcalloc(in->nsrc + 1, sizeof *in->gfirst);
+	in->glen = ccmap__xcalloc(in->nsrc, sizeof *in->glen);
+	for (size_t i = 0; i < in->nsrc; i++)
+		if (i == 0 || !src[i].linked)
+			in->gfirst[in->ngroups++] = i;
+	in->gfirst[in->ngroups] = in->nsrc;
+	for (size_t g = 0; g < in->ngroups; g++) {
+		in->glen[g] = SIZE_MAX;
+		for (size_t i = in->gfirst[g]; i < in->gfirst[g + 1]; i++)
+			if (!(i == 0 && in->streamed) && in->lists[i].n < in->glen[g])
+				in->glen[g] = in->lists[i].n;
 	}
 }
 
@@ -322,6 +391,9 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 
 	in->nsrc = opts->nsources ? opts->nsources : 1;
 	in->link = opts->link && in->nsrc > 1;
+	in->eof_str = opts->eof_str && *opts->eof_str ? opts->eof_str : NULL;
+	in->eof_len = in->eof_str ? strlen(in->eof_str) : 0;
+	in->skip_blank = opts->skip_blank;
 	in->lists = ccmap__xcalloc(in->nsrc, sizeof *in->lists);
 	in->idx = ccmap__xcalloc(in->nsrc, sizeof *in->idx);
 	in->out = ccmap__xcalloc(in->nsrc, sizeof *in->out);
@@ -335,7 +407,7 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 
 	for (size_t i = 0; i < in->nsrc; i++) {
 		if (!src[i].path) {
-			load_args(&in->lists[i], src[i].args, src[i].nargs,
+			load_args(in, &in->lists[i], src[i].args, src[i].nargs,
 			    delim);
 		} else if (i == 0 && !in->link) {
 			int close_fd, fd = open_source(src[i].path, &close_fd,
@@ -358,14 +430,15 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 	if (opts->header && strcmp(opts->header, "0") != 0 &&
 	    (r = take_headers(in, err, errlen)) < 0)
 		goto fail;
+	make_groups(in, src);
 	if (in->link) {
-		for (size_t i = 0; i < in->nsrc; i++) {
-			if (in->lists[i].n == 0) {
+		for (size_t g = 0; g < in->ngroups; g++) {
+			if (in->glen[g] == 0) {
 				in->linkn = 0;
 				break;
 			}
-			if (in->lists[i].n > in->linkn)
-				in->linkn = in->lists[i].n;
+			if (in->glen[g] > in->linkn)
+				in->linkn = in->glen[g];
 		}
 	}
 	*inp = in;
@@ -386,6 +459,8 @@ input_close(struct input *in)
 		free(in->lists[i].store);
 	}
 	free(in->lists);
+	free(in->gfirst);
+	free(in->glen);
 	free(in->idx);
 	free(in->out);
 	strbuf_release(&in->cur0);
@@ -412,13 +487,13 @@ input_nsources(const struct input *in)
 int
 input_fd(const struct input *in)
 {
-	return in->streamed && !in->rd.eof ? in->rd.fd : -1;
+	return in->streamed && !in->rd.eof && !in->ended ? in->rd.fd : -1;
 }
 
 long
 input_fill(struct input *in)
 {
-	return in->streamed ? reader_fill(&in->rd) : 0;
+	return in->streamed && !in->ended ? reader_fill(&in->rd) : 0;
 }
 
 int
@@ -429,7 +504,8 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 	const char *p, *end, *cut = NULL, *d;
 	size_t n = 0;
 
-	if (!in->streamed || in->nsrc != 1 || r->re)
+	if (!in->streamed || in->nsrc != 1 || r->re || in->eof_str ||
+	    in->skip_blank)
 		return -EINVAL;
 	p = r->buf + r->start;
 	end = r->buf + r->end;
@@ -496,20 +572,37 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 	return INPUT_TUPLE;
 }
 
-/* Take the next value of source 0 into out[0]; INPUT_* as input_next. */
+/*
+ * Take the next tuple of group 0 into out[]; INPUT_* as input_next.  The
+ * other sources of the group are lists: the tuple's index picks their
+ * values.
+ */
 static int
 next_first(struct input *in)
 {
+	size_t end = in->gfirst[1];
 	struct value rec;
+	int keep;
 
+	if (in->pos0 >= in->glen[0])
+		return INPUT_EOF;
 	if (!in->streamed) {
-		if (in->pos0 == in->lists[0].n)
-			return INPUT_EOF;
-		in->out[0] = in->lists[0].v[in->pos0++];
+		for (size_t i = 0; i < end; i++)
+			in->out[i] = in->lists[i].v[in->pos0];
+		in->pos0++;
 		return INPUT_TUPLE;
 	}
-	if (!reader_next(&in->rd, &rec))
-		return in->rd.eof ? INPUT_EOF : INPUT_AGAIN;
+	do {
+		if (in->ended || !reader_next(&in->rd, &rec))
+			return in->rd.eof || in->ended ? INPUT_EOF : INPUT_AGAIN;
+		if ((keep = value_filter(in, rec.p, rec.len)) < 0) {
+			in->ended = 1;	/* the rest is not read */
+			return INPUT_EOF;
+		}
+	} while (!keep);
+	for (size_t i = 1; i < end; i++)
+		in->out[i] = in->lists[i].v[in->pos0];
+	in->pos0++;
 	if (in->nsrc == 1) {
 		/* Alone, the value can stay in the reader's buffer. */
 		in->out[0] = rec;
@@ -522,6 +615,14 @@ next_first(struct input *in)
 	return INPUT_TUPLE;
 }
 
+/* Put the values of group g's tuple number k into out[]. */
+static void
+group_values(struct input *in, size_t g, size_t k)
+{
+	for (size_t i = in->gfirst[g]; i < in->gfirst[g + 1]; i++)
+		in->out[i] = in->lists[i].v[k];
+}
+
 int
 input_next(struct input *in, struct tuple *t)
 {
@@ -531,13 +632,13 @@ input_next(struct input *in, struct tuple *t)
 	if (in->link) {
 		if (in->linki == in->linkn)
 			return INPUT_EOF;
-		for (size_t i = 0; i < in->nsrc; i++)
-			in->out[i] = in->lists[i].v[in->linki % in->lists[i].n];
+		for (size_t g = 0; g < in->ngroups; g++)
+			group_values(in, g, in->linki % in->glen[g]);
 		in->linki++;
 		return INPUT_TUPLE;
 	}
-	for (size_t i = 1; i < in->nsrc; i++)
-		if (in->lists[i].n == 0)
+	for (size_t g = 1; g < in->ngroups; g++)
+		if (in->glen[g] == 0)
 			return INPUT_EOF;
 	if (!in->have_cur0) {
 		int r = next_first(in);
@@ -545,13 +646,13 @@ input_next(struct input *in, struct tuple *t)
 			return r;
 		in->have_cur0 = 1;
 	}
-	for (size_t i = 1; i < in->nsrc; i++)
-		in->out[i] = in->lists[i].v[in->idx[i]];
+	for (size_t g = 1; g < in->ngroups; g++)
+		group_values(in, g, in->idx[g]);
 
-	/* Advance the odometer; when it wraps, source 0 moves on. */
-	size_t k = in->nsrc;
+	/* Advance the odometer; when it wraps, group 0 moves on. */
+	size_t k = in->ngroups;
 	while (--k > 0) {
-		if (++in->idx[k] < in->lists[k].n)
+		if (++in->idx[k] < in->glen[k])
 			break;
 		in->idx[k] = 0;
 	}

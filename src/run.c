@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "internal.h"
+#include "linemax.h"
 #include "plugin.h"
 #include "procpool.h"
 #include "signals.h"
@@ -168,7 +169,20 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->jobs = opts->jobs ? opts->jobs : online_cpus();
 	c->chunksize = opts->chunksize ? opts->chunksize : 1;
 	c->max_args = opts->max_args ? opts->max_args : 1;
-	c->chunk = ccmap__xcalloc(c->chunksize, sizeof *c->chunk);
+	c->no_values = opts->exact_args && !opts->max_args;
+	if (opts->fill)
+		c->max_args = opts->max_args ? opts->max_args : SIZE_MAX;
+	if (c->max_args > 1 && !c->no_values) {
+		/* As GNU parallel, a job takes the items that fit its line. */
+		struct limits l;
+		limits_get(&l);
+		c->line_max = l.usable;
+		c->line_hard = l.hard;
+		c->line_factor = opts->quote ? 3 : 1;	/* as GNU parallel */
+		c->spread = opts->fill && opts->fill != CCMAP_FILL_XARGS;
+	}
+	/* Room for the jobs one item can end (see take_tuple). */
+	c->chunk = ccmap__xcalloc(c->chunksize + 2, sizeof *c->chunk);
 	c->chunkjv = ccmap__xcalloc(c->chunksize, sizeof *c->chunkjv);
 	c->capacity = 2 * (size_t)c->jobs * c->chunksize;
 	c->sctx.devnull = -1;
@@ -200,6 +214,12 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		goto fail;
 	}
 
+	if (opts->plugin && (opts->fill || opts->dry_run)) {
+		snprintf(err, errlen, "--so: %s for commands only",
+		    opts->dry_run ? "--dry-run is" : "-X, -m and --xargs are");
+		r = CCMAP_EUSAGE;
+		goto fail;
+	}
 	if ((r = fields_new(&c->fields, opts, err, errlen)) < 0 ||
 	    (r = input_open(&c->in, opts, err, errlen)) < 0)
 		goto fail;
@@ -231,7 +251,11 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	    opts->command, opts->ncommand, opts->replace, opts->quote,
 	    input_nsources(c->in), opts->shell, err, errlen)) < 0) {
 		goto fail;
+	} else {
+		template_set_context(c->tmpl, opts->exact_args ||
+		    opts->fill == CCMAP_FILL_CONTEXT);
 	}
+
 	if ((opts->tagstring || opts->tag) &&
 	    (r = template_parse_text(&c->tagt, c->tagstring ? c->tagstring :
 	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
@@ -305,11 +329,30 @@ wstate_release(struct ccmap *c, struct wstate *ws)
 	strbuf_release(&ws->bout[1]);
 }
 
+/* --dry-run: the job's output is its command line. */
+static void
+print_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
+    const struct spawn_io *io, struct job_status *st)
+{
+	strbuf_reset(&ws->scratch);
+	template_line(c->tmpl, jv, &ws->scratch);
+	strbuf_addch(&ws->scratch, '\n');
+	memset(st, 0, sizeof *st);
+	if (io->capture)
+		io->data(io->arg, 1, ws->scratch.buf, ws->scratch.len);
+	else
+		(void)ccmap__write_all(1, ws->scratch.buf, ws->scratch.len);
+}
+
 /* Run one job to its end, in whichever worker. */
 static void
 run_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
     const struct spawn_io *io, struct job_status *st)
 {
+	if (c->opts.dry_run) {
+		print_job(c, ws, jv, io, st);
+		return;
+	}
 	template_argv(c->tmpl, jv, &ws->cb);
 	jobenv_set(&ws->env, jv->seq, jv->slot);
 	spawn_job(&c->sctx, &ws->cb, ws->env.envp, io, st);
@@ -446,10 +489,14 @@ job_begin(struct ccmap *c)
 	return job;
 }
 
-/* Add one tuple's values to the job (-n takes several). */
+/* Add one tuple's values to the job (-n takes several; -N0 none). */
 static void
-job_add(struct job *job, const struct tuple *t)
+job_add(struct job *job, const struct tuple *t, int no_values)
 {
+	if (no_values) {
+		job->ntuples++;
+		return;
+	}
 	if (job->nv + t->n > job->vcap) {
 		job->vcap = (job->nv + t->n) * 2;
 		job->v = ccmap__xrealloc(job->v, job->vcap * sizeof *job->v);
@@ -1080,6 +1127,117 @@ dispatch_batches(struct ccmap *c)
 		plugpool_flush(c->ppp);	/* the chunks made, in one write */
 }
 
+/* -X, -m, --xargs: an item alone makes a line too long.  Stop there. */
+static void
+too_long(struct ccmap *c, size_t len, const struct tuple *t)
+{
+	const struct value *v = &t->v[0];
+
+	warnf(c, "command line too long (%zu >= %zu) at item %llu: %.*s%s",
+	    len, len >= c->line_max ? c->line_max : c->line_hard, c->items, (int)(v->len > 50 ? 50 : v->len), v->p,
+	    v->len > 50 || t->n > 1 ? "..." : "");
+	c->res->error = CCMAP_EUSAGE;
+	c->stopping = 1;
+}
+
+/*
+ * -X, -m, --xargs: start measuring the pending job's line with its first
+ * tuple (start), or add the tuple to it; 0 if that line is too long.
+ */
+static int
+line_fits(struct ccmap *c, const struct tuple *t, int start)
+{
+	struct jobvals rec = { .v = t->v, .n = t->n, .seq = c->pending->seq,
+	    .slot = c->jobs };
+	struct tmeasure m = c->plen;
+	size_t len;
+
+	if (start)
+		template_measure_start(c->tmpl, &rec, &m);
+	else
+		template_measure_add(c->tmpl, &m, &rec);
+	/*
+	 * GNU parallel's reckoning decides where a line ends, and the real
+	 * length stays under the hard limit (the reckoning counts the value
+	 * of a {2} in a word that -X repeats only once, for one).
+	 */
+	len = m.est * c->line_factor;
+	if (len >= c->line_max || m.len >= c->line_hard) {
+		if (start)
+			too_long(c, len >= c->line_max ? len : m.len, t);
+		return 0;
+	}
+	c->plen = m;
+	return 1;
+}
+
+/*
+ * Give one tuple to the pending job, and put the jobs that are now whole
+ * (at most two) in the chunk at *n.
+ */
+static void
+take_tuple(struct ccmap *c, const struct tuple *t, size_t *n)
+{
+	c->items++;
+	if (c->pending && (c->pending_full ||
+	    (c->line_max && !line_fits(c, t, 0)))) {
+		/* The input goes on, or the line is full. */
+		c->chunk[(*n)++] = job_seal(c, c->pending);
+		c->pending = NULL;
+		c->pending_full = 0;
+	}
+	if (!c->pending) {
+		c->pending = job_begin(c);
+		if (c->line_max && !line_fits(c, t, 1)) {
+			job_free(c->pending);
+			c->pending = NULL;
+			return;
+		}
+	}
+	job_add(c->pending, t, c->no_values);
+	if (c->pending->ntuples < c->max_args)
+		return;
+	if (c->spread && !c->spread_done) {
+		c->pending_full = 1;	/* the last job is spread */
+		return;
+	}
+	c->chunk[(*n)++] = job_seal(c, c->pending);
+	c->pending = NULL;
+}
+
+/*
+ * -X, -m: the job that reaches the end of the input has its items spread
+ * over the job slots, as GNU parallel does once: in jobs of
+ * ceil(items / slots).
+ */
+static void
+spread_last(struct ccmap *c, struct job *job)
+{
+	size_t per = limits_spread(job->ntuples, c->jobs);
+	size_t nsrc = job->nv / job->ntuples;
+	struct job *part = NULL;
+
+	c->spread_done = 1;
+	if (per >= job->ntuples) {
+		give(c, (struct job *[]){ job_seal(c, job) }, 1);
+		return;
+	}
+	job_seal(c, job);
+	/* It was the last job begun: the parts take its number on. */
+	c->next_seq = job->seq - 1;
+	for (size_t i = 0; i < job->ntuples; i++) {
+		if (!part)
+			part = job_begin(c);
+		job_add(part, &(struct tuple){ .n = nsrc,
+		    .v = job->v + i * nsrc }, 0);
+		if (part->ntuples == per || i + 1 == job->ntuples) {
+			give(c, (struct job *[]){ job_seal(c, part) }, 1);
+			part = NULL;
+		}
+	}
+	job_free(job);
+}
+
 /* Make jobs of the items at hand while the pool has room. */
 static void
 dispatch(struct ccmap *c)
@@ -1096,29 +1254,28 @@ dispatch(struct ccmap *c)
 		int r = INPUT_TUPLE;
 
 		while (n < c->chunksize && (c->backlogging ||
-		    c->inflight + n < c->capacity)) {
+		    c->inflight + n < c->capacity) && !c->stopping) {
 			struct tuple t;
 			if ((r = input_next(c->in, &t)) != INPUT_TUPLE)
 				break;
 			if (c->shape && !fields_apply(c->fields, &t, &t))
 				continue;	/* --skip, --match */
-			if (!c->pending)
-				c->pending = job_begin(c);
-			job_add(c->pending, &t);
-			if (c->pending->ntuples == c->max_args) {
-				c->chunk[n++] = job_seal(c, c->pending);
-				c->pending = NULL;
-			}
+			take_tuple(c, &t, &n);
 		}
+		struct job *last = NULL;
 		if (r == INPUT_EOF) {
-			/* The inner loop checked there is room for one more. */
-			if (c->pending)
+			if (c->pending && c->spread && !c->spread_done &&
+			    c->pending->ntuples > 1)
+				last = c->pending;
+			else if (c->pending)
 				c->chunk[n++] = job_seal(c, c->pending);
 			c->pending = NULL;
 			input_ended(c);
 		}
 		if (n)
 			give(c, c->chunk, n);
+		if (last)
+			spread_last(c, last);
 		if (r == INPUT_EOF)
 			start_waiting(c);
 		if (r == INPUT_AGAIN) {

@@ -3,6 +3,7 @@
  * (see template.h for the rules).
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,25 @@ struct part {
 	size_t src;		/* 0: every source; else source src (1-based) */
 	enum mod mod;
 	size_t sub;		/* MOD_SUBST: which of the template's */
+	int ws;			/* lit is whitespace, which ends a group */
+};
+
+/*
+ * A run of a word's parts between whitespace: what -X (context replace)
+ * repeats once per value when it holds a replacement for every value.
+ */
+struct group {
+	size_t first, end;	/* its parts */
+	int per_value;		/* holds {}, {.}, {/}, {//}, {/.} or {s///} */
+	int repl;		/* holds any replacement string */
+	size_t litlen;		/* the length of its literal text */
 };
 
 struct word {
 	struct part *parts;
 	size_t n;
+	struct group *g;
+	size_t ng;
 };
 
 struct template {
@@ -53,6 +68,12 @@ struct template {
 	size_t nsrc;
 	int raw;		/* no command words: items are commands */
 	int quote_words;	/* -q: the command's words are kept whole */
+	int context;		/* -X, -N: per-value groups repeated per value */
+	/* GNU parallel's reckoning of a line's length (see estimate()): */
+	size_t est_fixed;	/* the words without replacements, spaces */
+	size_t est_ctxlit;	/* the text of the words with them */
+	size_t est_groups;	/* how many such words */
+	size_t est_parts;	/* how many replacement strings */
 	int text;		/* a text template (values unquoted) */
 	int direct;		/* composed lines need no shell */
 	char *path;		/* the command resolved in PATH, or NULL */
@@ -273,6 +294,65 @@ add_part(struct word *w, const struct part *pt)
 	w->parts[w->n++] = *pt;
 }
 
+/* Whitespace as Perl's \s (ASCII), which ends a group in GNU parallel. */
+static int
+ws_char(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+/* Add literal text, whitespace and the rest as parts of their own. */
+static void
+add_lit(struct word *w, const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0) {
+		add_part(w, &(struct part){ .lit = s });
+		return;
+	}
+	while (i < len) {
+		size_t b = i;
+		int ws = ws_char(s[i]);
+		while (i < len && ws_char(s[i]) == ws)
+			i++;
+		add_part(w, &(struct part){ .lit = s + b, .len = i - b,
+		    .ws = ws });
+	}
+}
+
+static int
+per_value(const struct part *pt)
+{
+	return !pt->lit && !pt->src && pt->mod != MOD_SEQ &&
+	    pt->mod != MOD_SLOT;
+}
+
+/* Split the word's parts into groups at whitespace. */
+static void
+make_groups(struct word *w)
+{
+	size_t i = 0;
+
+	w->g = ccmap__xcalloc(w->n, sizeof *w->g);
+	while (i < w->n) {
+		struct group *g = &w->g[w->ng++];
+		g->first = i;
+		if (w->parts[i].ws) {
+			g->end = ++i;
+			continue;
+		}
+		for (; i < w->n && !w->parts[i].ws; i++) {
+			g->per_value |= per_value(&w->parts[i]);
+			g->repl |= !w->parts[i].lit;
+			if (w->parts[i].lit)
+				g->litlen += w->parts[i].len;
+		}
+		g->end = i;
+	}
+}
+
 /* The end of a {s///} field: the next '/' not after a backslash, or NULL. */
 static const char *
 field_end(const char *q)
@@ -403,18 +483,19 @@ parse_word(struct template *t, struct word *w, const char *s,
 			continue;
 		}
 		if (s > lit)
-			add_part(w, &(struct part){ .lit = lit,
-			    .len = (size_t)(s - lit) });
+			add_lit(w, lit, (size_t)(s - lit));
 		add_part(w, &pt);
 		found = 1;
 		s += n;
 		lit = s;
 	}
 	if (s > lit || w->n == 0)
-		add_part(w, &(struct part){ .lit = lit,
-		    .len = (size_t)(s - lit) });
+		add_lit(w, lit, (size_t)(s - lit));
+	make_groups(w);
 	return found;
 }
+
+static void reckon(struct template *t);
 
 static struct template *
 template_alloc(size_t nwords, size_t nsrc, const char *shell)
@@ -506,7 +587,9 @@ template_parse(struct template **tp, char *const *words, size_t nwords,
 	if (nwords == 0) {
 		t->raw = 1;
 		t->bash = bash_for_functions(t->shell);
-		add_part(&t->w[t->nw++], &(struct part){ .mod = MOD_NONE });
+		add_part(&t->w[t->nw], &(struct part){ .mod = MOD_NONE });
+		make_groups(&t->w[t->nw++]);
+		reckon(t);
 		*tp = t;
 		return 0;
 	}
@@ -519,9 +602,12 @@ template_parse(struct template **tp, char *const *words, size_t nwords,
 		}
 		any |= r;
 	}
-	if (!any)
-		add_part(&t->w[t->nw++], &(struct part){ .mod = MOD_NONE });
+	if (!any) {
+		add_part(&t->w[t->nw], &(struct part){ .mod = MOD_NONE });
+		make_groups(&t->w[t->nw++]);
+	}
 	decide_direct(t);
+	reckon(t);
 	*tp = t;
 	return 0;
 }
@@ -547,8 +633,10 @@ template_free(struct template *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nw; i++)
+	for (size_t i = 0; i < t->nw; i++) {
 		free(t->w[i].parts);
+		free(t->w[i].g);
+	}
 	free(t->w);
 	free(t->path);
 	free(t->shell);
@@ -647,103 +735,196 @@ scratch_match(const struct template *t, struct tscratch *sx, size_t i)
 }
 
 /*
- * The values a part stands for: fills vals (room for jv->n) and returns how
- * many, using numbuf for {#} and {%} and sx for {s///}.  A value past the
- * job's values has p NULL: it stands for nothing, not even ''.
+ * The value a part makes of v: the part of it {.} and its kin take, or its
+ * {s///} substitution, made in sx->buf (valid until the next call).
  */
-static size_t
-part_values(const struct template *t, const struct part *pt,
-    const struct jobvals *jv, struct value *vals, char numbuf[32],
+static struct value
+one_value(const struct template *t, const struct part *pt, struct value v,
     struct tscratch *sx)
 {
-	size_t nv;
-	int n;
-
-	switch (pt->mod) {
-	case MOD_SEQ:
-	case MOD_SLOT:
-		n = pt->mod == MOD_SEQ ?
-		    snprintf(numbuf, 32, "%llu", jv->seq) :
-		    snprintf(numbuf, 32, "%u", jv->slot);
-		vals[0] = (struct value){ numbuf, (size_t)n };
-		return 1;
-	default:
-		break;
-	}
-	if (pt->src) {
-		vals[0] = pt->src <= jv->n ? apply_mod(pt->mod, jv->v[pt->src - 1])
-		    : (struct value){ NULL, 0 };
-		nv = 1;
-	} else {
-		for (size_t i = 0; i < jv->n; i++)
-			vals[i] = apply_mod(pt->mod, jv->v[i]);
-		nv = jv->n;
-	}
+	v = apply_mod(pt->mod, v);
 	if (pt->mod != MOD_SUBST)
-		return nv;
+		return v;
 	const struct subst *sub = &t->subs[pt->sub];
 	struct rmatch *m = scratch_match(t, sx, pt->sub);
 	strbuf_reset(&sx->buf);
 	strbuf_grow(&sx->buf, 1);	/* so that an empty result is not NULL */
-	for (size_t i = 0; i < nv; i++) {
-		size_t at = sx->buf.len;
-		if (!vals[i].p)
-			continue;
-		regex_substitute(sub->re, m, vals[i].p, vals[i].len, sub->repl,
-		    sub->repl_len, sub->global, &sx->buf);
-		vals[i].len = sx->buf.len - at;
-	}
-	/* The results lie one after the other in the buffer, now still. */
-	for (size_t i = 0, at = 0; i < nv; i++)
-		if (vals[i].p) {
-			vals[i].p = sx->buf.buf + at;
-			at += vals[i].len;
-		}
-	return nv;
+	regex_substitute(sub->re, m, v.p, v.len, sub->repl, sub->repl_len,
+	    sub->global, &sx->buf);
+	return (struct value){ sx->buf.buf, sx->buf.len };
 }
 
-/* Expand the words as a line; quote the values unless raw. */
+/*
+ * Composing.  One walk over the template gives three things: literal text
+ * (the command's own), values (items, quoted as one word each in a line)
+ * and breaks (an unquoted space, which ends an argument).  A sink makes a
+ * line or an argument vector of them.
+ */
+enum sink_kind {
+	SINK_LINE,	/* text; values quoted when quote is set */
+	SINK_QLINE,	/* -q: text, each argument quoted whole */
+	SINK_ARGV,	/* an argument vector */
+};
+
+struct sink {
+	enum sink_kind kind;
+	int quote;		/* SINK_LINE: quote the values */
+	struct strbuf *out;	/* the line */
+	struct strbuf piece;	/* SINK_QLINE: the argument being made */
+	struct cmdbuf *cb;	/* SINK_ARGV */
+	struct tscratch *sx;	/* for {s///}, or NULL if there is none */
+	size_t start;		/* where its argument starts in cb->store */
+	int counted;		/* the argument holds something the shell
+				   would keep (a quoted value, some text) */
+	int keep_empty;		/* -q: every argument is kept */
+};
+
+static void end_arg(struct cmdbuf *cb, size_t *start);
+
+/* Add the command's own text (value 0) or a value (1). */
+static void
+sink_add(struct sink *s, const char *p, size_t len, int value)
+{
+	switch (s->kind) {
+	case SINK_LINE:
+		if (value && s->quote)
+			shell_quote(s->out, p, len);
+		else
+			strbuf_add(s->out, p, len);
+		break;
+	case SINK_QLINE:
+		strbuf_add(&s->piece, p, len);
+		break;
+	case SINK_ARGV:
+		strbuf_add(&s->cb->store, p, len);
+		s->counted |= value || len > 0;
+		break;
+	}
+}
+
+#define sink_lit(s, p, len)	sink_add(s, p, len, 0)
+#define sink_val(s, p, len)	sink_add(s, p, len, 1)
+
+/*
+ * The end of an argument.  In a vector, one that holds only values that
+ * are missing (a {3} with two values) is dropped, as the shell drops an
+ * empty unquoted word; with -q every argument stays.
+ */
+static void
+sink_end(struct sink *s, int last)
+{
+	switch (s->kind) {
+	case SINK_LINE:
+		if (!last)
+			strbuf_addch(s->out, ' ');
+		break;
+	case SINK_QLINE:
+		shell_quote(s->out, s->piece.buf, s->piece.len);
+		strbuf_reset(&s->piece);
+		if (!last)
+			strbuf_addch(s->out, ' ');
+		break;
+	case SINK_ARGV:
+		if (s->counted || s->keep_empty)
+			end_arg(s->cb, &s->start);
+		else
+			s->cb->store.len = s->start;
+		s->counted = 0;
+		break;
+	}
+}
+
+/* The value of a {#} or {%}, in numbuf. */
+static struct value
+number_value(const struct part *pt, const struct jobvals *jv,
+    char numbuf[32])
+{
+	int n = pt->mod == MOD_SEQ ? snprintf(numbuf, 32, "%llu", jv->seq) :
+	    snprintf(numbuf, 32, "%u", jv->slot);
+
+	return (struct value){ numbuf, (size_t)n };
+}
+
+/*
+ * Emit a group's parts.  Value k stands for {} and its kin; k == SIZE_MAX
+ * means every value, each one an argument of its own.
+ */
+static void
+emit_group(const struct template *t, const struct word *w,
+    const struct group *g, const struct jobvals *jv, size_t k,
+    struct sink *s)
+{
+	char numbuf[32];
+	struct value v;
+
+	for (size_t i = g->first; i < g->end; i++) {
+		const struct part *pt = &w->parts[i];
+		if (pt->lit) {
+			sink_lit(s, pt->lit, pt->len);
+		} else if (pt->mod == MOD_SEQ || pt->mod == MOD_SLOT) {
+			v = number_value(pt, jv, numbuf);
+			sink_val(s, v.p, v.len);
+		} else if (pt->src) {
+			/* A value that is not there is nothing at all. */
+			if (pt->src <= jv->n) {
+				v = one_value(t, pt, jv->v[pt->src - 1], s->sx);
+				sink_val(s, v.p, v.len);
+			}
+		} else if (k != SIZE_MAX) {
+			v = one_value(t, pt, jv->v[k], s->sx);
+			sink_val(s, v.p, v.len);
+		} else {
+			for (size_t j = 0; j < jv->n; j++) {
+				if (j)
+					sink_end(s, 0);
+				v = one_value(t, pt, jv->v[j], s->sx);
+				sink_val(s, v.p, v.len);
+			}
+		}
+	}
+}
+
+/*
+ * Walk the template for one job.  In context mode (-X, -N) a group that
+ * holds a replacement for every value is repeated once per value, each
+ * copy an argument of its own.
+ */
+static void
+compose(const struct template *t, const struct jobvals *jv, struct sink *s)
+{
+	for (size_t i = 0; i < t->nw; i++) {
+		const struct word *w = &t->w[i];
+		if (i)
+			sink_end(s, 0);
+		for (size_t g = 0; g < w->ng; g++) {
+			if (!t->context || !w->g[g].per_value || jv->n < 2) {
+				emit_group(t, w, &w->g[g], jv,
+				    t->context && jv->n ? 0 : SIZE_MAX, s);
+				continue;
+			}
+			for (size_t k = 0; k < jv->n; k++) {
+				if (k)
+					sink_end(s, 0);
+				emit_group(t, w, &w->g[g], jv, k, s);
+			}
+		}
+	}
+	sink_end(s, 1);
+}
+
+/* Compose a line into out: values quoted unless quote is 0. */
 static void
 expand_line(const struct template *t, const struct jobvals *jv,
     struct strbuf *out, int quote, struct tscratch *sx)
 {
-	struct value vals_small[8], *vals = vals_small;
-	char numbuf[32];
+	struct sink s = { .kind = SINK_LINE, .quote = quote, .out = out,
+	    .sx = sx };
 
-	if (jv->n > ARRAY_SIZE(vals_small))
-		vals = ccmap__xcalloc(jv->n, sizeof *vals);
-	for (size_t i = 0; i < t->nw; i++) {
-		if (i)
-			strbuf_addch(out, ' ');
-		size_t word = out->len;
-		for (size_t j = 0; j < t->w[i].n; j++) {
-			const struct part *pt = &t->w[i].parts[j];
-			if (pt->lit && quote && t->quote_words) {
-				shell_quote(out, pt->lit, pt->len);
-				continue;
-			}
-			if (pt->lit) {
-				strbuf_add(out, pt->lit, pt->len);
-				continue;
-			}
-			size_t nv = part_values(t, pt, jv, vals, numbuf, sx);
-			for (size_t k = 0; k < nv; k++) {
-				if (k)
-					strbuf_addch(out, ' ');
-				if (!vals[k].p)
-					continue;
-				if (quote)
-					shell_quote(out, vals[k].p, vals[k].len);
-				else
-					strbuf_add(out, vals[k].p, vals[k].len);
-			}
-		}
-		/* With -q, a word stays a word, even when nothing filled it. */
-		if (quote && t->quote_words && out->len == word)
-			strbuf_addstr(out, "''");
-	}
-	if (vals != vals_small)
-		free(vals);
+	if (quote && t->quote_words)
+		s.kind = SINK_QLINE;
+	compose(t, jv, &s);
+	strbuf_release(&s.piece);
+	strbuf_grow(out, 0);	/* a C string even when empty */
 }
 
 /* expand_line with the template's own scratch, for any thread. */
@@ -774,6 +955,186 @@ template_text(const struct template *t, const struct jobvals *jv,
     struct strbuf *out)
 {
 	expand_locked(t, jv, out, 0);
+}
+
+void
+template_set_context(struct template *t, int on)
+{
+	t->context = on;
+}
+
+/* The length shell_quote gives s, without making it. */
+static size_t
+quoted_len(const char *s, size_t len)
+{
+	size_t i, quotes = 0;
+
+	if (len == 0)
+		return 2;
+	for (i = 0; i < len && plain_char((unsigned char)s[i]); i++)
+		;
+	if (i == len)
+		return len;
+	for (; i < len; i++)
+		quotes += s[i] == '\'';
+	return len + 2 + 4 * quotes - (s[0] == '\'' ? 2 : 0) -
+	    (s[len - 1] == '\'' ? 2 : 0);
+}
+
+/* The length a part's value takes in the line. */
+static size_t
+value_len(const struct template *t, const struct part *pt, struct value v)
+{
+	struct template *mt = (struct template *)t;	/* its lock and sx */
+
+	if (pt->mod == MOD_SUBST) {
+		pthread_mutex_lock(&mt->lock);
+		v = one_value(t, pt, v, &mt->sx);
+		v.len = t->raw || t->text ? v.len : quoted_len(v.p, v.len);
+		pthread_mutex_unlock(&mt->lock);
+		return v.len;
+	}
+	v = apply_mod(pt->mod, v);
+	return t->raw || t->text ? v.len : quoted_len(v.p, v.len);
+}
+
+/*
+ * What one tuple (a record) adds to GNU parallel's reckoning: the lengths
+ * of the values each replacement takes from it.  A positional one ({N},
+ * {#}, {%}) takes the record's N-th value (or the job's number).
+ */
+static size_t
+record_len(const struct template *t, const struct jobvals *rec)
+{
+	char numbuf[32];
+	size_t sum = 0;
+
+	for (size_t i = 0; i < t->nw; i++)
+		for (size_t j = 0; j < t->w[i].n; j++) {
+			const struct part *pt = &t->w[i].parts[j];
+			if (pt->lit)
+				continue;
+			if (pt->mod == MOD_SEQ || pt->mod == MOD_SLOT)
+				sum += number_value(pt, rec, numbuf).len;
+			else if (pt->src && pt->src <= rec->n)
+				sum += value_len(t, pt, rec->v[pt->src - 1]);
+			else if (!pt->src)
+				for (size_t k = 0; k < rec->n; k++)
+					sum += value_len(t, pt, rec->v[k]);
+		}
+	return sum;
+}
+
+/*
+ * GNU parallel's reckoning of a line of n values: the command without the
+ * words that hold replacement strings, then with -X each such word's text
+ * once per value and a space between copies, else once, and one space per
+ * value after the first for each replacement string; plus the values.
+ */
+static size_t
+estimate(const struct template *t, const struct tmeasure *m)
+{
+	size_t n = m->n ? m->n : 1;
+
+	if (t->context)
+		return t->est_fixed + n * t->est_ctxlit +
+		    (n - 1) * t->est_groups + m->vsum;
+	return t->est_fixed + t->est_ctxlit + (n - 1) * t->est_parts +
+	    m->vsum;
+}
+
+/* The template's share of estimate(), once. */
+static void
+reckon(struct template *t)
+{
+	for (size_t i = 0; i < t->nw; i++) {
+		const struct word *w = &t->w[i];
+		if (i)
+			t->est_fixed++;
+		for (size_t g = 0; g < w->ng; g++) {
+			if (!w->g[g].repl) {
+				for (size_t j = w->g[g].first; j < w->g[g].end; j++)
+					t->est_fixed += w->parts[j].len;
+				continue;
+			}
+			t->est_ctxlit += w->g[g].litlen;
+			t->est_groups++;
+			for (size_t j = w->g[g].first; j < w->g[g].end; j++)
+				t->est_parts += !w->parts[j].lit;
+		}
+	}
+}
+
+void
+template_measure_start(const struct template *t, const struct jobvals *jv,
+    struct tmeasure *m)
+{
+	struct strbuf line = STRBUF_INIT;
+	char numbuf[32];
+
+	template_line(t, jv, &line);
+	memset(m, 0, sizeof *m);
+	m->len = line.len;
+	m->n = jv->n;
+	strbuf_release(&line);
+	for (size_t i = 0; i < t->nw; i++)
+		for (size_t g = 0; g < t->w[i].ng; g++) {
+			const struct group *gr = &t->w[i].g[g];
+			if (gr->per_value && t->context)
+				m->rep += 1 + gr->litlen;
+			for (size_t j = gr->first; j < gr->end; j++) {
+				const struct part *pt = &t->w[i].parts[j];
+				if (!gr->per_value || !t->context || pt->lit)
+					m->nvparts += per_value(pt);
+				else if (pt->mod == MOD_SEQ || pt->mod == MOD_SLOT)
+					m->rep += number_value(pt, jv, numbuf).len;
+				else if (pt->src && pt->src <= jv->n)
+					m->posrep += value_len(t, pt,
+					    jv->v[pt->src - 1]);
+			}
+		}
+	m->vsum = record_len(t, jv);
+	m->est = estimate(t, m);
+}
+
+/* The line gets one more value. */
+static void
+measure_value(const struct template *t, struct tmeasure *m, struct value v)
+{
+	size_t n = ++m->n;
+
+	m->len += t->context ? m->rep + m->posrep : m->nvparts;
+	for (size_t i = 0; i < t->nw; i++)
+		for (size_t g = 0; g < t->w[i].ng; g++) {
+			const struct group *gr = &t->w[i].g[g];
+			for (size_t j = gr->first; j < gr->end; j++) {
+				const struct part *pt = &t->w[i].parts[j];
+				size_t len;
+				if (per_value(pt)) {
+					m->len += value_len(t, pt, v);
+				} else if (pt->src == n && !pt->lit &&
+				    pt->mod != MOD_SEQ && pt->mod != MOD_SLOT) {
+					/* A positional part gets its value. */
+					len = value_len(t, pt, v);
+					if (t->context && gr->per_value) {
+						m->len += n * len;
+						m->posrep += len;
+					} else {
+						m->len += len;
+					}
+				}
+			}
+		}
+}
+
+void
+template_measure_add(const struct template *t, struct tmeasure *m,
+    const struct jobvals *rec)
+{
+	for (size_t i = 0; i < rec->n; i++)
+		measure_value(t, m, rec->v[i]);
+	m->vsum += record_len(t, rec);
+	m->est = estimate(t, m);
 }
 
 void
@@ -821,41 +1182,10 @@ static void
 expand_argv(const struct template *t, const struct jobvals *jv,
     struct cmdbuf *cb)
 {
-	struct value vals_small[8], *vals = vals_small;
-	char numbuf[32];
-	size_t start = cb->store.len;
+	struct sink s = { .kind = SINK_ARGV, .cb = cb, .sx = &cb->sx,
+	    .start = cb->store.len, .keep_empty = t->quote_words };
 
-	if (jv->n > ARRAY_SIZE(vals_small))
-		vals = ccmap__xcalloc(jv->n, sizeof *vals);
-	for (size_t i = 0; i < t->nw; i++) {
-		/*
-		 * A word of nothing but {N} past the values is no argument,
-		 * as in the shell; but with -q every word stays one.
-		 */
-		int some = t->quote_words;
-		for (size_t j = 0; j < t->w[i].n; j++) {
-			const struct part *pt = &t->w[i].parts[j];
-			if (pt->lit) {
-				strbuf_add(&cb->store, pt->lit, pt->len);
-				some |= pt->len > 0;
-				continue;
-			}
-			size_t nv = part_values(t, pt, jv, vals, numbuf,
-			    &cb->sx);
-			for (size_t k = 0; k < nv; k++) {
-				if (k)
-					end_arg(cb, &start);
-				if (vals[k].p)
-					strbuf_add(&cb->store, vals[k].p,
-					    vals[k].len);
-				some |= vals[k].p != NULL;
-			}
-		}
-		if (some)
-			end_arg(cb, &start);
-	}
-	if (vals != vals_small)
-		free(vals);
+	compose(t, jv, &s);
 }
 
 /* In raw mode: split a plain line into words; 0 if it needs a shell. */

@@ -89,6 +89,34 @@ void template_line(const struct template *t, const struct jobvals *jv,
 void template_text(const struct template *t, const struct jobvals *jv,
     struct strbuf *out);
 
+/*
+ * -X and -N (context replace): a group of a word (the word, or a part of it
+ * between whitespace) that holds {} or its kin is repeated once per value,
+ * each copy an argument.  Off, {} stands for all values, one argument each.
+ */
+void template_set_context(struct template *t, int on);
+
+/*
+ * The length of a job's line as tuples are added, without composing it: to
+ * pack items into commands (-X, -m, --xargs).  Start with the first tuple
+ * (jv: its values, at least one, and the job's numbers, slot the largest),
+ * then add each further tuple the same way.
+ */
+struct tmeasure {
+	size_t len;	/* the line's length (template_line) */
+	size_t est;	/* GNU parallel's reckoning of it, which decides
+			   where it packs; never less in plain cases */
+	size_t n;	/* values in it */
+	size_t rep;	/* what another copy of the repeated groups adds */
+	size_t posrep;	/* and what their positional parts add to it */
+	size_t nvparts;	/* replacements that take every value */
+	size_t vsum;	/* the values' lengths, by GNU parallel's count */
+};
+void template_measure_start(const struct template *t,
+    const struct jobvals *jv, struct tmeasure *m);
+void template_measure_add(const struct template *t, struct tmeasure *m,
+    const struct jobvals *rec);
+
 /* Append s quoted as one shell word (GNU parallel's quoting) to out. */
 void shell_quote(struct strbuf *out, const char *s, size_t len);
 

@@ -30,8 +30,9 @@ same_as_parallel "-n2 with two sources" $'a 1 a 2\nb 1 b 2\n' -n2 echo ::: a b :
 run_case "-n2 from stdin, the last short" 0 $'1 2\n3\n' --stdin $'1\n2\n3\n' -- $CCMAP -n2 echo
 run_case "-n3 with --procs and --chunksize" 0 $'1 2 3\n4 5 6\n7 8 9\n10\n' \
 	--stdin "$(seq 10)"$'\n' -- $CCMAP --procs --chunksize 2 -n3 echo
-run_case "-n 0 is refused" 255 '' -- $CCMAP -n 0 echo ::: a
-stderr_has "^ccmap: invalid number '0' for -n" "-n 0: the message names the option"
+same_as_parallel "-n0 takes an item and inserts none" $'foo\nfoo\n' -n0 echo foo ::: a b
+run_case "-n -1 is refused" 255 '' -- $CCMAP -n -1 echo ::: a
+stderr_has "^ccmap: invalid number '-1' for -n" "-n -1: the message names the option"
 run_case "--max-args x is refused" 255 '' -- $CCMAP --max-args x echo ::: a
 stderr_has "max-args" "--max-args x: the message names the option"
 

@@ -1,0 +1,214 @@
+/*
+ * Unit tests for packing items into commands: src/limits.[ch] (the longest
+ * line, as GNU parallel 20221122 finds it: --max-line-length-allowed prints
+ * 130329 on Linux, and -X lines stay under 63664) and the template's
+ * measuring of a line as it grows, and -X's repeated words.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccmap.h"
+#include "input.h"
+#include "linemax.h"
+#include "strbuf.h"
+#include "task.h"
+
+#pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
+#include "template.h"
+
+TEST_IMPL(pack_limits_as_parallel)
+{
+	/* Linux: one argument of at most 32 pages, so 131071 bytes. */
+	ASSERT_EQ(limits_real_max(2097152, 131072, 1600), 131071);
+	ASSERT_EQ(limits_find_max(131071), 130329);
+	ASSERT_EQ(limits_usable(130329), 63664);
+	/* The search stops within 1%, whatever the real length near it. */
+	ASSERT_EQ(limits_find_max(130500), 130329);
+	ASSERT_EQ(limits_find_max(130000), 129114);
+	/* A big environment leaves less. */
+	ASSERT_EQ(limits_real_max(2097152, 131072, 2000000), 2097152 - 2000000 - 2048);
+	ASSERT_EQ(limits_real_max(4096, 131072, 4000), 1);
+	/* No per-argument limit: ARG_MAX less the environment. */
+	ASSERT_EQ(limits_real_max(262144, 0, 1000), 262144 - 1000 - 2048);
+	ASSERT_EQ(limits_usable(100), 1);
+	return 0;
+}
+
+TEST_IMPL(pack_spread)
+{
+	ASSERT_EQ(limits_spread(10, 4), 3);
+	ASSERT_EQ(limits_spread(6322, 3), 2108);
+	ASSERT_EQ(limits_spread(2, 4), 1);
+	ASSERT_EQ(limits_spread(7, 1), 7);
+	ASSERT_EQ(limits_spread(8, 2), 4);
+	return 0;
+}
+
+static struct template *
+parse_ctx(char **words, int quote, int context, size_t nsrc)
+{
+	struct template *t = NULL;
+	char err[256] = "";
+	size_t n = 0;
+
+	while (words[n])
+		n++;
+	if (template_parse(&t, words, n, NULL, quote, nsrc, "/bin/sh", err,
+	    sizeof err) != 0)
+		FAIL("template_parse: %s", err);
+	template_set_context(t, context);
+	return t;
+}
+
+static void
+set_vals(struct value *v, char **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct value){ items[i], strlen(items[i]) };
+}
+
+/*
+ * For each prefix of the items, the measured length equals the composed
+ * line's: templates with every kind of part, in both modes.
+ */
+TEST_IMPL(pack_measure_is_the_line)
+{
+	static char *templates[][6] = {
+		{ "echo", NULL },
+		{ "echo", "x{}y", NULL },
+		{ "echo", "{}", "{.}", "{#}", "{%}", NULL },
+		{ "echo", "x{2}y{}z", "{1/}", NULL },
+		{ "echo", "a{} b{/.}c", "{3}", NULL },
+		{ "printf", "%s", "{//}{}", NULL },
+	};
+	char *items[] = { "a", "b c", "it's", "", "d/e.f", "'q'", "$x", "g",
+	    "日本", "h.i/j" };
+	size_t nitems = sizeof items / sizeof items[0];
+	struct value v[10];
+
+	set_vals(v, items, nitems);
+	for (size_t k = 0; k < sizeof templates / sizeof templates[0]; k++)
+		for (int context = 0; context < 2; context++) {
+			struct template *t = parse_ctx(templates[k], 0, context, 1);
+			struct tmeasure m;
+			struct strbuf line = STRBUF_INIT;
+			struct jobvals jv = { .v = v, .n = 1, .seq = 7, .slot = 2 };
+
+			template_measure_start(t, &jv, &m);
+			for (size_t n = 1; n <= nitems; n++) {
+				if (n > 1) {
+					struct jobvals rec = { .v = &v[n - 1],
+					    .n = 1, .seq = 7, .slot = 2 };
+					template_measure_add(t, &m, &rec);
+				}
+				jv.n = n;
+				strbuf_reset(&line);
+				template_line(t, &jv, &line);
+				if (m.len != line.len)
+					FAIL("template %zu, context %d, %zu values: "
+					    "measured %zu, line '%s' is %zu", k,
+					    context, n, m.len, line.buf, line.len);
+			}
+			strbuf_release(&line);
+			template_free(t);
+		}
+	return 0;
+}
+
+/*
+ * GNU parallel's reckoning (what decides where a line ends) for the cases
+ * its numbers show: -X echo over 1..12460 is 63658 bytes, the last that
+ * fits under 63664.
+ */
+TEST_IMPL(pack_estimate_as_parallel)
+{
+	char *echo[] = { "echo", NULL }, *seqw[] = { "echo", "{}", "{#}", NULL };
+	struct template *t = parse_ctx(echo, 0, 1, 1);
+	struct template *ts = parse_ctx(seqw, 0, 1, 1);
+	struct tmeasure m, ms;
+	char buf[16];
+	struct value v;
+	struct jobvals rec = { .v = &v, .n = 1, .seq = 1, .slot = 1 };
+
+	for (int i = 1; i <= 12461; i++) {
+		v.len = (size_t)snprintf(buf, sizeof buf, "%d", i);
+		v.p = buf;
+		if (i == 1) {
+			template_measure_start(t, &rec, &m);
+			template_measure_start(ts, &rec, &ms);
+		} else {
+			template_measure_add(t, &m, &rec);
+			template_measure_add(ts, &ms, &rec);
+		}
+		if (i == 12460)
+			ASSERT_EQ(m.est, 63658);
+	}
+	ASSERT_EQ(m.est, 63664);
+	ASSERT_EQ(m.len, m.est);
+	/* {#} counts once per item in the reckoning, once in the line. */
+	ASSERT_EQ(ms.est - ms.len, 12460 * 2);
+	template_free(t);
+	template_free(ts);
+	return 0;
+}
+
+static void
+argv_join(const struct template *t, const struct jobvals *jv,
+    struct strbuf *out)
+{
+	struct cmdbuf cb;
+
+	cmdbuf_init(&cb);
+	template_argv(t, jv, &cb);
+	strbuf_reset(out);
+	for (size_t i = 0; i < cb.argc; i++) {
+		if (i)
+			strbuf_addch(out, '|');
+		strbuf_addstr(out, cb.argv[i]);
+	}
+	cmdbuf_release(&cb);
+}
+
+/* The job's vector, args joined by '|', and its line (unless NULL). */
+static void
+expect(struct template *t, const struct jobvals *jv, const char *want_argv,
+    const char *want_line)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	argv_join(t, jv, &s);
+	ASSERT_STR_EQ(s.buf, want_argv);
+	if (want_line) {
+		strbuf_reset(&s);
+		template_line(t, jv, &s);
+		ASSERT_STR_EQ(s.buf, want_line);
+	}
+	strbuf_release(&s);
+	template_free(t);
+}
+
+/* -X repeats a word with {} per value; positional parts stay once. */
+TEST_IMPL(pack_context_words)
+{
+	char *w1[] = { "echo", "x{}y", "{#}", "p{2}q", NULL };
+	char *w2[] = { "echo", "x{} y", NULL };
+	char *w3[] = { "echo", "{3}", "{2}", NULL };
+	char *items[] = { "a", "b c", "" };
+	struct value v[3];
+	struct jobvals jv = { .v = v, .n = 3, .seq = 4, .slot = 1 };
+
+	set_vals(v, items, 3);
+	expect(parse_ctx(w1, 0, 1, 1), &jv, "echo|xay|xb cy|xy|4|pb cq",
+	    "echo xay x'b c'y x''y 4 p'b c'q");
+	/* Without context, {} is every value, each an argument. */
+	expect(parse_ctx(w1, 0, 0, 1), &jv, "echo|xa|b c|y|4|pb cq", NULL);
+	/* With -q, a word is cut at whitespace; each argument quoted whole. */
+	expect(parse_ctx(w2, 1, 1, 1), &jv, "echo|xa|xb c|x y",
+	    "echo xa 'xb c' 'x y'");
+	/* A missing value is no argument, unless -q keeps the word. */
+	jv.n = 2;
+	expect(parse_ctx(w3, 0, 1, 1), &jv, "echo|b c", "echo  'b c'");
+	expect(parse_ctx(w3, 1, 1, 1), &jv, "echo||b c", NULL);
+	return 0;
+}
