@@ -43,6 +43,8 @@ enum {
 	OPT_XARGS,
 	OPT_DRY_RUN,
 	OPT_MAX_LINE,
+	OPT_RESULTS,
+	OPT_JSON,
 };
 
 static const struct option longopts[] = {
@@ -85,6 +87,10 @@ static const struct option longopts[] = {
 	{ "ungroup",		no_argument,       NULL, 'u' },
 	{ "tag",		no_argument,       NULL, OPT_TAG },
 	{ "tagstring",		required_argument, NULL, OPT_TAGSTRING },
+	{ "results",		required_argument, NULL, OPT_RESULTS },
+	{ "result",		required_argument, NULL, OPT_RESULTS },
+	{ "res",		required_argument, NULL, OPT_RESULTS },
+	{ "json",		no_argument,       NULL, OPT_JSON },
 	{ "tmpdir",		required_argument, NULL, OPT_TMPDIR },
 	{ "help",		no_argument,       NULL, 'h' },
 	{ "version",		no_argument,       NULL, OPT_VERSION },
@@ -402,6 +408,12 @@ main(int argc, char **argv)
 			break;
 		case OPT_TAGSTRING:
 			o.tagstring = optarg;
+			break;
+		case OPT_RESULTS:
+			o.results = optarg;
+			break;
+		case OPT_JSON:
+			o.json = 1;
 			break;
 		case OPT_TMPDIR:
 			if (access(optarg, W_OK | X_OK) < 0)

@@ -143,6 +143,9 @@ struct ccmap_opts {
 	int tag;		/* --tag: prefix lines with the item */
 	const char *tagstring;	/* --tagstring: prefix lines with this */
 
+	const char *results;	/* --results DIR or template, or NULL */
+	int json;		/* --json: one JSON object per job or item */
+
 	const char *tmpdir;	/* where held-back output spills (NULL: $TMPDIR) */
 	size_t mem_limit;	/* bytes of held-back output kept in memory */
 	const char *shell;	/* shell for lines that need one (NULL: $SHELL) */

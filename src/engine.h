@@ -20,6 +20,7 @@
 #include "joblog.h"
 #include "output.h"
 #include "plugpool.h"
+#include "results.h"
 #include "strbuf.h"
 #include "template.h"
 #include "threadpool.h"
@@ -75,6 +76,10 @@ struct wstate {
 	struct strbuf scratch;	/* for host->printf and tags */
 	struct strbuf bout[2];	/* a batch's output, not yet handed on */
 	struct ccmap_call *pcall;	/* a worker process's: serves each item */
+	/* --results and --json (record.c): */
+	struct strbuf rec[2];	/* a job's or item's output, captured */
+	struct strbuf iout[2];	/* an item's output (threads, one by one) */
+	struct strbuf rpath;	/* a results path */
 };
 
 /* One item being mapped by a plugin (struct ccmap_call, for the plugin). */
@@ -153,12 +158,33 @@ struct ccmap {
 	int delaying;		/* a start waits for next_start */
 	pthread_mutex_t delay_lock;	/* guards last_start (threads) */
 	long long last_start;	/* --delay: when the last job started */
+	struct results *results;	/* --results, or NULL */
+	int json_args;		/* --json: "args" (several values), not "item" */
 };
 
 /* run.c: a job ended (main thread): count it, and write what is due. */
 void ccmap__finish(struct ccmap *c, struct job *job);
 /* run.c: a plugin mapped items in ns (to size the next batches). */
 void ccmap__item_time(struct ccmap *c, long long ns, size_t items);
+
+/* record.c: does the run record jobs (--results or --json)? */
+int ccmap__recording(const struct ccmap *c);
+/*
+ * record.c: run a job whose output goes to --results files (as it comes)
+ * or becomes a --json line, handed to io->data as stdout.
+ */
+void ccmap__record_job(struct ccmap *c, struct wstate *ws,
+    const struct jobvals *jv, const struct spawn_io *io,
+    struct job_status *st);
+/*
+ * record.c: a plugin's item was mapped (status, or killed by sig, in ns);
+ * io[0] and io[1] hold its output, and are left holding what is to be
+ * written instead (its --json line; nothing for --results alone).
+ * Returns the item's status (failed if its files could not be written).
+ */
+int ccmap__record_item(struct ccmap *c, struct wstate *ws,
+    unsigned long long seq, unsigned slot, const char *item, size_t len,
+    int status, int sig, long long ns, struct strbuf io[2]);
 
 /* pmap.c: the services a plugin gets. */
 extern const struct ccmap_host ccmap__host;

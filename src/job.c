@@ -198,6 +198,9 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	if (io->capture) {
 		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 		posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	} else if (io->to) {
+		posix_spawn_file_actions_adddup2(&fa, io->to[0], 1);
+		posix_spawn_file_actions_adddup2(&fa, io->to[1], 2);
 	}
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);

@@ -27,6 +27,8 @@ struct job_status {
 /* Where a job's output goes and who hears of it. */
 struct spawn_io {
 	int capture;	/* through pipes to data(); else our own fds */
+	const int *to;	/* not captured: stdout and stderr go to to[0] and
+			   to[1] instead of ours (NULL: ours) */
 	/* Output of stream 1 (stdout) or 2 (stderr) as it comes. */
 	void (*data)(void *arg, int stream, const char *buf, size_t len);
 	/*

@@ -3,6 +3,7 @@
  * threads or in worker processes, and the services the plugin gets (its
  * output gathered per batch and handed on in order, messages, deadlines).
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -283,8 +284,15 @@ run_batch_whole(struct ccmap *c, struct wstate *ws, struct job *job,
 	} else {
 		n = job->items;
 	}
+	long long t0 = ccmap__now_ns();
 	batch_call(c, ws, job, slot, job->first_item, items, n, outs, status);
+	/* --json: a batch's items share its time alike. */
+	long long each = n ? (ccmap__now_ns() - t0) / (long long)n : 0;
 	for (size_t i = 0; i < n; i++) {
+		if (ccmap__recording(c))
+			status[i] = ccmap__record_item(c, ws, job->first_item + i,
+			    slot, items[i].p, items[i].len, status[i], 0, each,
+			    &outs[2 * i]);
 		for (int k = 0; k < 2; k++) {
 			strbuf_add(&ws->bout[k], outs[2 * i + k].buf,
 			    outs[2 * i + k].len);
@@ -337,6 +345,28 @@ map_records(struct ccmap *c, const struct ccmap_plugin *d,
 	job->failed_items += failed;
 }
 
+/*
+ * --results, --json: map one item on a thread, its output on its own, and
+ * record it; what is to be printed joins the batch's output.
+ */
+static int
+map_recorded(struct ccmap *c, const struct ccmap_plugin *d, struct wstate *ws,
+    struct job *job, struct ccmap_call *call)
+{
+	long long t0 = ccmap__now_ns();
+	int st = map_one(c, d, call);
+
+	st = ccmap__record_item(c, ws, call->seq, call->slot, call->item,
+	    call->len, st, 0, ccmap__now_ns() - t0, ws->iout);
+	for (int k = 0; k < 2; k++) {
+		strbuf_add(&ws->bout[k], ws->iout[k].buf, ws->iout[k].len);
+		strbuf_reset(&ws->iout[k]);
+	}
+	if (ws->bout[0].len + ws->bout[1].len >= WRITE_FLUSH)
+		flush_batch_output(c, ws, job);
+	return st;
+}
+
 /* Map the plugin over one batch, in a worker. */
 static void
 run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
@@ -359,12 +389,16 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 	    .own = ws->bout };
 	struct batch_iter it;
 	size_t i;
+	int record = ccmap__recording(c);
 
-	if (!c->tagt && !c->opts.timeout_ns && ws->pinit > 0 && !job->v) {
+	if (!record && !c->tagt && !c->opts.timeout_ns && ws->pinit > 0 &&
+	    !job->v) {
 		map_records(c, d, &call);
 		flush_batch_output(c, ws, job);
 		return;
 	}
+	if (record)
+		call.own = ws->iout;	/* each item's output on its own */
 	batch_begin(&it, c, job);
 	for (i = 0; i < job->items; i++) {
 		if (atomic_load_explicit(&c->stop_sig, memory_order_relaxed) ||
@@ -379,7 +413,8 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 			    .n = 1, .seq = call.seq, .slot = slot }, &tag);
 			call.tag = &tag;
 		}
-		if (map_one(c, d, &call))
+		if (record ? map_recorded(c, d, ws, job, &call) :
+		    map_one(c, d, &call))
 			job->failed_items++;
 	}
 	job->ran_items += i;
@@ -454,6 +489,12 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	call->len = len;
 	call->bol[0] = call->bol[1] = 1;
 	call->own = out;	/* the output goes straight where it is wanted */
+	if (ccmap__recording(c)) {
+		long long t0 = ccmap__now_ns();
+		st = map_one(c, plugin_desc(c->plugin), call);
+		return ccmap__record_item(c, &c->pws, seq, call->slot, item,
+		    len, st, 0, ccmap__now_ns() - t0, out);
+	}
 	if (!c->tagt)
 		return map_one(c, plugin_desc(c->plugin), call);
 	struct strbuf tag = STRBUF_INIT;
@@ -485,8 +526,16 @@ pproc_map_batch(void *arg, unsigned slot, unsigned long long first,
     const struct value *items, size_t n, struct strbuf *outs, int *status)
 {
 	struct ccmap *c = arg;
+	long long t0 = ccmap__now_ns();
 
 	batch_call(c, &c->pws, NULL, slot, first, items, n, outs, status);
+	if (!ccmap__recording(c))
+		return;
+	/* --json: a batch's items share its time alike. */
+	long long each = n ? (ccmap__now_ns() - t0) / (long long)n : 0;
+	for (size_t i = 0; i < n; i++)
+		status[i] = ccmap__record_item(c, &c->pws, first + i, slot,
+		    items[i].p, items[i].len, status[i], 0, each, &outs[2 * i]);
 }
 
 static void
@@ -512,6 +561,30 @@ pproc_result(void *arg, void *cookie, unsigned long long seq, size_t count,
 		job->failed_items++;
 }
 
+/*
+ * --results, --json: an item whose worker died has its record too (its
+ * output is lost with the worker; the signal, or exit 1 when the worker
+ * just exited).
+ */
+static void
+record_lost(struct ccmap *c, struct job *job, unsigned long long seq, int sig)
+{
+	struct strbuf io[2] = { STRBUF_INIT, STRBUF_INIT };
+	const char *item = "";
+	size_t len = 0;
+	struct batch_iter it;
+
+	batch_begin(&it, c, job);
+	for (size_t i = 0; i <= seq - job->first_item && i < job->items; i++)
+		if (!batch_item(&it, &item, &len))
+			break;
+	ccmap__record_item(c, &c->pws, seq, 0, item, len, 1, sig, 0, io);
+	for (int i = 0; i < 2; i++) {
+		strbuf_add(&job->pend[i], io[i].buf, io[i].len);
+		strbuf_release(&io[i]);
+	}
+}
+
 static void
 pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
     int timed_out)
@@ -532,6 +605,8 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 		    "exited\n", seq);
 	if (!c->stopping)
 		strbuf_add(&job->pend[1], line, (size_t)n);
+	if (ccmap__recording(c))
+		record_lost(c, job, seq, sig ? sig : timed_out ? SIGKILL : 0);
 	job->ran_items++;
 	job->failed_items++;
 }

@@ -166,6 +166,8 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	int r;
 
 	c->opts = *opts;
+	if (opts->json)
+		c->opts.outmode = CCMAP_GROUP;	/* whole lines, whatever else */
 	c->jobs = opts->jobs ? opts->jobs : online_cpus();
 	c->chunksize = opts->chunksize ? opts->chunksize : 1;
 	c->max_args = opts->max_args ? opts->max_args : 1;
@@ -256,7 +258,13 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		    opts->fill == CCMAP_FILL_CONTEXT);
 	}
 
-	if ((opts->tagstring || opts->tag) &&
+	if (opts->results && (r = results_new(&c->results, opts->results,
+	    opts->replace, err, errlen)) < 0)
+		goto fail;
+	c->json_args = !opts->plugin &&
+	    (input_nsources(c->in) > 1 || c->max_args > 1 ||
+	    opts->fill != CCMAP_FILL_NONE);
+	if ((opts->tagstring || opts->tag) && !opts->json &&
 	    (r = template_parse_text(&c->tagt, c->tagstring ? c->tagstring :
 	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
 	    opts->replace : NULL, err, errlen)) < 0)
@@ -300,6 +308,7 @@ ccmap_free(struct ccmap *c)
 	template_free(c->tmpl);
 	template_free(c->tagt);
 	joblog_close(c->joblog);
+	results_free(c->results);
 	if (c->sctx.devnull >= 0)
 		close(c->sctx.devnull);
 	pthread_mutex_destroy(&c->pid_lock);
@@ -327,6 +336,11 @@ wstate_release(struct ccmap *c, struct wstate *ws)
 	strbuf_release(&ws->scratch);
 	strbuf_release(&ws->bout[0]);
 	strbuf_release(&ws->bout[1]);
+	for (int i = 0; i < 2; i++) {
+		strbuf_release(&ws->rec[i]);
+		strbuf_release(&ws->iout[i]);
+	}
+	strbuf_release(&ws->rpath);
 }
 
 /* --dry-run: the job's output is its command line. */
@@ -355,7 +369,10 @@ run_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
 	}
 	template_argv(c->tmpl, jv, &ws->cb);
 	jobenv_set(&ws->env, jv->seq, jv->slot);
-	spawn_job(&c->sctx, &ws->cb, ws->env.envp, io, st);
+	if (ccmap__recording(c))
+		ccmap__record_job(c, ws, jv, io, st);
+	else
+		spawn_job(&c->sctx, &ws->cb, ws->env.envp, io, st);
 }
 
 /* --- the thread pool ----------------------------------------------------- */

@@ -1,0 +1,310 @@
+/*
+ * results.c: each job's output in files under --results (see results.h).
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ccmap.h"
+#include "internal.h"
+#include "results.h"
+
+struct results {
+	char *spec;
+	struct template *tmpl;	/* spec as a template for each job's path */
+	const char *const *names;	/* the sources' names, or NULL */
+	size_t *order;		/* the sources in path order */
+	size_t nnames;
+	atomic_size_t max;	/* longest path component, once one was too long */
+};
+
+int
+results_new(struct results **rp, const char *spec, const char *replace,
+    char *err, size_t errlen)
+{
+	struct results *r;
+	int e;
+
+	if (!*spec) {
+		snprintf(err, errlen, "--results: the directory name is empty");
+		return CCMAP_EUSAGE;
+	}
+	r = ccmap__xcalloc(1, sizeof *r);
+	r->spec = ccmap__xstrdup(spec);
+	if ((e = template_parse_text(&r->tmpl, spec, replace, err,
+	    errlen)) < 0) {
+		results_free(r);
+		return e;
+	}
+	*rp = r;
+	return 0;
+}
+
+void
+results_free(struct results *r)
+{
+	if (!r)
+		return;
+	template_free(r->tmpl);
+	free(r->order);
+	free(r->spec);
+	free(r);
+}
+
+/*
+ * A name's value as a number, as Perl reads a string: leading blanks, a
+ * sign, digits, a fraction and an exponent; 0 when it starts otherwise.
+ */
+static double
+name_number(const char *s)
+{
+	const char *p = s;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p) &&
+	    !(*p == '.' && isdigit((unsigned char)p[1])))
+		return 0;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		return 0;	/* strtod would read hex; Perl stops at the x */
+	return strtod(s, NULL);
+}
+
+/* Does source a's name come after b's?  By number, then by bytes. */
+static int
+name_after(const char *const *names, size_t a, size_t b)
+{
+	double na = name_number(names[a]), nb = name_number(names[b]);
+
+	if (na != nb)
+		return na > nb;
+	return strcmp(names[a], names[b]) > 0;
+}
+
+void
+results_set_names(struct results *r, const char *const *names, size_t n)
+{
+	free(r->order);
+	r->names = names;
+	r->nnames = n;
+	r->order = ccmap__xcalloc(n ? n : 1, sizeof *r->order);
+	/* A stable insertion sort: sources are few. */
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		while (k > 0 && name_after(names, r->order[k - 1], i)) {
+			r->order[k] = r->order[k - 1];
+			k--;
+		}
+		r->order[k] = i;
+	}
+}
+
+void
+results_escape(struct strbuf *out, const char *p, size_t len, size_t max)
+{
+	size_t start = out->len;
+
+	for (size_t i = 0; i < len; i++) {
+		switch (p[i]) {
+		case '\\':	strbuf_add(out, "\\\\", 2); break;
+		case '\t':	strbuf_add(out, "\\t", 2); break;
+		case '\0':	strbuf_add(out, "\\0", 2); break;
+		case '/':	strbuf_add(out, "\\_", 2); break;
+		default:	strbuf_addch(out, p[i]); break;
+		}
+	}
+	if (max && out->len - start > max) {
+		out->len = start + max;
+		out->buf[out->len] = '\0';
+	}
+}
+
+/* The path order of the sources when names were set (else 1, 2, ...). */
+static void
+dirname_ordered(struct strbuf *out, const char *const *names,
+    const size_t *order, size_t nsrc, const struct value *v, size_t n,
+    size_t max)
+{
+	char num[24];
+
+	if (!nsrc)
+		nsrc = 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t item = i / nsrc, k = i % nsrc;
+		size_t src = order ? order[k] : k;
+		if (item * nsrc + src >= n)
+			continue;	/* a short last item (cannot happen) */
+		const struct value *val = &v[item * nsrc + src];
+		if (i)
+			strbuf_addch(out, '/');
+		if (names && src < nsrc) {
+			strbuf_addstr(out, names[src]);
+		} else {
+			snprintf(num, sizeof num, "%zu", src + 1);
+			strbuf_addstr(out, num);
+		}
+		strbuf_addch(out, '/');
+		results_escape(out, val->p, val->len, max);
+	}
+}
+
+void
+results_dirname(struct strbuf *out, const char *const *names, size_t nsrc,
+    const struct value *v, size_t n, size_t max)
+{
+	struct results r = { .order = NULL };
+
+	if (names) {
+		results_set_names(&r, names, nsrc);
+		dirname_ordered(out, names, r.order, nsrc, v, n, max);
+		free(r.order);
+		return;
+	}
+	dirname_ordered(out, NULL, NULL, nsrc, v, n, max);
+}
+
+/* mkdir -p: make each directory of path that is missing.  0 or -errno. */
+static int
+mkpath(char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == 0)
+		return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {
+			char saved = *p;
+			*p = '\0';
+			int r = mkdir(path, 0777);
+			int e = errno;
+			*p = saved;
+			if (r < 0 && e != EEXIST)
+				return -e;
+		}
+		if (!*p)
+			break;
+	}
+	return stat(path, &sb) < 0 ? -errno :
+	    S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Make the directories of a job's paths (a too long name cut short). */
+static int
+job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
+    struct strbuf *dir, int *in_dir)
+{
+	int e;
+
+	strbuf_reset(dir);
+	template_text(r->tmpl, jv, dir);
+	*in_dir = 1;
+	if (strcmp(dir->buf, r->spec) != 0) {
+		/* A template: a directory if it ends in '/', else a file. */
+		if (dir->len && dir->buf[dir->len - 1] == '/')
+			return mkpath(dir->buf);
+		*in_dir = 0;
+		char *slash = strrchr(dir->buf, '/');
+		if (!slash || slash == dir->buf)
+			return 0;
+		*slash = '\0';
+		e = mkpath(dir->buf);
+		*slash = '/';
+		return e;
+	}
+	for (int tries = 0; ; tries++) {
+		strbuf_reset(dir);
+		strbuf_addstr(dir, r->spec);
+		strbuf_addch(dir, '/');
+		dirname_ordered(dir, r->names, r->order, nsrc, jv->v, jv->n,
+		    atomic_load(&r->max));
+		e = mkpath(dir->buf);
+		if (e != -ENAMETOOLONG || tries)
+			break;
+		/* From now on every value is cut to the longest name. */
+		long max = pathconf(r->spec, _PC_NAME_MAX);
+		atomic_store(&r->max, max > 0 ? (size_t)max : 255);
+	}
+	strbuf_addch(dir, '/');
+	return e;
+}
+
+int
+results_open(struct results *r, const struct jobvals *jv, size_t nsrc,
+    int fd[2], struct strbuf *path)
+{
+	static const char *const in_dir_names[3] = { "seq", "stdout", "stderr" };
+	static const char *const suffixes[3] = { ".seq", "", ".err" };
+	struct strbuf dir = STRBUF_INIT;
+	char num[24];
+	int in_dir, e, f = -1;
+
+	fd[0] = fd[1] = -1;
+	strbuf_reset(path);
+	if ((e = job_dir(r, jv, nsrc, &dir, &in_dir)) < 0) {
+		strbuf_addstr(path, dir.buf);
+		goto out;
+	}
+	/* In GNU parallel's order: seq, stdout, stderr. */
+	for (int i = 0; i < 3; i++) {
+		strbuf_reset(path);
+		strbuf_addstr(path, dir.buf);
+		strbuf_addstr(path, in_dir ? in_dir_names[i] : suffixes[i]);
+		f = open(path->buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0666);
+		if (f < 0) {
+			e = -errno;
+			goto out;
+		}
+		if (i > 0) {
+			fd[i - 1] = f;
+			continue;
+		}
+		snprintf(num, sizeof num, "%llu", jv->seq);
+		e = ccmap__write_all(f, num, strlen(num));
+		if (close(f) < 0 && !e)
+			e = -errno;
+		if (e < 0)
+			goto out;
+	}
+	strbuf_reset(path);
+	strbuf_addstr(path, dir.buf);
+out:
+	if (e < 0) {
+		for (int i = 0; i < 2; i++)
+			if (fd[i] >= 0)
+				close(fd[i]);
+		fd[0] = fd[1] = -1;
+	}
+	strbuf_release(&dir);
+	return e;
+}
+
+int
+results_write(struct results *r, const struct jobvals *jv, size_t nsrc,
+    const char *out, size_t olen, const char *err, size_t elen,
+    struct strbuf *path)
+{
+	const char *p[2] = { out, err };
+	size_t len[2] = { olen, elen };
+	int fd[2], e;
+
+	if ((e = results_open(r, jv, nsrc, fd, path)) < 0)
+		return e;
+	for (int i = 0; i < 2; i++) {
+		int w = ccmap__write_all(fd[i], p[i], len[i]);
+		if (close(fd[i]) < 0 && !w)
+			w = -errno;
+		if (w < 0 && !e)
+			e = w;
+	}
+	return e;
+}

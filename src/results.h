@@ -1,0 +1,74 @@
+/*
+ * results.h: --results, each job's output saved in files, in GNU
+ * parallel's layout.
+ *
+ * --results DIR: a job's files are DIR/NAME1/VALUE1/NAME2/VALUE2/.../seq,
+ * stdout and stderr, a NAME and a VALUE for each of its values (with -n,
+ * for each item in turn): NAME is the source's name (its number, or its
+ * --header name, the names sorted as GNU parallel sorts them), VALUE the
+ * value with '\' written '\\', tab '\t', NUL '\0' and '/' '\_'.  seq holds
+ * the job's number, without a newline.  When a VALUE is longer than a file
+ * name may be, every VALUE from then on is cut to that length.
+ *
+ * When the value has replacement strings ({}, {1}, {#}...), it is a
+ * template for each job's path, its values unquoted and unescaped: ending
+ * in '/', the directory for seq, stdout and stderr; else the stdout file,
+ * with stderr in PATH.err and the number in PATH.seq.
+ *
+ * Directories are made as needed and existing files are overwritten, so a
+ * DIR from an earlier run is reused.  Any thread or process may make a
+ * job's files; a struct results is read-only after results_new but for the
+ * length limit, which is atomic.
+ */
+#ifndef CCMAP_RESULTS_H
+#define CCMAP_RESULTS_H
+
+#include <stddef.h>
+
+#include "input.h"
+#include "strbuf.h"
+#include "template.h"
+
+struct results;
+
+/*
+ * spec is --results' value, replace -I's string (NULL: "{}").  0, or
+ * CCMAP_EUSAGE with one line in err.
+ */
+int results_new(struct results **rp, const char *spec, const char *replace,
+    char *err, size_t errlen);
+void results_free(struct results *r);
+
+/*
+ * The sources' names, for the path (none set: 1, 2, ...); the strings must
+ * outlive r.
+ */
+void results_set_names(struct results *r, const char *const *names,
+    size_t n);
+
+/* Append a value as a path component, at most max bytes (0: any). */
+void results_escape(struct strbuf *out, const char *p, size_t len,
+    size_t max);
+
+/*
+ * Append the path under DIR for the values v (n of them, nsrc per item):
+ * NAME/VALUE for each, joined by '/'.  names as results_set_names.
+ */
+void results_dirname(struct strbuf *out, const char *const *names,
+    size_t nsrc, const struct value *v, size_t n, size_t max);
+
+/*
+ * Make a job's files (nsrc values per item in jv): seq written, stdout and
+ * stderr created empty and opened for writing into fd[0] and fd[1].  0 with
+ * the job's directory (or, for a template not ending in '/', its stdout
+ * file) in path, or -errno with the path that failed.
+ */
+int results_open(struct results *r, const struct jobvals *jv, size_t nsrc,
+    int fd[2], struct strbuf *path);
+
+/* The same, writing out and err into the files and closing them. */
+int results_write(struct results *r, const struct jobvals *jv, size_t nsrc,
+    const char *out, size_t olen, const char *err, size_t elen,
+    struct strbuf *path);
+
+#endif
