@@ -14,14 +14,14 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--timeout --halt --retries --delay --joblog --resume --resume-failed
 	-k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
-	--tmpdir -h --help --version'
+	--results --json --tmpdir -h --help --version'
 
 # Options that take a value in the next word, and short ones that may carry
 # it in the same word (-j4).
 _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
 	--header --trim --match --skip -E --eof -I -n --max-args -N
 	--max-replace-args --so -j -P --jobs --chunksize --max-tasks-per-child
-	--timeout --halt --retries --delay --joblog --tagstring --tmpdir'
+	--timeout --halt --retries --delay --joblog --tagstring --results --tmpdir'
 _ccmap_valshort='aCdEIjnNP'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
@@ -237,7 +237,7 @@ _ccmap()
 		--max-tasks-per-child)
 			COMPREPLY=($(compgen -W '1 10 100 1000' -- "$cur"))
 			;;
-		--tmpdir)
+		--tmpdir | --results)
 			_ccmap_files -d
 			;;
 		-j | -P | --jobs)

@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --halt --retries --delay --joblog --tagstring --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --halt --retries --delay --joblog --tagstring --results --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -131,6 +131,8 @@ complete -c ccmap -n __fish_ccmap_in_options -l line-buffer -d 'Write whole line
 complete -c ccmap -n __fish_ccmap_in_options -s u -l ungroup -d 'Let jobs write straight to the output'
 complete -c ccmap -n __fish_ccmap_in_options -l tag -d 'Prefix each output line with the item and a tab'
 complete -c ccmap -n __fish_ccmap_in_options -l tagstring -x -d 'Prefix each output line with STR and a tab'
+complete -c ccmap -n __fish_ccmap_in_options -l results -x -a '(__fish_complete_directories)' -d "Save each job's stdout, stderr and number under DIR"
+complete -c ccmap -n __fish_ccmap_in_options -l json -d 'Write one JSON object per job or plugin item'
 complete -c ccmap -n __fish_ccmap_in_options -l tmpdir -x -a '(__fish_complete_directories)' -d 'Hold back output past the memory bound in DIR'
 
 complete -c ccmap -n __fish_ccmap_in_options -s h -l help -d 'Show the help and exit'

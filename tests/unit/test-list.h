@@ -160,3 +160,18 @@ TEST(pack_spread)
 TEST(pack_measure_is_the_line)
 TEST(pack_estimate_as_parallel)
 TEST(pack_context_words)
+
+/* test-json.c */
+TEST(json_string_ascii_and_escapes)
+TEST(json_string_valid_utf8_passes)
+TEST(json_string_invalid_utf8_bytes)
+TEST(json_string_all_bytes)
+TEST(json_record_fields)
+
+/* test-results.c */
+TEST(results_escape_special_bytes)
+TEST(results_escape_cut_to_max)
+TEST(results_dirname_sources_and_items)
+TEST(results_dirname_named_sources_sorted)
+TEST(results_write_dir_layout)
+TEST(results_write_template)
