@@ -233,7 +233,8 @@ job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
 		long max = pathconf(r->spec, _PC_NAME_MAX);
 		atomic_store(&r->max, max > 0 ? (size_t)max : 255);
 	}
-	strbuf_addch(dir, '/');
+	if (e == 0)
+		strbuf_addch(dir, '/');
 	return e;
 }
 
