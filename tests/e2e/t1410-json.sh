@@ -92,11 +92,13 @@ json "-n2" 0 -n2 echo ::: a b c
 jcheck "-n2: args of each job" "$T/out" \
 	'[r["args"] for r in recs] == [["a","b"],["c"]] and [r["seq"] for r in recs] == [1, 2]'
 
-# Order: job a ends only after job b, whatever the timing.
+# Order: job a waits for a flag.  In input order, job b makes it; with
+# --as-completed, the reader of ccmap's output makes it once it has b's line,
+# so a ends after b's line is out, whatever the timing.
 cat >"$T/order.sh" <<EOF
 if [ "\$1" = a ]; then
 	for i in \$(seq 600); do [ -e "$T/flag.\$2" ] && break; sleep 0.1; done
-else
+elif [ "\$2" = k ]; then
 	touch "$T/flag.\$2"
 fi
 echo "\$1"
@@ -104,8 +106,12 @@ EOF
 json "input order" 0 -j2 bash "$T/order.sh" {} k ::: a b
 jcheck "input order: a before b, though b ended first" "$T/out" \
 	'[r["item"] for r in recs] == ["a", "b"]'
-json "as completed" 0 -j2 --as-completed bash "$T/order.sh" {} c ::: a b
-jcheck "--as-completed: b first, as it ended first" "$T/out" \
+$CCMAP --json -j2 --as-completed bash "$T/order.sh" {} c ::: a b |
+	while IFS= read -r line; do
+		printf '%s\n' "$line" >>"$T/completed"
+		case $line in *'"item":"b"'*) touch "$T/flag.c" ;; esac
+	done
+jcheck "--as-completed: b first, as it ended first" "$T/completed" \
 	'[r["item"] for r in recs] == ["b", "a"] and [r["seq"] for r in recs] == [2, 1]'
 
 # --- any bytes ---------------------------------------------------------------
