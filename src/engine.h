@@ -159,6 +159,8 @@ struct ccmap {
 	pthread_mutex_t delay_lock;	/* guards last_start (threads) */
 	long long last_start;	/* --delay: when the last job started */
 	struct results *results;	/* --results, or NULL */
+	int rfd;		/* --results FILE.csv...: the records' file, or -1 */
+	int rheader;		/* its header line is still to be written */
 	int json_args;		/* --json: "args" (several values), not "item" */
 };
 

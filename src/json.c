@@ -43,8 +43,12 @@ utf8_len(const unsigned char *p, size_t left)
 	return n;
 }
 
-void
-json_string(struct strbuf *out, const char *s, size_t len)
+/*
+ * The bytes as a JSON string; gnu: as GNU parallel's --results FILE.json
+ * writes them (every control character as \u00XX, DEL as it is).
+ */
+static void
+string(struct strbuf *out, const char *s, size_t len, int gnu)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -55,8 +59,8 @@ json_string(struct strbuf *out, const char *s, size_t len)
 	while (i < len) {
 		size_t run = i, n;
 		/* Printable ASCII goes in runs. */
-		while (run < len && p[run] >= 0x20 && p[run] < 0x7f &&
-		    p[run] != '"' && p[run] != '\\')
+		while (run < len && p[run] >= 0x20 && (p[run] < 0x7f || (gnu &&
+		    p[run] == 0x7f)) && p[run] != '"' && p[run] != '\\')
 			run++;
 		if (run > i) {
 			strbuf_add(out, p + i, run - i);
@@ -70,7 +74,7 @@ json_string(struct strbuf *out, const char *s, size_t len)
 			continue;
 		}
 		i++;
-		switch (c) {
+		switch (gnu && c < 0x20 ? 0x20 : c) {
 		case '"':	strbuf_add(out, "\\\"", 2); continue;
 		case '\\':	strbuf_add(out, "\\\\", 2); continue;
 		case '\n':	strbuf_add(out, "\\n", 2); continue;
@@ -85,6 +89,18 @@ json_string(struct strbuf *out, const char *s, size_t len)
 		strbuf_add(out, esc, sizeof esc);
 	}
 	strbuf_addch(out, '"');
+}
+
+void
+json_string(struct strbuf *out, const char *s, size_t len)
+{
+	string(out, s, len, 0);
+}
+
+void
+json_string_gnu(struct strbuf *out, const char *s, size_t len)
+{
+	string(out, s, len, 1);
 }
 
 void

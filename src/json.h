@@ -20,6 +20,12 @@
 
 /* Append the bytes as a JSON string, quotes included. */
 void json_string(struct strbuf *out, const char *s, size_t len);
+/*
+ * The same, escaped as GNU parallel's --results FILE.json escapes: every
+ * control character as \u00XX (\n too), DEL as it is; bytes that are not
+ * UTF-8 as above (GNU parallel leaves them, which is not JSON).
+ */
+void json_string_gnu(struct strbuf *out, const char *s, size_t len);
 
 /* What one job or item did. */
 struct json_record {

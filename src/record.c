@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -55,12 +56,73 @@ write_failed(struct strbuf *out, const char *what, unsigned long long seq,
 	strbuf_addstr(out, msg);
 }
 
+/* Is the job's output saved in files of its own (--results DIR)? */
+static int
+in_files(const struct ccmap *c)
+{
+	return c->results && results_kind(c->results) == RESULTS_DIR;
+}
+
+/* The wall clock, in seconds since the epoch. */
+static double
+wall_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* What a job or item ran and did, for its line. */
+struct outcome {
+	unsigned long long seq;
+	const struct value *v;
+	size_t n;
+	int args;		/* --json: "args" rather than "item" */
+	int code, sig;
+	double start;		/* wall clock */
+	long long ns;
+	const char *cmd;	/* its command line (the record files) */
+	const struct strbuf *b;	/* its stdout and stderr */
+};
+
+/* The line that stands for a job in the output: --json's, or a record. */
+static void
+outcome_line(const struct ccmap *c, struct strbuf *line,
+    const struct outcome *o)
+{
+	if (c->opts.json) {
+		json_record(line, &(struct json_record){
+		    .seq = o->seq, .v = o->v, .n = o->n, .args = o->args,
+		    .code = o->code, .sig = o->sig, .ns = o->ns,
+		    .out = o->b[0].buf, .olen = o->b[0].len,
+		    .err = o->b[1].buf, .elen = o->b[1].len });
+		return;
+	}
+	results_record(c->results, line, &(struct results_rec){
+	    .seq = o->seq, .start = o->start, .ns = o->ns, .code = o->code,
+	    .sig = o->sig, .cmd = o->cmd, .v = o->v, .n = o->n,
+	    .out = o->b[0].buf, .olen = o->b[0].len,
+	    .err = o->b[1].buf, .elen = o->b[1].len });
+}
+
+/* Empty the capture buffers, letting a large job's memory go. */
+static void
+reset_captured(struct strbuf *b)
+{
+	for (int i = 0; i < 2; i++) {
+		strbuf_reset(&b[i]);
+		if (b[i].alloc > 1024 * 1024)
+			strbuf_release(&b[i]);
+	}
+}
+
 void
 ccmap__record_job(struct ccmap *c, struct wstate *ws,
     const struct jobvals *jv, const struct spawn_io *io,
     struct job_status *st)
 {
-	struct strbuf *b = ws->rec, msg = STRBUF_INIT;
+	struct strbuf *b = ws->rec, msg = STRBUF_INIT, cmd = STRBUF_INIT;
 	struct capture cp = { io, b };
 	struct spawn_io cio = {
 		.capture = 1,
@@ -70,10 +132,9 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 	};
 	size_t nsrc = input_nsources(c->in);
 	int fd[2], e = 0;
-	long long t0;
 
-	if (!c->opts.json) {
-		/* --results alone: the files are the job's stdout and stderr. */
+	if (in_files(c) && !c->opts.json) {
+		/* The files are the job's stdout and stderr. */
 		if ((e = results_open(c->results, jv, nsrc, fd,
 		    &ws->rpath)) == 0) {
 			cio.capture = 0;
@@ -83,27 +144,28 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 			close(fd[1]);
 		}
 	} else {
+		struct outcome o = {
+			.seq = jv->seq, .v = jv->v, .n = jv->n,
+			.args = c->json_args, .b = b,
+		};
 		strbuf_reset(&b[0]);
 		strbuf_reset(&b[1]);
-		t0 = ccmap__now_ns();
+		o.start = wall_clock();
+		long long t0 = ccmap__now_ns();
 		spawn_job(&c->sctx, &ws->cb, ws->env.envp, &cio, st);
-		struct json_record r = {
-			.seq = jv->seq, .v = jv->v, .n = jv->n,
-			.args = c->json_args, .code = st->code, .sig = st->sig,
-			.ns = ccmap__now_ns() - t0,
-			.out = b[0].buf, .olen = b[0].len,
-			.err = b[1].buf, .elen = b[1].len,
-		};
-		if (c->results)
+		o.ns = ccmap__now_ns() - t0;
+		o.code = st->code;
+		o.sig = st->sig;
+		if (in_files(c))
 			e = results_write(c->results, jv, nsrc, b[0].buf,
 			    b[0].len, b[1].buf, b[1].len, &ws->rpath);
-		strbuf_reset(&msg);
-		json_record(&msg, &r);
+		if (!c->opts.json) {
+			template_line(c->tmpl, jv, &cmd);
+			o.cmd = cmd.buf ? cmd.buf : "";
+		}
+		outcome_line(c, &msg, &o);
 		io->data(io->arg, 1, msg.buf, msg.len);
-		/* Do not keep a large job's output for the next. */
-		for (int i = 0; i < 2; i++)
-			if (b[i].alloc > 1024 * 1024)
-				strbuf_release(&b[i]);
+		reset_captured(b);
 	}
 	if (e < 0) {
 		/* The job fails, and says why in its place on stderr. */
@@ -115,6 +177,7 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 			st->code = 1;
 		}
 	}
+	strbuf_release(&cmd);
 	strbuf_release(&msg);
 }
 
@@ -135,23 +198,20 @@ ccmap__record_item(struct ccmap *c, struct wstate *ws,
 		io[i] = t;
 		strbuf_reset(&io[i]);
 	}
-	if (c->results)
+	if (in_files(c))
 		e = results_write(c->results, &jv, 1, b[0].buf, b[0].len,
 		    b[1].buf, b[1].len, &ws->rpath);
-	if (c->opts.json)
-		json_record(&io[0], &(struct json_record){
+	if (!in_files(c) || c->opts.json)
+		outcome_line(c, &io[0], &(struct outcome){
 		    .seq = seq, .v = &v, .n = 1, .code = status, .sig = sig,
-		    .ns = ns, .out = b[0].buf, .olen = b[0].len,
-		    .err = b[1].buf, .elen = b[1].len });
+		    /* The item began ns ago; a plugin has no command line. */
+		    .start = wall_clock() - ns / 1e9, .ns = ns,
+		    .cmd = c->opts.plugin, .b = b });
 	if (e < 0) {
 		write_failed(&io[1], "item", seq, ws->rpath.buf, e);
 		if (!status && !sig)
 			status = 1;
 	}
-	for (int i = 0; i < 2; i++) {
-		strbuf_reset(&b[i]);
-		if (b[i].alloc > 1024 * 1024)
-			strbuf_release(&b[i]);
-	}
+	reset_captured(b);
 	return status;
 }

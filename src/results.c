@@ -12,9 +12,11 @@
 
 #include "ccmap.h"
 #include "internal.h"
+#include "json.h"
 #include "results.h"
 
 struct results {
+	enum results_kind kind;
 	char *spec;
 	struct template *tmpl;	/* spec as a template for each job's path */
 	const char *const *names;	/* the sources' names, or NULL */
@@ -22,6 +24,27 @@ struct results {
 	size_t nnames;
 	atomic_size_t max;	/* longest path component, once one was too long */
 };
+
+/* What the name's suffix makes of --results, as GNU parallel reads it. */
+static enum results_kind
+suffix_kind(const char *spec)
+{
+	static const struct {
+		const char *suffix;
+		enum results_kind kind;
+	} kinds[] = {
+		{ ".csv", RESULTS_CSV }, { ".tsv", RESULTS_TSV },
+		{ ".json", RESULTS_JSON },
+	};
+	size_t len = strlen(spec);
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		size_t n = strlen(kinds[i].suffix);
+		if (len >= n && strcasecmp(spec + len - n, kinds[i].suffix) == 0)
+			return kinds[i].kind;
+	}
+	return RESULTS_DIR;
+}
 
 int
 results_new(struct results **rp, const char *spec, const char *replace,
@@ -36,6 +59,11 @@ results_new(struct results **rp, const char *spec, const char *replace,
 	}
 	r = ccmap__xcalloc(1, sizeof *r);
 	r->spec = ccmap__xstrdup(spec);
+	r->kind = suffix_kind(spec);
+	if (r->kind != RESULTS_DIR) {
+		*rp = r;
+		return 0;
+	}
 	if ((e = template_parse_text(&r->tmpl, spec, replace, err,
 	    errlen)) < 0) {
 		results_free(r);
@@ -308,4 +336,139 @@ results_write(struct results *r, const struct jobvals *jv, size_t nsrc,
 			e = w;
 	}
 	return e;
+}
+
+enum results_kind
+results_kind(const struct results *r)
+{
+	return r->kind;
+}
+
+int
+results_open_records(const struct results *r)
+{
+	int fd;
+
+	if (strcmp(r->spec, "-.csv") == 0 || strcmp(r->spec, "-.tsv") == 0 ||
+	    strcmp(r->spec, "-.json") == 0)
+		return 1;
+	fd = open(r->spec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * A separator and a CSV or TSV field, as GNU parallel quotes it: in double
+ * quotes (those in it doubled) when it holds one, white space, the
+ * separator or NUL.
+ */
+static void
+csv_field(struct strbuf *line, int sep, const char *p, size_t len)
+{
+	int quote = 0;
+
+	strbuf_addch(line, sep);
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = p[i] == '"' || p[i] == sep || p[i] == '\0' ||
+		    strchr(" \t\n\v\f\r", p[i]) != NULL;
+	if (!quote) {
+		strbuf_add(line, p, len);
+		return;
+	}
+	strbuf_addch(line, '"');
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '"')
+			strbuf_addch(line, '"');
+		strbuf_addch(line, p[i]);
+	}
+	strbuf_addch(line, '"');
+}
+
+static void
+csv_str(struct strbuf *line, int sep, const char *s)
+{
+	csv_field(line, sep, s, strlen(s));
+}
+
+void
+results_header(const struct results *r, struct strbuf *line,
+    const char *const *names, size_t n)
+{
+	static const char *const head[] = { "Seq", "Host", "Starttime",
+	    "JobRuntime", "Send", "Receive", "Exitval", "Signal", "Command" };
+	int sep = r->kind == RESULTS_TSV ? '\t' : ',';
+	char v[32];
+
+	if (r->kind != RESULTS_CSV && r->kind != RESULTS_TSV)
+		return;
+	/* A line of its own: the separator goes between fields only. */
+	strbuf_grow(line, 128);
+	size_t start = line->len;
+	for (size_t i = 0; i < ARRAY_SIZE(head); i++) {
+		if (line->len > start)
+			strbuf_addch(line, sep);
+		strbuf_addstr(line, head[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(v, sizeof v, "V%zu", i + 1);
+		strbuf_addch(line, sep);
+		strbuf_addstr(line, names ? names[i] : v);
+	}
+	strbuf_addch(line, sep);
+	strbuf_addstr(line, "Stdout");
+	strbuf_addch(line, sep);
+	strbuf_addstr(line, "Stderr\n");
+}
+
+void
+results_record(const struct results *r, struct strbuf *line,
+    const struct results_rec *rec)
+{
+	long long ms = rec->ns > 0 ? rec->ns / 1000000 : 0;
+	char num[5][48];
+
+	/* Seq, Starttime, JobRuntime (cut to ms), Receive, Exitval and Signal */
+	snprintf(num[0], sizeof num[0], "%llu", rec->seq);
+	snprintf(num[1], sizeof num[1], "%.3f", rec->start);
+	snprintf(num[2], sizeof num[2], "%lld.%03lld", ms / 1000, ms % 1000);
+	snprintf(num[3], sizeof num[3], "%zu", rec->olen);
+	snprintf(num[4], sizeof num[4], "%d", rec->code);
+	if (r->kind == RESULTS_JSON) {
+		char buf[256];
+		snprintf(buf, sizeof buf, "{ \"Seq\": %s, \"Host\": \":\", "
+		    "\"Starttime\": %s, \"JobRuntime\": %s, \"Send\": 0, "
+		    "\"Receive\": %s, \"Exitval\": %s, \"Signal\": %d, "
+		    "\"Command\": ", num[0], num[1], num[2], num[3], num[4],
+		    rec->sig);
+		strbuf_addstr(line, buf);
+		json_string_gnu(line, rec->cmd, strlen(rec->cmd));
+		strbuf_addstr(line, ", \"V\": [ ");
+		for (size_t i = 0; i < rec->n; i++) {
+			if (i)
+				strbuf_addch(line, ',');
+			json_string_gnu(line, rec->v[i].p, rec->v[i].len);
+		}
+		strbuf_addstr(line, " ], \"Stdout\": ");
+		json_string_gnu(line, rec->out, rec->olen);
+		strbuf_addstr(line, ", \"Stderr\": ");
+		json_string_gnu(line, rec->err, rec->elen);
+		strbuf_addstr(line, " }\n");
+		return;
+	}
+	int sep = r->kind == RESULTS_TSV ? '\t' : ',';
+	char sig[16];
+	snprintf(sig, sizeof sig, "%d", rec->sig);
+	strbuf_addstr(line, num[0]);
+	csv_str(line, sep, ":");
+	csv_str(line, sep, num[1]);
+	csv_str(line, sep, num[2]);
+	csv_str(line, sep, "0");
+	csv_str(line, sep, num[3]);
+	csv_str(line, sep, num[4]);
+	csv_str(line, sep, sig);
+	csv_str(line, sep, rec->cmd);
+	for (size_t i = 0; i < rec->n; i++)
+		csv_field(line, sep, rec->v[i].p, rec->v[i].len);
+	csv_field(line, sep, rec->out, rec->olen);
+	csv_field(line, sep, rec->err, rec->elen);
+	strbuf_addch(line, '\n');
 }

@@ -15,6 +15,11 @@
  * in '/', the directory for seq, stdout and stderr; else the stdout file,
  * with stderr in PATH.err and the number in PATH.seq.
  *
+ * A value ending in .csv, .tsv or .json (in any case) names instead one
+ * file of records, one per job, as GNU parallel writes them ("-.csv" and so
+ * on: the standard output): Seq, Host, Starttime, JobRuntime, Send,
+ * Receive, Exitval, Signal, Command, the values, Stdout and Stderr.
+ *
  * Directories are made as needed and existing files are overwritten, so a
  * DIR from an earlier run is reused.  Any thread or process may make a
  * job's files; a struct results is read-only after results_new but for the
@@ -31,6 +36,26 @@
 
 struct results;
 
+enum results_kind {
+	RESULTS_DIR = 0,	/* DIR/1/VALUE/..., or a path template */
+	RESULTS_CSV,		/* FILE.csv: comma-separated records */
+	RESULTS_TSV,		/* FILE.tsv: tab-separated records */
+	RESULTS_JSON,		/* FILE.json: GNU parallel's JSON lines */
+};
+
+/* One job's record, for the file kinds. */
+struct results_rec {
+	unsigned long long seq;
+	double start;		/* when it started (seconds since the epoch) */
+	long long ns;		/* how long it ran */
+	int code, sig;
+	const char *cmd;	/* its command line */
+	const struct value *v;	/* its values */
+	size_t n;
+	const char *out, *err;
+	size_t olen, elen;
+};
+
 /*
  * spec is --results' value, replace -I's string (NULL: "{}").  0, or
  * CCMAP_EUSAGE with one line in err.
@@ -38,6 +63,19 @@ struct results;
 int results_new(struct results **rp, const char *spec, const char *replace,
     char *err, size_t errlen);
 void results_free(struct results *r);
+
+enum results_kind results_kind(const struct results *r);
+/*
+ * The file kinds: open the file for the records, made empty (the standard
+ * output for "-.csv" and so on): a descriptor, or -errno.
+ */
+int results_open_records(const struct results *r);
+/* Append the file's header line for jobs of n values (CSV and TSV). */
+void results_header(const struct results *r, struct strbuf *line,
+    const char *const *names, size_t n);
+/* Append a job's record line. */
+void results_record(const struct results *r, struct strbuf *line,
+    const struct results_rec *rec);
 
 /*
  * The sources' names, for the path (none set: 1, 2, ...); the strings must

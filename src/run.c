@@ -188,6 +188,7 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->chunkjv = ccmap__xcalloc(c->chunksize, sizeof *c->chunkjv);
 	c->capacity = 2 * (size_t)c->jobs * c->chunksize;
 	c->sctx.devnull = -1;
+	c->rfd = -1;
 	pthread_mutex_init(&c->pid_lock, NULL);
 	pthread_mutex_init(&c->delay_lock, NULL);
 	halt_init(&c->halt, &opts->halt);
@@ -261,10 +262,27 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	if (opts->results && (r = results_new(&c->results, opts->results,
 	    opts->replace, err, errlen)) < 0)
 		goto fail;
+	if (c->results && results_kind(c->results) != RESULTS_DIR) {
+		if (opts->json) {
+			snprintf(err, errlen, "--json: not with a --results file "
+			    "of records ('%s'): each is a line per job",
+			    opts->results);
+			r = CCMAP_EUSAGE;
+			goto fail;
+		}
+		if ((c->rfd = results_open_records(c->results)) < 0) {
+			r = c->rfd;
+			snprintf(err, errlen, "--results: cannot write '%s': %s",
+			    opts->results, strerror(-r));
+			goto fail;
+		}
+		c->rheader = 1;
+		c->opts.outmode = CCMAP_GROUP;	/* a record a job, whole */
+	}
 	c->json_args = !opts->plugin &&
 	    (input_nsources(c->in) > 1 || c->max_args > 1 ||
 	    opts->fill != CCMAP_FILL_NONE);
-	if ((opts->tagstring || opts->tag) && !opts->json &&
+	if ((opts->tagstring || opts->tag) && !opts->json && c->rfd < 0 &&
 	    (r = template_parse_text(&c->tagt, c->tagstring ? c->tagstring :
 	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
 	    opts->replace : NULL, err, errlen)) < 0)
@@ -309,6 +327,8 @@ ccmap_free(struct ccmap *c)
 	template_free(c->tagt);
 	joblog_close(c->joblog);
 	results_free(c->results);
+	if (c->rfd > 2)
+		close(c->rfd);
 	if (c->sctx.devnull >= 0)
 		close(c->sctx.devnull);
 	pthread_mutex_destroy(&c->pid_lock);
@@ -686,11 +706,34 @@ log_job(struct ccmap *c, struct job *job)
 	strbuf_release(&cmd);
 }
 
+/*
+ * --results FILE.csv or .tsv: the header line goes before the first record
+ * written, with as many value columns as that job has values.
+ */
+static void
+records_header(struct ccmap *c, size_t nvalues)
+{
+	struct strbuf line = STRBUF_INIT;
+	int r;
+
+	c->rheader = 0;
+	results_header(c->results, &line, NULL, nvalues);
+	if (!line.len)
+		return;
+	if ((r = output_flush(c->out)) == 0)
+		r = ccmap__write_all(c->rfd, line.buf, line.len);
+	if (r < 0)
+		output_failed(c, r);
+	strbuf_release(&line);
+}
+
 static void
 emit(struct ccmap *c, struct job *job)
 {
 	int r;
 
+	if (c->rheader && !job->skipped)
+		records_header(c, c->plugin ? 1 : job->nv);
 	if (!job->skipped && !job->killed &&
 	    (r = output_emit(c->out, &job->out)) < 0)
 		output_failed(c, r);
@@ -730,6 +773,8 @@ emit_item(struct ccmap *c, void *item)
 		h = lh->h;
 		break;
 	}
+	if (c->rheader)		/* (the first job was not run) */
+		records_header(c, input_nsources(c->in) * c->max_args);
 	if ((r = output_emit_held(c->out, h)) < 0)
 		output_failed(c, r);
 	if (lh) {
@@ -1412,7 +1457,7 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		.linebuffer = c->opts.outmode == CCMAP_LINEBUFFER,
 		.mem_limit = c->opts.mem_limit,
 		.tmpdir = c->opts.tmpdir,
-		.fd = { 1, 2 },
+		.fd = { c->rfd >= 0 ? c->rfd : 1, 2 },
 		.wake_fd = -1,
 	};
 	int r;
@@ -1458,7 +1503,8 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	 * now).
 	 */
 	c->streams = !c->opts.as_completed && c->opts.outmode == CCMAP_GROUP &&
-	    c->opts.retries < 2 && c->opts.halt.when != CCMAP_HALT_NOW;
+	    c->opts.retries < 2 && c->opts.halt.when != CCMAP_HALT_NOW &&
+	    c->rfd < 0;		/* (a records' header goes first) */
 	c->backlogging = halt_needs_total(&c->halt);
 	if (c->joblog && joblog_wants_header(c->joblog))
 		output_emit_text(c->out, 1, JOBLOG_HEADER, strlen(JOBLOG_HEADER));

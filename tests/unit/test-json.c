@@ -106,3 +106,17 @@ TEST_IMPL(json_record_fields)
 	strbuf_release(&sb);
 	return 0;
 }
+
+TEST_IMPL(json_string_gnu_style)
+{
+	struct strbuf sb = STRBUF_INIT;
+	static const char in[] = "a\n\t\"\\\001\177\xc3\xa9\xff";
+
+	/* As GNU parallel's --results .json: every control character as
+	 * \u00XX, DEL kept; a byte that is not UTF-8 still escaped. */
+	json_string_gnu(&sb, in, sizeof in - 1);
+	ASSERT_STR_EQ(sb.buf, "\"a\\u000a\\u0009\\\"\\\\\\u0001\177\xc3\xa9"
+	    "\\udcff\"");
+	strbuf_release(&sb);
+	return 0;
+}

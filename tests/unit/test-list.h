@@ -166,6 +166,7 @@ TEST(json_string_ascii_and_escapes)
 TEST(json_string_valid_utf8_passes)
 TEST(json_string_invalid_utf8_bytes)
 TEST(json_string_all_bytes)
+TEST(json_string_gnu_style)
 TEST(json_record_fields)
 
 /* test-results.c */
@@ -175,3 +176,5 @@ TEST(results_dirname_sources_and_items)
 TEST(results_dirname_named_sources_sorted)
 TEST(results_write_dir_layout)
 TEST(results_write_template)
+TEST(results_record_csv_and_tsv)
+TEST(results_record_json)

@@ -197,3 +197,62 @@ TEST_IMPL(results_write_template)
 	ASSERT_OK(system(path));
 	return 0;
 }
+
+TEST_IMPL(results_record_csv_and_tsv)
+{
+	char err[256];
+	struct results *csv, *tsv;
+	struct strbuf sb = STRBUF_INIT;
+	struct value v[3] = { { "plain", 5 }, { "a,b", 3 }, { "q\"t\tx", 5 } };
+	struct results_rec rec = {
+		.seq = 3, .start = 1700000000.1234, .ns = 1234999999LL,
+		.code = 2, .cmd = "echo 'a b'", .v = v, .n = 3,
+		.out = "o\n", .olen = 2, .err = "", .elen = 0,
+	};
+
+	ASSERT_OK(results_new(&csv, "x.CSV", NULL, err, sizeof err));
+	ASSERT_OK(results_new(&tsv, "-.tsv", NULL, err, sizeof err));
+	ASSERT_EQ(results_kind(csv), RESULTS_CSV);
+	ASSERT_EQ(results_kind(tsv), RESULTS_TSV);
+	ASSERT_EQ(results_open_records(tsv), 1);
+
+	results_header(csv, &sb, NULL, 2);
+	ASSERT_STR_EQ(sb.buf, "Seq,Host,Starttime,JobRuntime,Send,Receive,"
+	    "Exitval,Signal,Command,V1,V2,Stdout,Stderr\n");
+	strbuf_reset(&sb);
+	/* Quoted: the separator, white space, '"' (doubled); runtime cut. */
+	results_record(csv, &sb, &rec);
+	ASSERT_STR_EQ(sb.buf, "3,:,1700000000.123,1.234,0,2,2,0,"
+	    "\"echo 'a b'\",plain,\"a,b\",\"q\"\"t\tx\",\"o\n\",\n");
+	strbuf_reset(&sb);
+	results_record(tsv, &sb, &rec);
+	ASSERT_STR_EQ(sb.buf, "3\t:\t1700000000.123\t1.234\t0\t2\t2\t0\t"
+	    "\"echo 'a b'\"\tplain\ta,b\t\"q\"\"t\tx\"\t\"o\n\"\t\n");
+	results_free(csv);
+	results_free(tsv);
+	strbuf_release(&sb);
+	return 0;
+}
+
+TEST_IMPL(results_record_json)
+{
+	char err[256];
+	struct results *r;
+	struct strbuf sb = STRBUF_INIT;
+	struct value v[2] = { { "a", 1 }, { "\"", 1 } };
+
+	ASSERT_OK(results_new(&r, "dir/out.json", NULL, err, sizeof err));
+	ASSERT_EQ(results_kind(r), RESULTS_JSON);
+	results_header(r, &sb, NULL, 2);
+	ASSERT_EQ(sb.len, 0);
+	results_record(r, &sb, &(struct results_rec){
+	    .seq = 1, .start = 2.5, .ns = 5000000, .sig = 9, .cmd = "kill",
+	    .v = v, .n = 2, .out = "x\n", .olen = 2 });
+	ASSERT_STR_EQ(sb.buf, "{ \"Seq\": 1, \"Host\": \":\", \"Starttime\": "
+	    "2.500, \"JobRuntime\": 0.005, \"Send\": 0, \"Receive\": 2, "
+	    "\"Exitval\": 0, \"Signal\": 9, \"Command\": \"kill\", \"V\": [ "
+	    "\"a\",\"\\\"\" ], \"Stdout\": \"x\\u000a\", \"Stderr\": \"\" }\n");
+	results_free(r);
+	strbuf_release(&sb);
+	return 0;
+}
