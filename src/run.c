@@ -259,6 +259,10 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		    opts->fill == CCMAP_FILL_CONTEXT);
 	}
 
+	/*
+	 * (Named sources, --header, are to reach the results' paths and the
+	 * records' header through results_set_names().)
+	 */
 	if (opts->results && (r = results_new(&c->results, opts->results,
 	    opts->replace, err, errlen)) < 0)
 		goto fail;
