@@ -286,7 +286,7 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->json_args = !opts->plugin &&
 	    (input_nsources(c->in) > 1 || c->max_args > 1 ||
 	    opts->fill != CCMAP_FILL_NONE);
-	if ((opts->tagstring || opts->tag) && !opts->json && c->rfd < 0 &&
+	if ((opts->tagstring || opts->tag) && !opts->json && !opts->results &&
 	    (r = template_parse_text(&c->tagt, c->tagstring ? c->tagstring :
 	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
 	    opts->replace : NULL, err, errlen)) < 0)

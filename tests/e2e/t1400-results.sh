@@ -119,6 +119,11 @@ for pool in --threads --procs; do
 	diff -r "$T/c/plugin$pool" "$T/g/plugin" >"$T/diff" 2>&1 && r=0 ||
 		{ r=1; diag <"$T/diff"; }
 	ok $r "plugin $pool: the tree GNU parallel makes for the same output"
+	$CCMAP -j2 $pool --tag --results "$T/c/plugin-tag$pool" --so "$P/upper.so" \
+		<"$T/items" >"$T/out" 2>&1
+	diff -r "$T/c/plugin-tag$pool" "$T/g/plugin" >"$T/diff" 2>&1 && r=0 ||
+		{ r=1; diag <"$T/diff"; }
+	ok $r "plugin $pool --tag: the files untagged, as a command's"
 done
 
 # Files are written as the job runs: job 2 sees job 1's output in its file
