@@ -245,6 +245,21 @@ fields_name(struct fields *f, const char *name, size_t len, size_t id)
 	    id };
 }
 
+size_t
+fields_names(const struct fields *f, const char **names, size_t max)
+{
+	size_t top = 0;
+
+	for (size_t i = 0; i < f->nnames; i++) {
+		size_t id = f->names[i].id;
+		if (id > top)
+			top = id;
+		if (id >= 1 && id <= max)
+			names[id - 1] = f->names[i].name;
+	}
+	return top;
+}
+
 void
 fields_name_header(struct fields *f, const struct value *line)
 {

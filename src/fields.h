@@ -61,6 +61,13 @@ void fields_name(struct fields *f, const char *name, size_t len,
     size_t id);
 
 /*
+ * The columns' names (for --results): names[id - 1] for each column id up
+ * to max that has one (others are left as they are).  Returns the highest
+ * id named.
+ */
+size_t fields_names(const struct fields *f, const char **names, size_t max);
+
+/*
  * The word with each {NAME...} replaced by {ID...}: a new string to free,
  * or NULL when nothing in it is a name.
  */

@@ -130,7 +130,9 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 		.started = capture_started,
 		.arg = &cp,
 	};
-	size_t nsrc = input_nsources(c->in);
+	/* An item's values: its columns, with -C and such (and one a job). */
+	size_t nsrc = c->shape && c->max_args == 1 ? jv->n :
+	    input_nsources(c->in);
 	int fd[2], e = 0;
 
 	if (in_files(c) && !c->opts.json) {

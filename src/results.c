@@ -19,8 +19,7 @@ struct results {
 	enum results_kind kind;
 	char *spec;
 	struct template *tmpl;	/* spec as a template for each job's path */
-	const char *const *names;	/* the sources' names, or NULL */
-	size_t *order;		/* the sources in path order */
+	char **names;		/* the values' names (NULL: a number) */
 	size_t nnames;
 	atomic_size_t max;	/* longest path component, once one was too long */
 };
@@ -64,7 +63,7 @@ results_new(struct results **rp, const char *spec, const char *replace,
 		*rp = r;
 		return 0;
 	}
-	if ((e = template_parse_text(&r->tmpl, spec, replace, err,
+	if ((e = template_parse_text(&r->tmpl, r->spec, replace, err,
 	    errlen)) < 0) {
 		results_free(r);
 		return e;
@@ -79,7 +78,9 @@ results_free(struct results *r)
 	if (!r)
 		return;
 	template_free(r->tmpl);
-	free(r->order);
+	for (size_t i = 0; i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
 	free(r->spec);
 	free(r);
 }
@@ -105,33 +106,40 @@ name_number(const char *s)
 	return strtod(s, NULL);
 }
 
-/* Does source a's name come after b's?  By number, then by bytes. */
-static int
-name_after(const char *const *names, size_t a, size_t b)
+/* The name of an item's k-th value: its own, or its number. */
+static const char *
+name_of(const char *const *names, size_t nnames, size_t k, char num[24])
 {
-	double na = name_number(names[a]), nb = name_number(names[b]);
+	if (k < nnames && names[k])
+		return names[k];
+	snprintf(num, 24, "%zu", k + 1);
+	return num;
+}
 
-	if (na != nb)
-		return na > nb;
-	return strcmp(names[a], names[b]) > 0;
+/* Does value a's name come after b's?  By number, then by bytes. */
+static int
+name_after(const char *const *names, size_t nnames, size_t a, size_t b)
+{
+	char na[24], nb[24];
+	const char *sa = name_of(names, nnames, a, na);
+	const char *sb = name_of(names, nnames, b, nb);
+	double xa = name_number(sa), xb = name_number(sb);
+
+	if (xa != xb)
+		return xa > xb;
+	return strcmp(sa, sb) > 0;
 }
 
 void
 results_set_names(struct results *r, const char *const *names, size_t n)
 {
-	free(r->order);
-	r->names = names;
+	for (size_t i = 0; i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
+	r->names = ccmap__xcalloc(n ? n : 1, sizeof *r->names);
 	r->nnames = n;
-	r->order = ccmap__xcalloc(n ? n : 1, sizeof *r->order);
-	/* A stable insertion sort: sources are few. */
-	for (size_t i = 0; i < n; i++) {
-		size_t k = i;
-		while (k > 0 && name_after(names, r->order[k - 1], i)) {
-			r->order[k] = r->order[k - 1];
-			k--;
-		}
-		r->order[k] = i;
-	}
+	for (size_t i = 0; i < n; i++)
+		r->names[i] = names[i] ? ccmap__xstrdup(names[i]) : NULL;
 }
 
 void
@@ -154,48 +162,39 @@ results_escape(struct strbuf *out, const char *p, size_t len, size_t max)
 	}
 }
 
-/* The path order of the sources when names were set (else 1, 2, ...). */
-static void
-dirname_ordered(struct strbuf *out, const char *const *names,
-    const size_t *order, size_t nsrc, const struct value *v, size_t n,
-    size_t max)
+void
+results_dirname(struct strbuf *out, const char *const *names, size_t nnames,
+    size_t nsrc, const struct value *v, size_t n, size_t max)
 {
+	size_t small[16], *order = nsrc <= 16 ? small :
+	    ccmap__xcalloc(nsrc, sizeof *order);
 	char num[24];
 
 	if (!nsrc)
 		nsrc = 1;
+	/* The values in the order of their names (stable: few of them). */
+	for (size_t i = 0; i < nsrc; i++) {
+		size_t k = i;
+		while (k > 0 && names && name_after(names, nnames,
+		    order[k - 1], i)) {
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = i;
+	}
 	for (size_t i = 0; i < n; i++) {
-		size_t item = i / nsrc, k = i % nsrc;
-		size_t src = order ? order[k] : k;
+		size_t item = i / nsrc, src = order[i % nsrc];
 		if (item * nsrc + src >= n)
 			continue;	/* a short last item (cannot happen) */
-		const struct value *val = &v[item * nsrc + src];
 		if (i)
 			strbuf_addch(out, '/');
-		if (names && src < nsrc) {
-			strbuf_addstr(out, names[src]);
-		} else {
-			snprintf(num, sizeof num, "%zu", src + 1);
-			strbuf_addstr(out, num);
-		}
+		strbuf_addstr(out, name_of(names, nnames, src, num));
 		strbuf_addch(out, '/');
-		results_escape(out, val->p, val->len, max);
+		results_escape(out, v[item * nsrc + src].p,
+		    v[item * nsrc + src].len, max);
 	}
-}
-
-void
-results_dirname(struct strbuf *out, const char *const *names, size_t nsrc,
-    const struct value *v, size_t n, size_t max)
-{
-	struct results r = { .order = NULL };
-
-	if (names) {
-		results_set_names(&r, names, nsrc);
-		dirname_ordered(out, names, r.order, nsrc, v, n, max);
-		free(r.order);
-		return;
-	}
-	dirname_ordered(out, NULL, NULL, nsrc, v, n, max);
+	if (order != small)
+		free(order);
 }
 
 /* mkdir -p: make each directory of path that is missing.  0 or -errno. */
@@ -252,8 +251,8 @@ job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
 		strbuf_reset(dir);
 		strbuf_addstr(dir, r->spec);
 		strbuf_addch(dir, '/');
-		dirname_ordered(dir, r->names, r->order, nsrc, jv->v, jv->n,
-		    atomic_load(&r->max));
+		results_dirname(dir, (const char *const *)r->names, r->nnames,
+		    nsrc, jv->v, jv->n, atomic_load(&r->max));
 		e = mkpath(dir->buf);
 		if (e != -ENAMETOOLONG || tries)
 			break;
@@ -390,8 +389,7 @@ csv_str(struct strbuf *line, int sep, const char *s)
 }
 
 void
-results_header(const struct results *r, struct strbuf *line,
-    const char *const *names, size_t n)
+results_header(const struct results *r, struct strbuf *line, size_t n)
 {
 	static const char *const head[] = { "Seq", "Host", "Starttime",
 	    "JobRuntime", "Send", "Receive", "Exitval", "Signal", "Command" };
@@ -411,7 +409,8 @@ results_header(const struct results *r, struct strbuf *line,
 	for (size_t i = 0; i < n; i++) {
 		snprintf(v, sizeof v, "V%zu", i + 1);
 		strbuf_addch(line, sep);
-		strbuf_addstr(line, names ? names[i] : v);
+		strbuf_addstr(line, i < r->nnames && r->names[i] ?
+		    r->names[i] : v);
 	}
 	strbuf_addch(line, sep);
 	strbuf_addstr(line, "Stdout");

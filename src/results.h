@@ -70,16 +70,19 @@ enum results_kind results_kind(const struct results *r);
  * output for "-.csv" and so on): a descriptor, or -errno.
  */
 int results_open_records(const struct results *r);
-/* Append the file's header line for jobs of n values (CSV and TSV). */
+/*
+ * Append the file's header line for jobs of n values (CSV and TSV): V1,
+ * V2 ..., or their names.
+ */
 void results_header(const struct results *r, struct strbuf *line,
-    const char *const *names, size_t n);
+    size_t n);
 /* Append a job's record line. */
 void results_record(const struct results *r, struct strbuf *line,
     const struct results_rec *rec);
 
 /*
- * The sources' names, for the path (none set: 1, 2, ...); the strings must
- * outlive r.
+ * The names of an item's values (--header), for the path and the records'
+ * header; a value without one (NULL, or past n) goes by its number.
  */
 void results_set_names(struct results *r, const char *const *names,
     size_t n);
@@ -90,10 +93,13 @@ void results_escape(struct strbuf *out, const char *p, size_t len,
 
 /*
  * Append the path under DIR for the values v (n of them, nsrc per item):
- * NAME/VALUE for each, joined by '/'.  names as results_set_names.
+ * NAME/VALUE for each, joined by '/', each item's values in the order of
+ * their names (numbers first, by value, then by bytes).  names and nnames
+ * as results_set_names (names NULL: 1, 2, ... in order).
  */
 void results_dirname(struct strbuf *out, const char *const *names,
-    size_t nsrc, const struct value *v, size_t n, size_t max);
+    size_t nnames, size_t nsrc, const struct value *v, size_t n,
+    size_t max);
 
 /*
  * Make a job's files (nsrc values per item in jv): seq written, stdout and

@@ -158,6 +158,28 @@ name_columns(struct ccmap *c)
 		c->tagstring = fields_rewrite(c->fields, o->tagstring);
 }
 
+/*
+ * --header's names name the values in --results' paths and records.  As
+ * in GNU parallel, file sources (-a, ::::) are named by their paths
+ * instead, counted among the file sources only.
+ */
+static void
+name_results(struct ccmap *c)
+{
+	const struct ccmap_opts *o = &c->opts;
+	size_t n = fields_names(c->fields, NULL, 0), k = 0;
+
+	if (n < o->nsources)
+		n = o->nsources;
+	const char **names = ccmap__xcalloc(n ? n : 1, sizeof *names);
+	fields_names(c->fields, names, n);
+	for (size_t i = 0; i < o->nsources; i++)
+		if (o->sources[i].path)
+			names[k++] = o->sources[i].path;
+	results_set_names(c->results, names, n);
+	free(names);
+}
+
 int
 ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
     size_t errlen)
@@ -259,13 +281,17 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		    opts->fill == CCMAP_FILL_CONTEXT);
 	}
 
-	/*
-	 * (Named sources, --header, are to reach the results' paths and the
-	 * records' header through results_set_names().)
-	 */
-	if (opts->results && (r = results_new(&c->results, opts->results,
-	    opts->replace, err, errlen)) < 0)
-		goto fail;
+	if (opts->results) {
+		/* A template's {NAME} is a {ID} too. */
+		char *spec = fields_rewrite(c->fields, opts->results);
+		r = results_new(&c->results, spec ? spec : opts->results,
+		    opts->replace, err, errlen);
+		free(spec);
+		if (r < 0)
+			goto fail;
+	}
+	if (c->results && opts->header)
+		name_results(c);
 	if (c->results && results_kind(c->results) != RESULTS_DIR) {
 		if (opts->json) {
 			snprintf(err, errlen, "--json: not with a --results file "
@@ -283,9 +309,9 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		c->rheader = 1;
 		c->opts.outmode = CCMAP_GROUP;	/* a record a job, whole */
 	}
-	c->json_args = !opts->plugin &&
-	    (input_nsources(c->in) > 1 || c->max_args > 1 ||
-	    opts->fill != CCMAP_FILL_NONE);
+	c->json_args = !opts->plugin && (input_nsources(c->in) > 1 ||
+	    c->max_args > 1 || opts->fill != CCMAP_FILL_NONE ||
+	    opts->colsep || opts->match);
 	if ((opts->tagstring || opts->tag) && !opts->json && !opts->results &&
 	    (r = template_parse_text(&c->tagt, c->tagstring ? c->tagstring :
 	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
@@ -721,7 +747,7 @@ records_header(struct ccmap *c, size_t nvalues)
 	int r;
 
 	c->rheader = 0;
-	results_header(c->results, &line, NULL, nvalues);
+	results_header(c->results, &line, nvalues);
 	if (!line.len)
 		return;
 	if ((r = output_flush(c->out)) == 0)

@@ -79,6 +79,16 @@ same_tree template-dir --results '@D@/{}/x/' 'echo {}; echo e >&2' ::: a b/c
 same_tree template-file --results '@D@/f.{#}.{}' 'echo {}; echo e >&2' ::: a b
 same_tree template-sources --results '@D@/{2}/{1}/' 'echo {}' ::: a b ::: 1 2
 
+# Named sources (--header): the names in the path, sorted by number, then
+# by bytes; a file source named by its path, as GNU parallel does; a
+# template's {NAME}.
+same_tree header-sorted --header : --results @D@ echo ::: Z a b ::: B 1 2 ::: 10 x ::: 9 y
+printf 'x\ty\n1\t2\n3\t4\n' >"$T/h.tsv"
+same_tree header-colsep-file --header : --colsep '\t' --results @D@ echo :::: "$T/h.tsv"
+printf 'name\nv1\nv/2\n' >"$T/h.txt"
+same_tree header-stdin --stdin "$T/h.txt" --header : --results @D@ echo
+same_tree header-template --header : --results '@D@/{x}.{y}' echo ::: x 1 2 ::: y 3
+
 # Output options do not bring anything to stdout.
 same_tree with-tag --tag --results @D@ 'echo {}; echo e >&2' ::: a b
 same_tree with-line-buffer --line-buffer --results @D@ 'echo {}; echo e >&2' ::: a b

@@ -92,6 +92,9 @@ json "-n2" 0 -n2 echo ::: a b c
 jcheck "-n2: args of each job" "$T/out" \
 	'[r["args"] for r in recs] == [["a","b"],["c"]] and [r["seq"] for r in recs] == [1, 2]'
 
+json "columns" 0 -C , echo ::: a,b c
+jcheck "-C: the columns as args" "$T/out" '[r["args"] for r in recs] == [["a","b"],["c"]]'
+
 # Order: job a waits for a flag.  In input order, job b makes it; with
 # --as-completed, the reader of ccmap's output makes it once it has b's line,
 # so a ends after b's line is out, whatever the timing.

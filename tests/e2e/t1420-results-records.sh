@@ -62,6 +62,8 @@ for f in csv tsv json; do
 	same_records "one short job $f" $f -n3 --results @F@ echo ::: a
 done
 same_records "upper-case suffix" CSV -k --results @F@ echo ::: a
+same_records "--header names" csv -k --header : --results @F@ echo ::: A a ::: B 1 2
+same_records "--header names" tsv -k --header : --results @F@ echo ::: A a ::: B 1 2
 
 # The header, and a timing field that must be right whatever it is.
 $CCMAP -k --results "$T/t.csv" 'sleep {}' ::: 0.3 0 >/dev/null

@@ -54,7 +54,7 @@ check_dirname(const char *const *names, size_t nsrc, const struct value *v,
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	results_dirname(&sb, names, nsrc, v, n, 0);
+	results_dirname(&sb, names, names ? nsrc : 0, nsrc, v, n, 0);
 	ASSERT_STR_EQ(sb.buf ? sb.buf : "", want);
 	strbuf_release(&sb);
 }
@@ -216,7 +216,7 @@ TEST_IMPL(results_record_csv_and_tsv)
 	ASSERT_EQ(results_kind(tsv), RESULTS_TSV);
 	ASSERT_EQ(results_open_records(tsv), 1);
 
-	results_header(csv, &sb, NULL, 2);
+	results_header(csv, &sb, 2);
 	ASSERT_STR_EQ(sb.buf, "Seq,Host,Starttime,JobRuntime,Send,Receive,"
 	    "Exitval,Signal,Command,V1,V2,Stdout,Stderr\n");
 	strbuf_reset(&sb);
@@ -243,7 +243,7 @@ TEST_IMPL(results_record_json)
 
 	ASSERT_OK(results_new(&r, "dir/out.json", NULL, err, sizeof err));
 	ASSERT_EQ(results_kind(r), RESULTS_JSON);
-	results_header(r, &sb, NULL, 2);
+	results_header(r, &sb, 2);
 	ASSERT_EQ(sb.len, 0);
 	results_record(r, &sb, &(struct results_rec){
 	    .seq = 1, .start = 2.5, .ns = 5000000, .sig = 9, .cmd = "kill",
