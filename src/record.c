@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -61,16 +60,6 @@ static int
 in_files(const struct ccmap *c)
 {
 	return c->results && results_kind(c->results) == RESULTS_DIR;
-}
-
-/* The wall clock, in seconds since the epoch. */
-static double
-wall_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* What a job or item ran and did, for its line. */
@@ -152,10 +141,9 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 		};
 		strbuf_reset(&b[0]);
 		strbuf_reset(&b[1]);
-		o.start = wall_clock();
-		long long t0 = ccmap__now_ns();
 		spawn_job(&c->sctx, &ws->cb, ws->env.envp, &cio, st);
-		o.ns = ccmap__now_ns() - t0;
+		o.start = st->start_ns / 1e9;
+		o.ns = st->run_ns;
 		o.code = st->code;
 		o.sig = st->sig;
 		if (in_files(c))
@@ -207,7 +195,7 @@ ccmap__record_item(struct ccmap *c, struct wstate *ws,
 		outcome_line(c, &io[0], &(struct outcome){
 		    .seq = seq, .v = &v, .n = 1, .code = status, .sig = sig,
 		    /* The item began ns ago; a plugin has no command line. */
-		    .start = wall_clock() - ns / 1e9, .ns = ns,
+		    .start = (ccmap__wall_ns() - ns) / 1e9, .ns = ns,
 		    .cmd = c->opts.plugin, .b = b });
 	if (e < 0) {
 		write_failed(&io[1], "item", seq, ws->rpath.buf, e);
