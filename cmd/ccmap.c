@@ -45,6 +45,10 @@ enum {
 	OPT_MAX_LINE,
 	OPT_RESULTS,
 	OPT_JSON,
+	OPT_PIPE,
+	OPT_BLOCK,
+	OPT_RECSTART,
+	OPT_RECEND,
 };
 
 static const struct option longopts[] = {
@@ -68,6 +72,13 @@ static const struct option longopts[] = {
 	{ "dry-run",		no_argument,       NULL, OPT_DRY_RUN },
 	{ "max-line-length-allowed", no_argument,  NULL, OPT_MAX_LINE },
 	{ "quote",		no_argument,       NULL, 'q' },
+	{ "pipe",		no_argument,       NULL, OPT_PIPE },
+	{ "spreadstdin",	no_argument,       NULL, OPT_PIPE },
+	{ "block",		required_argument, NULL, OPT_BLOCK },
+	{ "block-size",		required_argument, NULL, OPT_BLOCK },
+	{ "blocksize",		required_argument, NULL, OPT_BLOCK },
+	{ "recstart",		required_argument, NULL, OPT_RECSTART },
+	{ "recend",		required_argument, NULL, OPT_RECEND },
 	{ "so",			required_argument, NULL, OPT_SO },
 	{ "threads",		no_argument,       NULL, OPT_THREADS },
 	{ "procs",		no_argument,       NULL, OPT_PROCS },
@@ -249,7 +260,7 @@ main(int argc, char **argv)
 	opterr = 0;
 	for (;;) {
 		longindex = -1;
-		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:XmE:rqkuh",
+		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:L:XmE:rqkuh",
 		    longopts, &longindex);
 		if (ch == -1)
 			break;
@@ -328,8 +339,26 @@ main(int argc, char **argv)
 			printf("%zu\n", found);
 			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
 		}
+		case 'L':
+			o.max_lines = parse_count(optarg, "-L", 1000000);
+			break;
 		case 'q':
 			o.quote = 1;
+			break;
+		case OPT_PIPE:
+			o.pipe = 1;
+			break;
+		case OPT_BLOCK:
+			if (ccmap_parse_size(optarg, &o.block) < 0)
+				die("invalid size '%s' for --%s (want bytes, or a "
+				    "number with K, M, G, T or P)", optarg,
+				    optname(ch, longindex));
+			break;
+		case OPT_RECSTART:
+			o.recstart = optarg;
+			break;
+		case OPT_RECEND:
+			o.recend = optarg;
 			break;
 		case OPT_SO:
 			/* What follows are the plugin's arguments, - or not. */

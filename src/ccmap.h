@@ -127,6 +127,19 @@ struct ccmap_opts {
 				   its capture groups are the columns */
 	const char *skip;	/* --skip: drop the items this matches */
 
+	/*
+	 * --pipe: each job reads a block of the input on its stdin instead
+	 * of taking items (see ccmap(1)); max_args (-n, -N) is then records
+	 * per block.
+	 */
+	int pipe;
+	size_t block;		/* --block: bytes per block (0: 1 MiB) */
+	const char *recstart;	/* --recstart: a record starts so, or NULL */
+	const char *recend;	/* --recend: a record ends so, or NULL */
+	size_t max_lines;	/* -L: a record is this many lines */
+	/* With --pipe, recsep ends records and header is N lines, ":"
+	   (one) or a regex, given to every job before its block. */
+
 	unsigned jobs;		/* pool size (0: the online CPUs) */
 	enum ccmap_executor executor;
 	unsigned chunksize;	/* jobs handed to a worker at a time (0: one) */
@@ -189,6 +202,13 @@ int ccmap_parse_duration(const char *s, long long *ns);
  * -EINVAL.
  */
 int ccmap_parse_halt(const char *s, struct ccmap_halt *h);
+
+/*
+ * Parse a size as GNU parallel does: a number (fractions allowed) with an
+ * optional unit, K, M, G, T or P for powers of 1024 (Ki, Mi... too, in
+ * either case) and k, m, g, t or p for powers of 1000.  0 or -errno.
+ */
+int ccmap_parse_size(const char *s, size_t *n);
 
 /* The process exit status for a result (GNU parallel's convention). */
 int ccmap_exit_status(const struct ccmap_result *res);

@@ -12,6 +12,7 @@
 
 #include <ccmap/plugin.h>
 
+#include "block.h"
 #include "ccmap.h"
 #include "fields.h"
 #include "halt.h"
@@ -63,6 +64,7 @@ struct job {
 	long long map_ns;	/* how long they took (threads) */
 	size_t failed_items;
 	struct strbuf pend[2];	/* --procs: results gathered, not yet handed on */
+	struct block blk;	/* --pipe: what its stdin reads */
 };
 
 /* What a worker (a thread, or a worker process) keeps between jobs. */
@@ -105,6 +107,8 @@ struct ccmap {
 	int shape;		/* fields change or drop tuples */
 	char **words;		/* the command, names rewritten (or NULL) */
 	char *tagstring;	/* --tagstring, names rewritten (or NULL) */
+	struct blocks *blocks;	/* --pipe: the input, cut in blocks */
+	const char *pipe_name;	/* its name, for messages */
 	struct template *tmpl;
 	struct template *tagt;	/* --tag / --tagstring, or NULL */
 	struct plugin *plugin;	/* --so, or NULL */

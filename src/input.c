@@ -175,9 +175,9 @@ reader_next(struct reader *r, struct value *rec)
 	return 0;
 }
 
-/* Open a source file ("-" is stdin); the descriptor, or -1 and err set. */
-static int
-open_source(const char *path, int *close_fd, char *err, size_t errlen)
+int
+input_open_file(const char *path, int *close_fd, char *err,
+    size_t errlen)
 {
 	struct stat st;
 	int fd;
@@ -237,7 +237,7 @@ load_file(struct input *in, struct list *l, const char *path, int delim,
 	int close_fd, fd;
 	long got;
 
-	if ((fd = open_source(path, &close_fd, err, errlen)) < 0)
+	if ((fd = input_open_file(path, &close_fd, err, errlen)) < 0)
 		return -errno;
 	reader_init(&rd, fd, close_fd, delim);
 	if (in->recsep)
@@ -410,8 +410,8 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 			load_args(in, &in->lists[i], src[i].args, src[i].nargs,
 			    delim);
 		} else if (i == 0 && !in->link) {
-			int close_fd, fd = open_source(src[i].path, &close_fd,
-			    err, errlen);
+			int close_fd, fd = input_open_file(src[i].path,
+			    &close_fd, err, errlen);
 			if (fd < 0) {
 				r = -errno;
 				goto fail;
@@ -481,7 +481,7 @@ input_name(const struct input *in)
 size_t
 input_nsources(const struct input *in)
 {
-	return in->nsrc;
+	return in ? in->nsrc : 1;	/* --pipe: no input, one empty value */
 }
 
 int

@@ -91,13 +91,19 @@ int input_next(struct input *in, struct tuple *t);
  */
 int input_take_block(struct input *in, size_t min, size_t max_records,
     struct strbuf *out, size_t *count);
+/*
+ * Open a source file ("-" is stdin, which is not to be closed: *close_fd
+ * says which); the descriptor, or -1 with errno and one line in err.
+ */
+int input_open_file(const char *path, int *close_fd, char *err,
+    size_t errlen);
 /* The descriptor to poll before input_fill(), or -1. */
 int input_fd(const struct input *in);
 /* Read more of the streamed source: >0, 0 at its end, or -errno. */
 long input_fill(struct input *in);
 /* The streamed source, for messages: a file name or "standard input". */
 const char *input_name(const struct input *in);
-/* How many sources. */
+/* How many sources (1 for no input at all, as with --pipe). */
 size_t input_nsources(const struct input *in);
 /*
  * With --header (but not --header 0): source i's first value, taken out

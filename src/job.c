@@ -90,30 +90,75 @@ has_exited(pid_t pid)
 	    info.si_pid == pid;
 }
 
+/* The data for a job's stdin, and how much of it is written. */
+struct feed {
+	struct iovec iov[SPAWN_IN_MAX];
+	int first, n;
+};
+
+static void
+feed_init(struct feed *f, const struct spawn_io *io)
+{
+	f->first = f->n = 0;
+	for (int i = 0; i < io->nin && f->n < SPAWN_IN_MAX; i++)
+		if (io->in[i].iov_len)
+			f->iov[f->n++] = io->in[i];
+}
+
+/*
+ * Write what the pipe takes of the job's stdin: 1 when it is all written or
+ * the job stopped reading (EPIPE), 0 when the pipe is full.
+ */
+static int
+feed_write(struct feed *f, int fd)
+{
+	while (f->first < f->n) {
+		ssize_t w = writev(fd, f->iov + f->first, f->n - f->first);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno != EAGAIN;
+		size_t left = (size_t)w;
+		while (f->first < f->n && left >= f->iov[f->first].iov_len)
+			left -= f->iov[f->first++].iov_len;
+		if (f->first < f->n) {
+			f->iov[f->first].iov_base =
+			    (char *)f->iov[f->first].iov_base + left;
+			f->iov[f->first].iov_len -= left;
+		}
+	}
+	return 1;
+}
+
 /*
  * Read the job's pipes (when captured) until both end, handing the data
- * on; with a timeout, also watch for its exit and, when its time is up,
- * send it SIGTERM and, KILL_GRACE later, SIGKILL.  Returns once the pipes
- * have ended and, with a timeout, the job has exited (it is not reaped).
+ * on, and write its stdin (with in >= 0) until all of it is written or the
+ * job stops reading; with a timeout, also watch for its exit and, when its
+ * time is up, send it SIGTERM and, KILL_GRACE later, SIGKILL.  Returns once
+ * the pipes have ended and, with a timeout, the job has exited (it is not
+ * reaped).
  */
 #define KILL_GRACE_NS (200 * 1000000LL)
 static void
-watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err,
+watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
     const struct spawn_io *io, struct job_status *st)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = out, .events = POLLIN },
 		{ .fd = err, .events = POLLIN },
 		{ .fd = -1, .events = POLLIN },
+		{ .fd = in, .events = POLLOUT },
 	};
 	long long deadline = ctx->timeout_ns ?
 	    ccmap__now_ns() + ctx->timeout_ns : 0;
 	int exited = !deadline, stage = 0;
 	char *buf = out >= 0 ? ccmap__xmalloc(CAPTURE_BUF) : NULL;
+	struct feed f;
 
+	feed_init(&f, io);
 	if (deadline)
 		pfd[2].fd = pid_fd(pid);
-	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || !exited) {
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[3].fd >= 0 || !exited) {
 		int ms = -1;
 		if (deadline) {
 			long long left = deadline - ccmap__now_ns();
@@ -121,8 +166,12 @@ watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err,
 		}
 		if (!exited && pfd[2].fd < 0 && (ms < 0 || ms > 10))
 			ms = 10;	/* no pidfd: look now and then */
-		if (poll(pfd, 3, ms) < 0 && errno != EINTR)
+		if (poll(pfd, 4, ms) < 0 && errno != EINTR)
 			break;
+		if (pfd[3].fd >= 0 && pfd[3].revents && feed_write(&f, pfd[3].fd)) {
+			close(pfd[3].fd);	/* all written, or no reader */
+			pfd[3].fd = -1;
+		}
 		if (!exited && (pfd[2].fd < 0 ? has_exited(pid) :
 		    pfd[2].revents != 0)) {
 			exited = 1;
@@ -155,7 +204,7 @@ watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err,
 			}
 		}
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (pfd[i].fd >= 0)
 			close(pfd[i].fd);
 	free(buf);
@@ -176,7 +225,7 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
 	sigset_t none;
 	long long t0;
 	pid_t pid;
@@ -185,16 +234,21 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	memset(st, 0, sizeof *st);
 	st->start_ns = ccmap__wall_ns();
 	t0 = ccmap__now_ns();
-	if (io->capture && (pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0)) {
+	if ((io->capture && (pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0)) || (io->nin && pipe2(in, O_CLOEXEC) < 0)) {
 		e = errno;
 		close_pair(out);
+		close_pair(err);
 		st->err = e;
 		st->code = 127;
 		return -e;
 	}
+	if (in[1] >= 0) {
+		/* Written between reads of its output: never blocks. */
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, ctx->devnull, 0);
+	posix_spawn_file_actions_adddup2(&fa, in[0] >= 0 ? in[0] : ctx->devnull, 0);
 	if (io->capture) {
 		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 		posix_spawn_file_actions_adddup2(&fa, err[1], 2);
@@ -219,20 +273,24 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 		close(out[1]);
 		close(err[1]);
 	}
+	if (in[0] >= 0)
+		close(in[0]);
 	if (e) {
 		if (io->capture) {
 			close(out[0]);
 			close(err[0]);
 		}
+		if (in[1] >= 0)
+			close(in[1]);
 		st->err = e;
 		st->code = e == ENOENT ? 127 : 126;
 		return -e;
 	}
 	if (io->started)
 		io->started(io->arg, pid);
-	if (io->capture || ctx->timeout_ns)
+	if (io->capture || ctx->timeout_ns || in[1] >= 0)
 		watch(ctx, pid, io->capture ? out[0] : -1,
-		    io->capture ? err[0] : -1, io, st);
+		    io->capture ? err[0] : -1, in[1], io, st);
 	if (io->started) {
 		/*
 		 * Wait without reaping, so that the pid cannot be reused while

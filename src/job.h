@@ -4,13 +4,15 @@
  * Used alike by the threads of the thread pool and by the worker processes
  * of the process pool; it touches no shared state, so any number of threads
  * may run jobs at once.  Every descriptor the engine opens is close-on-exec,
- * so a job gets exactly stdin (/dev/null), stdout and stderr.
+ * so a job gets exactly stdin (/dev/null, or a pipe it reads its data
+ * from), stdout and stderr.
  */
 #ifndef CCMAP_JOB_H
 #define CCMAP_JOB_H
 
 #include <signal.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "template.h"
 
@@ -37,7 +39,15 @@ struct spawn_io {
 	 */
 	void (*started)(void *arg, pid_t pid);
 	void *arg;
+	/*
+	 * --pipe: what the job reads on its stdin (at most SPAWN_IN_MAX
+	 * pieces, written from where they are, in order), else it reads
+	 * /dev/null.  A job that exits without reading it all is no error.
+	 */
+	const struct iovec *in;
+	int nin;
 };
+#define SPAWN_IN_MAX 4
 
 /* The environment of a job: ours plus CCMAP_SEQ and CCMAP_SLOT. */
 struct jobenv {

@@ -414,6 +414,7 @@ output_go_live(struct output *o, struct joboutput *jo)
 struct held {
 	size_t len[2];
 	size_t taglen;
+	int tagged;		/* lines get the tag, even an empty one */
 	char data[];
 };
 
@@ -427,6 +428,7 @@ output_hold(struct output *o, struct joboutput *jo)
 	h = ccmap__xmalloc(sizeof *h + jo->taglen + jo->s[0].mem.len +
 	    jo->s[1].mem.len);
 	h->taglen = jo->tag ? jo->taglen : 0;
+	h->tagged = jo->tag != NULL;
 	memcpy(h->data, jo->tag ? jo->tag : "", h->taglen);
 	char *p = h->data + h->taglen;
 	for (int i = 0; i < 2; i++) {
@@ -447,7 +449,7 @@ output_emit_held(struct output *o, struct held *h)
 	const char *p = h->data + h->taglen;
 
 	joboutput_init(&jo);
-	if (h->taglen) {
+	if (h->tagged) {
 		jo.tag = h->data;
 		jo.taglen = h->taglen;
 	}

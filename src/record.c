@@ -118,6 +118,8 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 		.data = capture_data,
 		.started = capture_started,
 		.arg = &cp,
+		.in = io->in,		/* --pipe: its block */
+		.nin = io->nin,
 	};
 	/* An item's values: its columns, with -C and such (and one a job). */
 	size_t nsrc = c->shape && c->max_args == 1 ? jv->n :

@@ -98,6 +98,36 @@ ccmap_parse_duration(const char *s, long long *ns)
 }
 
 int
+ccmap_parse_size(const char *s, size_t *n)
+{
+	static const char units[] = "kmgtp";
+	const char *u;
+	char *end;
+	double v, scale = 1;
+
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno)
+		return -ERANGE;
+	if (*end && (u = strchr(units, end[0] | 0x20)) != NULL) {
+		int binary = end[1] == 'i' || end[1] == 'I' ||
+		    (end[0] >= 'A' && end[0] <= 'Z');
+		for (const char *k = units; k <= u; k++)
+			scale *= binary ? 1024 : 1000;
+		end += 1 + (end[1] == 'i' || end[1] == 'I');
+	}
+	if (*end)
+		return -EINVAL;
+	v *= scale;
+	if (v < 1 || v > 9e18)
+		return -ERANGE;
+	*n = (size_t)v;
+	return 0;
+}
+
+int
 ccmap_exit_status(const struct ccmap_result *res)
 {
 	if (res->error)
@@ -180,6 +210,62 @@ name_results(struct ccmap *c)
 	free(names);
 }
 
+static void
+block_warn(void *arg, const char *msg)
+{
+	warnf(arg, "%s", msg);
+}
+
+/* The input of --pipe: stdin, or the one -a FILE, cut into blocks. */
+static int
+pipe_open(struct ccmap *c, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	struct block_opts bo = {
+		.size = opts->block,
+		.recstart = opts->recstart,
+		.recend = opts->recend,
+		.recsep = opts->recsep,
+		.records = opts->max_args,
+		.lines = opts->max_lines,
+		.header = opts->header,
+		.warn = block_warn,
+		.arg = c,
+	};
+	const char *path = opts->nsources ? opts->sources[0].path : "-";
+	int close_fd, fd, r;
+
+	if (opts->plugin)
+		snprintf(err, errlen, "--pipe: a plugin (--so) cannot read "
+		    "blocks: give a command");
+	else if (opts->executor == CCMAP_PROCS)
+		snprintf(err, errlen, "--pipe does not work with --procs: use "
+		    "--threads");
+	else if (opts->ncommand == 0)
+		snprintf(err, errlen, "--pipe needs a command to pipe into "
+		    "(e.g. cat)");
+	else if (opts->nsources > 1 || !path)
+		snprintf(err, errlen, "--pipe reads standard input or one -a "
+		    "FILE, not ::: items or several sources");
+	else
+		err[0] = '\0';
+	if (err[0])
+		return CCMAP_EUSAGE;
+	if ((fd = input_open_file(path, &close_fd, err, errlen)) < 0)
+		return -errno;
+	if ((r = blocks_new(&c->blocks, fd, close_fd, &bo, err, errlen)) < 0) {
+		if (close_fd)
+			close(fd);
+		return r;
+	}
+	c->pipe_name = strcmp(path, "-") ? path : "standard input";
+	/* Each job has one value, empty: -N counts records, not values. */
+	c->max_args = 1;
+	/* A block in hand for each slot, and the next one read. */
+	c->capacity = (size_t)c->jobs + 1;
+	return 0;
+}
+
 int
 ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
     size_t errlen)
@@ -245,11 +331,23 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		r = CCMAP_EUSAGE;
 		goto fail;
 	}
-	if ((r = fields_new(&c->fields, opts, err, errlen)) < 0 ||
-	    (r = input_open(&c->in, opts, err, errlen)) < 0)
+	if (!opts->pipe && opts->max_lines) {
+		/* -L shapes the records of --pipe, and nothing else yet. */
+		snprintf(err, errlen, "-L works only with --pipe");
+		r = CCMAP_EUSAGE;
 		goto fail;
-	c->shape = fields_active(c->fields);
-	name_columns(c);
+	}
+	if (opts->pipe)
+		r = pipe_open(c, opts, err, errlen);
+	else if ((r = fields_new(&c->fields, opts, err, errlen)) == 0)
+		r = input_open(&c->in, opts, err, errlen);
+	if (r < 0)
+		goto fail;
+	if (c->in) {
+		/* --pipe has no items to shape: its --header is block.c's. */
+		c->shape = fields_active(c->fields);
+		name_columns(c);
+	}
 	c->host = ccmap__host;
 	c->next_item = 1;
 	if (opts->plugin) {
@@ -272,9 +370,12 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 			r = CCMAP_EUSAGE;
 			goto fail;
 		}
-	} else if ((r = template_parse(&c->tmpl, c->words ? c->words :
+	} else if ((r = opts->pipe ? template_parse_pipe(&c->tmpl,
 	    opts->command, opts->ncommand, opts->replace, opts->quote,
-	    input_nsources(c->in), opts->shell, err, errlen)) < 0) {
+	    opts->shell, err, errlen) : template_parse(&c->tmpl, c->words ?
+	    c->words : opts->command, opts->ncommand, opts->replace,
+	    opts->quote, input_nsources(c->in), opts->shell, err,
+	    errlen)) < 0) {
 		goto fail;
 	} else {
 		template_set_context(c->tmpl, opts->exact_args ||
@@ -283,15 +384,16 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 
 	if (opts->results) {
 		/* A template's {NAME} is a {ID} too. */
-		char *spec = fields_rewrite(c->fields, opts->results);
+		char *spec = c->fields ? fields_rewrite(c->fields,
+		    opts->results) : NULL;
 		r = results_new(&c->results, spec ? spec : opts->results,
 		    opts->replace, err, errlen);
 		free(spec);
 		if (r < 0)
 			goto fail;
 	}
-	if (c->results && opts->header)
-		name_results(c);
+	if (c->results && opts->header && c->fields)
+		name_results(c);	/* not --pipe's --header */
 	if (c->results && results_kind(c->results) != RESULTS_DIR) {
 		if (opts->json) {
 			snprintf(err, errlen, "--json: not with a --results file "
@@ -352,6 +454,7 @@ ccmap_free(struct ccmap *c)
 			free(c->words[i]);
 	free(c->words);
 	free(c->tagstring);
+	blocks_free(c->blocks);
 	plugin_close(c->plugin);
 	template_free(c->tmpl);
 	template_free(c->tagt);
@@ -487,12 +590,23 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 
 	for (; job; job = next) {
 		struct thread_job tj = { c, job, &c->ws[worker] };
+		struct iovec in[2];
 		struct spawn_io io = {
 			.capture = c->opts.outmode != CCMAP_UNGROUP,
 			.data = thread_data,
 			.started = thread_started,
 			.arg = &tj,
 		};
+
+		if (job->blk.buf) {
+			const char *h;
+			blocks_header(c->blocks, &h, &in[0].iov_len);
+			in[0].iov_base = (void *)h;
+			in[1].iov_base = (void *)job->blk.p;
+			in[1].iov_len = job->blk.len;
+			io.in = in;
+			io.nin = 2;
+		}
 
 		next = job->chunk_next;
 		if (c->opts.delay_ns)
@@ -599,6 +713,7 @@ job_seal(struct ccmap *c, struct job *job)
 static void
 job_free(struct job *job)
 {
+	block_release(&job->blk);
 	strbuf_release(&job->tag);
 	strbuf_release(&job->logline);
 	strbuf_release(&job->store);
@@ -929,6 +1044,7 @@ ccmap__finish(struct ccmap *c, struct job *job)
 	*(job->iprev ? &job->iprev->inext : &c->ifirst) = job->inext;
 	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
 	c->inflight--;
+	block_release(&job->blk);	/* read or not, it is done with */
 	if (job->killed)
 		c->res->started++;
 	else if (!job->skipped)
@@ -1330,6 +1446,40 @@ spread_last(struct ccmap *c, struct job *job)
 	job_free(job);
 }
 
+/* --pipe: a job for each block at hand while the pool has room. */
+static void
+dispatch_blocks(struct ccmap *c)
+{
+	static const struct value none = { "", 0 };	/* {} is empty */
+
+	c->need_input = 0;
+	while (!c->stopping && !c->input_done &&
+	    (c->backlogging || (room(c) && may_start(c)))) {
+		struct block blk;
+		struct job *job;
+		const char *h;
+		size_t hl;
+		int r = blocks_next(c->blocks, &blk);
+
+		if (r == INPUT_AGAIN) {
+			c->need_input = 1;
+			break;
+		}
+		if (r == INPUT_EOF) {
+			input_ended(c);
+			start_waiting(c);
+			break;
+		}
+		job = job_begin(c);
+		job_add(job, &(struct tuple){ .n = 1, .v = &none }, 0);
+		job->blk = blk;
+		blocks_header(c->blocks, &h, &hl);
+		job->sent = hl + blk.len;	/* --joblog's Send */
+		job_seal(c, job);
+		give(c, &job, 1);
+	}
+}
+
 /* Make jobs of the items at hand while the pool has room. */
 static void
 dispatch(struct ccmap *c)
@@ -1339,6 +1489,10 @@ dispatch(struct ccmap *c)
 		return;
 	}
 	start_waiting(c);
+	if (c->blocks) {
+		dispatch_blocks(c);
+		return;
+	}
 	c->need_input = 0;
 	while (!c->stopping && !c->input_done &&
 	    (c->backlogging || (room(c) && may_start(c)))) {
@@ -1426,7 +1580,8 @@ loop(struct ccmap *c)
 		size_t n = 0;
 		fds[n++] = (struct pollfd){ .fd = signals_fd(), .events = POLLIN };
 		fds[n++] = (struct pollfd){
-			.fd = c->need_input && !c->stopping ? input_fd(c->in) : -1,
+			.fd = !c->need_input || c->stopping ? -1 : c->blocks ?
+			    blocks_fd(c->blocks) : input_fd(c->in),
 			.events = POLLIN,
 		};
 		if (c->tp)
@@ -1452,9 +1607,11 @@ loop(struct ccmap *c)
 				on_signal(c, sig);
 		}
 		if (fds[1].revents) {
-			long got = input_fill(c->in);
+			long got = c->blocks ? blocks_fill(c->blocks) :
+			    input_fill(c->in);
 			if (got < 0) {
-				warnf(c, "cannot read '%s': %s", input_name(c->in),
+				warnf(c, "cannot read '%s': %s", c->blocks ?
+				    c->pipe_name : input_name(c->in),
 				    strerror((int)-got));
 				c->res->error = (int)got;
 				stop_jobs(c, SIGTERM);

@@ -573,13 +573,14 @@ decide_direct(struct template *t)
 	strbuf_release(&path);
 }
 
-int
-template_parse(struct template **tp, char *const *words, size_t nwords,
+/* template_parse, and with append unset, template_parse_pipe. */
+static int
+parse_command(struct template **tp, char *const *words, size_t nwords,
     const char *replace, int quote_words, size_t nsrc, const char *shell,
-    char *err, size_t errlen)
+    int append, char *err, size_t errlen)
 {
 	struct template *t = template_alloc(nwords, nsrc, shell);
-	int any = 0;
+	int any = !append;
 
 	t->quote_words = quote_words;
 	if (!replace)
@@ -610,6 +611,24 @@ template_parse(struct template **tp, char *const *words, size_t nwords,
 	reckon(t);
 	*tp = t;
 	return 0;
+}
+
+int
+template_parse(struct template **tp, char *const *words, size_t nwords,
+    const char *replace, int quote_words, size_t nsrc, const char *shell,
+    char *err, size_t errlen)
+{
+	return parse_command(tp, words, nwords, replace, quote_words, nsrc,
+	    shell, 1, err, errlen);
+}
+
+int
+template_parse_pipe(struct template **tp, char *const *words, size_t nwords,
+    const char *replace, int quote_words, const char *shell, char *err,
+    size_t errlen)
+{
+	return parse_command(tp, words, nwords, replace, quote_words, 1, shell,
+	    0, err, errlen);
 }
 
 int

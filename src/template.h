@@ -64,6 +64,13 @@ struct jobvals {
 int template_parse(struct template **tp, char *const *words, size_t nwords,
     const char *replace, int quote_words, size_t nsrc, const char *shell,
     char *err, size_t errlen);
+/*
+ * For --pipe: the job's data comes on its stdin, so nothing is appended;
+ * its one value, {}, is empty.  nwords must not be 0.
+ */
+int template_parse_pipe(struct template **tp, char *const *words,
+    size_t nwords, const char *replace, int quote_words, const char *shell,
+    char *err, size_t errlen);
 /* A template for text, not commands (--tagstring): values stay unquoted. */
 int template_parse_text(struct template **tp, const char *text,
     const char *replace, char *err, size_t errlen);
