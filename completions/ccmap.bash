@@ -10,6 +10,7 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--col-sep --header --trim --match --skip -E --eof -r --no-run-if-empty
 	-I -n --max-args -N --max-replace-args -X -m --xargs
 	--max-line-length-allowed -q --quote --dry-run
+	--pipe --spreadstdin --block --block-size --blocksize --recend --recstart -L
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
 	--timeout --halt --retries --delay --joblog --resume --resume-failed
 	-k --keep-order
@@ -21,8 +22,9 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
 	--header --trim --match --skip -E --eof -I -n --max-args -N
 	--max-replace-args --so -j -P --jobs --chunksize --max-tasks-per-child
+	--block --block-size --blocksize --recend --recstart -L
 	--timeout --halt --retries --delay --joblog --tagstring --results --tmpdir'
-_ccmap_valshort='aCdEIjnNP'
+_ccmap_valshort='aCdEIjnNLP'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
 # (it may be abbreviated), or the last letter of a short cluster.
@@ -246,17 +248,22 @@ _ccmap()
 			COMPREPLY=($(compgen -W "0 1 2 4 8 $n 50% 100% 200% +1 -1" \
 			    -- "$cur"))
 			;;
-		--chunksize | -n | --max-args | -N | --max-replace-args)
+		--chunksize | -n | --max-args | -N | --max-replace-args | -L)
 			COMPREPLY=($(compgen -W '1 10 100 1000' -- "$cur"))
 			;;
 		--trim)
 			COMPREPLY=($(compgen -W 'n l r lr rl' -- "$cur"))
 			;;
+		--block | --block-size | --blocksize)
+			COMPREPLY=($(compgen -W '64K 1M 10M 100M 1G' -- "$cur"))
+			;;
 		--header)
-			COMPREPLY=($(compgen -W ':' -- "$cur"))
+			# ":" names columns; with --pipe, also a number of lines.
+			COMPREPLY=($(compgen -W ': 1 2' -- "$cur"))
 			;;
 		*)
-			# -d, -I, --tagstring, the regexes: free text.
+			# -d, -I, --tagstring, --recend, --recstart, the regexes:
+			# free text.
 			COMPREPLY=()
 			;;
 		esac

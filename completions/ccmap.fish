@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -j -P --jobs --chunksize --max-tasks-per-child --timeout --halt --retries --delay --joblog --tagstring --results --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child --timeout --halt --retries --delay --joblog --tagstring --results --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -36,9 +36,9 @@ function __fish_ccmap_where
                 case '-?*'
                     if contains -- $t $__fish_ccmap_valopts
                         set skip 1
-                    else if string match -qr -- '^-[^-]*[adIjnP]$' $t
+                    else if string match -qr -- '^-[^-]*[aCdEIjnNLP]$' $t
                         # a cluster ending in a letter that takes a value: -kj
-                        and not string match -qr -- '^-[^-]*[adIjnP].' $t
+                        and not string match -qr -- '^-[^-]*[aCdEIjnNLP].' $t
                         set skip 1
                     end
                     continue
@@ -88,7 +88,7 @@ complete -c ccmap -n __fish_ccmap_in_options -s d -l delimiter -x -d 'Items end 
 complete -c ccmap -n __fish_ccmap_in_options -l recsep -x -d 'Items end where this PCRE2 regex matches'
 complete -c ccmap -n __fish_ccmap_in_options -s C -l colsep -x -d 'Split items into columns {1}..{N} at REGEX'
 complete -c ccmap -n __fish_ccmap_in_options -l col-sep -x -d 'Split items into columns {1}..{N} at REGEX'
-complete -c ccmap -n __fish_ccmap_in_options -l header -x -a ': 0' -d 'The first item of each source names its columns'
+complete -c ccmap -n __fish_ccmap_in_options -l header -x -a ': 0 1 2' -d 'The first item names the columns (--pipe: lines for every job)'
 complete -c ccmap -n __fish_ccmap_in_options -l trim -x -a 'n l r lr rl' -d 'Trim white space from values'
 complete -c ccmap -n __fish_ccmap_in_options -l match -x -d 'Map only the items REGEX matches; its groups are columns'
 complete -c ccmap -n __fish_ccmap_in_options -l skip -x -d 'Drop the items REGEX matches'
@@ -106,6 +106,13 @@ complete -c ccmap -n __fish_ccmap_in_options -l xargs -d 'As many items as fit, 
 complete -c ccmap -n __fish_ccmap_in_options -l max-line-length-allowed -d 'Print the longest command line and exit'
 complete -c ccmap -n __fish_ccmap_in_options -l dry-run -d 'Print each command instead of running it'
 complete -c ccmap -n __fish_ccmap_in_options -l so -x -d "Map a plugin's function instead of a command; then its arguments"
+
+# Pipe mode
+complete -c ccmap -n __fish_ccmap_in_options -l pipe -l spreadstdin -d 'Give each job a block of the input on its stdin'
+complete -c ccmap -n __fish_ccmap_in_options -l block -l block-size -l blocksize -x -a '64K 1M 10M 100M 1G' -d 'Blocks of up to SIZE bytes of whole records'
+complete -c ccmap -n __fish_ccmap_in_options -l recend -x -d 'A record ends with STR (default \\n)'
+complete -c ccmap -n __fish_ccmap_in_options -l recstart -x -d 'A record starts with STR'
+complete -c ccmap -n __fish_ccmap_in_options -s L -x -a '1 2 4' -d 'With --pipe, a record is N lines'
 
 # Pool
 complete -c ccmap -n __fish_ccmap_in_options -s j -s P -l jobs -x -a '0 1 2 4 8 50% 100% 200% +1 -1' -d 'Run N jobs at once: N, N%, +N, -N, 0'

@@ -162,12 +162,6 @@ blocks_new(struct blocks **bp, int fd, int close_fd,
 		b->endlen = b->sep.len;
 		if (o->recstart)
 			unescape(&b->sep, o->recstart);
-		if (b->sep.len == 0) {
-			snprintf(err, errlen, "--recend and --recstart are both "
-			    "empty: a record needs one of them");
-			r = CCMAP_EUSAGE;
-			goto fail;
-		}
 	}
 	if (o->header && (r = header_open(b, o->header, err, errlen)) < 0)
 		goto fail;
@@ -296,6 +290,8 @@ last_sep(const char *d, size_t n, const char *sep, size_t seplen)
 	const char *q;
 	size_t end = n;
 
+	if (seplen == 0)
+		return (long)n;	/* records of no length: cut anywhere */
 	if (seplen > n)
 		return -1;
 	end = n - seplen + 1;	/* a match starts before end */
@@ -333,7 +329,8 @@ last_match(struct blocks *b, const char *d, size_t n)
 /*
  * Where a block of count records starting at d[at] ends, or 0 when the
  * buffer does not hold them all.  As GNU parallel, with strings a record
- * separator right at the start of the block does not count.
+ * separator right at the start of the block does not count, and with
+ * empty ones (--recend '') a record is a byte.
  */
 static size_t
 nth_end(struct blocks *b, const char *d, size_t at, size_t n, size_t count)
@@ -350,6 +347,11 @@ nth_end(struct blocks *b, const char *d, size_t at, size_t n, size_t count)
 			pos = e > s ? e : s + 1;
 		}
 		return pos;
+	}
+	if (b->sep.len == 0) {
+		/* Each byte is a record, and the last block may fall short. */
+		pos = n - at > count ? at + count : n;
+		return pos > at ? pos : 0;
 	}
 	for (size_t k = 0; k < count; k++) {
 		const char *q;

@@ -14,7 +14,8 @@
  *
  * A record ends with recend and the next one starts with recstart (literal
  * strings, with GNU parallel's escapes \n \t \r \0 \\ \' \"); a cut falls
- * where recend is followed by recstart, between the two.  With a regex
+ * where recend is followed by recstart, between the two (both empty: any
+ * byte ends a record, so blocks are of exactly the block size).  With a regex
  * (--recsep) instead, a record ends after each match.  A round that cuts
  * nothing (a record longer than the block) makes the block 30% larger, with
  * a warning, and reads on.  With a header (--header N lines, ":" for one,
