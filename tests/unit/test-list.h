@@ -178,3 +178,18 @@ TEST(results_write_dir_layout)
 TEST(results_write_template)
 TEST(results_record_csv_and_tsv)
 TEST(results_record_json)
+
+
+/* test-block.c */
+TEST(block_newline)
+TEST(block_default_size)
+TEST(block_recend)
+TEST(block_recstart)
+TEST(block_recstart_recend)
+TEST(block_recsep)
+TEST(block_records)
+TEST(block_lines)
+TEST(block_longer_record)
+TEST(block_header)
+TEST(block_empty_and_binary)
+TEST(block_bad_options)
