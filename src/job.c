@@ -17,6 +17,10 @@
 extern char **environ;
 
 #define CAPTURE_BUF (64 * 1024)
+/* The pipe a job reads its block from (Linux's default maximum)... */
+#define PIPE_IN_SIZE (1024 * 1024)
+/* ...when its block is larger than a pipe holds by default. */
+#define PIPE_DEFAULT_SIZE (64 * 1024)
 
 void
 jobenv_init(struct jobenv *je)
@@ -103,6 +107,17 @@ feed_init(struct feed *f, const struct spawn_io *io)
 	for (int i = 0; i < io->nin && f->n < SPAWN_IN_MAX; i++)
 		if (io->in[i].iov_len)
 			f->iov[f->n++] = io->in[i];
+}
+
+/* How many bytes the job's stdin gets. */
+static size_t
+feed_size(const struct spawn_io *io)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < io->nin; i++)
+		n += io->in[i].iov_len;
+	return n;
 }
 
 /*
@@ -246,6 +261,9 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	if (in[1] >= 0) {
 		/* Written between reads of its output: never blocks. */
 		fcntl(in[1], F_SETFL, O_NONBLOCK);
+		/* A larger pipe, if allowed: fewer turns between the two. */
+		if (feed_size(io) > PIPE_DEFAULT_SIZE)
+			fcntl(in[1], F_SETPIPE_SZ, PIPE_IN_SIZE);
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0] >= 0 ? in[0] : ctx->devnull, 0);

@@ -12,6 +12,7 @@
 #   PLUGINS      the built plugins (default: src/plugins/.libs by CCMAP)
 #   ROUNDS       rounds per table (default 5)
 #   NA1 NA2 NC ND N1 N2   sizes, passed on to the harness
+#   NQ           MiB of input for the pipe-mode row (default 256)
 set -eu
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 CCMAP=${CCMAP:-$srcdir/ccmap}
@@ -32,5 +33,7 @@ CCMAP_PLUGIN=${CCMAP_PLUGIN:---so $PLUGINS/len.so}
 export CCMAP_KEEP CCMAP_PLUGIN PLUGINS
 "$harness/peers.sh" -s "${SECTIONS:-a2k,a10k,aout,c,d,dpy,e,start}" \
 	-r "${ROUNDS:-5}" "$CCMAP"
+# Pipe mode: --pipe wc -l against cat | wc -l and GNU parallel (NQ MiB).
+CCMAP_BENCH=$harness sh "$srcdir/tests/bench/pipe.sh"
 # The plugin workloads: threads and processes, one item per task, gzip.
 CCMAP_BENCH=$harness exec sh "$srcdir/tests/bench/plugins.sh"
