@@ -109,6 +109,15 @@ run_case "a job killed by a signal fails" 1 '' --stdin $'a\n' -- \
 	$CCMAP --pipe 'kill -9 $$'
 stderr_has "killed by SIGKILL" "the killed job is reported"
 
+# --retries gives a failed job its block again; --joblog's Send counts the
+# header and the block, as GNU parallel's.
+pipe_case "--retries: the block again" $'1 2\n3 4\n5 6\n' 'seq 6' -N 2 --retries 3 \
+	"read a; if [ ! -e $T/rt\$a ]; then touch $T/rt\$a; exit 1; fi; echo \$a \$(cat)"
+rm -f "$T"/rt*
+seq 10 | $CCMAP --pipe -N 3 --header : --joblog "$T/jl" cat >/dev/null
+is "$(cut -f 1,5,6 "$T/jl")" $'Seq\tSend\tReceive\n1\t8\t8\n2\t8\t8\n3\t9\t9' \
+	"--joblog: Send and Receive of each block"
+
 # Binary data goes through untouched, and in order.
 head -c 300000 /dev/urandom >"$T/bin"
 $CCMAP --pipe --block 10k cat <"$T/bin" >"$T/bin.out"
