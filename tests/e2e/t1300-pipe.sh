@@ -36,6 +36,7 @@ pipe_case "sizes: k is 1000" $'1000\n1000\n1000\n893\n' 'seq 1000' --block 1k --
 pipe_case "sizes: K is 1024" $'1024\n1024\n1024\n' 'seq 1000 | head -c 3072' --block 1K --recend '' wc -c
 pipe_case "sizes: fractions and Mi" $'240567\n59433\n' 'seq 300000' --block 1.5Mi wc -l
 pipe_case "-N: exactly N records a block" $'3\n3\n3\n1\n' 'seq 10' -N 3 wc -l
+pipe_case "-N0: blocks as without -N" $'5\n' 'seq 5' -N0 wc -l
 pipe_case "-n with --pipe is -N" $'3\n3\n3\n1\n' 'seq 10' -n 3 wc -l
 pipe_case "-N: a block never starts with an empty record" $'3\n2\n2\n2\n' \
 	"printf '\na\nb\n\n\nc\n'" -N1 wc -c
@@ -216,8 +217,8 @@ stderr_has "^ccmap: --recsep: bad regex '\(': missing closing parenthesis at off
 	"PCRE2's message and offset"
 run_case "a bad --header regex is refused" 255 '' -- $CCMAP --pipe --header '[' cat
 stderr_has "^ccmap: --header: bad regex '\['" "the message names --header"
-run_case "-N 0 is refused" 255 '' -- $CCMAP --pipe -N 0 cat
-stderr_has "^ccmap: invalid number '0' for -N" "the message names -N"
+run_case "-N x is refused" 255 '' -- $CCMAP --pipe -N x cat
+stderr_has "^ccmap: invalid number 'x' for -N" "the message names -N"
 run_case "-L without --pipe is refused" 255 '' -- $CCMAP -L 2 echo ::: a
 stderr_has "^ccmap: -L works only with --pipe" "the message says so"
 run_case "an unreadable -a FILE is refused" 255 '' -- \
