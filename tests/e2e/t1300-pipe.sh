@@ -119,6 +119,12 @@ seq 10 | $CCMAP --pipe -N 3 --header : --joblog "$T/jl" cat >/dev/null
 is "$(cut -f 1,5,6 "$T/jl")" $'Seq\tSend\tReceive\n1\t8\t8\n2\t8\t8\n3\t9\t9' \
 	"--joblog: Send and Receive of each block"
 
+# --json records each block's output (its item is empty).
+run_case "--json: each job's output is its block's" 0 '*' --stdin $'1\n2\n3\n' -- \
+	$CCMAP --pipe -N2 --json cat
+stdout_has '^\{"seq":1,"item":"",.*"stdout":"1\\n2\\n"' "--json: the first block"
+stdout_has '^\{"seq":2,"item":"",.*"stdout":"3\\n"' "--json: the second block"
+
 # Binary data goes through untouched, and in order.
 head -c 300000 /dev/urandom >"$T/bin"
 $CCMAP --pipe --block 10k cat <"$T/bin" >"$T/bin.out"
