@@ -44,22 +44,33 @@ struct procpool {
 static volatile sig_atomic_t worker_stopping;
 static volatile pid_t worker_job;
 
+/* The signal for the job (SIGUSR1 asks for SIGKILL), or 0. */
+static volatile sig_atomic_t worker_stop_sig;
+
 static void
 worker_on_signal(int sig)
 {
 	int saved = errno;
 
+	worker_stop_sig = sig == SIGUSR1 ? SIGKILL : sig;
 	worker_stopping = 1;
 	if (worker_job > 0)
-		kill(-worker_job, sig == SIGUSR1 ? SIGKILL : sig);
+		kill(-worker_job, worker_stop_sig);
 	errno = saved;
 }
 
+/*
+ * A job was spawned.  A signal that came while it was being spawned found
+ * no job to pass on to: it goes on now, or the job would run on unkilled
+ * (and ccmap wait for it for ever).
+ */
 static void
 worker_started(void *arg, pid_t pid)
 {
 	(void)arg;
 	worker_job = pid;
+	if (worker_stopping)
+		kill(-pid, worker_stop_sig);
 }
 
 /* The worker process: its descriptors and the job it runs. */
