@@ -49,6 +49,9 @@ enum {
 	OPT_BLOCK,
 	OPT_RECSTART,
 	OPT_RECEND,
+	OPT_BAR,
+	OPT_ETA,
+	OPT_PROGRESS,
 };
 
 static const struct option longopts[] = {
@@ -103,6 +106,10 @@ static const struct option longopts[] = {
 	{ "res",		required_argument, NULL, OPT_RESULTS },
 	{ "json",		no_argument,       NULL, OPT_JSON },
 	{ "tmpdir",		required_argument, NULL, OPT_TMPDIR },
+	{ "interactive",	no_argument,       NULL, 'p' },
+	{ "bar",		no_argument,       NULL, OPT_BAR },
+	{ "eta",		no_argument,       NULL, OPT_ETA },
+	{ "progress",		no_argument,       NULL, OPT_PROGRESS },
 	{ "help",		no_argument,       NULL, 'h' },
 	{ "version",		no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -260,7 +267,7 @@ main(int argc, char **argv)
 	opterr = 0;
 	for (;;) {
 		longindex = -1;
-		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:L:XmE:rqkuh",
+		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:L:XmE:rpqkuh",
 		    longopts, &longindex);
 		if (ch == -1)
 			break;
@@ -450,6 +457,18 @@ main(int argc, char **argv)
 				    strerror(errno));
 			o.tmpdir = optarg;
 			break;
+		case 'p':
+			o.interactive = 1;
+			break;
+		case OPT_BAR:
+			o.show |= CCMAP_SHOW_BAR;
+			break;
+		case OPT_ETA:
+			o.show |= CCMAP_SHOW_ETA;
+			break;
+		case OPT_PROGRESS:
+			o.show |= CCMAP_SHOW_PROGRESS;
+			break;
 		case 'h':
 			usage(stdout);
 			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
@@ -471,6 +490,8 @@ main(int argc, char **argv)
 	}
 operands:
 	parse_operands(&o, argc - optind, argv + optind);
+	/* Items from a terminal are typed: read them at a readline prompt. */
+	o.readline = o.nsources == 0 && !o.pipe && isatty(0);
 
 	if ((r = ccmap_new(&c, &o, err, sizeof err)) < 0)
 		die("%s", err);

@@ -74,6 +74,11 @@ enum ccmap_resume {
 	CCMAP_RESUME_FAILED,	/* those that succeeded: failed ones run again */
 };
 
+/* What --bar, --eta and --progress show on stderr (opts.show). */
+#define CCMAP_SHOW_BAR		1
+#define CCMAP_SHOW_ETA		2
+#define CCMAP_SHOW_PROGRESS	4
+
 /* One input source: a file (path "-" is stdin) or a list of arguments. */
 struct ccmap_source {
 	const char *path;	/* a file to read items from, or NULL */
@@ -162,6 +167,12 @@ struct ccmap_opts {
 	const char *tmpdir;	/* where held-back output spills (NULL: $TMPDIR) */
 	size_t mem_limit;	/* bytes of held-back output kept in memory */
 	const char *shell;	/* shell for lines that need one (NULL: $SHELL) */
+
+	/* The terminal (GNU readline). */
+	int interactive;	/* -p: ask on /dev/tty before each job */
+	int readline;		/* read stdin's items at a readline prompt
+				   (the caller saw that stdin is a terminal) */
+	int show;		/* CCMAP_SHOW_*: progress on stderr */
 
 	/* Warnings about jobs, one line each, without a prefix. */
 	void (*warn)(void *data, const char *msg);

@@ -26,6 +26,9 @@
 #include "template.h"
 #include "threadpool.h"
 
+struct progress;
+struct tty;
+
 /* Finished jobs held back for input order, at most. */
 #define WINDOW (1u << 20)
 /* -j0: as many jobs as possible. */
@@ -166,6 +169,11 @@ struct ccmap {
 	int rfd;		/* --results FILE.csv...: the records' file, or -1 */
 	int rheader;		/* its header line is still to be written */
 	int json_args;		/* --json: "args" (several values), not "item" */
+
+	struct tty *tty;	/* -p, or items typed at a prompt; or NULL */
+	struct job *asking;	/* -p: the job waiting for its answer */
+	struct jobq askq;	/* -p: the jobs made, waiting to be asked */
+	struct progress *prog;	/* --bar, --eta, --progress; or NULL */
 };
 
 /* run.c: a job ended (main thread): count it, and write what is due. */

@@ -35,6 +35,7 @@ struct input {
 	size_t nsrc;
 	int link;
 	int streamed;		/* source 0 comes from rd, not lists[0] */
+	int fed;		/* rd's records come from input_feed() */
 	struct reader rd;
 	const char *name;	/* the streamed source's file name */
 	const char *eof_str;	/* -E */
@@ -487,7 +488,44 @@ input_nsources(const struct input *in)
 int
 input_fd(const struct input *in)
 {
-	return in->streamed && !in->rd.eof && !in->ended ? in->rd.fd : -1;
+	return in->streamed && !in->fed && !in->rd.eof && !in->ended ?
+	    in->rd.fd : -1;
+}
+
+void
+input_set_fed(struct input *in)
+{
+	in->fed = in->streamed;
+}
+
+void
+input_feed(struct input *in, const char *p, size_t len)
+{
+	struct reader *r = &in->rd;
+
+	if (!in->fed || r->eof)
+		return;
+	if (r->cap - r->end < len + 1 && r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->scan -= r->start;
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->cap - r->end < len + 1) {
+		r->cap = r->end + len + 1 + READ_SIZE;
+		r->buf = ccmap__xrealloc(r->buf, r->cap);
+	}
+	if (len)
+		memcpy(r->buf + r->end, p, len);
+	r->end += len;
+	r->buf[r->end++] = (char)r->delim;
+}
+
+void
+input_feed_end(struct input *in)
+{
+	if (in->fed)
+		in->rd.eof = 1;
 }
 
 long

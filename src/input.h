@@ -101,6 +101,15 @@ int input_open_file(const char *path, int *close_fd, char *err,
 int input_fd(const struct input *in);
 /* Read more of the streamed source: >0, 0 at its end, or -errno. */
 long input_fill(struct input *in);
+/*
+ * Items typed at a terminal (tty.c reads them through readline): from now
+ * on the streamed source is not read from its descriptor (input_fd() is
+ * -1); its records come from input_feed(), each given the delimiter, until
+ * input_feed_end().
+ */
+void input_set_fed(struct input *in);
+void input_feed(struct input *in, const char *p, size_t len);
+void input_feed_end(struct input *in);
 /* The streamed source, for messages: a file name or "standard input". */
 const char *input_name(const struct input *in);
 /* How many sources (1 for no input at all, as with --pipe). */

@@ -36,6 +36,8 @@ struct output {
 	struct strbuf wbuf;		/* pending writes to wfd (main thread) */
 	int wfd;
 	int wake_fd;			/* told of a write error, or -1 */
+	void (*before_write)(void *arg, int fd, const char *buf, size_t len);
+	void *hook_arg;
 };
 
 void
@@ -52,6 +54,8 @@ output_new(struct output **op, const struct output_opts *opts)
 	o->spill_fd = -1;
 	o->wfd = -1;
 	o->wake_fd = opts->wake_fd;
+	o->before_write = opts->before_write;
+	o->hook_arg = opts->hook_arg;
 	pthread_mutex_init(&o->spill_lock, NULL);
 	pthread_mutex_init(&o->write_lock, NULL);
 	*op = o;
@@ -274,6 +278,9 @@ output_flush(struct output *o)
 	int r = 0;
 
 	if (o->wbuf.len && !atomic_load(&o->err)) {
+		if (o->before_write)
+			o->before_write(o->hook_arg, o->wfd, o->wbuf.buf,
+			    o->wbuf.len);
 		if ((r = ccmap__write_all(o->wfd, o->wbuf.buf, o->wbuf.len)) < 0)
 			set_error(o, r);
 	}

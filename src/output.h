@@ -59,6 +59,12 @@ struct output_opts {
 	const char *tmpdir;	/* NULL: $TMPDIR, else /tmp */
 	int fd[2];		/* where stdout and stderr go (1 and 2) */
 	int wake_fd;		/* an eventfd to write to on a write error */
+	/*
+	 * Called (main thread) before output_flush() writes buf to fd, so
+	 * that a prompt or a progress line on the terminal can make way.
+	 */
+	void (*before_write)(void *arg, int fd, const char *buf, size_t len);
+	void *hook_arg;
 };
 
 struct output;

@@ -22,7 +22,9 @@
 #include "linemax.h"
 #include "plugin.h"
 #include "procpool.h"
+#include "progress.h"
 #include "signals.h"
+#include "tty.h"
 
 void
 ccmap_opts_init(struct ccmap_opts *opts)
@@ -141,6 +143,50 @@ ccmap_exit_status(const struct ccmap_result *res)
 	return (int)res->failed;
 }
 
+/* --- the terminal: hooks into tty.c and progress.c ---------------------- */
+
+/* Output is about to go to fd: clear the prompt and progress lines. */
+static void
+screen_hide(void *arg, int fd, const char *buf, size_t len)
+{
+	struct ccmap *c = arg;
+
+	if (c->tty)
+		tty_hide(c->tty, fd, buf, len);
+	if (c->prog)
+		progress_hide(c->prog, fd);
+}
+
+/* Before waiting: draw them again. */
+static void
+screen_show(struct ccmap *c)
+{
+	if (c->tty)
+		tty_show(c->tty);
+	if (c->prog)
+		progress_draw(c->prog);
+}
+
+static void
+tty_item(void *arg, const char *line, size_t len)
+{
+	struct ccmap *c = arg;
+
+	input_feed(c->in, line, len);
+}
+
+static void
+tty_eof(void *arg)
+{
+	struct ccmap *c = arg;
+
+	input_feed_end(c->in);
+	if (c->prog)
+		progress_pause(c->prog, 0);
+}
+
+static void tty_answer(void *arg, int yes);
+
 static void
 warnf(struct ccmap *c, const char *fmt, ...)
 {
@@ -149,6 +195,7 @@ warnf(struct ccmap *c, const char *fmt, ...)
 
 	if (!c->opts.warn)
 		return;
+	screen_hide(c, 2, "\n", 1);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
@@ -337,6 +384,11 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		r = CCMAP_EUSAGE;
 		goto fail;
 	}
+	if (opts->interactive && opts->plugin) {
+		snprintf(err, errlen, "-p/--interactive cannot be used with --so");
+		r = CCMAP_EUSAGE;
+		goto fail;
+	}
 	if (opts->pipe)
 		r = pipe_open(c, opts, err, errlen);
 	else if ((r = fields_new(&c->fields, opts, err, errlen)) == 0)
@@ -422,6 +474,18 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	if (opts->joblog && (r = joblog_open(&c->joblog, opts->joblog,
 	    opts->resume, err, errlen)) < 0)
 		goto fail;
+	if (opts->interactive || opts->readline) {
+		struct tty_ops ops = { tty_item, tty_eof, tty_answer, c };
+		if ((r = tty_open(&c->tty, (opts->interactive ? TTY_ASK : 0) |
+		    (opts->readline ? TTY_ITEMS : 0), &ops, err, errlen)) < 0) {
+			r = CCMAP_EUSAGE;
+			goto fail;
+		}
+		if (opts->readline && c->in)
+			input_set_fed(c->in);
+		if (opts->interactive)	/* ask only when a job can start */
+			c->capacity = c->jobs;
+	}
 	c->sctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (c->sctx.devnull < 0) {
 		r = -errno;
@@ -447,6 +511,7 @@ ccmap_free(struct ccmap *c)
 {
 	if (!c)
 		return;
+	tty_close(c->tty);
 	input_close(c->in);
 	fields_free(c->fields);
 	for (size_t i = 0; c->words && i < c->opts.ncommand; i++)
@@ -1045,6 +1110,8 @@ ccmap__finish(struct ccmap *c, struct job *job)
 	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
 	c->inflight--;
 	block_release(&job->blk);	/* read or not, it is done with */
+	if (c->prog)
+		progress_done(c->prog, c->plugin ? job->items : 1);
 	if (job->killed)
 		c->res->started++;
 	else if (!job->skipped)
@@ -1114,6 +1181,10 @@ track(struct ccmap *c, struct job **chunk, size_t n)
 		job->iprev = c->ilast;
 		*(c->ilast ? &c->ilast->inext : &c->ifirst) = job;
 		c->ilast = job;
+		if (c->prog)
+			progress_started(c->prog, c->plugin ? job->items : 1,
+			    c->plugin ? NULL : job->store.buf, c->plugin ? 0 :
+			    job->nv ? job->v[0].len : 0);
 	}
 	c->inflight += n;
 }
@@ -1132,7 +1203,7 @@ submit(struct ccmap *c, struct job **chunk, size_t n)
  * --halt N% they wait until every job is known; the others go to the pool.
  */
 static void
-give(struct ccmap *c, struct job **chunk, size_t n)
+give_now(struct ccmap *c, struct job **chunk, size_t n)
 {
 	size_t k = 0;
 
@@ -1149,6 +1220,55 @@ give(struct ccmap *c, struct job **chunk, size_t n)
 	}
 	if (k)
 		submit(c, chunk, k);
+}
+
+/* -p: ask about the next job waiting for its question, if none is asked. */
+static void
+ask_next(struct ccmap *c)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct job *job;
+
+	if (c->asking || c->stopping || !(job = jobq_pop(&c->askq)))
+		return;
+	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
+	    .seq = job->seq, .slot = 0 }, &line);
+	c->asking = job;
+	tty_ask(c->tty, line.buf ? line.buf : "");
+	strbuf_release(&line);
+}
+
+static void
+tty_answer(void *arg, int yes)
+{
+	struct ccmap *c = arg;
+	struct job *job = c->asking;
+
+	if (!job)
+		return;
+	c->asking = NULL;
+	if (yes && !c->stopping) {
+		give_now(c, &job, 1);
+	} else {
+		/* Declined: skipped, as if the run had not come to it. */
+		job->skipped = 1;
+		track(c, &job, 1);
+		ccmap__finish(c, job);
+	}
+	ask_next(c);
+}
+
+/* New jobs; with -p, each waits for its answer first. */
+static void
+give(struct ccmap *c, struct job **chunk, size_t n)
+{
+	if (!c->opts.interactive) {
+		give_now(c, chunk, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		jobq_push(&c->askq, chunk[i]);
+	ask_next(c);
 }
 
 static int
@@ -1494,7 +1614,7 @@ dispatch(struct ccmap *c)
 		return;
 	}
 	c->need_input = 0;
-	while (!c->stopping && !c->input_done &&
+	while (!c->stopping && !c->input_done && !c->asking &&
 	    (c->backlogging || (room(c) && may_start(c)))) {
 		size_t n = 0;
 		int r = INPUT_TUPLE;
@@ -1534,6 +1654,15 @@ dispatch(struct ccmap *c)
 static void
 on_signal(struct ccmap *c, int sig)
 {
+	if (sig == SIGWINCH) {
+		if (c->tty)
+			tty_resize(c->tty);
+		if (c->prog)
+			progress_resize(c->prog);
+		return;
+	}
+	if (c->tty)
+		tty_stop(c->tty);
 	if (!c->res->signal) {
 		c->res->signal = sig;
 		stop_jobs(c, sig);
@@ -1552,6 +1681,8 @@ wait_ms(struct ccmap *c)
 	int ms = c->ppp ? plugpool_timeout_ms(c->ppp) : -1;
 	long long at = c->kill_at, left;
 
+	if (c->prog && (ms < 0 || progress_timeout_ms(c->prog) < ms))
+		ms = progress_timeout_ms(c->prog);
 	if (c->delaying && (!at || c->next_start < at))
 		at = c->next_start;
 	if (!at)
@@ -1571,17 +1702,22 @@ loop(struct ccmap *c)
 
 	for (;;) {
 		dispatch(c);
+		if (c->input_done && c->prog)
+			progress_total(c->prog, c->halt.total);
 		if (c->inflight == 0 && (c->stopping ||
-		    (c->input_done && !c->backlog.first)))
+		    (c->input_done && !c->backlog.first && !c->asking)))
 			break;
 		if ((r = output_flush(c->out)) < 0)
 			output_failed(c, r);
+		screen_show(c);
 
 		size_t n = 0;
+		/* The terminal, when it is read, else the input. */
+		int ttyfd = c->tty && !c->stopping ? tty_fd(c->tty) : -1;
 		fds[n++] = (struct pollfd){ .fd = signals_fd(), .events = POLLIN };
 		fds[n++] = (struct pollfd){
-			.fd = !c->need_input || c->stopping ? -1 : c->blocks ?
-			    blocks_fd(c->blocks) : input_fd(c->in),
+			.fd = ttyfd >= 0 ? ttyfd : !c->need_input || c->stopping ?
+			    -1 : c->blocks ? blocks_fd(c->blocks) : input_fd(c->in),
 			.events = POLLIN,
 		};
 		if (c->tp)
@@ -1606,7 +1742,9 @@ loop(struct ccmap *c)
 			while ((sig = signals_take()) != 0)
 				on_signal(c, sig);
 		}
-		if (fds[1].revents) {
+		if (fds[1].revents && ttyfd >= 0) {
+			tty_read(c->tty);
+		} else if (fds[1].revents) {
 			long got = c->blocks ? blocks_fill(c->blocks) :
 			    input_fill(c->in);
 			if (got < 0) {
@@ -1646,6 +1784,8 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		.tmpdir = c->opts.tmpdir,
 		.fd = { c->rfd >= 0 ? c->rfd : 1, 2 },
 		.wake_fd = -1,
+		.before_write = screen_hide,
+		.hook_arg = c,
 	};
 	int r;
 
@@ -1655,6 +1795,13 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	output_new(&c->out, &oo);
 	if ((r = signals_init()) < 0)
 		goto out;
+	if (c->opts.show) {
+		c->prog = progress_new(c->opts.show, 2, c->jobs);
+		/* Items typed at the prompt: the display waits for Ctrl-D. */
+		progress_pause(c->prog, c->opts.readline);
+	}
+	if (c->tty || c->prog)
+		signals_add_winch();
 	if (c->opts.executor == CCMAP_PROCS && c->plugin) {
 		struct plugpool_ops ops;
 		struct plugpool_opts po = {
@@ -1687,11 +1834,13 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	/*
 	 * The due job's output streams as it comes, unless it may yet be
 	 * dropped: a failed attempt's (--retries), a killed job's (--halt
-	 * now).
+	 * now); and not from its worker thread onto a terminal where a prompt
+	 * or a progress line must make way for it.
 	 */
 	c->streams = !c->opts.as_completed && c->opts.outmode == CCMAP_GROUP &&
 	    c->opts.retries < 2 && c->opts.halt.when != CCMAP_HALT_NOW &&
-	    c->rfd < 0;		/* (a records' header goes first) */
+	    c->rfd < 0 &&	/* (a records' header goes first) */
+	    !c->tty && !(c->prog && isatty(2));
 	c->backlogging = halt_needs_total(&c->halt);
 	if (c->joblog && joblog_wants_header(c->joblog))
 		output_emit_text(c->out, 1, JOBLOG_HEADER, strlen(JOBLOG_HEADER));
@@ -1729,6 +1878,12 @@ out:
 	}
 	for (struct job *job; (job = jobq_pop(&c->backlog)) != NULL; )
 		job_free(job);
+	for (struct job *job; (job = jobq_pop(&c->askq)) != NULL; )
+		job_free(job);
+	if (c->asking) {	/* a stopped run, while asking */
+		job_free(c->asking);
+		c->asking = NULL;
+	}
 	res->halted = halt_exit_status(&c->halt, &res->halt_status);
 	/* Jobs still held (a stopped run): drop them. */
 	for (void *item; (item = reorder_pop(&c->ro)) != NULL; )
@@ -1736,6 +1891,10 @@ out:
 	reorder_release(&c->ro);
 	output_free(c->out);
 	c->out = NULL;
+	if (c->tty)
+		tty_stop(c->tty);
+	progress_free(c->prog);
+	c->prog = NULL;
 	signals_restore();
 	return res->error ? res->error : 0;
 }

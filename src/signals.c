@@ -10,7 +10,8 @@
 #include "signals.h"
 
 static int sigpipe_fds[2] = { -1, -1 };
-static struct sigaction saved_int, saved_term, saved_pipe;
+static struct sigaction saved_int, saved_term, saved_pipe, saved_winch;
+static int winch;		/* SIGWINCH is ours too */
 
 static void
 on_signal(int sig)
@@ -22,21 +23,37 @@ on_signal(int sig)
 	errno = saved;
 }
 
-int
-signals_init(void)
+/* Give sig to handler, keeping what it had in saved. */
+static void
+set_handler(int sig, void (*handler)(int), struct sigaction *saved)
 {
 	struct sigaction sa;
 
-	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
+	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, &saved_int);
-	sigaction(SIGTERM, &sa, &saved_term);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, &saved_pipe);
+	sigaction(sig, &sa, saved);
+}
+
+int
+signals_init(void)
+{
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	set_handler(SIGINT, on_signal, &saved_int);
+	set_handler(SIGTERM, on_signal, &saved_term);
+	set_handler(SIGPIPE, SIG_IGN, &saved_pipe);
+	return 0;
+}
+
+int
+signals_add_winch(void)
+{
+	if (sigpipe_fds[0] < 0)
+		return -EINVAL;
+	set_handler(SIGWINCH, on_signal, &saved_winch);
+	winch = 1;
 	return 0;
 }
 
@@ -45,6 +62,9 @@ signals_restore(void)
 {
 	if (sigpipe_fds[0] < 0)
 		return;
+	if (winch)
+		sigaction(SIGWINCH, &saved_winch, NULL);
+	winch = 0;
 	sigaction(SIGINT, &saved_int, NULL);
 	sigaction(SIGTERM, &saved_term, NULL);
 	sigaction(SIGPIPE, &saved_pipe, NULL);

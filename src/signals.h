@@ -12,6 +12,8 @@
 int signals_init(void);
 /* Put back the dispositions signals_init() found, and close the pipe. */
 void signals_restore(void);
+/* After signals_init(): SIGWINCH through the pipe too (for the terminal). */
+int signals_add_winch(void);
 int signals_fd(void);
 /* The next signal that arrived, or 0. */
 int signals_take(void);

@@ -1,6 +1,8 @@
 /*
  * strbuf.c: a growable byte buffer (see strbuf.h for the invariants).
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,24 @@ strbuf_addch(struct strbuf *sb, int c)
 	strbuf_grow(sb, 1);
 	sb->buf[sb->len++] = (char)c;
 	sb->buf[sb->len] = '\0';
+}
+
+void
+strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	strbuf_grow(sb, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
 }
 
 char *

@@ -25,6 +25,9 @@ void strbuf_grow(struct strbuf *sb, size_t extra);
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
+/* Append printf-formatted text. */
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Empty the buffer, keeping its memory (inline: hot loops reset). */
 static inline void
 strbuf_reset(struct strbuf *sb)
