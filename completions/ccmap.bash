@@ -15,7 +15,8 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--timeout --halt --retries --delay --joblog --resume --resume-failed
 	-k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
-	--results --json --tmpdir -h --help --version'
+	--results --json --tmpdir -p --interactive --bar --eta --progress -h --help
+	--version'
 
 # Options that take a value in the next word, and short ones that may carry
 # it in the same word (-j4).

@@ -142,6 +142,12 @@ complete -c ccmap -n __fish_ccmap_in_options -l results -x -a '(__fish_complete_
 complete -c ccmap -n __fish_ccmap_in_options -l json -d 'Write one JSON object per job or plugin item'
 complete -c ccmap -n __fish_ccmap_in_options -l tmpdir -x -a '(__fish_complete_directories)' -d 'Hold back output past the memory bound in DIR'
 
+# Terminal
+complete -c ccmap -n __fish_ccmap_in_options -s p -l interactive -d 'Ask on the terminal before each job; run it on y'
+complete -c ccmap -n __fish_ccmap_in_options -l bar -d 'Show a progress bar on stderr'
+complete -c ccmap -n __fish_ccmap_in_options -l eta -d 'Show the estimated time left on stderr'
+complete -c ccmap -n __fish_ccmap_in_options -l progress -d 'Show jobs running and done on stderr'
+
 complete -c ccmap -n __fish_ccmap_in_options -s h -l help -d 'Show the help and exit'
 complete -c ccmap -n __fish_ccmap_in_options -l version -d 'Show the version and exit'
 

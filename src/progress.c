@@ -98,7 +98,8 @@ format(struct progress *p, struct strbuf *sb)
 			    p->done * 100 / p->total : 100);
 		else
 			strbuf_addstr(sb, "?% ");
-		strbuf_addf(sb, "%llu:%s=%ss %s", p->done, nleft, eta, p->item);
+		strbuf_addf(sb, "%llu:%s=%ss%s%s", p->done, nleft, eta,
+		    *p->item ? " " : "", p->item);
 		return;
 	}
 	if (p->flags & CCMAP_SHOW_ETA)

@@ -119,6 +119,20 @@ history_add(struct tty *t, const char *line)
 		append_history(1, t->history);
 }
 
+/*
+ * Tab: readline's file name completion, with the whole line as the word
+ * (an item is a line, blanks and all), and nothing added after a name.
+ */
+static char **
+complete(const char *text, int start, int end)
+{
+	(void)text;
+	(void)start;
+	(void)end;
+	rl_completion_append_character = '\0';
+	return NULL;
+}
+
 /* Before readline draws a fresh prompt: give back what was being typed. */
 static int
 restore_typed(void)
@@ -235,6 +249,8 @@ tty_open(struct tty **tp, int flags, const struct tty_ops *ops, char *err,
 	rl_instream = t->in;
 	rl_outstream = t->out;
 	rl_startup_hook = restore_typed;
+	rl_attempted_completion_function = complete;
+	rl_completer_word_break_characters = "";
 	the_tty = t;
 	if (flags & TTY_ITEMS) {
 		history_open(t);
@@ -257,6 +273,7 @@ tty_close(struct tty *t)
 		clear_history();
 	rl_instream = rl_outstream = NULL;
 	rl_startup_hook = NULL;
+	rl_attempted_completion_function = NULL;
 	if (t->in && t->in != stdin)
 		fclose(t->in);
 	if (t->out && t->out != stderr)

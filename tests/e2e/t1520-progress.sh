@@ -1,0 +1,65 @@
+#!/bin/bash
+# t1520: --bar, --eta and --progress draw on stderr when it is a terminal,
+# spelled as GNU parallel's, the total shown as unknown ("?") until the
+# input has ended; they never reach stdout.  Without a terminal they print
+# one final line on stderr.
+. "$(dirname "$0")/setup.sh"
+
+# --- no terminal: one final line on stderr, stdout untouched.
+run_case "--bar without a terminal: the output as usual" 0 $'1\n2\n3\n' \
+	--stdin $'1\n2\n3\n' -- $CCMAP -j2 --bar echo
+stderr_is $'100% 3:0=0s 3\n' "--bar without a terminal: one final line"
+run_case "--progress without a terminal: the output as usual" 0 $'a\nb\n' \
+	-- $CCMAP --progress echo ::: a b
+stderr_has '^local:0/2/100%/[0-9.]+s$' "--progress: one final line, GNU parallel's spelling"
+is "$(wc -l <"$T/err")" 1 "... and only that line"
+run_case "--eta without a terminal: the output as usual" 0 $'a\n' \
+	-- $CCMAP --eta echo ::: a
+stderr_has '^ETA: 0s Left: 0 AVG: [0-9.]+s  local:0/1/100%/[0-9.]+s$' \
+	"--eta: one final line, GNU parallel's spelling"
+run_case "--bar with no items" 0 "" -- $CCMAP --bar echo
+stderr_is $'100% 0:0=0s\n' "--bar with no items: 100%"
+
+. "$SRC/tmux.sh"
+tm_start
+mkfifo "$T/gate"
+
+# --- --bar on a terminal, stdout a file: drawn while jobs run, total
+# unknown while the input is open, known once it has ended.
+tm_run "{ echo one; read x <\$T/gate; echo two; } | ccmap -j2 --bar 'echo {}' >\$T/bar.out"
+check "--bar draws while the input is open, the total unknown" \
+	tm_wait '^\?% 1:\?=\?s one'
+echo >"$T/gate"
+check "--bar: the final line, at 100%" tm_wait '^100% 2:0=0s two'
+check "the run ends" tm_wait '^END:0$'
+is "$(cat "$T/bar.out")" $'one\ntwo' "--bar: stdout (a file) holds only the output"
+
+# --- --progress and --eta on a terminal: the header, then the line.
+tm_clear
+tm_run "seq 3 | ccmap -j1 --progress 'echo {}' >\$T/progress.out"
+check "--progress: GNU parallel's header" \
+	tm_wait '^Computer:jobs running/jobs completed/%of started jobs/Average seconds to complete$'
+check "--progress: the final line" tm_wait '^local:0/3/100%/[0-9.]+s$'
+tm_wait '^END:0$' >/dev/null
+is "$(cat "$T/progress.out")" $'1\n2\n3' "--progress: stdout holds only the output"
+grep -q "$(printf '\033')" "$T/progress.out" && r=1 || r=0
+ok $r "... with no escape sequence in it"
+
+tm_clear
+tm_run "seq 2 | ccmap --eta 'echo {}' >/dev/null"
+check "--eta: the line with the time left" \
+	tm_wait '^ETA: 0s Left: 0 AVG: [0-9.]+s  local:0/2/100%/[0-9.]+s$'
+tm_wait '^END:0$' >/dev/null
+
+# --- stdout on the terminal too: the output lines are whole, the bar
+# drawn below them.
+tm_clear
+tm_run "printf 'x1\\nx2\\n' | ccmap -j1 --bar 'echo out-{}'"
+tm_wait '^END:0$' >/dev/null
+tm_screen >"$T/screen"
+grep -n -e '^out-x1$' -e '^out-x2$' -e '^100% 2:0=0s x2' "$T/screen" |
+	sed 's/^[0-9]*://' | tr '\n' '|' >"$T/order"
+is "$(cat "$T/order")" "out-x1|out-x2|100% 2:0=0s x2|" \
+	"stdout on the terminal: whole output lines, the bar after them"
+
+done_testing
