@@ -87,4 +87,18 @@ check "and the item prompt is back" tm_wait '^ccmap> ?$'
 tm_keys C-d
 check "Ctrl-D ends the run" tm_wait '^END:0$'
 
+# --- Ctrl-C at a question: the run stops (130), the terminal as it was.
+tm_clear
+tm_run "seq 2 | ccmap -p echo"
+tm_wait '^echo 1 \?\.\.\.$' >/dev/null
+tm_type 'ye'
+tm_keys C-c
+check "Ctrl-C at a question ends ccmap with 130" tm_wait '^END:130$'
+tm_screen >"$T/screen"
+! grep -qx 1 "$T/screen" && r=0 || r=1
+ok $r "... running no job"
+tm_type 'echo typed-back'
+check "the terminal echoes what is typed again" tm_wait '^\$ echo typed-back$'
+tm_keys Enter
+
 done_testing

@@ -62,4 +62,16 @@ grep -n -e '^out-x1$' -e '^out-x2$' -e '^100% 2:0=0s x2' "$T/screen" |
 is "$(cat "$T/order")" "out-x1|out-x2|100% 2:0=0s x2|" \
 	"stdout on the terminal: whole output lines, the bar after them"
 
+# --- SIGWINCH: the line is cut to the terminal's new width.
+tm_clear
+x90=$(printf '%090d' 0 | tr 0 x)
+tm_run "echo $x90 | ccmap --bar 'read x <\$T/gate; echo {}' >/dev/null"
+check "--bar: a long item is cut at the terminal's width" \
+	tm_wait "^0% 0:1=\\?s x{89}\$"
+tm resize-window -t 0 -x 50 -y 30
+check "after a resize, the line is cut at the new width" \
+	tm_wait "^0% 0:1=\\?s x{39}\$"
+echo >"$T/gate"
+tm_wait '^END:0$' >/dev/null
+
 done_testing
