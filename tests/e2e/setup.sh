@@ -28,6 +28,7 @@
 #   stderr_has REGEX NAME      last run_case's stderr matches (grep -E)
 #   stderr_is TEXT NAME        last run_case's stderr is exactly TEXT
 #   stdout_has REGEX NAME      last run_case's stdout matches (grep -E)
+#   wait_writer_stalls PID     wait until PID stops writing (see below)
 #   sleeps_left MARK           the "sleep MARK" processes still running (not
 #                              zombies), one a line, after waiting up to 2 s
 #                              for them to go; empty when none is left
@@ -250,6 +251,27 @@ kill_sleeps() { # MARK
 	local pid
 	for pid in $(ps -eo pid=,comm=,args= | awk -v m="sleep $1" '$2 == "sleep" && index($0, m) { print $1 }'); do
 		kill -KILL "$pid" 2>/dev/null || true
+	done
+}
+
+# wait_writer_stalls PID: wait (up to a minute) until process PID has
+# written nothing for a second: the reader of its output stopped reading.
+# Sets $stalled (5 or more when it did) and $w (the bytes it wrote, or
+# "gone").
+wait_writer_stalls() {
+	local prev=-1 n=0
+	stalled=0 w=0
+	while [ $n -lt 300 ]; do
+		w=$(awk '/^wchar/ {print $2}' /proc/$1/io 2>/dev/null || echo gone)
+		if [ "$w" = "$prev" ]; then
+			stalled=$((stalled + 1))
+			[ $stalled -ge 5 ] && break
+		else
+			stalled=0
+		fi
+		prev=$w
+		sleep 0.2
+		n=$((n + 1))
 	done
 }
 

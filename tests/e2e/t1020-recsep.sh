@@ -97,19 +97,7 @@ yes 'abc;;' >"$T/yfifo" 2>/dev/null &
 ypid=$!
 $CCMAP -j1 --recsep ';;\n?' "$T/block.sh" <"$T/yfifo" >/dev/null 2>&1 &
 cpid=$!
-prev=-1 stalled=0 n=0 w=0
-while [ $n -lt 300 ]; do
-	w=$(awk '/^wchar/ {print $2}' /proc/$ypid/io 2>/dev/null || echo gone)
-	if [ "$w" = "$prev" ]; then
-		stalled=$((stalled + 1))
-		[ $stalled -ge 5 ] && break
-	else
-		stalled=0
-	fi
-	prev=$w
-	sleep 0.2
-	n=$((n + 1))
-done
+wait_writer_stalls "$ypid"
 rss=$(awk '/^VmRSS/ {print $2}' /proc/$cpid/status 2>/dev/null || echo 0)
 ok $([ $stalled -ge 5 ] && echo 0 || echo 1) "--recsep endless input: ccmap stops reading"
 ok $([ "${rss:-0}" -lt $((100 * 1024)) ] && echo 0 || echo 1) \
