@@ -192,6 +192,23 @@ halt_count(struct halt *hs, int failed, int status)
 	return hs->h.when;
 }
 
+enum ccmap_halt_when
+halt_count_items(struct halt *hs, size_t n, size_t nfailed)
+{
+	enum ccmap_halt_when when = CCMAP_HALT_NEVER, w;
+
+	if (hs->h.when == CCMAP_HALT_NEVER) {	/* millions a second */
+		hs->completed += n;
+		hs->failed += nfailed;
+		return CCMAP_HALT_NEVER;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((w = halt_count(hs, i < nfailed, i < nfailed)) !=
+		    CCMAP_HALT_NEVER)
+			when = w;
+	return when;
+}
+
 int
 halt_exit_status(const struct halt *hs, int *status)
 {

@@ -43,6 +43,12 @@ const char *halt_notice(const struct halt *hs, int failed);
  * each time the threshold is met (again), else CCMAP_HALT_NEVER.
  */
 enum ccmap_halt_when halt_count(struct halt *hs, int failed, int status);
+/*
+ * Count n plugin items, the first nfailed of them failed (status 1): the
+ * last answer of halt_count() that was not CCMAP_HALT_NEVER, if any.
+ */
+enum ccmap_halt_when halt_count_items(struct halt *hs, size_t n,
+    size_t nfailed);
 /* At the end of the run: 1 and the exit status if the halt decides it. */
 int halt_exit_status(const struct halt *hs, int *status);
 

@@ -76,9 +76,9 @@ host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
 	    used >= WRITE_FLUSH)
 		return write_slow(call, sb, stream, p, len);
 
-	char *b = sb->buf;
-	ccmap__copy(b + used, p, len);
-	b[used + len] = '\0';
+	char *b = sb->buf + used;
+	ccmap__copy(b, p, len);
+	b[len] = '\0';
 	sb->len = used + len;
 	return 0;
 }

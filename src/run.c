@@ -1076,16 +1076,14 @@ halt_act(struct ccmap *c, enum ccmap_halt_when when)
 static void
 count(struct ccmap *c, struct job *job)
 {
-	enum ccmap_halt_when when = CCMAP_HALT_NEVER, w;
+	enum ccmap_halt_when when;
 
 	if (c->plugin) {
 		c->res->started += job->ran_items;
 		c->res->failed += job->failed_items;
 		c->halt.started += job->ran_items;
-		for (size_t i = 0; i < job->ran_items; i++)
-			if ((w = halt_count(&c->halt, i < job->failed_items,
-			    i < job->failed_items)) != CCMAP_HALT_NEVER)
-				when = w;
+		when = halt_count_items(&c->halt, job->ran_items,
+		    job->failed_items);
 		if (job->map_ns)
 			ccmap__item_time(c, job->map_ns, job->ran_items);
 	} else {

@@ -220,3 +220,35 @@ TEST_IMPL(halt_notice_words)
 	ASSERT_EQ(halt_needs_total(&hs), 1);
 	return 0;
 }
+
+TEST_IMPL(halt_count_items_batches)
+{
+	struct ccmap_halt h = { CCMAP_HALT_NEVER, CCMAP_HALT_FAIL, 0, 0 };
+	struct halt hs;
+	int status;
+
+	/* No --halt: a batch is only counted. */
+	halt_init(&hs, &h);
+	ASSERT_EQ(halt_count_items(&hs, 1000, 3), CCMAP_HALT_NEVER);
+	ASSERT_EQ(halt_count_items(&hs, 24, 0), CCMAP_HALT_NEVER);
+	ASSERT_EQ(hs.completed, 1024);
+	ASSERT_EQ(hs.failed, 3);
+	ASSERT_EQ(halt_exit_status(&hs, &status), 0);
+
+	/* fail=2: a batch with three failures halts, with status 2. */
+	h = parse("soon,fail=2");
+	halt_init(&hs, &h);
+	ASSERT_EQ(halt_count_items(&hs, 10, 0), CCMAP_HALT_NEVER);
+	ASSERT_EQ(halt_count_items(&hs, 5, 3), CCMAP_HALT_SOON);
+	ASSERT_EQ(hs.completed, 15);
+	ASSERT_EQ(hs.failed, 3);
+	ASSERT_EQ(halt_exit_status(&hs, &status), 1);
+	ASSERT_EQ(status, 2);
+
+	/* done=12: the batch that reaches it halts. */
+	h = parse("now,done=12");
+	halt_init(&hs, &h);
+	ASSERT_EQ(halt_count_items(&hs, 11, 1), CCMAP_HALT_NEVER);
+	ASSERT_EQ(halt_count_items(&hs, 1, 0), CCMAP_HALT_NOW);
+	return 0;
+}

@@ -147,6 +147,7 @@ TEST(halt_fail_one_takes_the_job_status)
 TEST(halt_counts_and_percentages)
 TEST(halt_not_reached)
 TEST(halt_notice_words)
+TEST(halt_count_items_batches)
 
 /* test-joblog.c */
 TEST(joblog_format_fields)
