@@ -6,16 +6,21 @@
  *
  *	ccmap --so gzip [-f] [-1 ... -9] ::: FILE...	(level 6 by default)
  *
- * As gzip does, PATH.gz is created only if it does not exist (with -f,
- * an existing one is removed first), so that two items never write one
- * file; an item that fails removes what it wrote.  (A temporary file and
- * a rename would cost one more change to the directory per file, which is
- * what compressing many small files spends its time on.)
+ * PATH.gz is written as an unnamed file in its directory (O_TMPFILE) and
+ * named only once it is whole (linkat): nobody sees half a .gz, an item
+ * that fails leaves nothing behind, and the directory is locked only to
+ * add the name, not while the file system finds an inode (the long part
+ * of making a small file, which two workers in one directory would
+ * otherwise take in turns).  An existing PATH.gz is refused unless -f is
+ * given, then replaced.  Where the file system has no O_TMPFILE, PATH.gz
+ * is created with O_EXCL, as gzip does, and removed if the item fails.
  */
 #include <ccmap/plugin.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,7 @@ struct gz_state {
 
 struct gz_worker {
 	const struct gz_state *st;
+	bool unnamed;		/* O_TMPFILE and linkat through /proc */
 	z_stream z;		/* set up once, reset for each file */
 	unsigned char in[GZ_BUFSIZE];
 	unsigned char out[GZ_BUFSIZE];
@@ -97,6 +103,7 @@ gz_worker_init(const struct ccmap_host *host, void *state, void **wstate,
 		return -1;
 	}
 	w->st = state;
+	w->unnamed = access("/proc/self/fd", X_OK) == 0;
 	memset(&w->z, 0, sizeof w->z);
 	rc = deflateInit2(&w->z, w->st->level, Z_DEFLATED, 15 + 16, 8,
 	    Z_DEFAULT_STRATEGY);
@@ -203,16 +210,78 @@ out:
 	return ret;
 }
 
+/*
+ * An unnamed file for writing in the directory of path (its first dirlen
+ * bytes, the slash included; none: the current directory), or -1 with
+ * errno set.
+ */
+static int
+open_unnamed(const char *path, size_t dirlen)
+{
+#ifdef O_TMPFILE
+	char dir[PATH_MAX];
+
+	if (dirlen == 0)
+		return open(".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (dirlen >= sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, path, dirlen);
+	dir[dirlen] = '\0';
+	return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+#else
+	(void)path;
+	(void)dirlen;
+	errno = EOPNOTSUPP;
+	return -1;
+#endif
+}
+
+/* Where there is no O_TMPFILE: dst made anew, as gzip does it. */
+static int
+create_named(const char *dst, int force)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY;
+	int fd = open(dst, flags, 0600);
+
+	if (fd < 0 && errno == EEXIST && force && unlink(dst) == 0)
+		fd = open(dst, flags, 0600);
+	return fd;
+}
+
+/*
+ * Name the unnamed file fd dst; with force, in place of what has the name
+ * (another writer may take the name again in between: a few tries).
+ * Through /proc, as linkat(fd, "", ..., AT_EMPTY_PATH) needs a privilege.
+ */
+static int
+give_name(int fd, const char *dst, int force)
+{
+	char proc[64];
+	int r, tries = 0;
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	r = linkat(AT_FDCWD, proc, AT_FDCWD, dst, AT_SYMLINK_FOLLOW);
+	while (r != 0 && errno == EEXIST && force && tries++ < 8) {
+		if (unlink(dst) != 0 && errno != ENOENT)
+			return -1;
+		r = linkat(AT_FDCWD, proc, AT_FDCWD, dst, AT_SYMLINK_FOLLOW);
+	}
+	return r;
+}
+
 static int
 gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
     const char *item, size_t len)
 {
 	struct gz_worker *w = wstate;
 	struct timespec times[2];
-	struct stat sb;
+	struct stat sb, dsb;
 	char *path = NULL, *dst = NULL, err[256];
 	const char *base;
 	int in = -1, out = -1, ret = 1;
+	bool named = false;	/* dst is ours: remove it if the item fails */
 
 	if (w == NULL) {
 		host->error(call, "gzip: no worker state");
@@ -252,11 +321,16 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 		host->error(call, "gzip: %s: not a regular file", path);
 		goto done;
 	}
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
-	    0600);
-	if (out < 0 && errno == EEXIST && w->st->force && unlink(dst) == 0)
-		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOCTTY, 0600);
+	if (!w->st->force && lstat(dst, &dsb) == 0) {
+		/* Refused before the work, as gzip does; linkat decides. */
+		host->error(call, "gzip: %s: already exists (use -f to "
+		    "overwrite)", dst);
+		goto done;
+	}
+	if (w->unnamed)
+		out = open_unnamed(path, (size_t)(base - path));
+	if (out < 0 && (out = create_named(dst, w->st->force)) >= 0)
+		named = true;
 	if (out < 0) {
 		if (errno == EEXIST)
 			host->error(call, "gzip: %s: already exists (use -f "
@@ -278,6 +352,18 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	times[0] = sb.st_atim;
 	times[1] = sb.st_mtim;
 	(void)futimens(out, times);
+	if (!named) {
+		if (give_name(out, dst, w->st->force) != 0) {
+			if (errno == EEXIST)
+				host->error(call, "gzip: %s: already exists "
+				    "(use -f to overwrite)", dst);
+			else
+				host->error(call, "gzip: %s: %s", dst,
+				    strerror(errno));
+			goto done;	/* the unnamed file goes with out */
+		}
+		named = true;
+	}
 	if (close(out) != 0) {
 		out = -1;
 		host->error(call, "gzip: %s: %s", dst, strerror(errno));
@@ -287,7 +373,8 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	ret = 0;
 	goto done;
 unlink:
-	(void)unlink(dst);
+	if (named)
+		(void)unlink(dst);
 done:
 	if (out >= 0)
 		(void)close(out);

@@ -88,6 +88,50 @@ run_case "gzip -f -9 overwrites, with --procs" 0 '' \
 gunzip -c "$T/gz/f01.gz" | cmp -s - "$T/gz/f01" && r=0 || r=1
 ok $r "gzip -f: the new .gz holds the file"
 
+# The .gz gets its name only once whole: an item that fails on the way
+# (here, late for --timeout: compressing 4 GiB takes seconds) leaves no
+# .gz, nor any other file; with --procs its worker is killed.
+mkdir "$T/gzbig"
+truncate -s 4G "$T/gzbig/zeros"
+for pool in --threads --procs; do
+	run_case "gzip $pool: an item late for --timeout fails (exit 1)" 1 '' \
+		-- $CCMAP $pool --timeout 0.1 --so "$P/gzip.so" ::: "$T/gzbig/zeros"
+	is "$(ls "$T/gzbig")" zeros "gzip $pool: the timed-out item left no file behind"
+done
+
+# Two items for one file: one names the .gz, the other is refused, at the
+# latest when it comes to name its .gz; with -f both succeed.
+cp "$T/gz/f05" "$T/gz/twice"
+run_case "gzip: one file twice at once: one refusal (exit 1)" 1 '' \
+	-- $CCMAP -j2 --so "$P/gzip.so" ::: "$T/gz/twice" "$T/gz/twice"
+stderr_has 'twice\.gz: already exists' "gzip: the second is told the .gz exists"
+gunzip -c "$T/gz/twice.gz" | cmp -s - "$T/gz/twice" && r=0 || r=1
+ok $r "gzip: the .gz of the file given twice holds it"
+run_case "gzip -f: one file twice at once: both succeed" 0 '' \
+	-- $CCMAP -j2 --so "$P/gzip.so" -f ::: "$T/gz/twice" "$T/gz/twice"
+gunzip -c "$T/gz/twice.gz" | cmp -s - "$T/gz/twice" && r=0 || r=1
+ok $r "gzip -f: the .gz of the file given twice holds it"
+is "$(ls "$T/gz" | grep -c twice)" 2 "gzip -f: the file and its .gz, nothing else"
+
+# Where O_TMPFILE cannot be named (no /proc here), the .gz is made as gzip
+# makes it: the same result.  (A mount namespace: root only.)
+if unshare -m true 2>/dev/null; then
+	rm -f "$T/gz/f03.gz"
+	run_case "gzip without /proc: compresses all the same" 0 '' \
+		-- unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
+		$CCMAP -j2 --so "$P/gzip.so" -f ::: "$T/gz/f03" "$T/gz/f04"
+	gunzip -c "$T/gz/f03.gz" | cmp -s - "$T/gz/f03" && r=0 || r=1
+	ok $r "gzip without /proc: the .gz holds the file"
+	run_case "gzip without /proc: an existing .gz is refused (exit 1)" 1 '' \
+		-- unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
+		$CCMAP --so "$P/gzip.so" ::: "$T/gz/f03"
+else
+	for n in "compresses all the same" "the .gz holds the file" \
+	    "an existing .gz is refused"; do
+		skip "gzip without /proc: $n" "unshare -m needs root"
+	done
+fi
+
 # --- sha256 ----------------------------------------------------------------
 mkdir "$T/sum"
 seq 1 50000 >"$T/sum/big"
