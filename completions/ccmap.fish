@@ -127,7 +127,7 @@ complete -c ccmap -n __fish_ccmap_in_options -l halt -x -a 'never now,fail=1 soo
 complete -c ccmap -n __fish_ccmap_in_options -l retries -x -a '0 2 3 5 10' -d 'Run a failed job up to N times in all'
 complete -c ccmap -n __fish_ccmap_in_options -l delay -x -a '0.1 0.5 1 5 100ms 1s 1m' -d 'Start jobs at least this long apart'
 complete -c ccmap -n __fish_ccmap_in_options -l joblog -r -F -d "Log each job in GNU parallel's joblog format"
-complete -c ccmap -n __fish_ccmap_in_options -l resume -d 'Skip the jobs the joblog has'
+complete -c ccmap -n __fish_ccmap_in_options -l resume -d 'Skip the jobs the joblog or --results DIR has'
 complete -c ccmap -n __fish_ccmap_in_options -l resume-failed -d 'Skip the jobs the joblog has as succeeded'
 
 # Output

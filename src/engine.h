@@ -183,6 +183,8 @@ void ccmap__item_time(struct ccmap *c, long long ns, size_t items);
 
 /* record.c: does the run record jobs (--results or --json)? */
 int ccmap__recording(const struct ccmap *c);
+/* record.c: --resume with --results DIR: did the job run before? */
+int ccmap__recorded_before(const struct ccmap *c, const struct job *job);
 /*
  * record.c: run a job whose output goes to --results files (as it comes)
  * or becomes a --json line, handed to io->data as stdout.

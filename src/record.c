@@ -62,6 +62,23 @@ in_files(const struct ccmap *c)
 	return c->results && results_kind(c->results) == RESULTS_DIR;
 }
 
+/* How many of a job's values make one item (its columns, with -C). */
+static size_t
+item_values(const struct ccmap *c, const struct jobvals *jv)
+{
+	return c->shape && c->max_args == 1 ? jv->n : input_nsources(c->in);
+}
+
+int
+ccmap__recorded_before(const struct ccmap *c, const struct job *job)
+{
+	const struct jobvals jv = { .v = job->v, .n = job->nv,
+	    .seq = job->seq };
+
+	return c->opts.resume == CCMAP_RESUME_ALL && in_files(c) &&
+	    results_done(c->results, &jv, item_values(c, &jv));
+}
+
 /* What a job or item ran and did, for its line. */
 struct outcome {
 	unsigned long long seq;
@@ -121,9 +138,7 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 		.in = io->in,		/* --pipe: its block */
 		.nin = io->nin,
 	};
-	/* An item's values: its columns, with -C and such (and one a job). */
-	size_t nsrc = c->shape && c->max_args == 1 ? jv->n :
-	    input_nsources(c->in);
+	size_t nsrc = item_values(c, jv);
 	int fd[2], e = 0;
 
 	if (in_files(c) && !c->opts.json) {

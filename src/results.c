@@ -224,10 +224,22 @@ mkpath(char *path)
 	    S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
 }
 
-/* Make the directories of a job's paths (a too long name cut short). */
+/* From now on, every value in a path is cut to the longest file name. */
+static void
+cut_names(struct results *r)
+{
+	long max = pathconf(r->spec, _PC_NAME_MAX);
+
+	atomic_store(&r->max, max > 0 ? (size_t)max : 255);
+}
+
+/*
+ * Where a job's paths go (a too long name cut short), with its directories
+ * made if make; without make, a directory not there yet is no error.
+ */
 static int
 job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
-    struct strbuf *dir, int *in_dir)
+    struct strbuf *dir, int *in_dir, int make)
 {
 	int e;
 
@@ -237,10 +249,10 @@ job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
 	if (strcmp(dir->buf, r->spec) != 0) {
 		/* A template: a directory if it ends in '/', else a file. */
 		if (dir->len && dir->buf[dir->len - 1] == '/')
-			return mkpath(dir->buf);
+			return make ? mkpath(dir->buf) : 0;
 		*in_dir = 0;
 		char *slash = strrchr(dir->buf, '/');
-		if (!slash || slash == dir->buf)
+		if (!make || !slash || slash == dir->buf)
 			return 0;
 		*slash = '\0';
 		e = mkpath(dir->buf);
@@ -253,12 +265,15 @@ job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
 		strbuf_addch(dir, '/');
 		results_dirname(dir, (const char *const *)r->names, r->nnames,
 		    nsrc, jv->v, jv->n, atomic_load(&r->max));
-		e = mkpath(dir->buf);
+		if (make)
+			e = mkpath(dir->buf);
+		else if ((e = access(dir->buf, F_OK) < 0 ? -errno : 0) ==
+		    -ENOENT)
+			e = 0;	/* (not made yet is no error here) */
 		if (e != -ENAMETOOLONG || tries)
 			break;
 		/* From now on every value is cut to the longest name. */
-		long max = pathconf(r->spec, _PC_NAME_MAX);
-		atomic_store(&r->max, max > 0 ? (size_t)max : 255);
+		cut_names(r);
 	}
 	if (e == 0)
 		strbuf_addch(dir, '/');
@@ -277,7 +292,7 @@ results_open(struct results *r, const struct jobvals *jv, size_t nsrc,
 
 	fd[0] = fd[1] = -1;
 	strbuf_reset(path);
-	if ((e = job_dir(r, jv, nsrc, &dir, &in_dir)) < 0) {
+	if ((e = job_dir(r, jv, nsrc, &dir, &in_dir, 1)) < 0) {
 		strbuf_addstr(path, dir.buf);
 		goto out;
 	}
@@ -314,6 +329,21 @@ out:
 	}
 	strbuf_release(&dir);
 	return e;
+}
+
+int
+results_done(struct results *r, const struct jobvals *jv, size_t nsrc)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat sb;
+	int in_dir, done;
+
+	done = job_dir(r, jv, nsrc, &path, &in_dir, 0) == 0;
+	if (done && in_dir)
+		strbuf_addstr(&path, "stdout");
+	done = done && stat(path.buf, &sb) == 0 && !S_ISDIR(sb.st_mode);
+	strbuf_release(&path);
+	return done;
 }
 
 int

@@ -110,6 +110,12 @@ void results_dirname(struct strbuf *out, const char *const *names,
 int results_open(struct results *r, const struct jobvals *jv, size_t nsrc,
     int fd[2], struct strbuf *path);
 
+/*
+ * --resume: has the job run before, that is, is its stdout file there?
+ * (GNU parallel's test.)  Makes nothing.
+ */
+int results_done(struct results *r, const struct jobvals *jv, size_t nsrc);
+
 /* The same, writing out and err into the files and closing them. */
 int results_write(struct results *r, const struct jobvals *jv, size_t nsrc,
     const char *out, size_t olen, const char *err, size_t elen,

@@ -356,18 +356,16 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		c->chunksize = 1;
 		c->capacity = c->jobs;
 	}
-	if (opts->resume && !opts->joblog) {
-		snprintf(err, errlen, "%s needs --joblog FILE",
-		    opts->resume == CCMAP_RESUME_FAILED ? "--resume-failed" :
-		    "--resume");
+	if (opts->resume == CCMAP_RESUME_FAILED && !opts->joblog) {
+		snprintf(err, errlen, "--resume-failed needs --joblog FILE");
 		r = CCMAP_EUSAGE;
 		goto fail;
 	}
 	if (opts->plugin && (opts->retries > 1 || opts->joblog ||
-	    opts->delay_ns)) {
+	    opts->delay_ns || opts->resume)) {
 		snprintf(err, errlen, "%s applies to commands, not to plugins "
 		    "(--so)", opts->retries > 1 ? "--retries" : opts->joblog ?
-		    "--joblog" : "--delay");
+		    "--joblog" : opts->delay_ns ? "--delay" : "--resume");
 		r = CCMAP_EUSAGE;
 		goto fail;
 	}
@@ -462,6 +460,13 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		}
 		c->rheader = 1;
 		c->opts.outmode = CCMAP_GROUP;	/* a record a job, whole */
+	}
+	if (opts->resume && !opts->joblog && !(c->results &&
+	    results_kind(c->results) == RESULTS_DIR)) {
+		snprintf(err, errlen, "--resume needs --joblog FILE or "
+		    "--results DIR");
+		r = CCMAP_EUSAGE;
+		goto fail;
 	}
 	c->json_args = !opts->plugin && (input_nsources(c->in) > 1 ||
 	    c->max_args > 1 || opts->fill != CCMAP_FILL_NONE ||
@@ -1197,7 +1202,8 @@ submit(struct ccmap *c, struct job **chunk, size_t n)
 }
 
 /*
- * New jobs: those the joblog has done (--resume) end at once, unrun; with
+ * New jobs: those the joblog has done (--resume), or whose --results files
+ * are there, end at once, unrun; with
  * --halt N% they wait until every job is known; the others go to the pool.
  */
 static void
@@ -1206,7 +1212,8 @@ give_now(struct ccmap *c, struct job **chunk, size_t n)
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (c->joblog && joblog_skip(c->joblog, chunk[i]->seq)) {
+		if ((c->joblog && joblog_skip(c->joblog, chunk[i]->seq)) ||
+		    (c->results && ccmap__recorded_before(c, chunk[i]))) {
 			chunk[i]->skipped = 1;
 			track(c, &chunk[i], 1);
 			ccmap__finish(c, chunk[i]);

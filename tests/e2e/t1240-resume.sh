@@ -3,7 +3,8 @@
 # first and appended to; --resume skips every job it names (by number),
 # --resume-failed only those that succeeded, and runs the failed ones again
 # with the command line given now, not the one in the log; the jobs keep
-# their numbers.  Both need --joblog; a log out of format is refused.
+# their numbers.  Both need --joblog (--resume: or --results DIR, t1400); a
+# log out of format is refused.
 . "$(dirname "$0")/setup.sh"
 
 command -v timeout >/dev/null 2>&1 || skip_all "no timeout(1)"
@@ -75,7 +76,19 @@ done
 
 # Errors, before any job runs.
 run_case "--resume without --joblog: exit 255" 255 '' -- timeout 60 $CCMAP --resume echo ::: a
-stderr_is $'ccmap: --resume needs --joblog FILE\n' "--resume without --joblog: says so"
+stderr_is $'ccmap: --resume needs --joblog FILE or --results DIR\n' "--resume without --joblog: says so"
+run_case "--resume with only a --results file of records: exit 255" 255 '' \
+	-- timeout 60 $CCMAP --resume --results "$T/r.csv" echo ::: a
+stderr_is $'ccmap: --resume needs --joblog FILE or --results DIR\n' \
+	"--resume with only a --results file of records: says so"
+run_case "--resume-failed with --results, no --joblog: exit 255" 255 '' \
+	-- timeout 60 $CCMAP --resume-failed --results "$T/rdir" echo ::: a
+stderr_is $'ccmap: --resume-failed needs --joblog FILE\n' \
+	"--resume-failed with --results, no --joblog: says so"
+run_case "--resume with a plugin: exit 255" 255 '' \
+	-- timeout 60 $CCMAP --resume --results "$T/rdir" --so len ::: a
+stderr_is $'ccmap: --resume applies to commands, not to plugins (--so)\n' \
+	"--resume with a plugin: says so"
 run_case "--resume-failed without --joblog: exit 255" 255 '' -- timeout 60 $CCMAP --resume-failed echo ::: a
 stderr_is $'ccmap: --resume-failed needs --joblog FILE\n' "--resume-failed without --joblog: says so"
 printf 'Seq\tHost\nfoo bar\n' >"$T/bad"

@@ -2,7 +2,7 @@
 # t1400: --results DIR makes the tree GNU parallel makes (DIR/1/VALUE/...,
 # seq, stdout and stderr; '\', tab, NUL and '/' escaped; empty, . and ..
 # values; several sources; -n2; values longer than a file name; path
-# templates; a DIR from an earlier run), prints nothing, and exits as GNU
+# templates; a DIR from an earlier run; --resume), prints nothing, and exits as GNU
 # parallel does; files are written while the job runs; --procs and plugins
 # make the same files; a DIR that cannot be made fails the jobs.
 . "$(dirname "$0")/setup.sh"
@@ -109,6 +109,28 @@ head -c 300000 /dev/urandom >"$T/bin"
 same_tree binary --results @D@ 'cat {}; cat {} >&2' ::: "$T/bin"
 cmp -s "$T/bin" "$T/c/binary/1/${T//\//\\_}\\_bin/stdout" && r=0 || r=1
 ok $r "binary: 300000 random bytes in stdout"
+
+# --resume with --results DIR: a job whose stdout file is there is not run
+# again (GNU parallel's test), the others are, as GNU parallel does; with
+# a path template, the file is the template's.
+for kind in dir template; do
+	d=@D@
+	[ $kind = template ] && d='@D@/{}/out'
+	same_tree resume-$kind -k --results "$d" 'echo {}' ::: a b c
+	rm -rf "$T/c/resume-$kind/1/b" "$T/g/resume-$kind/1/b" \
+		"$T/c/resume-$kind/b" "$T/g/resume-$kind/b"
+	rm -f "$T"/[cg]/resume-$kind/1/c/stdout "$T"/[cg]/resume-$kind/c/out
+	same_tree resume-$kind -k --resume --results "$d" 'echo {} again' ::: a b c d
+	f=stdout
+	[ $kind = template ] && f=out
+	got=
+	for v in a b c d; do
+		p=$T/c/resume-$kind/1/$v/stdout
+		[ $kind = template ] && p=$T/c/resume-$kind/$v/out
+		got="$got$(cat "$p")/"
+	done
+	is "$got" "a/b again/c again/d again/" "resume-$kind: only the jobs whose $f file was gone ran"
+done
 
 # --procs makes the same tree as --threads.
 $CCMAP --threads -k --results "$T/threads" 'echo {}; echo e >&2; exit 2' \
