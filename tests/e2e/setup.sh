@@ -28,6 +28,8 @@
 #   stderr_has REGEX NAME      last run_case's stderr matches (grep -E)
 #   stderr_is TEXT NAME        last run_case's stderr is exactly TEXT
 #   stdout_has REGEX NAME      last run_case's stdout matches (grep -E)
+#   wait_for BOUND CMD...      poll CMD every 0.05 s until it succeeds, at
+#                              most BOUND seconds; status 0 if it did
 #   wait_writer_stalls PID     wait until PID stops writing (see below)
 #   sleeps_left MARK           the "sleep MARK" processes still running (not
 #                              zombies), one a line, after waiting up to 2 s
@@ -233,6 +235,17 @@ stdout_has() { # REGEX NAME
 		diag "stdout does not match /$1/; stdout was:"
 		diag <"$T/out"
 	fi
+}
+
+wait_for() { # BOUND CMD...
+	local bound=$(( $1 * 20 ))
+	shift
+	while [ "$bound" -gt 0 ]; do
+		if "$@"; then return 0; fi
+		sleep 0.05
+		bound=$((bound - 1))
+	done
+	return 1
 }
 
 sleeps_left() { # MARK

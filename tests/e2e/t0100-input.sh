@@ -6,19 +6,6 @@
 # endless input).
 . "$(dirname "$0")/setup.sh"
 
-# wait_for BOUND CMD...: poll CMD every 0.1 s until it succeeds, at most
-# BOUND seconds; status 0 if it did.
-wait_for() {
-	_bound=$(( $1 * 10 ))
-	shift
-	while [ "$_bound" -gt 0 ]; do
-		if "$@"; then return 0; fi
-		sleep 0.1
-		_bound=$((_bound - 1))
-	done
-	return 1
-}
-
 printf '1\n2\n' >"$T/f1"
 printf 'x\ny\n' >"$T/f2"
 printf '#!/bin/sh\nprintf "%%s|\\n" "$@"\n' >"$T/show"

@@ -6,18 +6,6 @@
 # comes out exactly right, and leaves nothing behind.
 . "$(dirname "$0")/setup.sh"
 
-# wait_for BOUND CMD...: poll CMD every 0.05 s, at most BOUND seconds.
-wait_for() {
-	_bound=$(( $1 * 20 ))
-	shift
-	while [ "$_bound" -gt 0 ]; do
-		if "$@"; then return 0; fi
-		sleep 0.05
-		_bound=$((_bound - 1))
-	done
-	return 1
-}
-
 # --- input order --------------------------------------------------------
 cat >"$T/rsleep.sh" <<'EOF'
 #!/bin/sh

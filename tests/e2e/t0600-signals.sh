@@ -9,17 +9,6 @@
 # job control they do not, as under a terminal.
 set -m
 
-wait_for() { # BOUND CMD...: poll every 0.05 s, at most BOUND seconds
-	_bound=$(( $1 * 20 ))
-	shift
-	while [ "$_bound" -gt 0 ]; do
-		if "$@"; then return 0; fi
-		sleep 0.05
-		_bound=$((_bound - 1))
-	done
-	return 1
-}
-
 # A unique sleep length marks our jobs' processes.
 MARK="1000.$$$RANDOM"
 alive() { # processes whose command line has the marker, zombies excluded

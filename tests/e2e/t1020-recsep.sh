@@ -4,18 +4,6 @@
 # bounded, a separator cut in two by the reads is still found).
 . "$(dirname "$0")/setup.sh"
 
-# wait_for SECONDS CMD...: until CMD succeeds (polling), or fail.
-wait_for() {
-	_bound=$(( $1 * 10 ))
-	shift
-	while [ "$_bound" -gt 0 ]; do
-		if "$@"; then return 0; fi
-		sleep 0.1
-		_bound=$((_bound - 1))
-	done
-	return 1
-}
-
 run_case "--recsep: runs of a character" 0 $'a\nb\nc\n' --stdin 'a--b---c' -- \
 	$CCMAP --recsep=-+ echo
 run_case "--recsep: a separator at the end makes no empty item" 0 $'a\nb\n' --stdin 'a;;b;;' -- \
