@@ -657,6 +657,7 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 {
 	struct ccmap *c = arg;
 	struct job *job = container_of(w, struct job, work), *next;
+	unsigned slot = w->slot;	/* (w goes with the first job) */
 
 	for (; job; job = next) {
 		struct thread_job tj = { c, job, &c->ws[worker] };
@@ -685,7 +686,7 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 			job->skipped = 1;
 		else
 			run_job(c, tj.ws, &(struct jobvals){ .v = job->v,
-			    .n = job->nv, .seq = job->seq, .slot = worker + 1 },
+			    .n = job->nv, .seq = job->seq, .slot = slot },
 			    &io, &job->st);
 		output_end(c->out, &job->out);
 		threadpool_complete(c->tp, &job->work);

@@ -22,6 +22,9 @@ struct threadpool {
 	struct tp_work *head, *tail;
 	unsigned idle;
 	int exiting;
+	unsigned *slots;		/* the free slots, oldest first: */
+	unsigned nslots, slot_head, nfree;	/* a ring of nslots */
+	unsigned max_slot;		/* the slots given so far */
 
 	pthread_mutex_t done_lock;	/* guards the completion queue */
 	struct tp_work *done_head, *done_tail;
@@ -32,6 +35,27 @@ struct worker_start {
 	struct threadpool *tp;
 	unsigned index;
 };
+
+/* Under lock: the slot freed the longest ago, else a new one. */
+static unsigned
+take_slot(struct threadpool *tp)
+{
+	unsigned s;
+
+	if (!tp->nfree)
+		return ++tp->max_slot;	/* never past n: n workers hold them */
+	s = tp->slots[tp->slot_head];
+	tp->slot_head = (tp->slot_head + 1) % tp->nslots;
+	tp->nfree--;
+	return s;
+}
+
+/* Under lock: slot is free again. */
+static void
+put_slot(struct threadpool *tp, unsigned slot)
+{
+	tp->slots[(tp->slot_head + tp->nfree++) % tp->nslots] = slot;
+}
 
 static void *
 worker(void *p)
@@ -44,10 +68,13 @@ worker(void *p)
 	free(ws);
 	snprintf(name, sizeof name, "ccmap-w%u", index);
 	pthread_setname_np(pthread_self(), name);
-	for (;;) {
+	for (unsigned held = 0;; ) {
 		struct tp_work *w;
 
 		pthread_mutex_lock(&tp->lock);
+		if (held)
+			put_slot(tp, held);
+		held = 0;
 		while (!tp->head && !tp->exiting) {
 			tp->idle++;
 			pthread_cond_wait(&tp->cond, &tp->lock);
@@ -61,6 +88,7 @@ worker(void *p)
 		tp->head = w->next;
 		if (!tp->head)
 			tp->tail = NULL;
+		held = w->slot = take_slot(tp);
 		pthread_mutex_unlock(&tp->lock);
 		w->next = NULL;
 		w->work(w, index, tp->arg);
@@ -76,6 +104,8 @@ threadpool_new(struct threadpool **tpp, unsigned n, void *arg)
 	int e = 0;
 
 	tp->threads = ccmap__xcalloc(n, sizeof *tp->threads);
+	tp->slots = ccmap__xcalloc(n, sizeof *tp->slots);
+	tp->nslots = n;
 	tp->arg = arg;
 	pthread_mutex_init(&tp->lock, NULL);
 	pthread_cond_init(&tp->cond, NULL);
@@ -128,6 +158,7 @@ threadpool_free(struct threadpool *tp)
 	pthread_cond_destroy(&tp->cond);
 	pthread_mutex_destroy(&tp->done_lock);
 	free(tp->threads);
+	free(tp->slots);
 	free(tp);
 }
 

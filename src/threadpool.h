@@ -19,6 +19,13 @@ struct tp_work {
 	struct tp_work *next;
 	/* Runs on worker thread number worker (from 0). */
 	void (*work)(struct tp_work *w, unsigned worker, void *arg);
+	/*
+	 * Set by the pool as a worker takes the item, for as long as work()
+	 * runs: a job slot from 1, as GNU parallel gives them ({%}).  The
+	 * slot freed the longest ago, else a new one; as the items are taken
+	 * in the order posted, the same ends give the same slots.
+	 */
+	unsigned slot;
 };
 
 /* Start n workers; work() gets arg.  0 or -errno. */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0300: pools: -j/--jobs/-P in the forms N, N%, +N, -N and the default;
 # --threads and --procs give the same results; --chunksize; {%} slots are
-# in 1..N and distinct among running jobs; concurrency really reaches N (a
+# in 1..N, distinct among running jobs, given in order; concurrency really reaches N (a
 # barrier that only N jobs running at once can pass) and does not exceed it.
 . "$(dirname "$0")/setup.sh"
 
@@ -13,6 +13,7 @@ cat >"$T/barrier.sh" <<'EOF'
 #!/bin/sh
 d=$1 n=$2 slot=$3 item=$4
 mkdir "$d/run.$item"
+echo "$item $slot" >>"$d/pairs"
 : >"$d/slot.$slot"
 i=0
 while [ "$(ls "$d" | grep -c '^slot\.')" -lt "$n" ]; do
@@ -50,6 +51,9 @@ pool_is() {
 		[ -e "$T/b/slot.$_s" ] || { fail "$_name: slot $_s used"; return; }
 	done
 	pass "$_name: slots are 1..$_n"
+	# As GNU parallel numbers them: job i of the first N in slot i.
+	is "$(sort -n "$T/b/pairs" | head -n "$_n" | awk '$1 != $2' | wc -l | tr -d ' ')" 0 \
+		"$_name: the first $_n jobs in slots 1..$_n, in order"
 }
 
 pct() { # P: P% of the CPUs, at least 1

@@ -89,6 +89,7 @@ TEST(threadpool_free_idle)
 TEST(threadpool_chunks)
 TEST(threadpool_collect_order)
 TEST(threadpool_fd_cloexec)
+TEST(threadpool_slots_as_gnu_parallel)
 
 /* test-job.c */
 TEST(job_exit_code)

@@ -263,3 +263,73 @@ TEST_IMPL(threadpool_fd_cloexec)
 	threadpool_free(sh.tp);
 	return 0;
 }
+
+/* An item that holds its worker until let go, and notes its slot. */
+struct gated {
+	struct tp_work w;
+	struct threadpool *tp;
+	atomic_int started, go;
+	unsigned slot;
+};
+
+static void work_gated(struct tp_work *w, unsigned worker, void *arg)
+{
+	struct gated *g = container_of(w, struct gated, w);
+
+	(void)worker;
+	(void)arg;
+	g->slot = w->slot;
+	atomic_store(&g->started, 1);
+	while (!atomic_load(&g->go))
+		usleep(1000);
+	threadpool_complete(g->tp, w);
+}
+
+/* Wait (20 s at most) until g has started; then its slot. */
+static unsigned gated_slot(struct gated *g)
+{
+	for (int i = 0; i < 20000 && !atomic_load(&g->started); i++)
+		usleep(1000);
+	return atomic_load(&g->started) ? g->slot : 0;
+}
+
+/* Let g end, and collect it. */
+static int gated_end(struct gated *g)
+{
+	struct pollfd pfd = { .fd = threadpool_fd(g->tp), .events = POLLIN };
+
+	atomic_store(&g->go, 1);
+	ASSERT_EQ(poll(&pfd, 1, 20000), 1);
+	ASSERT_EQ(threadpool_collect(g->tp), &g->w);
+	return 0;
+}
+
+TEST_IMPL(threadpool_slots_as_gnu_parallel)
+{
+	struct threadpool *tp;
+	struct gated g[5];
+
+	memset(g, 0, sizeof g);
+	ASSERT_OK(threadpool_new(&tp, 3, NULL));
+	for (int i = 0; i < 5; i++) {
+		g[i].tp = tp;
+		g[i].w.work = work_gated;
+	}
+	/* Three at once: slots 1, 2, 3 in the order posted. */
+	for (int i = 0; i < 3; i++) {
+		threadpool_post(tp, &g[i].w);
+		ASSERT_EQ(gated_slot(&g[i]), (unsigned)i + 1);
+	}
+	/* The second ends: the next item takes its slot... */
+	ASSERT_OK(gated_end(&g[1]));
+	threadpool_post(tp, &g[3].w);
+	ASSERT_EQ(gated_slot(&g[3]), 2);
+	/* ...and so on, never a slot past 3. */
+	ASSERT_OK(gated_end(&g[0]));
+	threadpool_post(tp, &g[4].w);
+	ASSERT_EQ(gated_slot(&g[4]), 1);
+	for (int i = 2; i < 5; i++)
+		ASSERT_OK(gated_end(&g[i]));
+	threadpool_free(tp);
+	return 0;
+}
