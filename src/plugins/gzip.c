@@ -89,6 +89,24 @@ gz_fini(const struct ccmap_host *host, void *state)
 	free(state);
 }
 
+/* Does /proc/self/fd/N lead to file N, as give_name() needs? */
+static bool
+fd_links_work(void)
+{
+	char proc[64];
+	struct stat a, b;
+	int fd = open("/", O_PATH | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	ok = stat(proc, &a) == 0 && fstat(fd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(fd);
+	return ok;
+}
+
 static int
 gz_worker_init(const struct ccmap_host *host, void *state, void **wstate,
     char *err, size_t errlen)
@@ -103,7 +121,7 @@ gz_worker_init(const struct ccmap_host *host, void *state, void **wstate,
 		return -1;
 	}
 	w->st = state;
-	w->unnamed = access("/proc/self/fd", X_OK) == 0;
+	w->unnamed = fd_links_work();
 	memset(&w->z, 0, sizeof w->z);
 	rc = deflateInit2(&w->z, w->st->level, Z_DEFLATED, 15 + 16, 8,
 	    Z_DEFAULT_STRATEGY);
