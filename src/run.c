@@ -1829,6 +1829,12 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 			.arg = c,
 		};
 		wstate_init(&c->pws);
+		/*
+		 * No job waits queued behind another in a worker: a free
+		 * worker would have run it, as GNU parallel does.
+		 */
+		if (c->capacity > (size_t)c->jobs * c->chunksize)
+			c->capacity = (size_t)c->jobs * c->chunksize;
 		r = procpool_new(&c->pp, c->jobs, &ops, c->sctx.devnull);
 	} else {
 		c->ws = ccmap__xcalloc(c->jobs, sizeof *c->ws);

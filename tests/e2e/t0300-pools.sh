@@ -122,6 +122,37 @@ done
 run_case "--chunksize with failures counts each item" 4 '*' -- \
 	$CCMAP --chunksize 10 "$T/mix.sh" ::: $(seq 28)
 
+# --- no job waits behind a long one --------------------------------------
+# Job 1 holds its worker until the test lets it go; the other worker must
+# run every other job meanwhile (none queued behind job 1).
+cat >"$T/hold.sh" <<'EOF'
+#!/bin/sh
+d=$1 item=$2
+if [ "$item" = 1 ]; then
+	i=0
+	while [ ! -e "$d/release" ] && [ $i -lt 1200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+fi
+: >"$d/done.$item"
+EOF
+chmod +x "$T/hold.sh"
+all_but_one_done() {
+	[ "$(ls "$T/h" | grep -c '^done\.')" = 7 ]
+}
+for ex in --threads --procs; do
+	rm -rf "$T/h"
+	mkdir "$T/h"
+	$CCMAP $ex -j2 "$T/hold.sh" "$T/h" {} ::: 1 2 3 4 5 6 7 8 &
+	pid=$!
+	wait_for 60 all_but_one_done && r=0 || r=1
+	: >"$T/h/release"
+	wait "$pid" || true
+	ok $r "$ex -j2: jobs 2..8 all ran while job 1 held its worker"
+	is "$(ls "$T/h" | grep -c '^done\.')" 8 "$ex -j2: then job 1 ended too"
+done
+
 # --- bad values ---------------------------------------------------------
 for bad in abc 1.5 '' 2x %; do
 	run_case "-j '$bad': exit 255" 255 '' -- $CCMAP -j "$bad" echo ::: should-not-run
