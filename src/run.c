@@ -468,6 +468,12 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		r = CCMAP_EUSAGE;
 		goto fail;
 	}
+	if (opts->resume && !opts->joblog && opts->pipe) {
+		/* Every block's files are the same ones: all would be skipped. */
+		snprintf(err, errlen, "--resume with --pipe needs --joblog FILE");
+		r = CCMAP_EUSAGE;
+		goto fail;
+	}
 	c->json_args = !opts->plugin && (input_nsources(c->in) > 1 ||
 	    c->max_args > 1 || opts->fill != CCMAP_FILL_NONE ||
 	    opts->colsep || opts->match);
@@ -1830,8 +1836,9 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		};
 		wstate_init(&c->pws);
 		/*
-		 * No job waits queued behind another in a worker: a free
-		 * worker would have run it, as GNU parallel does.
+		 * No job waits queued behind another in a worker (a free one
+		 * would have run it, as GNU parallel does); with --chunksize N
+		 * a chunk's jobs do, by request.
 		 */
 		if (c->capacity > (size_t)c->jobs * c->chunksize)
 			c->capacity = (size_t)c->jobs * c->chunksize;

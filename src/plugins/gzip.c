@@ -12,14 +12,15 @@
  * add the name, not while the file system finds an inode (the long part
  * of making a small file, which two workers in one directory would
  * otherwise take in turns).  An existing PATH.gz is refused unless -f is
- * given, then replaced.  Where the file system has no O_TMPFILE, PATH.gz
+ * given; then it is removed just before the new one is named (as gzip
+ * does, not atomically: killed in between, neither is left).  Where there
+ * is no O_TMPFILE, or no /proc/self/fd to name the file through, PATH.gz
  * is created with O_EXCL, as gzip does, and removed if the item fails.
  */
 #include <ccmap/plugin.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,7 +96,7 @@ fd_links_work(void)
 {
 	char proc[64];
 	struct stat a, b;
-	int fd = open("/", O_PATH | O_CLOEXEC);
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	bool ok;
 
 	if (fd < 0)
@@ -231,23 +232,21 @@ out:
 /*
  * An unnamed file for writing in the directory of path (its first dirlen
  * bytes, the slash included; none: the current directory), or -1 with
- * errno set.
+ * errno set.  path is ours: cut there for the while.
  */
 static int
-open_unnamed(const char *path, size_t dirlen)
+open_unnamed(char *path, size_t dirlen)
 {
 #ifdef O_TMPFILE
-	char dir[PATH_MAX];
+	char saved = path[dirlen];
+	int fd;
 
 	if (dirlen == 0)
 		return open(".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	if (dirlen >= sizeof dir) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(dir, path, dirlen);
-	dir[dirlen] = '\0';
-	return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	path[dirlen] = '\0';
+	fd = open(path, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	path[dirlen] = saved;
+	return fd;
 #else
 	(void)path;
 	(void)dirlen;
@@ -256,7 +255,7 @@ open_unnamed(const char *path, size_t dirlen)
 #endif
 }
 
-/* Where there is no O_TMPFILE: dst made anew, as gzip does it. */
+/* Without an unnamed file: dst made anew, as gzip does it. */
 static int
 create_named(const char *dst, int force)
 {
@@ -287,6 +286,18 @@ give_name(int fd, const char *dst, int force)
 		r = linkat(AT_FDCWD, proc, AT_FDCWD, dst, AT_SYMLINK_FOLLOW);
 	}
 	return r;
+}
+
+/* What stopped the .gz being made, from errno. */
+static void
+dst_error(const struct ccmap_host *host, struct ccmap_call *call,
+    const char *dst, int force)
+{
+	if (errno == EEXIST && !force)
+		host->error(call, "gzip: %s: already exists (use -f to "
+		    "overwrite)", dst);
+	else
+		host->error(call, "gzip: %s: %s", dst, strerror(errno));
 }
 
 static int
@@ -339,10 +350,10 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 		host->error(call, "gzip: %s: not a regular file", path);
 		goto done;
 	}
-	if (!w->st->force && lstat(dst, &dsb) == 0) {
-		/* Refused before the work, as gzip does; linkat decides. */
-		host->error(call, "gzip: %s: already exists (use -f to "
-		    "overwrite)", dst);
+	/* Refused before the work, as gzip does (linkat decides). */
+	if (lstat(dst, &dsb) == 0 ? (errno = EEXIST, !w->st->force) :
+	    errno != ENOENT) {
+		dst_error(host, call, dst, w->st->force);
 		goto done;
 	}
 	if (w->unnamed)
@@ -350,11 +361,7 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	if (out < 0 && (out = create_named(dst, w->st->force)) >= 0)
 		named = true;
 	if (out < 0) {
-		if (errno == EEXIST)
-			host->error(call, "gzip: %s: already exists (use -f "
-			    "to overwrite)", dst);
-		else
-			host->error(call, "gzip: %s: %s", dst, strerror(errno));
+		dst_error(host, call, dst, w->st->force);
 		goto done;
 	}
 	if (gz_compress(host, call, w, in, out, base, &sb, err,
@@ -372,12 +379,7 @@ gz_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	(void)futimens(out, times);
 	if (!named) {
 		if (give_name(out, dst, w->st->force) != 0) {
-			if (errno == EEXIST)
-				host->error(call, "gzip: %s: already exists "
-				    "(use -f to overwrite)", dst);
-			else
-				host->error(call, "gzip: %s: %s", dst,
-				    strerror(errno));
+			dst_error(host, call, dst, w->st->force);
 			goto done;	/* the unnamed file goes with out */
 		}
 		named = true;

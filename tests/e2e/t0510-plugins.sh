@@ -88,6 +88,17 @@ run_case "gzip -f -9 overwrites, with --procs" 0 '' \
 gunzip -c "$T/gz/f01.gz" | cmp -s - "$T/gz/f01" && r=0 || r=1
 ok $r "gzip -f: the new .gz holds the file"
 
+# A .gz whose name would be too long is refused before the work, with
+# the system's reason; -f does not change that.
+long=$(printf 'n%.0s' $(seq 253))
+printf 'x\n' >"$T/gz/$long"
+for f in "" -f; do
+	run_case "gzip ${f:-without -f}: FILE.gz too long a name: exit 1" 1 '' \
+		-- $CCMAP --so "$P/gzip.so" $f ::: "$T/gz/$long"
+	stderr_has "$long\\.gz: File name too long" "gzip ${f:-without -f}: FILE.gz too long a name: says so"
+done
+rm -f "$T/gz/$long"
+
 # The .gz gets its name only once whole: an item that fails on the way
 # (here, late for --timeout: compressing 4 GiB takes seconds) leaves no
 # .gz, nor any other file; with --procs its worker is killed.

@@ -85,6 +85,10 @@ run_case "--resume-failed with --results, no --joblog: exit 255" 255 '' \
 	-- timeout 60 $CCMAP --resume-failed --results "$T/rdir" echo ::: a
 stderr_is $'ccmap: --resume-failed needs --joblog FILE\n' \
 	"--resume-failed with --results, no --joblog: says so"
+run_case "--resume --pipe with only --results: exit 255" 255 '' \
+	-- timeout 60 $CCMAP --pipe --resume --results "$T/rdir" cat
+stderr_is $'ccmap: --resume with --pipe needs --joblog FILE\n' \
+	"--resume --pipe with only --results: says so (every block has the same files)"
 run_case "--resume with a plugin: exit 255" 255 '' \
 	-- timeout 60 $CCMAP --resume --results "$T/rdir" --so len ::: a
 stderr_is $'ccmap: --resume applies to commands, not to plugins (--so)\n' \
