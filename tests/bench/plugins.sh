@@ -48,9 +48,10 @@ $RUN --title "P2 one item per task, $NP items, 2 worker processes" --items "$NP"
 
 # P3 twice: in memory (tmpfs), where it weighs what the two spend per file
 # (a process spawned against zlib in process), and on the disk of $TMPDIR.
-# On a journal-less ext4 every round after the first makes each new inode
-# skip the ones deleted in the last minute: a cost in the kernel, the same
-# for both commands, that may outweigh all the rest.
+# On a journal-less ext4 each new inode skips those deleted in the last
+# minutes (-f deletes 2000 a round): a cost in the kernel, the same for
+# both commands, that grows with the rounds and may outweigh all the rest,
+# so the figure on disk depends on what ran just before.
 p3() {
 	mkdir "$1"
 	i=0
