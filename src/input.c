@@ -16,6 +16,9 @@
 #include "strbuf.h"
 
 #define READ_SIZE (64 * 1024)
+#define SPARES 16		/* read buffers kept for reuse */
+/* A reader's buffer holds cap bytes, and the NUL of a block handed over. */
+#define READ_ALLOC(cap) ((cap) + 1)
 
 /* A source read whole: its values point into store or into argv. */
 struct list {
@@ -59,6 +62,9 @@ struct input {
 	struct value *headers;	/* --header: one per source */
 	int *has_header;
 	struct strbuf header0;	/* the streamed source's header */
+	char *spare[SPARES];	/* read buffers back from their jobs, */
+	size_t spare_cap;	/* all for a reader's cap of this */
+	int nspare;
 };
 
 void
@@ -103,7 +109,7 @@ reader_fill(struct reader *r)
 	}
 	if (r->cap - r->end < READ_SIZE / 2) {
 		r->cap = r->cap ? r->cap * 2 : READ_SIZE;
-		r->buf = ccmap__xrealloc(r->buf, r->cap);
+		r->buf = ccmap__xrealloc(r->buf, READ_ALLOC(r->cap));
 	}
 	do
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
@@ -455,6 +461,8 @@ input_close(struct input *in)
 	if (!in)
 		return;
 	reader_release(&in->rd);
+	while (in->nspare)
+		free(in->spare[--in->nspare]);
 	for (size_t i = 0; i < in->nsrc; i++) {
 		free(in->lists[i].v);
 		free(in->lists[i].store);
@@ -513,7 +521,7 @@ input_feed(struct input *in, const char *p, size_t len)
 	}
 	if (r->cap - r->end < len + 1) {
 		r->cap = r->end + len + 1 + READ_SIZE;
-		r->buf = ccmap__xrealloc(r->buf, r->cap);
+		r->buf = ccmap__xrealloc(r->buf, READ_ALLOC(r->cap));
 	}
 	if (len)
 		memcpy(r->buf + r->end, p, len);
@@ -532,6 +540,15 @@ long
 input_fill(struct input *in)
 {
 	return in->streamed && !in->ended ? reader_fill(&in->rd) : 0;
+}
+
+/* A buffer of the reader's size: a spare, or a new one. */
+static char *
+read_buffer(struct input *in)
+{
+	if (in->nspare && in->spare_cap == in->rd.cap)
+		return in->spare[--in->nspare];
+	return ccmap__xmalloc(READ_ALLOC(in->rd.cap));
 }
 
 int
@@ -583,7 +600,7 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 		return INPUT_TUPLE;
 	}
 	*count = n;
-	if (p == r->buf && !out->alloc && (size_t)(cut - p) < r->cap &&
+	if (p == r->buf && !out->alloc && (size_t)(cut - p) <= r->cap &&
 	    end - cut <= cut - p) {
 		/*
 		 * Hand the read buffer itself over, records and all, and go on
@@ -591,11 +608,11 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 		 * it saves copying): the items are never copied.
 		 */
 		size_t tail = (size_t)(end - cut);
-		char *fresh = ccmap__xmalloc(r->cap);
+		char *fresh = read_buffer(in);
 		memcpy(fresh, cut, tail);
 		out->buf = r->buf;
 		out->len = (size_t)(cut - p);
-		out->alloc = r->cap;
+		out->alloc = READ_ALLOC(r->cap);
 		out->buf[out->len] = '\0';
 		r->buf = fresh;
 		r->start = 0;
@@ -603,11 +620,32 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 		r->scan = 0;
 		return INPUT_TUPLE;
 	}
+	if (!out->alloc && (size_t)(cut - p) <= r->cap) {
+		/* In a buffer of the reader's size: input_recycle() takes it. */
+		out->buf = read_buffer(in);
+		out->alloc = READ_ALLOC(r->cap);
+	}
 	strbuf_add(out, p, (size_t)(cut - p));
 	r->start = (size_t)(cut - r->buf);
 	if (r->scan < r->start)
 		r->scan = r->start;
 	return INPUT_TUPLE;
+}
+
+void
+input_recycle(struct input *in, struct strbuf *buf)
+{
+	if (buf->alloc != READ_ALLOC(in->rd.cap) || !buf->buf)
+		return;		/* not one (or of an old size): freed */
+	if (in->spare_cap != in->rd.cap) {
+		while (in->nspare)
+			free(in->spare[--in->nspare]);
+		in->spare_cap = in->rd.cap;
+	}
+	if (in->nspare == SPARES)
+		return;
+	in->spare[in->nspare++] = buf->buf;
+	*buf = (struct strbuf)STRBUF_INIT;
 }
 
 /*

@@ -92,6 +92,12 @@ int input_next(struct input *in, struct tuple *t);
 int input_take_block(struct input *in, size_t min, size_t max_records,
     struct strbuf *out, size_t *count);
 /*
+ * A block's job is done with it: if it holds a read buffer that
+ * input_take_block() handed over, keep that for reading into again
+ * (a fresh one each time costs its pages anew).  buf is left empty.
+ */
+void input_recycle(struct input *in, struct strbuf *buf);
+/*
  * Open a source file ("-" is stdin, which is not to be closed: *close_fd
  * says which); the descriptor, or -1 with errno and one line in err.
  */

@@ -788,11 +788,13 @@ job_seal(struct ccmap *c, struct job *job)
 }
 
 static void
-job_free(struct job *job)
+job_free(struct ccmap *c, struct job *job)
 {
 	block_release(&job->blk);
 	strbuf_release(&job->tag);
 	strbuf_release(&job->logline);
+	if (c->in)
+		input_recycle(c->in, &job->store);	/* a read buffer, maybe */
 	strbuf_release(&job->store);
 	strbuf_release(&job->pend[0]);
 	strbuf_release(&job->pend[1]);
@@ -962,7 +964,7 @@ emit(struct ccmap *c, struct job *job)
 	if (job->logline.len)
 		log_write(c, job->logline.buf, job->logline.len);
 	joboutput_release(c->out, &job->out);
-	job_free(job);
+	job_free(c, job);
 }
 
 /* A held block and the job's --joblog line, to be written after it. */
@@ -1142,7 +1144,7 @@ ccmap__finish(struct ccmap *c, struct job *job)
 			lh->line = strbuf_detach(&job->logline, &lh->len);
 			item = (void *)((uintptr_t)lh | 2);
 		}
-		job_free(job);
+		job_free(c, job);
 		reorder_put(&c->ro, seq, item);
 	} else {
 		reorder_put(&c->ro, job->seq, job);
@@ -1429,7 +1431,7 @@ next_batch(struct ccmap *c, struct job **jobp)
 			return r;
 		}
 		if (!job->items) {	/* INPUT_EOF */
-			job_free(job);
+			job_free(c, job);
 			return r;
 		}
 		for (size_t i = 0; i < job->items; i++)	/* offsets to pointers */
@@ -1529,7 +1531,7 @@ take_tuple(struct ccmap *c, const struct tuple *t, size_t *n)
 	if (!c->pending) {
 		c->pending = job_begin(c);
 		if (c->line_max && !line_fits(c, t, 1)) {
-			job_free(c->pending);
+			job_free(c, c->pending);
 			c->pending = NULL;
 			return;
 		}
@@ -1575,7 +1577,7 @@ spread_last(struct ccmap *c, struct job *job)
 			part = NULL;
 		}
 	}
-	job_free(job);
+	job_free(c, job);
 }
 
 /* --pipe: a job for each block at hand while the pool has room. */
@@ -1892,15 +1894,15 @@ out:
 		c->ws = NULL;
 	}
 	if (c->pending) {	/* a stopped run */
-		job_free(c->pending);
+		job_free(c, c->pending);
 		c->pending = NULL;
 	}
 	for (struct job *job; (job = jobq_pop(&c->backlog)) != NULL; )
-		job_free(job);
+		job_free(c, job);
 	for (struct job *job; (job = jobq_pop(&c->askq)) != NULL; )
-		job_free(job);
+		job_free(c, job);
 	if (c->asking) {	/* a stopped run, while asking */
-		job_free(c->asking);
+		job_free(c, c->asking);
 		c->asking = NULL;
 	}
 	res->halted = halt_exit_status(&c->halt, &res->halt_status);

@@ -570,3 +570,61 @@ TEST_IMPL(input_unreadable_file)
 	ASSERT_NOT_NULL(strstr(err, "'/tmp'"));
 	return 0;
 }
+
+/*
+ * Blocks of whole records, each as big as the read buffer (lines of 8
+ * bytes fill 64 KiB exactly): the data comes out whole and in order though
+ * the buffers that the blocks' owners give back are read into again.
+ */
+TEST_IMPL(input_take_block_recycles)
+{
+	const size_t lines = 3 * 65536 / 8 + 5;
+	char path[64];
+	struct ccmap_source src = { .path = path };
+	struct strbuf all = STRBUF_INIT, got = STRBUF_INIT;
+	struct ccmap_opts o;
+	struct input *in = NULL;
+	char err[256] = "";
+	size_t nblocks = 0, records = 0, count;
+	int fd, r;
+
+	for (size_t i = 0; i < lines; i++) {
+		char line[16];
+		snprintf(line, sizeof line, "%07zu\n", i);
+		strbuf_addstr(&all, line);
+	}
+	fd = temp_file(all.buf, all.len, path, sizeof path);
+	close(fd);
+	ccmap_opts_init(&o);
+	o.sources = &src;
+	o.nsources = 1;
+	ASSERT_OK(input_open(&in, &o, err, sizeof err));
+	for (;;) {
+		struct strbuf blk = STRBUF_INIT;
+
+		r = input_take_block(in, 65536, (size_t)-1, &blk, &count);
+		if (r == INPUT_EOF)
+			break;
+		if (r == INPUT_AGAIN) {
+			ASSERT_GE(input_fill(in), 0);
+			continue;
+		}
+		ASSERT_EQ(r, INPUT_TUPLE);
+		ASSERT_EQ(blk.buf[blk.len], '\0');
+		strbuf_add(&got, blk.buf, blk.len);
+		records += count;
+		nblocks++;
+		input_recycle(in, &blk);
+		ASSERT_NULL(blk.buf);	/* taken, to be read into again */
+		strbuf_release(&blk);
+	}
+	ASSERT_EQ(records, lines);
+	ASSERT_EQ(got.len, all.len);
+	ASSERT(memcmp(got.buf, all.buf, all.len) == 0);
+	ASSERT_GE(nblocks, 3);
+	input_close(in);
+	unlink(path);
+	strbuf_release(&all);
+	strbuf_release(&got);
+	return 0;
+}

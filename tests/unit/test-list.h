@@ -41,6 +41,7 @@ TEST(input_file_source)
 TEST(input_file_source_custom_delim)
 TEST(input_missing_file)
 TEST(input_unreadable_file)
+TEST(input_take_block_recycles)
 
 /* test-template.c */
 TEST(template_appends_when_no_replacement)
