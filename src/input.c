@@ -620,8 +620,9 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 		r->scan = 0;
 		return INPUT_TUPLE;
 	}
-	if (!out->alloc && (size_t)(cut - p) <= r->cap) {
-		/* In a buffer of the reader's size: input_recycle() takes it. */
+	if (!out->alloc && (size_t)(cut - p) <= r->cap &&
+	    (size_t)(cut - p) >= r->cap / 2) {
+		/* A big one, in a buffer input_recycle() takes back. */
 		out->buf = read_buffer(in);
 		out->alloc = READ_ALLOC(r->cap);
 	}

@@ -599,6 +599,22 @@ TEST_IMPL(input_take_block_recycles)
 	o.sources = &src;
 	o.nsources = 1;
 	ASSERT_OK(input_open(&in, &o, err, sizeof err));
+	/* One record at a time (--chunksize 1): in a buffer its size. */
+	{
+		struct strbuf one = STRBUF_INIT;
+
+		while ((r = input_take_block(in, (size_t)-1, 1, &one,
+		    &count)) == INPUT_AGAIN)
+			ASSERT_GE(input_fill(in), 0);
+		ASSERT_EQ(r, INPUT_TUPLE);
+		ASSERT_EQ(count, 1);
+		ASSERT_EQ(one.len, 8);
+		ASSERT_LT(one.alloc, 1024);
+		strbuf_add(&got, one.buf, one.len);
+		records++;
+		input_recycle(in, &one);
+		strbuf_release(&one);
+	}
 	for (;;) {
 		struct strbuf blk = STRBUF_INIT;
 
