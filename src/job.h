@@ -24,6 +24,8 @@ struct job_status {
 	int timed_out;	/* killed for running past --timeout */
 	long long start_ns;	/* when it started: wall clock, since the epoch */
 	long long run_ns;	/* how long it ran */
+	long long out_bytes;	/* stdout written to a file of its own
+				   (--results DIR), not captured */
 };
 
 /* Where a job's output goes and who hears of it. */

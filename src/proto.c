@@ -38,7 +38,7 @@ void
 proto_put_done(struct strbuf *out, uint64_t seq, const struct job_status *st)
 {
 	int32_t w[4] = { st->code, st->sig, st->err, st->timed_out };
-	int64_t t[2] = { st->start_ns, st->run_ns };
+	int64_t t[3] = { st->start_ns, st->run_ns, st->out_bytes };
 
 	proto_put_hdr(out, FRAME_DONE, sizeof w + sizeof t, seq);
 	strbuf_add(out, w, sizeof w);
@@ -111,7 +111,7 @@ int
 proto_done_status(const struct frame *f, struct job_status *st)
 {
 	int32_t w[4];
-	int64_t t[2];
+	int64_t t[3];
 
 	if (f->h.type != FRAME_DONE || f->h.len != sizeof w + sizeof t)
 		return -EPROTO;
@@ -119,6 +119,7 @@ proto_done_status(const struct frame *f, struct job_status *st)
 	memcpy(t, f->payload + sizeof w, sizeof t);
 	st->start_ns = t[0];
 	st->run_ns = t[1];
+	st->out_bytes = t[2];
 	st->code = w[0];
 	st->sig = w[1];
 	st->err = w[2];

@@ -7,6 +7,7 @@
  * ordinary output path, which keeps it in order.
  */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -148,6 +149,9 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 			cio.capture = 0;
 			cio.to = fd;
 			spawn_job(&c->sctx, &ws->cb, ws->env.envp, &cio, st);
+			struct stat sb;	/* its size: --joblog's Receive */
+			if (fstat(fd[0], &sb) == 0 && S_ISREG(sb.st_mode))
+				st->out_bytes = sb.st_size;
 			close(fd[0]);
 			close(fd[1]);
 		}

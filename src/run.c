@@ -921,7 +921,8 @@ log_job(struct ccmap *c, struct job *job)
 		.start_ns = job->st.start_ns,
 		.run_ns = job->st.run_ns,
 		.send = job->sent,
-		.receive = job->received,
+		.receive = job->received +
+		    (unsigned long long)job->st.out_bytes,
 		.exitval = job->st.timed_out ? -1 : job->st.code,
 		.sig = job->st.sig,
 		.cmd = cmd.buf ? cmd.buf : "",

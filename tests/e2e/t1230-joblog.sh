@@ -1,7 +1,8 @@
 #!/bin/bash
 # t1230: --joblog FILE in GNU parallel's format: the header, one line per
 # job with the fields it writes (Seq, Host ':', Starttime with 3 decimals,
-# JobRuntime padded to 10, Send, Receive = stdout bytes, Exitval (-1 for a
+# JobRuntime padded to 10, Send, Receive = stdout bytes (with --results DIR,
+# its file's), Exitval (-1 for a
 # timeout), Signal, the command line with newlines as NUL), lines in the
 # order the outputs are written; "-" for stdout, after each job's output;
 # "+FILE" to append.  The deterministic fields are compared with GNU
@@ -53,6 +54,13 @@ compare "-n2" -n2 'echo {}' ::: a b c
 compare "no command: each item" ::: 'echo one' 'printf "a\nb"'
 compare "--tag: Receive without the tag" --tag echo ::: x yy
 compare "-u: Receive 0" -u -j1 echo ::: x yy
+compare "--results DIR: Receive, the stdout file's bytes" --results "$T/res" echo ::: x yy
+for ex in --threads --procs; do
+	rm -f "$T/r.log"
+	timeout 60 $CCMAP $ex --results "$T/res" --joblog "$T/r.log" echo ::: x yy
+	is "$(cut -f 1,6 "$T/r.log")" $'Seq\tReceive\n1\t2\n2\t3' \
+		"--results DIR $ex: Receive, the bytes in each stdout file"
+done
 compare "a newline in the command: NUL" $'echo {}\necho again' ::: a
 compare "--timeout: Exitval -1, Signal 15" --timeout 1 "echo {}; sleep {}" ::: 0 "$mark"
 compare "--timeout, TERM ignored: Signal 9" --timeout 1 "trap '' TERM; sleep {}" ::: "$mark"

@@ -58,6 +58,7 @@ TEST_IMPL(proto_done_round_trip)
 		{ .sig = 9 }, { .code = -1, .sig = 255, .err = 1 << 30 },
 		{ .code = 3, .start_ns = 1795315390057000001LL,
 		    .run_ns = 2055123456LL },
+		{ .out_bytes = 5000000000LL },
 	};
 	struct strbuf b = STRBUF_INIT;
 	size_t off = 0;
@@ -67,10 +68,11 @@ TEST_IMPL(proto_done_round_trip)
 		proto_put_done(&b, 100 + i, &in[i]);
 	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
 		struct frame f;
-		struct job_status st = { 77, 77, 77, 77 };
+		struct job_status st = { .code = 77, .sig = 77, .err = 77,
+		    .timed_out = 77, .out_bytes = 77 };
 		long len = proto_parse(b.buf + off, b.len - off, &f);
 
-		ASSERT_EQ(len, (long)(sizeof(struct frame_hdr) + 32));
+		ASSERT_EQ(len, (long)(sizeof(struct frame_hdr) + 40));
 		ASSERT_EQ(f.h.type, FRAME_DONE);
 		ASSERT_EQ(f.h.seq, 100 + i);
 		ASSERT_OK(proto_done_status(&f, &st));
@@ -79,6 +81,7 @@ TEST_IMPL(proto_done_round_trip)
 		ASSERT_EQ(st.err, in[i].err);
 		ASSERT_EQ(st.start_ns, in[i].start_ns);
 		ASSERT_EQ(st.run_ns, in[i].run_ns);
+		ASSERT_EQ(st.out_bytes, in[i].out_bytes);
 		off += (size_t)len;
 	}
 	ASSERT_EQ(off, b.len);
