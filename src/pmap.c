@@ -427,6 +427,7 @@ ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 {
 	struct ccmap *c = arg;
 	struct job *job = container_of(w, struct job, work), *next;
+	unsigned slot = w->slot;	/* (w goes with the first job) */
 
 	for (; job; job = next) {
 		next = job->chunk_next;
@@ -434,7 +435,7 @@ ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 			job->skipped = 1;
 		} else {
 			long long t0 = ccmap__now_ns();
-			run_batch(c, &c->ws[worker], job, worker + 1);
+			run_batch(c, &c->ws[worker], job, slot);
 			job->map_ns = ccmap__now_ns() - t0;
 		}
 		output_end(c->out, &job->out);

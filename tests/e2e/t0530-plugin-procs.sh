@@ -44,6 +44,8 @@ crash_map(const struct ccmap_host *host, struct ccmap_call *call,
 	}
 	if (is(item, len, "pid"))
 		return host->printf(call, 1, "%ld\n", (long)getpid()) != 0;
+	if (is(item, len, "slot"))
+		return host->printf(call, 1, "slot %u\n", host->slot(call)) != 0;
 	return host->printf(call, 1, "%.*s\n", (int)len, item) != 0;
 }
 
@@ -119,6 +121,11 @@ is "$(grep -c '^ccmap: item [0-9]*: killed by SIGSEGV$' "$T/err")" 20 \
 	"20 crashes: 20 stderr lines"
 
 # A failed item (not a crash) is reported with the plugin's message.
+# host->slot: the first batch is in slot 1, as {%} of the first job.
+for pool in --threads --procs; do
+	run_case "host->slot $pool -j4: the first batch's is 1" 0 $'slot 1\n' \
+		-- $CCMAP $pool -j4 --so "$T/crash.so" ::: slot
+done
 run_case "a failed item: host->error as 'ccmap: item N: MESSAGE', exit 1" 1 $'a\nb\n' \
 	-- timeout 60 $CCMAP --procs -j2 --so "$PL" ::: a fail b
 stderr_is $'ccmap: item 2: failed on purpose\n' "a failed item: the one stderr line"
