@@ -31,6 +31,8 @@
 #   wait_for BOUND CMD...      poll CMD every 0.05 s until it succeeds, at
 #                              most BOUND seconds; status 0 if it did
 #   wait_writer_stalls PID     wait until PID stops writing (see below)
+#   endless_input NAME ...     ccmap stops reading an endless input while
+#                              its jobs are held (see below)
 #   sleeps_left MARK           the "sleep MARK" processes still running (not
 #                              zombies), one a line, after waiting up to 2 s
 #                              for them to go; empty when none is left
@@ -286,6 +288,45 @@ wait_writer_stalls() {
 		sleep 0.2
 		n=$((n + 1))
 	done
+}
+
+# endless_input NAME READ_MAX RSS_MAX YES_ARG CCMAP_ARG...: run ccmap with
+# CCMAP_ARG... on an endless `yes YES_ARG` (through a fifo) while its jobs
+# are held ($HOLD: a command that waits until the end of the check, then
+# reads its stdin out).  ccmap must stop reading (the writer stalls),
+# having let less than READ_MAX bytes be written (0: not checked), with an
+# RSS under RSS_MAX kB.  Then the jobs are let go, ccmap and yes stopped.
+HOLD=$T/hold-endless.sh
+endless_input() {
+	local name=$1 read_max=$2 rss_max=$3 yarg=$4 ypid cpid rss
+	shift 4
+	printf '#!/bin/sh\nwhile [ ! -e "%s" ]; do sleep 0.1; done\ncat >/dev/null\n' \
+		"$T/endless-go" >"$HOLD"
+	chmod +x "$HOLD"
+	rm -f "$T/yfifo" "$T/endless-go"
+	mkfifo "$T/yfifo"
+	yes "$yarg" >"$T/yfifo" 2>/dev/null &
+	ypid=$!
+	$CCMAP "$@" <"$T/yfifo" >/dev/null 2>&1 &
+	cpid=$!
+	wait_writer_stalls "$ypid"
+	rss=$(awk '/^VmRSS/ {print $2}' /proc/$cpid/status 2>/dev/null || echo 0)
+	ok $([ $stalled -ge 5 ] && echo 0 || echo 1) \
+		"$name: ccmap stops reading (the writer stalls)"
+	if [ "$read_max" -gt 0 ]; then
+		case $w in ''|*[!0-9]*) w=999999999999 ;; esac
+		ok $([ "$w" -lt "$read_max" ] && echo 0 || echo 1) \
+			"$name: less than $((read_max / 1048576)) MB read ahead"
+		[ "$w" -lt "$read_max" ] || diag "yes wrote $w bytes"
+	fi
+	ok $([ "${rss:-0}" -lt "$rss_max" ] && echo 0 || echo 1) \
+		"$name: RSS under $((rss_max / 1024)) MB"
+	[ "${rss:-0}" -lt "$rss_max" ] || diag "RSS $rss kB"
+	: >"$T/endless-go"
+	kill "$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
+	kill "$ypid" 2>/dev/null || true
+	wait "$ypid" 2>/dev/null || true
 }
 
 done_testing() {

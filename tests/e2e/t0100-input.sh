@@ -121,30 +121,8 @@ run_case "yes | ccmap --procs echo | head -n 5 ends" 0 $'y\ny\ny\ny\ny\n' -- \
 
 # Bounded reading: with a job that blocks, ccmap must stop reading its
 # endless input (the writer stalls) and keep a small RSS.
-cat >"$T/block.sh" <<EOF
-#!/bin/sh
-while [ ! -e "$T/go" ]; do sleep 0.1; done
-EOF
-chmod +x "$T/block.sh"
-rm -f "$T/yfifo"
-mkfifo "$T/yfifo"
-yes >"$T/yfifo" 2>/dev/null &
-ypid=$!
-$CCMAP -j1 "$T/block.sh" <"$T/yfifo" >/dev/null 2>&1 &
-cpid=$!
-wait_writer_stalls "$ypid"
-rss=$(awk '/^VmRSS/ {print $2}' /proc/$cpid/status 2>/dev/null || echo 0)
-ok $([ $stalled -ge 5 ] && echo 0 || echo 1) "endless input: ccmap stops reading (writer stalls)"
-case $w in ''|*[!0-9]*) w=999999999999 ;; esac
-ok $([ "$w" -lt $((64 * 1024 * 1024)) ] && echo 0 || echo 1) "endless input: less than 64 MB read ahead"
-[ "$w" -lt $((64 * 1024 * 1024)) ] || diag "yes wrote $w bytes"
-ok $([ "${rss:-0}" -lt $((100 * 1024)) ] && echo 0 || echo 1) "endless input: RSS under 100 MB"
-[ "${rss:-0}" -lt $((100 * 1024)) ] || diag "RSS $rss kB"
-kill "$cpid" 2>/dev/null || true
-wait "$cpid" 2>/dev/null || true
-kill "$ypid" 2>/dev/null || true
-wait "$ypid" 2>/dev/null || true
-touch "$T/go"
+endless_input "endless input" $((64 * 1024 * 1024)) $((100 * 1024)) y \
+	-j1 "$HOLD"
 
 # --- bad sources --------------------------------------------------------
 run_case "-a missing file: exit 255" 255 '' -- $CCMAP -a "$T/nonexistent" echo

@@ -74,26 +74,7 @@ is "$(cat "$T/sout")" $'got a\ngot b\ngot c' "--recsep streaming: whole output"
 
 # Bounded memory: with a job that blocks, ccmap stops reading an endless
 # input and keeps a small RSS.
-cat >"$T/block.sh" <<EOF
-#!/bin/sh
-while [ ! -e "$T/go" ]; do sleep 0.1; done
-EOF
-chmod +x "$T/block.sh"
-rm -f "$T/yfifo"
-mkfifo "$T/yfifo"
-yes 'abc;;' >"$T/yfifo" 2>/dev/null &
-ypid=$!
-$CCMAP -j1 --recsep ';;\n?' "$T/block.sh" <"$T/yfifo" >/dev/null 2>&1 &
-cpid=$!
-wait_writer_stalls "$ypid"
-rss=$(awk '/^VmRSS/ {print $2}' /proc/$cpid/status 2>/dev/null || echo 0)
-ok $([ $stalled -ge 5 ] && echo 0 || echo 1) "--recsep endless input: ccmap stops reading"
-ok $([ "${rss:-0}" -lt $((100 * 1024)) ] && echo 0 || echo 1) \
-	"--recsep endless input: RSS under 100 MB (${rss:-?} kB)"
-touch "$T/go"
-kill "$cpid" 2>/dev/null || true
-wait "$cpid" 2>/dev/null || true
-kill "$ypid" 2>/dev/null || true
-wait "$ypid" 2>/dev/null || true
+endless_input "--recsep endless input" $((64 * 1024 * 1024)) $((100 * 1024)) \
+	'abc;;' -j1 --recsep ';;\n?' "$HOLD"
 
 done_testing
