@@ -455,14 +455,21 @@ fail:
 	return r;
 }
 
+/* The spare read buffers, freed. */
+static void
+drop_spares(struct input *in)
+{
+	while (in->nspare)
+		free(in->spare[--in->nspare]);
+}
+
 void
 input_close(struct input *in)
 {
 	if (!in)
 		return;
 	reader_release(&in->rd);
-	while (in->nspare)
-		free(in->spare[--in->nspare]);
+	drop_spares(in);
 	for (size_t i = 0; i < in->nsrc; i++) {
 		free(in->lists[i].v);
 		free(in->lists[i].store);
@@ -639,8 +646,7 @@ input_recycle(struct input *in, struct strbuf *buf)
 	if (buf->alloc != READ_ALLOC(in->rd.cap) || !buf->buf)
 		return;		/* not one (or of an old size): freed */
 	if (in->spare_cap != in->rd.cap) {
-		while (in->nspare)
-			free(in->spare[--in->nspare]);
+		drop_spares(in);
 		in->spare_cap = in->rd.cap;
 	}
 	if (in->nspare == SPARES)

@@ -267,9 +267,10 @@ job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
 		    nsrc, jv->v, jv->n, atomic_load(&r->max));
 		if (make)
 			e = mkpath(dir->buf);
-		else if ((e = access(dir->buf, F_OK) < 0 ? -errno : 0) ==
-		    -ENOENT)
+		else if (access(dir->buf, F_OK) == 0 || errno == ENOENT)
 			e = 0;	/* (not made yet is no error here) */
+		else
+			e = -errno;
 		if (e != -ENAMETOOLONG || tries)
 			break;
 		/* From now on every value is cut to the longest name. */
