@@ -463,13 +463,11 @@ results_record(const struct results *r, struct strbuf *line,
 	snprintf(num[3], sizeof num[3], "%zu", rec->olen);
 	snprintf(num[4], sizeof num[4], "%d", rec->code);
 	if (r->kind == RESULTS_JSON) {
-		char buf[256];
-		snprintf(buf, sizeof buf, "{ \"Seq\": %s, \"Host\": \":\", "
+		strbuf_addf(line, "{ \"Seq\": %s, \"Host\": \":\", "
 		    "\"Starttime\": %s, \"JobRuntime\": %s, \"Send\": 0, "
 		    "\"Receive\": %s, \"Exitval\": %s, \"Signal\": %d, "
 		    "\"Command\": ", num[0], num[1], num[2], num[3], num[4],
 		    rec->sig);
-		strbuf_addstr(line, buf);
 		json_string_gnu(line, rec->cmd, strlen(rec->cmd));
 		strbuf_addstr(line, ", \"V\": [ ");
 		for (size_t i = 0; i < rec->n; i++) {
