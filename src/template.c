@@ -66,7 +66,9 @@ struct template {
 	struct word *w;
 	size_t nw;
 	size_t nsrc;
-	int raw;		/* no command words: items are commands */
+	int noquote;		/* values go in unquoted: no command words
+				   (items are commands), or a command that
+				   starts with a replacement string */
 	int quote_words;	/* -q: the command's words are kept whole */
 	int context;		/* -X, -N: per-value groups repeated per value */
 	/* GNU parallel's reckoning of a line's length (see estimate()): */
@@ -573,6 +575,26 @@ decide_direct(struct template *t)
 	strbuf_release(&path);
 }
 
+/*
+ * Is the command itself a replacement string, or one joined to a name
+ * ("{}", "{1}", "my_{}"), not an argument or an assignment ("V={}")?  Then,
+ * as in GNU parallel, no value in the line is quoted: the user asked for
+ * the item to be the command, and with it the shell code it holds.
+ */
+static int
+starts_with_repl(const struct word *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct part *pt = &w->parts[i];
+		if (!pt->lit)
+			return 1;
+		for (size_t k = 0; k < pt->len; k++)
+			if (ws_char(pt->lit[k]) || pt->lit[k] == '=')
+				return 0;
+	}
+	return 0;
+}
+
 /* template_parse, and with append unset, template_parse_pipe. */
 static int
 parse_command(struct template **tp, char *const *words, size_t nwords,
@@ -586,7 +608,7 @@ parse_command(struct template **tp, char *const *words, size_t nwords,
 	if (!replace)
 		replace = "{}";
 	if (nwords == 0) {
-		t->raw = 1;
+		t->noquote = 1;
 		t->bash = bash_for_functions(t->shell);
 		add_part(&t->w[t->nw], &(struct part){ .mod = MOD_NONE });
 		make_groups(&t->w[t->nw++]);
@@ -607,6 +629,7 @@ parse_command(struct template **tp, char *const *words, size_t nwords,
 		add_part(&t->w[t->nw], &(struct part){ .mod = MOD_NONE });
 		make_groups(&t->w[t->nw++]);
 	}
+	t->noquote = !quote_words && starts_with_repl(&t->w[0]);
 	decide_direct(t);
 	reckon(t);
 	*tp = t;
@@ -673,7 +696,7 @@ template_free(struct template *t)
 int
 template_direct(const struct template *t)
 {
-	return t->raw ? -1 : t->direct;
+	return t->noquote ? -1 : t->direct;
 }
 
 /* The value of one replacement for one source value, as a byte range. */
@@ -966,7 +989,7 @@ void
 template_line(const struct template *t, const struct jobvals *jv,
     struct strbuf *out)
 {
-	expand_locked(t, jv, out, !t->raw && !t->text);
+	expand_locked(t, jv, out, !t->noquote && !t->text);
 }
 
 void
@@ -1009,12 +1032,13 @@ value_len(const struct template *t, const struct part *pt, struct value v)
 	if (pt->mod == MOD_SUBST) {
 		pthread_mutex_lock(&mt->lock);
 		v = one_value(t, pt, v, &mt->sx);
-		v.len = t->raw || t->text ? v.len : quoted_len(v.p, v.len);
+		v.len = t->noquote || t->text ? v.len :
+		    quoted_len(v.p, v.len);
 		pthread_mutex_unlock(&mt->lock);
 		return v.len;
 	}
 	v = apply_mod(pt->mod, v);
-	return t->raw || t->text ? v.len : quoted_len(v.p, v.len);
+	return t->noquote || t->text ? v.len : quoted_len(v.p, v.len);
 }
 
 /*
@@ -1207,7 +1231,10 @@ expand_argv(const struct template *t, const struct jobvals *jv,
 	compose(t, jv, &s);
 }
 
-/* In raw mode: split a plain line into words; 0 if it needs a shell. */
+/*
+ * With values unquoted: split a plain line into words; 0 if it needs a
+ * shell.
+ */
 static int
 split_plain(const char *s, size_t len, struct cmdbuf *cb)
 {
@@ -1244,7 +1271,7 @@ shell_argv(const struct template *t, const struct jobvals *jv,
 	end_arg(cb, &start);
 	strbuf_addstr(&cb->store, "-c");
 	end_arg(cb, &start);
-	expand_line(t, jv, &cb->store, !t->raw, &cb->sx);
+	expand_line(t, jv, &cb->store, !t->noquote, &cb->sx);
 	end_arg(cb, &start);
 	finish_argv(cb);
 	cb->file = cb->argv[0];
@@ -1260,7 +1287,8 @@ template_argv(const struct template *t, const struct jobvals *jv,
 	cb->shell = 0;
 	cb->search = 0;
 
-	if (t->raw) {
+	if (t->noquote) {
+		/* The line is the shell's to read: run it directly if plain. */
 		struct strbuf *line = &cb->path;	/* scratch */
 		strbuf_reset(line);
 		expand_line(t, jv, line, 0, &cb->sx);

@@ -14,6 +14,9 @@
  *
  * With no command words at all, each item is itself a command line ("raw"
  * mode), run directly when it is a plain list of words, else by the shell.
+ * So is a line whose first word starts with a replacement string ("{}",
+ * "{1} arg", "my_{}", but not "V={}"): as in GNU parallel, its values are
+ * not quoted, since the user made the items the command.  -q quotes them.
  */
 #ifndef CCMAP_TEMPLATE_H
 #define CCMAP_TEMPLATE_H

@@ -3,7 +3,8 @@
 # there is no replacement string, {} {.} {/} {//} {/.} {#} {%} {N} and -I
 # (compared with GNU parallel), quoting (an item never runs as code), lines
 # that need no shell run without one, shell syntax, exported bash functions,
-# items as commands, CCMAP_SEQ/CCMAP_SLOT, stdin from /dev/null.
+# items as commands (no command, or one that starts with {}: unquoted, as in
+# GNU parallel), CCMAP_SEQ/CCMAP_SLOT, stdin from /dev/null.
 . "$(dirname "$0")/setup.sh"
 
 have_parallel=
@@ -154,6 +155,45 @@ for ex in --threads --procs; do
 		--stdin $'echo 1\necho 2 | tr 2 3\nprintf "%s %s\\n" hi there\n' -- $CCMAP $ex
 	run_case "no command with ::: $ex" 0 $'a\nb\n' -- $CCMAP $ex ::: 'echo a' 'echo b'
 done
+# A command that starts with a replacement string: the items are the
+# commands, unquoted, as in GNU parallel (its man page: "The exception is if
+# the command starts with a replacement string; then the string is not
+# quoted").  Not when {} is an argument, in an assignment, or with -q.
+for args in "{}|:::|echo foo|echo bar | tr a-z A-Z" \
+	"{}|arg|:::|echo a  b|printf %s-%s\\n" \
+	"{.}|:::|echo x.y|echo a b.c" \
+	"{1}|{2}|:::|echo a b|printf [%s]|:::|c  d|e;echo f" \
+	"{2}|{1}|:::|c d|e;echo f|:::|echo a b" \
+	"{} x|:::|echo a b" \
+	"{/}|:::|d/echo a;echo b" \
+	"-n2|{}|:::|echo a|b c" \
+	"-X|{}|x|:::|echo a|echo b" \
+	"-q|{}|:::|echo a" \
+	"echo|{}|:::|a b;echo pwned" \
+	"V={}; echo \"\$V\"|:::|a b;echo pwned" \
+	"true {}; echo|:::|a b;echo pwned"; do
+	IFS='|' read -r -a av <<<"$args"
+	same_as_parallel "command starts with a replacement: ${av[*]} (as parallel)" "${av[@]}"
+	same_as_parallel "--dry-run ${av[*]} (as parallel)" --dry-run "${av[@]}"
+done
+run_case "{} as the command: the item's shell code runs" 0 $'foo\nBAR\n' -- \
+	$CCMAP {} ::: 'echo foo' 'echo bar | tr a-z A-Z'
+run_case "{} ARGS: the item is the command and its first arguments" 0 $'a b c\n' -- \
+	$CCMAP {} c ::: 'echo a  b'
+# The unquoted line runs directly when it needs no shell, like an item
+# without a command; else in the shell.
+for ex in --threads --procs; do
+	rm -f "$T/sh.log"
+	run_case "{} as the command, a plain line $ex: runs" 0 $'a b\n' -- \
+		env SHELL="$T/sb/bash" $CCMAP $ex {} ::: 'echo a b'
+	check "{} as the command, a plain line $ex: no shell started" test ! -e "$T/sh.log"
+	run_case "{} as the command, a pipe $ex: through \$SHELL" 0 $'B\n' -- \
+		env SHELL="$T/sb/bash" $CCMAP $ex {} ::: 'echo b | tr b B'
+	check "{} as the command, a pipe $ex: went through \$SHELL" test -s "$T/sh.log"
+done
+run_case "-q {}: the item stays one word" 1 '' -- $CCMAP -q {} ::: 'echo a'
+stderr_has 'echo a' "-q {}: the shell looked for the command 'echo a'"
+
 printf 'echo 1\nfalse\necho 3\n' >"$T/jobs.txt"
 run_case "cat jobs.txt | ccmap: failures counted" 1 $'1\n3\n' -- bash -c 'cat '"$T"'/jobs.txt | '"$CCMAP"
 

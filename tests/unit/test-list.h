@@ -58,6 +58,7 @@ TEST(template_direct_echo)
 TEST(template_needs_shell)
 TEST(template_exported_function_needs_shell)
 TEST(template_raw_mode)
+TEST(template_command_is_replacement)
 TEST(template_text_unquoted)
 
 /* test-reorder.c */

@@ -442,15 +442,13 @@ TEST_IMPL(template_needs_shell)
 	char *assign_w[] = { "FOO=1", "env", NULL };
 	char *var_w[] = { "echo", "$HOME", "{}", NULL };
 	char *redir_w[] = { "echo", "{}", ">/dev/null", NULL };
-	char *first_w[] = { "{}", "x", NULL };
 
 	check_shell(pipe_w, "a b", "echo 'a b' | tr a b");
 	check_shell(cd_w, "dir", "cd dir");
 	check_shell(assign_w, "v", "FOO=1 env v");
 	check_shell(var_w, "v", "echo $HOME v");
 	check_shell(redir_w, "v", "echo v >/dev/null");
-	/* The command's name comes from the data. */
-	check_shell(first_w, "ls", "ls x");
+	/* A command that starts with {}: template_command_is_replacement. */
 	return 0;
 }
 
@@ -530,6 +528,76 @@ TEST_IMPL(template_raw_mode)
 	cmdbuf_release(&cb);
 	strbuf_release(&s);
 	template_free(t);
+	return 0;
+}
+
+/* The line of words w (quote_words q) for the value val. */
+static void line_of(char **w, int q, const char *val, struct strbuf *out)
+{
+	struct template *t = NULL;
+	struct value v[1];
+	struct jobvals jv = vals1(v, val);
+	char err[256] = "";
+	size_t n = 0;
+
+	while (w[n])
+		n++;
+	if (template_parse(&t, w, n, NULL, q, 1, "/bin/sh", err, sizeof err))
+		FAIL("template_parse: %s", err);
+	line_str(t, &jv, out);
+	template_free(t);
+}
+
+TEST_IMPL(template_command_is_replacement)
+{
+	/* parallel --dry-run {} arg ::: 'echo a  b|c' prints: echo a  b|c arg */
+	char *w[] = { "{}", "arg", NULL };
+	char *named[] = { "my_{}", NULL };
+	char *dot[] = { "{.}", "{1}", NULL };
+	char *arg[] = { "echo", "{}", NULL };
+	char *assign[] = { "V={}", "x", NULL };
+	char *spaced[] = { "echo {}", NULL };
+	char *tabbed[] = { "x\t{}", NULL };
+	struct template *t = parse(w, NULL, 1);
+	struct strbuf s = STRBUF_INIT;
+	struct cmdbuf cb;
+	struct value v[1];
+	struct jobvals jv = vals1(v, "echo a  b|c");
+
+	cmdbuf_init(&cb);
+	ASSERT_EQ(template_direct(t), -1);
+	line_str(t, &jv, &s);
+	ASSERT_STR_EQ(s.buf, "echo a  b|c arg");
+	/* Shell syntax in the item: the shell runs the line. */
+	template_argv(t, &jv, &cb);
+	ASSERT_EQ(cb.shell, 1);
+	ASSERT_STR_EQ(cb.argv[2], "echo a  b|c arg");
+	/* A plain line runs directly, split as the shell would. */
+	jv = vals1(v, "echo a  b");
+	argv_str(t, &jv, &cb, &s);
+	ASSERT_STR_EQ(s.buf, "echo|a|b|arg");
+	ASSERT_EQ(cb.shell, 0);
+	template_free(t);
+
+	line_of(named, 0, "a b", &s);
+	ASSERT_STR_EQ(s.buf, "my_a b");
+	line_of(dot, 0, "echo x y.z", &s);
+	ASSERT_STR_EQ(s.buf, "echo x y echo x y.z");
+	/* {} as an argument, in an assignment, after a space, or with -q:
+	 * quoted as ever. */
+	line_of(arg, 0, "a b", &s);
+	ASSERT_STR_EQ(s.buf, "echo 'a b'");
+	line_of(assign, 0, "a b", &s);
+	ASSERT_STR_EQ(s.buf, "V='a b' x");
+	line_of(spaced, 0, "a b", &s);
+	ASSERT_STR_EQ(s.buf, "echo 'a b'");
+	line_of(tabbed, 0, "a b", &s);
+	ASSERT_STR_EQ(s.buf, "x\t'a b'");
+	line_of(w, 1, "echo a", &s);
+	ASSERT_STR_EQ(s.buf, "'echo a' arg");
+
+	cmdbuf_release(&cb);
+	strbuf_release(&s);
 	return 0;
 }
 
