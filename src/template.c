@@ -38,7 +38,9 @@ struct subst {
 struct part {
 	const char *lit;	/* literal text, or NULL for a replacement */
 	size_t len;
-	size_t src;		/* 0: every source; else source src (1-based) */
+	size_t src;		/* 0: every source; else source src (1-based),
+				   SIZE_MAX: one past any job's values */
+	int back;		/* src counts from the last value ({-1}) */
 	enum mod mod;
 	size_t sub;		/* MOD_SUBST: which of the template's */
 	int ws;			/* lit is whitespace, which ends a group */
@@ -77,6 +79,7 @@ struct template {
 	size_t est_groups;	/* how many such words */
 	size_t est_parts;	/* how many replacement strings */
 	int text;		/* a text template (values unquoted) */
+	char *where;		/* "the command", or the text, for messages */
 	int direct;		/* composed lines need no shell */
 	char *path;		/* the command resolved in PATH, or NULL */
 	char *shell;
@@ -230,26 +233,75 @@ template_default_shell(void)
 	return sh && *sh == '/' && posix_shell(sh) ? sh : "/bin/sh";
 }
 
-/* Match a replacement string at s; its length, or 0 if there is none. */
-static size_t
-match_repl(const char *s, const char *replace, size_t nsrc, struct part *pt)
+/* Whitespace as Perl's \s (ASCII), which ends a group in GNU parallel. */
+static int
+ws_char(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+/* Past this, a position is past any job's values. */
+#define POS_MAX 1000000000ULL
+
+/*
+ * A position at q, just after a '{': -?DIGITS and any whitespace, as GNU
+ * parallel reads them in {N}, {-N}, {N .}.  Its end, or NULL if q holds
+ * none.  *src is the position: 0 for {0}, which GNU parallel takes for
+ * {}, and SIZE_MAX for one that no job reaches ({-0}, {00}, {99999999999});
+ * *back is set for one counted from the last value.
+ */
+static const char *
+parse_position(const char *q, size_t *src, int *back)
+{
+	unsigned long long n = 0;
+	const char *d;
+
+	*back = *q == '-';
+	d = q + *back;
+	if (*d < '0' || *d > '9')
+		return NULL;
+	for (q = d; *q >= '0' && *q <= '9'; q++)
+		if (n <= POS_MAX)
+			n = n * 10 + (unsigned long long)(*q - '0');
+	/* Only a "0" is {} (to Perl, "00" and "-0" are true, and no index). */
+	if (n == 0 && q - d == 1 && !*back)
+		*src = 0;
+	else
+		*src = n == 0 || n > POS_MAX ? SIZE_MAX : (size_t)n;
+	while (ws_char(*q))
+		q++;
+	return q;
+}
+
+/*
+ * Match a replacement string at s into pt: its length, 0 if there is
+ * none, or -1 with err set for one of GNU parallel's that ccmap does not
+ * have.  Positional forms are GNU parallel's: {N} and {-N} with the rest
+ * of any replacement string that starts with '{' ({1.}, {-2/}, and with
+ * -I {x}, {1x}); with -I XX, {1} is no replacement string.
+ */
+static int
+match_repl(const char *s, const char *replace, size_t nsrc, struct part *pt,
+    const char *where, char *err, size_t errlen)
 {
 	static const struct {
 		const char *text;
 		enum mod mod;
 	} mods[] = {
-		{ "}", MOD_NONE }, { ".}", MOD_DOT }, { "/}", MOD_BASE },
-		{ "//}", MOD_DIR }, { "/.}", MOD_BASEDOT },
+		{ ".}", MOD_DOT }, { "/}", MOD_BASE }, { "//}", MOD_DIR },
+		{ "/.}", MOD_BASEDOT },
 	};
 	size_t rlen = strlen(replace);
-	const char *q = s + 1;
+	const char *q = s + 1, *p;
 	size_t src = 0;
+	int back = 0, pos = 0;
 
 	(void)nsrc;
 	memset(pt, 0, sizeof *pt);
 	if (strncmp(s, replace, rlen) == 0) {
 		pt->mod = MOD_NONE;
-		return rlen;
+		return (int)rlen;
 	}
 	if (*s != '{')
 		return 0;
@@ -257,36 +309,45 @@ match_repl(const char *s, const char *replace, size_t nsrc, struct part *pt)
 		pt->mod = s[1] == '#' ? MOD_SEQ : MOD_SLOT;
 		return 3;
 	}
-	if (*q >= '1' && *q <= '9') {
-		while (*q >= '0' && *q <= '9') {
-			src = src * 10 + (size_t)(*q - '0');
-			if (src > 1000000)
-				return 0;
-			q++;
-		}
+	if ((p = parse_position(q, &src, &back)) != NULL) {
+		q = p;
+		pos = 1;
+	}
+	pt->src = src;
+	pt->back = back;
+	if (pos && replace[0] == '{' &&
+	    strncmp(q, replace + 1, rlen - 1) == 0) {
+		pt->mod = MOD_NONE;
+		return (int)(q - s + rlen - 1);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
 		size_t ml = strlen(mods[i].text);
-		if (mods[i].mod == MOD_NONE && !src && strcmp(replace, "{}"))
-			continue;	/* -I took {} away */
 		if (strncmp(q, mods[i].text, ml) == 0) {
-			pt->src = src;
 			pt->mod = mods[i].mod;
-			return (size_t)(q - s) + ml;
+			return (int)(q - s + ml);
 		}
+	}
+	if (pos && (*q == '#' || *q == '%') && q[1] == '}') {
+		/* GNU parallel's {N#} is a quirk, {0#} with --plus padded. */
+		snprintf(err, errlen, "unsupported replacement string '%.*s' "
+		    "in %s (use {#} for the job number, {%%} for its slot)",
+		    (int)(q + 2 - s), s, where);
+		return -1;
 	}
 	return 0;
 }
 
 /*
  * Does the word hold something that looks like the start of a replacement
- * string that never ends ("{1", "{/.")?
+ * string that never ends ("{1", "{-1", "{/.")?
  */
 static int
 unterminated(const char *s)
 {
-	return s[0] == '{' && strchr("0123456789./#%", s[1]) && s[1] &&
-	    !strchr(s, '}');
+	if (s[0] != '{' || strchr(s, '}'))
+		return 0;
+	return (s[1] && strchr("0123456789./#%", s[1])) ||
+	    (s[1] == '-' && s[2] >= '0' && s[2] <= '9');
 }
 
 static void
@@ -294,14 +355,6 @@ add_part(struct word *w, const struct part *pt)
 {
 	w->parts = ccmap__xrealloc(w->parts, (w->n + 1) * sizeof *w->parts);
 	w->parts[w->n++] = *pt;
-}
-
-/* Whitespace as Perl's \s (ASCII), which ends a group in GNU parallel. */
-static int
-ws_char(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
 }
 
 /* Add literal text, whitespace and the rest as parts of their own. */
@@ -322,6 +375,18 @@ add_lit(struct word *w, const char *s, size_t len)
 		add_part(w, &(struct part){ .lit = s + b, .len = i - b,
 		    .ws = ws });
 	}
+}
+
+/*
+ * Which of n values a positional part takes: {N} the N-th, {-N} the N-th
+ * from the last, as in GNU parallel; n if there is no such value.
+ */
+static size_t
+pos_index(const struct part *pt, size_t n)
+{
+	if (pt->src > n)
+		return n;
+	return pt->back ? n - pt->src : pt->src - 1;
 }
 
 static int
@@ -403,19 +468,18 @@ static int
 parse_subst(struct template *t, const char *s, struct part *pt, char *err,
     size_t errlen)
 {
-	const char *q = s + 1, *re_end, *repl_end, *flags;
+	const char *q = s + 1, *re_end, *repl_end, *flags, *p;
 	struct subst sub = { 0 };
 	unsigned cflags = 0;
 	size_t src = 0;
+	int back = 0;
 	char opt[300];
 
 	if (*s != '{')
 		return 0;
-	for (; *q >= '0' && *q <= '9' && src < 1000000; q++)
-		src = src * 10 + (size_t)(*q - '0');
-	if (src && *q == ' ')
-		q++;
-	if (q[0] != 's' || q[1] != '/' || s[1] == '0')
+	if ((p = parse_position(q, &src, &back)) != NULL)
+		q = p;
+	if (q[0] != 's' || q[1] != '/')
 		return 0;
 	re_end = field_end(q + 2);
 	repl_end = re_end ? field_end(re_end + 1) : NULL;
@@ -439,7 +503,7 @@ parse_subst(struct template *t, const char *s, struct part *pt, char *err,
 	}
 	if (!flags || !*flags) {
 		snprintf(err, errlen, "unterminated replacement string '%s' in "
-		    "the command (want {s/REGEX/REPLACEMENT/FLAGS})", s);
+		    "%s (want {s/REGEX/REPLACEMENT/FLAGS})", s, t->where);
 		return -1;
 	}
 	char *pattern = ccmap__xmemdup(q + 2, (size_t)(re_end - q - 2));
@@ -456,8 +520,49 @@ parse_subst(struct template *t, const char *s, struct part *pt, char *err,
 	memset(pt, 0, sizeof *pt);
 	pt->mod = MOD_SUBST;
 	pt->src = src;
+	pt->back = back;
 	pt->sub = t->nsubs++;
 	return (int)(flags + 1 - s);
+}
+
+/*
+ * GNU parallel's {= perl expression =} (its {= and =} may be words of
+ * their own): ccmap has no Perl, and the shell must not get it either.
+ * -1 with err naming it if text holds one; for {= s/RE/REPL/ =} it tells
+ * of {s/RE/REPL/}, which does the same.
+ */
+static int
+perl_expr(const char *text, const char *where, char *err, size_t errlen)
+{
+	const char *open = strstr(text, "{="), *close, *p, *e, *end;
+	char hint[300] = "";
+	size_t len;
+
+	if (!open || !(close = strstr(open + 2, "=}")))
+		return 0;
+	/* The expression is the one whose {= is nearest its =}. */
+	while ((p = strstr(open + 1, "{=")) && p + 2 <= close)
+		open = p;
+	/* [-]N, then s/RE/REPL/FLAGS and nothing else but a ';'? */
+	p = open + 2;
+	p += *p == '-' && p[1] >= '0' && p[1] <= '9';
+	p += strspn(p, "0123456789");
+	e = p + strspn(p, " \t\n");
+	if (e[0] == 's' && e[1] == '/' && (end = field_end(e + 2)) &&
+	    (end = field_end(end + 1))) {
+		end += 1 + strspn(end + 1, "gimsx");
+		len = strspn(end, " \t\n;");
+		if (end + len == close)
+			snprintf(hint, sizeof hint, "; for a substitution write "
+			    "{%.*s%s%.*s}", (int)(p - open - 2), open + 2,
+			    p > open + 2 ? " " : "", (int)(end - e), e);
+	}
+	len = (size_t)(close + 2 - open);
+	snprintf(err, errlen, "unsupported replacement string '%.*s%s' in %s: "
+	    "ccmap runs no Perl%s", (int)(len > 200 ? 200 : len), open,
+	    len > 200 ? "..." : "", where, *hint ? hint :
+	    " (see REPLACEMENT STRINGS in ccmap(1))");
+	return -1;
 }
 
 /* Split one word into parts; 1 if it holds a replacement, -1 on error. */
@@ -475,10 +580,15 @@ parse_word(struct template *t, struct word *w, const char *s,
 			return -1;
 		if (k > 0) {
 			n = (size_t)k;
-		} else if ((n = match_repl(s, replace, t->nsrc, &pt)) == 0) {
+		} else if ((k = match_repl(s, replace, t->nsrc, &pt, t->where,
+		    err, errlen)) < 0) {
+			return -1;
+		} else if (k > 0) {
+			n = (size_t)k;
+		} else {
 			if (unterminated(s)) {
 				snprintf(err, errlen, "unterminated replacement "
-				    "string '%s' in the command", s);
+				    "string '%s' in %s", s, t->where);
 				return -1;
 			}
 			s++;
@@ -602,11 +712,25 @@ parse_command(struct template **tp, char *const *words, size_t nwords,
     int append, char *err, size_t errlen)
 {
 	struct template *t = template_alloc(nwords, nsrc, shell);
+	struct strbuf line = STRBUF_INIT;
 	int any = !append;
 
 	t->quote_words = quote_words;
+	t->where = ccmap__xstrdup("the command");
 	if (!replace)
 		replace = "{}";
+	/* {= and =} may be words apart: look in the words joined. */
+	for (size_t i = 0; i < nwords; i++) {
+		if (i)
+			strbuf_addch(&line, ' ');
+		strbuf_addstr(&line, words[i]);
+	}
+	if (nwords && perl_expr(line.buf, t->where, err, errlen) < 0) {
+		strbuf_release(&line);
+		template_free(t);
+		return CCMAP_EUSAGE;
+	}
+	strbuf_release(&line);
 	if (nwords == 0) {
 		t->noquote = 1;
 		t->bash = bash_for_functions(t->shell);
@@ -659,9 +783,13 @@ template_parse_text(struct template **tp, const char *text,
     const char *replace, char *err, size_t errlen)
 {
 	struct template *t = template_alloc(1, 0, "/bin/sh");
+	struct strbuf where = STRBUF_INIT;
 
 	t->text = 1;
-	if (parse_word(t, &t->w[t->nw++], text, replace ? replace : "{}", err,
+	strbuf_addf(&where, "'%s'", text);
+	t->where = strbuf_detach(&where, NULL);
+	if (perl_expr(text, t->where, err, errlen) < 0 ||
+	    parse_word(t, &t->w[t->nw++], text, replace ? replace : "{}", err,
 	    errlen) < 0) {
 		template_free(t);
 		return CCMAP_EUSAGE;
@@ -681,6 +809,7 @@ template_free(struct template *t)
 	}
 	free(t->w);
 	free(t->path);
+	free(t->where);
 	free(t->shell);
 	free(t->bash);
 	for (size_t i = 0; i < t->nsubs; i++) {
@@ -908,8 +1037,9 @@ emit_group(const struct template *t, const struct word *w,
 			sink_val(s, v.p, v.len);
 		} else if (pt->src) {
 			/* A value that is not there is nothing at all. */
-			if (pt->src <= jv->n) {
-				v = one_value(t, pt, jv->v[pt->src - 1], s->sx);
+			size_t at = pos_index(pt, jv->n);
+			if (at < jv->n) {
+				v = one_value(t, pt, jv->v[at], s->sx);
 				sink_val(s, v.p, v.len);
 			}
 		} else if (k != SIZE_MAX) {
@@ -1059,8 +1189,9 @@ record_len(const struct template *t, const struct jobvals *rec)
 				continue;
 			if (pt->mod == MOD_SEQ || pt->mod == MOD_SLOT)
 				sum += number_value(pt, rec, numbuf).len;
-			else if (pt->src && pt->src <= rec->n)
-				sum += value_len(t, pt, rec->v[pt->src - 1]);
+			else if (pt->src && pos_index(pt, rec->n) < rec->n)
+				sum += value_len(t, pt,
+				    rec->v[pos_index(pt, rec->n)]);
 			else if (!pt->src)
 				for (size_t k = 0; k < rec->n; k++)
 					sum += value_len(t, pt, rec->v[k]);
@@ -1108,6 +1239,29 @@ reckon(struct template *t)
 	}
 }
 
+/*
+ * A {-N} shows another value each time one is added, and the measure does
+ * not keep the lengths of the values before: it counts the length of every
+ * value instead, of which the one shown is one, so that len is a bound on
+ * the line's, exact while the {-N} shows the only value.  From the start,
+ * those of the first tuple that the line does not show, in each copy of a
+ * group that -X repeats.
+ */
+static void
+measure_back(const struct template *t, const struct group *gr,
+    const struct part *pt, const struct jobvals *jv, struct tmeasure *m)
+{
+	size_t at = pos_index(pt, jv->n), extra = 0;
+	int repeated = t->context && gr->per_value;
+
+	for (size_t i = 0; i < jv->n; i++)
+		if (i != at)
+			extra += value_len(t, pt, jv->v[i]);
+	m->len += extra * (repeated && jv->n >= 2 ? jv->n : 1);
+	if (repeated)
+		m->posrep += extra;
+}
+
 void
 template_measure_start(const struct template *t, const struct jobvals *jv,
     struct tmeasure *m)
@@ -1131,9 +1285,11 @@ template_measure_start(const struct template *t, const struct jobvals *jv,
 					m->nvparts += per_value(pt);
 				else if (pt->mod == MOD_SEQ || pt->mod == MOD_SLOT)
 					m->rep += number_value(pt, jv, numbuf).len;
-				else if (pt->src && pt->src <= jv->n)
+				else if (pt->src && pos_index(pt, jv->n) < jv->n)
 					m->posrep += value_len(t, pt,
-					    jv->v[pt->src - 1]);
+					    jv->v[pos_index(pt, jv->n)]);
+				if (pt->back && !pt->lit)
+					measure_back(t, gr, pt, jv, m);
 			}
 		}
 	m->vsum = record_len(t, jv);
@@ -1155,9 +1311,13 @@ measure_value(const struct template *t, struct tmeasure *m, struct value v)
 				size_t len;
 				if (per_value(pt)) {
 					m->len += value_len(t, pt, v);
-				} else if (pt->src == n && !pt->lit &&
-				    pt->mod != MOD_SEQ && pt->mod != MOD_SLOT) {
-					/* A positional part gets its value. */
+				} else if ((pt->back || pt->src == n) &&
+				    !pt->lit && pt->mod != MOD_SEQ &&
+				    pt->mod != MOD_SLOT) {
+					/*
+					 * A positional part gets its value;
+					 * a {-N} counts each (measure_back).
+					 */
 					len = value_len(t, pt, v);
 					if (t->context && gr->per_value) {
 						m->len += n * len;

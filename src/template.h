@@ -3,10 +3,13 @@
  *
  * The command line is composed as GNU parallel composes it: the command's
  * words joined by spaces, with each replacement string ({}, {.}, {/}, {//},
- * {/.}, {#}, {%}, {N} and {N.}..., {s/RE/REPL/FLAGS} and {N s/RE/REPL/}) replaced
- * by its value quoted as one shell word; a {N} past the job's values stands
- * for nothing at all, as in GNU parallel.  When the command has no replacement string, {} is appended.  That
- * line has the meaning it would have in the user's shell; but when nothing
+ * {/.}, {#}, {%}, {N} and {N.}..., {-N} and {-N.}... counted from the last
+ * value, {s/RE/REPL/FLAGS} and {N s/RE/REPL/}) replaced by its value
+ * quoted as one shell word; a {N} past the job's values stands for nothing
+ * at all, as in GNU parallel.  GNU parallel's {= perl =} and {N#} are
+ * errors; other braces are text.  When the command has no replacement
+ * string, {} is appended.  That line has the meaning it would have in the
+ * user's shell; but when nothing
  * in it needs a shell (no shell syntax in the command's own words, and a
  * first word that is neither a shell builtin nor an exported function) the
  * job is executed directly with the same argument vector the shell would
@@ -113,7 +116,8 @@ void template_set_context(struct template *t, int on);
  * then add each further tuple the same way.
  */
 struct tmeasure {
-	size_t len;	/* the line's length (template_line) */
+	size_t len;	/* the line's length (template_line); with a {-N},
+			   at least that */
 	size_t est;	/* GNU parallel's reckoning of it, which decides
 			   where it packs; never less in plain cases */
 	size_t n;	/* values in it */

@@ -117,6 +117,90 @@ TEST_IMPL(pack_measure_is_the_line)
 }
 
 /*
+ * A {-N} takes another value as values are added: the measure does not
+ * keep their lengths, so its length is a bound on the line's, never less
+ * (it stops a line under the hard limit, never past it); exact for a {-1}
+ * of one value.  Tuples of ts values each.
+ */
+static void
+check_back_bound(char **words, int context, size_t ts, struct value *v,
+    size_t nitems)
+{
+	struct template *t = parse_ctx(words, 0, context, ts);
+	struct tmeasure m;
+	struct strbuf line = STRBUF_INIT;
+	struct jobvals jv = { .v = v, .n = ts, .seq = 7, .slot = 2 };
+
+	template_measure_start(t, &jv, &m);
+	for (size_t n = ts; n <= nitems; n += ts) {
+		if (n > ts) {
+			struct jobvals rec = { .v = &v[n - ts], .n = ts,
+			    .seq = 7, .slot = 2 };
+			template_measure_add(t, &m, &rec);
+		}
+		jv.n = n;
+		strbuf_reset(&line);
+		template_line(t, &jv, &line);
+		if (m.len < line.len)
+			FAIL("'%s %s', context %d, %zu values by %zu: measured "
+			    "%zu, line '%s' is %zu", words[0], words[1], context,
+			    n, ts, m.len, line.buf, line.len);
+		if (n == 1 && strcmp(words[1], "{-1}") == 0 && m.len != line.len)
+			FAIL("{-1} of one value: measured %zu, line is %zu",
+			    m.len, line.len);
+	}
+	strbuf_release(&line);
+	template_free(t);
+}
+
+TEST_IMPL(pack_measure_bounds_back_positions)
+{
+	static char *templates[][5] = {
+		{ "echo", "{-1}", NULL },
+		{ "echo", "x{-2}y", "{}", NULL },
+		{ "echo", "{-1}{}", "{-3/}", NULL },
+		{ "echo", "a{} b{-1.}c", NULL },
+	};
+	char *items[] = { "long value here", "b c", "", "d/e.f", "'q'", "g",
+	    "a much longer value than the others", "h" };
+	size_t nitems = sizeof items / sizeof items[0];
+	struct value v[8];
+
+	set_vals(v, items, nitems);
+	for (size_t k = 0; k < sizeof templates / sizeof templates[0]; k++)
+		for (int context = 0; context < 2; context++)
+			for (size_t ts = 1; ts <= 2; ts++)
+				check_back_bound(templates[k], context, ts, v,
+				    nitems);
+	return 0;
+}
+
+/*
+ * GNU parallel's reckoning of {-1} over tuples of two values: the last
+ * value of each tuple, as its CommandLine::push counts it.
+ */
+TEST_IMPL(pack_estimate_back_positions)
+{
+	char *w1[] = { "echo", "{-1}", NULL }, *w2[] = { "echo", "{1}", NULL };
+	struct template *tb = parse_ctx(w1, 0, 0, 2), *tf = parse_ctx(w2, 0, 0, 2);
+	struct value v[2] = { { "aaaa", 4 }, { "b", 1 } };
+	struct jobvals rec = { .v = v, .n = 2, .seq = 1, .slot = 1 };
+	struct tmeasure mb, mf;
+
+	template_measure_start(tb, &rec, &mb);
+	template_measure_start(tf, &rec, &mf);
+	for (int i = 0; i < 9; i++) {
+		template_measure_add(tb, &mb, &rec);
+		template_measure_add(tf, &mf, &rec);
+	}
+	/* Ten tuples: {-1} counts "b" ten times, {1} "aaaa" ten times. */
+	ASSERT_EQ(mf.est - mb.est, 10 * 3);
+	template_free(tb);
+	template_free(tf);
+	return 0;
+}
+
+/*
  * GNU parallel's reckoning (what decides where a line ends) for the cases
  * its numbers show: -X echo over 1..12460 is 63658 bytes, the last that
  * fits under 63664.

@@ -601,6 +601,155 @@ TEST_IMPL(template_command_is_replacement)
 	return 0;
 }
 
+/*
+ * The line of words w (-I replace, NULL for {}) for the n values vals, as
+ * GNU parallel 20221122 prints it with --dry-run: want.
+ */
+static void check_line(char **w, const char *replace, const char *const *vals,
+		       size_t n, const char *want)
+{
+	struct template *t = parse(w, replace, n);
+	struct strbuf s = STRBUF_INIT;
+	struct value v[8];
+	struct jobvals jv = { .v = v, .n = n, .seq = 3, .slot = 1 };
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct value){ vals[i], strlen(vals[i]) };
+	line_str(t, &jv, &s);
+	if (strcmp(s.buf, want) != 0)
+		FAIL("'%s'...: line '%s', want '%s'", w[0], s.buf, want);
+	strbuf_release(&s);
+	template_free(t);
+}
+
+TEST_IMPL(template_negative_positional)
+{
+	static const char *const ab[] = { "a b", "d/c.x" };
+	static const char *const one[] = { "A" };
+	char *w[] = { "echo", "{-1}", "{-2}", "{-1.}", "{-1/}", "{-1//}",
+		      "{-1/.}", "{-2 s/ /_/}", NULL };
+	char *past[] = { "echo", "{-3}", "x{-2}y", NULL };
+	char *cmd[] = { "{-1}", "{1}", NULL };
+	struct template *t;
+	struct strbuf s = STRBUF_INIT;
+	struct cmdbuf cb;
+	struct value v[2] = { { "x", 1 }, { "y z", 3 } };
+	struct jobvals jv = { .v = v, .n = 2, .seq = 1, .slot = 1 };
+
+	check_line(w, NULL, ab, 2, "echo d/c.x 'a b' d/c c.x d c a_b");
+	/* Before the first value: nothing, as {3} of two is. */
+	check_line(past, NULL, one, 1, "echo  xy");
+	/* The command itself: unquoted (the items are code). */
+	check_line(cmd, NULL, ab, 2, "d/c.x a b");
+
+	/* In an argument vector, the absent {-3} is no argument at all. */
+	t = parse(past, NULL, 2);
+	cmdbuf_init(&cb);
+	argv_str(t, &jv, &cb, &s);
+	ASSERT_STR_EQ(s.buf, "echo|xxy");
+	jv.n = 1;
+	argv_str(t, &jv, &cb, &s);
+	ASSERT_STR_EQ(s.buf, "echo|xy");
+	template_free(t);
+	cmdbuf_release(&cb);
+	strbuf_release(&s);
+	return 0;
+}
+
+TEST_IMPL(template_position_forms)
+{
+	static const char *const ab[] = { "a.b", "c.d" };
+	/* parallel --dry-run echo '{1 .}' '{-1 .}' '{1  }' '{ 1}' '{01}'
+	 *     '{-01}' {0} {0.} {00} {-0} {99999999999} ::: a.b ::: c.d */
+	char *w[] = { "echo", "{1 .}", "{-1\t.}", "{1  }", "{ 1}", "{01}",
+		      "{-01}", "{0}", "{0.}", "{00}", "{-0}", "{99999999999}",
+		      "z", NULL };
+
+	check_line(w, NULL, ab, 2,
+		   "echo a c a.b { 1} a.b c.d a.b c.d a c    z");
+	return 0;
+}
+
+TEST_IMPL(template_replace_option_positional)
+{
+	static const char *const one[] = { "a.b" };
+	/* parallel --dry-run -I XX echo XX {1} {-1} {1.} {} ::: a.b
+	 * prints: echo a.b {1} {-1} a {} */
+	char *xx[] = { "echo", "XX", "{1}", "{-1}", "{1.}", "{}", NULL };
+	/* parallel --dry-run -I {x} echo {x} {1} {1x} {-1x} '{1 x}' {}
+	 * ::: a.b prints: echo a.b {1} a.b a.b a.b {} */
+	char *bx[] = { "echo", "{x}", "{1}", "{1x}", "{-1x}", "{1 x}", "{}",
+		       NULL };
+
+	check_line(xx, "XX", one, 1, "echo a.b {1} {-1} a {}");
+	check_line(bx, "{x}", one, 1, "echo a.b {1} a.b a.b a.b {}");
+	return 0;
+}
+
+TEST_IMPL(template_literal_braces)
+{
+	static const char *const one[] = { "A" };
+	/* None is a replacement string in GNU parallel (without --plus):
+	 * the item is appended. */
+	char *w[] = { "echo", "{foo}", "{-1a}", "{1a}", "{ -1}", "{--1}",
+		      "{-}", "{..}", "{+/}", "{##}", "=}", "{=}", "{=",
+		      "'{print $1}'", NULL };
+
+	check_line(w, NULL, one, 1,
+		   "echo {foo} {-1a} {1a} { -1} {--1} {-} {..} {+/} {##} =} "
+		   "{=} {= '{print $1}' A");
+	return 0;
+}
+
+/* Parsing w (or text, with w NULL) fails naming want, on one line. */
+static void check_refused(char **w, const char *text, const char *want)
+{
+	struct template *t = NULL;
+	char err[512] = "";
+	size_t n = 0;
+	int r;
+
+	while (w && w[n])
+		n++;
+	r = w ? template_parse(&t, w, n, NULL, 0, 2, "/bin/sh", err, sizeof err)
+	      : template_parse_text(&t, text, NULL, err, sizeof err);
+	ASSERT_EQ(r, CCMAP_EUSAGE);
+	ASSERT_NULL(t);
+	if (!strstr(err, want))
+		FAIL("message '%s' does not hold '%s'", err, want);
+	ASSERT_NULL(strchr(err, '\n'));
+}
+
+TEST_IMPL(template_unsupported)
+{
+	char *perl[] = { "echo", "{= s/a/b/ =}", NULL };
+	char *split[] = { "echo", "{=", "s/a/b/gi;", "=}", NULL };
+	char *pos[] = { "echo", "x{=-1 s/\\//_/ =}y", NULL };
+	char *code[] = { "echo", "{= $_ .= 'x' =}", NULL };
+	char *nested[] = { "echo", "{= a {= s/x/y/ =}", NULL };
+	char *two[] = { "echo", "{= s/a/b/; s/c/d/ =}", NULL };
+	char *seq[] = { "echo", "{1#}", NULL };
+	char *slot[] = { "echo", "a{-2 %}b", NULL };
+	char *unterm[] = { "echo", "{-12", NULL };
+
+	check_refused(perl, NULL, "unsupported replacement string "
+		      "'{= s/a/b/ =}' in the command");
+	check_refused(perl, NULL, "write {s/a/b/}");
+	check_refused(split, NULL, "'{= s/a/b/gi; =}'");
+	check_refused(split, NULL, "write {s/a/b/gi}");
+	check_refused(pos, NULL, "write {-1 s/\\//_/}");
+	check_refused(code, NULL, "ccmap runs no Perl (see REPLACEMENT");
+	check_refused(nested, NULL, "'{= s/x/y/ =}'");
+	check_refused(two, NULL, "runs no Perl (see");
+	check_refused(seq, NULL, "unsupported replacement string '{1#}'");
+	check_refused(slot, NULL, "'{-2 %}' in the command");
+	check_refused(unterm, NULL, "unterminated replacement string '{-12'");
+	/* Text templates name their text. */
+	check_refused(NULL, "<{=uc=}>", "'{=uc=}' in '<{=uc=}>'");
+	check_refused(NULL, "d/{1#}", "'{1#}' in 'd/{1#}'");
+	return 0;
+}
+
 TEST_IMPL(template_text_unquoted)
 {
 	struct template *t = NULL;
