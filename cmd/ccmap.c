@@ -129,6 +129,41 @@ optname(int c, int longindex)
 	return buf;
 }
 
+/*
+ * A long option named by the start of several (getopt_long takes it for
+ * an unknown one when opterr is 0): die listing them.  Names of one option
+ * (--result, --results) are listed once.
+ */
+static void
+check_ambiguous(const char *arg)
+{
+	const char *name = arg + 2;
+	size_t len = strcspn(name, "="), n = 0, used = 0;
+	char list[1024];
+
+	if (strncmp(arg, "--", 2) != 0 || len == 0)
+		return;
+	for (size_t i = 0; longopts[i].name; i++) {
+		size_t k;
+		if (strncmp(longopts[i].name, name, len) != 0)
+			continue;
+		for (k = 0; k < i; k++)
+			if (longopts[k].val == longopts[i].val &&
+			    strncmp(longopts[k].name, name, len) == 0)
+				break;
+		if (k < i)
+			continue;
+		int w = snprintf(list + used, sizeof list - used, " --%s",
+		    longopts[i].name);
+		if (w > 0 && (size_t)w < sizeof list - used)
+			used += (size_t)w;
+		n++;
+	}
+	if (n > 1)
+		die("option '--%.*s' is ambiguous; possibilities:%s", (int)len,
+		    name, list);
+}
+
 static const char *
 dashes(const char *name)
 {
@@ -484,6 +519,7 @@ main(int argc, char **argv)
 		default:
 			if (optopt)
 				die("unknown option '-%c' (see ccmap --help)", optopt);
+			check_ambiguous(argv[optind - 1]);
 			die("unknown option '%s' (see ccmap --help)",
 			    argv[optind - 1]);
 		}
