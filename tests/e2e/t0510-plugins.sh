@@ -2,8 +2,9 @@
 # t0510: the plugins that come with ccmap (src/plugins/), run with --so:
 # len, upper, gzip, sha256 and grep give what awk, tr, gzip, sha256sum and
 # grep -c give, in input order with --threads and --procs; failed items
-# fail the run; a bad grep pattern stops ccmap before any item; a plugin
-# named without a slash is found in $CCMAP_PLUGIN_PATH.
+# fail the run; a bad grep pattern, or a PLUGIN-ARG a plugin does not know,
+# stops ccmap before any item; a plugin named without a slash is found in
+# $CCMAP_PLUGIN_PATH.
 . "$(dirname "$0")/setup.sh"
 
 # The build tree's plugins (make check exports CCMAP_PLUGIN_DIR).
@@ -202,6 +203,31 @@ stderr_has 'offset' "grep: bad pattern: PCRE2's offset"
 run_case "grep: no pattern exits 255" 255 '' \
 	-- $CCMAP --so "$P/grep.so" ::: "$T/grep/a"
 stderr_has 'pattern' "grep: no pattern: says a pattern is needed"
+
+# --- PLUGIN-ARGS a plugin does not know: refused before any item -----------
+# (an item written before the ::: is the usual mistake).  Each plugin, in
+# each pool; the item is a file that gzip would compress: it must not be.
+printf 'data\n' >"$T/argfile"
+none="(it takes none: put items after :::)"
+for pool in --threads --procs; do
+	for spec in "len|unknown argument 'extra' $none" \
+		"upper|unknown argument 'extra' $none" \
+		"sha256|unknown argument 'extra' $none" \
+		"gzip|unknown argument 'extra' (use -1 ... -9, -f)" \
+		"grep|one pattern only, got 2 arguments (put items after :::)"; do
+		p=${spec%%|*} msg=${spec#*|}
+		args=(extra)
+		[ "$p" = grep ] && args=(data extra)
+		run_case "$p $pool: an unknown argument exits 255" 255 '' \
+			-- $CCMAP $pool --so "$P/$p.so" "${args[@]}" ::: "$T/argfile"
+		stderr_is "ccmap: --so: $p: $msg"$'\n' \
+			"$p $pool: one line naming the plugin and the argument"
+	done
+	check "gzip $pool: the refused run compressed nothing" test ! -e "$T/argfile.gz"
+done
+run_case "upper: items from stdin, an argument still refused" 255 '' --stdin $'a\n' \
+	-- $CCMAP --so "$P/upper.so" a
+stderr_is "ccmap: --so: upper: unknown argument 'a' $none"$'\n' "upper: stdin: the argument named"
 
 # --- lookup by name --------------------------------------------------------
 run_case "--so len (no slash) is found in CCMAP_PLUGIN_PATH" 0 $'3\n0\n' \
