@@ -2,7 +2,8 @@
 # t0800: the manual page is clean mdoc and, like the bash, zsh and fish
 # completions, covers every option of ccmap --help; the completions load and
 # complete options, the command and file names; fish reads its completion
-# where make install puts it by default.
+# where make install puts it by default; LICENSE is there and is what
+# --version says.
 . "$(dirname "$0")/setup.sh"
 
 top=${top_srcdir:-$SRC/../..}
@@ -188,6 +189,23 @@ else
 	out=$(env -u XDG_DATA_DIRS fish -c \
 		'contains -- $argv[1] $fish_complete_path; and echo read' "$fishcompdir") || :
 	is "$out" read "$name ($fishcompdir)"
+fi
+
+# --- (g) the licence: LICENSE is in the source tree (so in the tarball:
+# under make distcheck, top_srcdir is the unpacked tarball), the MIT
+# licence with the copyright line that ccmap --version prints.
+lic=$top/LICENSE
+if [ -f "$lic" ]; then
+	pass "LICENSE is in the source tree"
+	is "$(head -n 1 "$lic")" "MIT License" "LICENSE is the MIT licence"
+	holder=$(sed -n 's/^Copyright (c) //p' "$lic")
+	v=$($CCMAP --version)
+	[ -n "$holder" ] && [[ $v == *"Copyright (C) $holder."* ]] &&
+		[[ $v == *"License: MIT "* ]] && r=0 || r=1
+	ok $r "ccmap --version names the licence and holder of LICENSE ($holder)"
+	[ "$r" -eq 0 ] || diag "$v"
+else
+	fail "LICENSE is in the source tree"
 fi
 
 done_testing
