@@ -50,26 +50,25 @@ is_symbol(const char *s)
 static void
 default_dir(struct strbuf *out)
 {
-	char *exe = realpath("/proc/self/exe", NULL);
-	char *slash = exe ? strrchr(exe, '/') : NULL;
+	char *dir = realpath("/proc/self/exe", NULL);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int tree = 0;
 
 	strbuf_reset(out);
 	if (slash) {
-		*slash = '\0';
-		slash = strrchr(exe, '/');
+		*slash = '\0';		/* the executable's directory */
+		slash = strrchr(dir, '/');
 		if (slash && !strcmp(slash, "/.libs"))
 			*slash = '\0';
-		strbuf_addf(out, "%s/libccmap.la", exe);
-		if (access(out->buf, F_OK) == 0) {
-			strbuf_reset(out);
-			strbuf_addf(out, "%s/src/plugins/.libs", exe);
-			free(exe);
-			return;
-		}
+		strbuf_addf(out, "%s/libccmap.la", dir);
+		tree = access(out->buf, F_OK) == 0;
 		strbuf_reset(out);
 	}
-	free(exe);
-	strbuf_addstr(out, CCMAP_PLUGINDIR);
+	if (tree)
+		strbuf_addf(out, "%s/src/plugins/.libs", dir);
+	else
+		strbuf_addstr(out, CCMAP_PLUGINDIR);
+	free(dir);
 }
 
 /*
