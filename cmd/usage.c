@@ -56,6 +56,7 @@ static const char help[] =
 "                          the plugin's arguments.  PLUGIN without a slash\n"
 "                          is searched in $CCMAP_PLUGIN_PATH, then in\n"
 "                          " CCMAP_PLUGINDIR "\n"
+"                          (an uninstalled ccmap: its build tree's plugins)\n"
 "  -q, --quote             keep each word of the command one argument, as\n"
 "                          xargs does (shell syntax in it is not code)\n"
 "      --dry-run           print each command instead of running it\n"

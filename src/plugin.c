@@ -37,9 +37,46 @@ is_symbol(const char *s)
 	return 1;
 }
 
-/* Look name up in the plugin path; 1 and the file in out, or 0. */
+/*
+ * The directory searched after $CCMAP_PLUGIN_PATH: the installed plugin
+ * directory, or, for a ccmap run from the build tree it was built in (not
+ * installed), that tree's plugins, so that ./ccmap --so len works before
+ * make install.  The executable's directory is a build tree when it holds
+ * libccmap.la, the engine libtool builds there; libtool leaves the built
+ * plugins in src/plugins/.libs.  (A libtool wrapper script would run the
+ * real binary from .libs/, one level down.)  The directory comes from the
+ * executable, never from the current directory.
+ */
+static void
+default_dir(struct strbuf *out)
+{
+	char *dir = realpath("/proc/self/exe", NULL);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int tree = 0;
+
+	strbuf_reset(out);
+	if (slash) {
+		*slash = '\0';		/* the executable's directory */
+		slash = strrchr(dir, '/');
+		if (slash && !strcmp(slash, "/.libs"))
+			*slash = '\0';
+		strbuf_addf(out, "%s/libccmap.la", dir);
+		tree = access(out->buf, F_OK) == 0;
+		strbuf_reset(out);
+	}
+	if (tree)
+		strbuf_addf(out, "%s/src/plugins/.libs", dir);
+	else
+		strbuf_addstr(out, CCMAP_PLUGINDIR);
+	free(dir);
+}
+
+/*
+ * Look name up in $CCMAP_PLUGIN_PATH, then in the directory default_dir()
+ * gives (left in dflt, for messages); 1 and the file in out, or 0.
+ */
 static int
-find_plugin(const char *name, struct strbuf *out)
+find_plugin(const char *name, struct strbuf *out, struct strbuf *dflt)
 {
 	const char *env = getenv("CCMAP_PLUGIN_PATH");
 	struct strbuf dirs = STRBUF_INIT;
@@ -50,7 +87,8 @@ find_plugin(const char *name, struct strbuf *out)
 		strbuf_addstr(&dirs, env);
 		strbuf_addch(&dirs, ':');
 	}
-	strbuf_addstr(&dirs, CCMAP_PLUGINDIR);
+	default_dir(dflt);
+	strbuf_addstr(&dirs, dflt->buf);
 	for (char *d = dirs.buf, *e; d && !found; d = e ? e + 1 : NULL) {
 		e = strchr(d, ':');
 		if (e)
@@ -93,10 +131,14 @@ plugin_open(struct plugin **pp, const char *spec, int argc,
 		goto fail;
 	}
 	if (!strchr(path.buf, '/')) {
-		struct strbuf found = STRBUF_INIT;
-		if (!find_plugin(path.buf, &found)) {
+		struct strbuf found = STRBUF_INIT, dflt = STRBUF_INIT;
+		int ok = find_plugin(path.buf, &found, &dflt);
+
+		if (!ok)
 			snprintf(err, errlen, "--so: no plugin '%s' in "
-			    "$CCMAP_PLUGIN_PATH or %s", path.buf, CCMAP_PLUGINDIR);
+			    "$CCMAP_PLUGIN_PATH or %s", path.buf, dflt.buf);
+		strbuf_release(&dflt);
+		if (!ok) {
 			strbuf_release(&found);
 			goto fail;
 		}

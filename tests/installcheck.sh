@@ -3,7 +3,7 @@
 # ccmap.  The Makefile passes the installation directories (with DESTDIR
 # already in front) in the environment:
 #   bindir man1dir man3dir bashcompdir zshcompdir fishcompdir
-#   ccmapincludedir pkgconfigdir plugindir VERSION PLUGINS DESTDIR
+#   ccmapincludedir pkgconfigdir plugindir docdir VERSION PLUGINS DESTDIR
 # Prints one line per check and exits 1 if any failed.
 set -u
 failed=0
@@ -14,7 +14,7 @@ fail() { echo "installcheck: FAILED: $*" >&2; failed=1; }
 # Every installed file is there.
 for f in "$bindir/ccmap" "$man1dir/ccmap.1" "$man3dir/ccmap-plugin.3" \
 	"$bashcompdir/ccmap" "$zshcompdir/_ccmap" "$fishcompdir/ccmap.fish" \
-	"$ccmapincludedir/plugin.h" "$pkgconfigdir/ccmap.pc"; do
+	"$ccmapincludedir/plugin.h" "$pkgconfigdir/ccmap.pc" "$docdir/LICENSE"; do
 	if [ -f "$f" ]; then pass "$f"; else fail "$f is not installed"; fi
 done
 for p in $PLUGINS; do

@@ -54,6 +54,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CCMAP_PLUGIN_ABI_MAJOR 1
 #define CCMAP_PLUGIN_ABI_MINOR 0
 #define CCMAP_PLUGIN_MKVERSION(major, minor) \
@@ -117,5 +121,16 @@ struct ccmap_plugin {
 	void (*worker_fini)(const struct ccmap_host *host, void *wstate);
 	void (*fini)(const struct ccmap_host *host, void *state);
 };
+
+/*
+ * The default symbol ccmap looks up.  Declared here so that a plugin
+ * written in C++ exports it under this name: there, a const object
+ * defined at namespace scope would otherwise have internal linkage.
+ */
+extern const struct ccmap_plugin ccmap_plugin;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -4,7 +4,8 @@
 # grep -c give, in input order with --threads and --procs; failed items
 # fail the run; a bad grep pattern, or a PLUGIN-ARG a plugin does not know,
 # stops ccmap before any item; a plugin named without a slash is found in
-# $CCMAP_PLUGIN_PATH.
+# $CCMAP_PLUGIN_PATH, then, for a ccmap run from its build tree, in that
+# tree's plugins (never the current directory's).
 . "$(dirname "$0")/setup.sh"
 
 # The build tree's plugins (make check exports CCMAP_PLUGIN_DIR).
@@ -240,6 +241,42 @@ cp "$P/len.so" "$T/cwd/onlyhere.so"
 	cd "$T/cwd"
 	run_case "a name without a slash is not looked up in the current directory" 255 '' \
 		-- env CCMAP_PLUGIN_PATH="$T/nonexistent" $CCMAP --so onlyhere.so ::: a
+	echo "$_tap_n $_tap_failed" >"$T/counts"
+)
+read -r _tap_n _tap_failed <"$T/counts"
+
+# --- an uninstalled ccmap finds its build tree's plugins -------------------
+# The binary under test, without a valgrind prefix, and its directory.
+bin=${CCMAP##* }
+tree=$(cd "$(dirname "$bin")" && pwd -P)
+if [ -f "$tree/libccmap.la" ]; then
+	run_case "ccmap run from its build tree finds its plugins (no CCMAP_PLUGIN_PATH)" \
+		0 $'3\n0\n' -- env -u CCMAP_PLUGIN_PATH $CCMAP --so len ::: abc ''
+	run_case "... and a name not there is an error" 255 '' \
+		-- env -u CCMAP_PLUGIN_PATH $CCMAP --so no-such-plugin ::: a
+	stderr_is "ccmap: --so: no plugin 'no-such-plugin' in \$CCMAP_PLUGIN_PATH or $tree/src/plugins/.libs
+" "... naming the tree's plugin directory, not the installed one"
+else
+	fail "the binary under test is in its build tree ($tree has no libccmap.la)"
+fi
+# A tree of ours: a copy of the binary finds src/plugins/.libs beside it
+# only when libccmap.la says that it is a build tree; the current
+# directory's tree is never used.
+mkdir -p "$T/tree/src/plugins/.libs" "$T/elsewhere/src/plugins/.libs"
+cp "$bin" "$T/tree/ccmap"
+cp "$P/upper.so" "$T/tree/src/plugins/.libs/tree-upper.so"
+cp "$P/upper.so" "$T/elsewhere/src/plugins/.libs/tree-upper.so"
+: >"$T/elsewhere/libccmap.la"
+run_case "a copy of ccmap beside src/plugins/.libs but no libccmap.la: not a build tree" \
+	255 '' -- env -u CCMAP_PLUGIN_PATH ${VALGRIND:-} "$T/tree/ccmap" --so tree-upper ::: ab
+: >"$T/tree/libccmap.la"
+(
+	cd "$T/elsewhere"
+	run_case "with libccmap.la beside it: the tree's plugins are found" 0 $'AB\n' \
+		-- env -u CCMAP_PLUGIN_PATH ${VALGRIND:-} "$T/tree/ccmap" --so tree-upper ::: ab
+	rm "$T/tree/libccmap.la"
+	run_case "a build tree in the current directory is not used" 255 '' \
+		-- env -u CCMAP_PLUGIN_PATH ${VALGRIND:-} "$T/tree/ccmap" --so tree-upper ::: ab
 	echo "$_tap_n $_tap_failed" >"$T/counts"
 )
 read -r _tap_n _tap_failed <"$T/counts"

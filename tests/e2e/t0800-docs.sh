@@ -1,7 +1,9 @@
 #!/bin/bash
 # t0800: the manual page is clean mdoc and, like the bash, zsh and fish
 # completions, covers every option of ccmap --help; the completions load and
-# complete options, the command and file names.
+# complete options, the command and file names; fish reads its completion
+# where make install puts it by default; LICENSE is there and is what
+# --version says.
 . "$(dirname "$0")/setup.sh"
 
 top=${top_srcdir:-$SRC/../..}
@@ -167,6 +169,43 @@ else
 	for n in "--no-execute" "--ta" "-j2 ech" "--arg-file"; do
 		skip "fish completion: $n" "fish is not installed"
 	done
+fi
+
+# --- (f) fish reads the completion where make install puts it by default
+# (fishcompdir, from make check): a directory of fish's own
+# $fish_complete_path, with XDG_DATA_DIRS unset as after a console login.
+name="fish reads its completions from the default fishcompdir"
+cfg=
+if [ -n "${top_builddir:-}" ] && [ -x "$top_builddir/config.status" ]; then
+	cfg=$("$top_builddir/config.status" --config)
+fi
+if [ -z "${fishcompdir:-}" ]; then
+	skip "$name" "make check gives fishcompdir"
+elif [[ $cfg == *--with-fish-completion-dir* ]]; then
+	skip "$name" "configured with --with-fish-completion-dir"
+elif ! command -v fish >/dev/null 2>&1; then
+	skip "$name" "fish is not installed"
+else
+	out=$(env -u XDG_DATA_DIRS fish -c \
+		'contains -- $argv[1] $fish_complete_path; and echo read' "$fishcompdir") || :
+	is "$out" read "$name ($fishcompdir)"
+fi
+
+# --- (g) the licence: LICENSE is in the source tree (so in the tarball:
+# under make distcheck, top_srcdir is the unpacked tarball), the MIT
+# licence with the copyright line that ccmap --version prints.
+lic=$top/LICENSE
+if [ -f "$lic" ]; then
+	pass "LICENSE is in the source tree"
+	is "$(head -n 1 "$lic")" "MIT License" "LICENSE is the MIT licence"
+	holder=$(sed -n 's/^Copyright (c) //p' "$lic")
+	v=$($CCMAP --version)
+	[ -n "$holder" ] && [[ $v == *"Copyright (C) $holder."* ]] &&
+		[[ $v == *"License: MIT "* ]] && r=0 || r=1
+	ok $r "ccmap --version names the licence and holder of LICENSE ($holder)"
+	[ "$r" -eq 0 ] || diag "$v"
+else
+	fail "LICENSE is in the source tree"
 fi
 
 done_testing
