@@ -124,6 +124,9 @@ joboutput_release(struct output *o, struct joboutput *jo)
 		free(jo->s[i].ext);
 	}
 	memset(jo->s, 0, sizeof jo->s);
+	free(jo->mark);
+	jo->mark = NULL;
+	jo->nmarks = jo->markcap = 0;
 }
 
 /*
@@ -360,6 +363,125 @@ write_lines(struct output *o, struct joboutput *jo, int stream)
 	s->mem.len -= n;
 }
 
+/* A place in what a stream holds: bytes passed, in extent e (or in mem). */
+struct cursor {
+	size_t done;
+	size_t e;		/* s->next: in mem */
+	size_t off;		/* bytes into the extent, or into mem */
+};
+
+/*
+ * Hand the next n bytes a stream holds (at most), from cur on, to put();
+ * they stay held until consume().
+ */
+static void
+pass(struct output *o, struct joboutput *jo, int stream, struct cursor *cur,
+    size_t n, put_fn *put)
+{
+	struct sink *s = &jo->s[stream];
+	char *buf = NULL;
+
+	while (n && cur->e < s->next && !atomic_load(&o->err)) {
+		struct extent *x = &s->ext[cur->e];
+		size_t k = x->len - cur->off < n ? x->len - cur->off : n;
+		if (!buf)
+			buf = ccmap__xmalloc(WRITE_BUF);
+		if (k) {
+			ssize_t r = pread(o->spill_fd, buf, k < WRITE_BUF ? k :
+			    WRITE_BUF, x->off + (off_t)cur->off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				set_error(o, r < 0 ? -errno : -EIO);
+				break;
+			}
+			put(o, jo, stream, buf, (size_t)r);
+			cur->off += (size_t)r;
+			cur->done += (size_t)r;
+			n -= (size_t)r;
+		}
+		if (cur->off == x->len) {
+			cur->e++;
+			cur->off = 0;
+		}
+	}
+	free(buf);
+	if (n && cur->e >= s->next && cur->off < s->mem.len) {
+		size_t k = s->mem.len - cur->off < n ? s->mem.len - cur->off : n;
+		put(o, jo, stream, s->mem.buf + cur->off, k);
+		cur->off += k;
+		cur->done += k;
+	}
+}
+
+/* Drop what cur has passed of a stream. */
+static void
+consume(struct output *o, struct joboutput *jo, int stream,
+    const struct cursor *cur)
+{
+	struct sink *s = &jo->s[stream];
+
+	if (cur->e < s->next) {
+		s->ext[cur->e].off += (off_t)cur->off;
+		s->ext[cur->e].len -= cur->off;
+		memmove(s->ext, s->ext + cur->e,
+		    (s->next - cur->e) * sizeof *s->ext);
+		s->next -= cur->e;
+		return;
+	}
+	s->next = 0;
+	if (!cur->off)
+		return;
+	memmove(s->mem.buf, s->mem.buf + cur->off, s->mem.len - cur->off);
+	s->mem.len -= cur->off;
+	atomic_fetch_sub(&o->mem_used, cur->off);
+}
+
+/* Hand what was held up to the last mark to put(), group by group. */
+static void
+pass_marked(struct output *o, struct joboutput *jo, struct cursor cur[2],
+    put_fn *put)
+{
+	for (size_t m = 0; m < jo->nmarks; m++)
+		for (int i = 0; i < 2; i++)
+			pass(o, jo, i, &cur[i], jo->mark[m].len[i] - cur[i].done,
+			    put);
+	free(jo->mark);
+	jo->mark = NULL;
+	jo->nmarks = jo->markcap = 0;
+}
+
+/*
+ * The job's turn came while it runs: what it wrote so far goes out, group
+ * by group, then the rest of its stdout.  The rest of its stderr stays
+ * held.
+ */
+static void
+went_live(struct output *o, struct joboutput *jo, put_fn *put)
+{
+	struct cursor cur[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+
+	jo->went_live = 1;
+	pass_marked(o, jo, cur, put);
+	pass(o, jo, 0, &cur[0], SIZE_MAX, put);
+	consume(o, jo, 0, &cur[0]);
+	consume(o, jo, 1, &cur[1]);
+}
+
+/* Keep output for later: in memory, or past the bound in the spill file. */
+static void
+hold(struct output *o, struct sink *s, const char *buf, size_t len)
+{
+	if (atomic_load(&o->mem_used) + len > o->mem_limit &&
+	    spill(o, s, s->mem.buf, s->mem.len, buf, len) == 0) {
+		atomic_fetch_sub(&o->mem_used, s->mem.len);
+		strbuf_release(&s->mem);
+		return;
+	}
+	atomic_fetch_add(&o->mem_used, len);
+	strbuf_add(&s->mem, buf, len);
+}
+
 static void data(struct output *o, struct joboutput *jo, int stream,
     const char *buf, size_t len, put_fn *live_put);
 
@@ -389,23 +511,60 @@ data(struct output *o, struct joboutput *jo, int stream, const char *buf,
 		return;
 	}
 	if (atomic_load_explicit(&jo->live, memory_order_acquire)) {
-		if (!jo->went_live) {
-			/* First what was held back, stdout before stderr. */
-			drain(o, jo, 0, live_put);
-			drain(o, jo, 1, live_put);
-			jo->went_live = 1;
+		if (!jo->went_live)
+			went_live(o, jo, live_put);
+		if (stream == 0) {
+			live_put(o, jo, stream, buf, len);
+			return;
 		}
-		live_put(o, jo, stream, buf, len);
+		/* --group: stderr waits for the end of the job's stdout. */
+	}
+	jo->held_len[stream] += len;
+	hold(o, s, buf, len);
+}
+
+static void
+mark(struct output *o, struct joboutput *jo, put_fn *live_put)
+{
+	struct outmark *m = jo->nmarks ? &jo->mark[jo->nmarks - 1] : NULL;
+	size_t len[2];
+
+	if (o->linebuffer)
+		return;		/* (lines went out as they came) */
+	if (atomic_load_explicit(&jo->live, memory_order_acquire)) {
+		if (!jo->went_live)
+			went_live(o, jo, live_put);
+		drain(o, jo, 1, live_put);	/* its stdout is out */
 		return;
 	}
-	if (atomic_load(&o->mem_used) + len > o->mem_limit &&
-	    spill(o, s, s->mem.buf, s->mem.len, buf, len) == 0) {
-		atomic_fetch_sub(&o->mem_used, s->mem.len);
-		strbuf_release(&s->mem);
+	/* (Before its turn nothing of the job's output has gone.) */
+	len[0] = jo->held_len[0];
+	len[1] = jo->held_len[1];
+	if (len[1] == (m ? m->len[1] : 0))
+		return;		/* nothing on stderr since: no new group */
+	if (m && m->len[0] == len[0]) {
+		m->len[1] = len[1];	/* nor on stdout: the last one grows */
 		return;
 	}
-	atomic_fetch_add(&o->mem_used, len);
-	strbuf_add(&s->mem, buf, len);
+	if (jo->nmarks == jo->markcap) {
+		jo->markcap = jo->markcap ? jo->markcap * 2 : 4;
+		jo->mark = ccmap__xrealloc(jo->mark,
+		    jo->markcap * sizeof *jo->mark);
+	}
+	jo->mark[jo->nmarks].len[0] = len[0];
+	jo->mark[jo->nmarks++].len[1] = len[1];
+}
+
+void
+output_mark(struct output *o, struct joboutput *jo)
+{
+	mark(o, jo, put_now);
+}
+
+void
+output_mark_main(struct output *o, struct joboutput *jo)
+{
+	mark(o, jo, put_queued);
 }
 
 void
@@ -430,7 +589,8 @@ output_hold(struct output *o, struct joboutput *jo)
 {
 	struct held *h;
 
-	if (o->linebuffer || jo->went_live || jo->s[0].next || jo->s[1].next)
+	if (o->linebuffer || jo->went_live || jo->s[0].next || jo->s[1].next ||
+	    jo->nmarks)
 		return NULL;
 	h = ccmap__xmalloc(sizeof *h + jo->taglen + jo->s[0].mem.len +
 	    jo->s[1].mem.len);
@@ -489,6 +649,12 @@ output_emit(struct output *o, struct joboutput *jo)
 {
 	put_fn *put = o->linebuffer ? put_now : put_queued;
 
+	if (jo->nmarks) {
+		struct cursor cur[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+		pass_marked(o, jo, cur, put);
+		consume(o, jo, 0, &cur[0]);
+		consume(o, jo, 1, &cur[1]);
+	}
 	drain(o, jo, 0, put);
 	drain(o, jo, 1, put);
 	return atomic_load(&o->err);
