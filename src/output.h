@@ -19,7 +19,9 @@
  * items), each its stdout then its stderr.
  *
  * In line-buffer mode output_data() writes whole lines at once, under a
- * lock, and output_emit() writes what is left of the last line.
+ * lock, and output_emit() writes what is left of the last line.  Ordered
+ * line-buffer mode does so for the live job alone, and holds the others'
+ * output as above until their turn.
  *
  * struct reorder hands finished jobs back in sequence order.
  */
@@ -62,6 +64,7 @@ struct joboutput {
 
 struct output_opts {
 	int linebuffer;
+	int ordered;		/* line-buffer: only the live job's lines go out */
 	size_t mem_limit;	/* 0: the default */
 	const char *tmpdir;	/* NULL: $TMPDIR, else /tmp */
 	int fd[2];		/* where stdout and stderr go (1 and 2) */

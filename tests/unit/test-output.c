@@ -331,6 +331,23 @@ TEST_IMPL(output_linebuffer)
 	return 0;
 }
 
+/* Ordered line-buffer mode (-k --line-buffer). */
+static struct output *new_ordered(int fd0, int fd1, size_t mem_limit)
+{
+	struct output_opts oo = {
+		.linebuffer = 1,
+		.ordered = 1,
+		.mem_limit = mem_limit,
+		.tmpdir = "/tmp",
+		.fd = { fd0, fd1 },
+	};
+	struct output *o = NULL;
+
+	output_new(&o, &oo);
+	ASSERT_NOT_NULL(o);
+	return o;
+}
+
 /*
  * --group: the live job's stdout goes out as it comes, its stderr waits
  * for the end of its stdout, though written first (stdout and stderr one
@@ -367,10 +384,11 @@ TEST_IMPL(output_group_live_stderr_last)
  * stdout then its stderr, held in memory or spilled, whole or when the job
  * goes live midway; marks without stderr since the last are no groups.
  */
-static void marked(size_t mem_limit, int live_at)
+static void marked(size_t mem_limit, int live_at, int linebuffer)
 {
 	int f = temp_fd();
-	struct output *o = new_output(f, f, mem_limit, 0);
+	struct output *o = linebuffer ? new_ordered(f, f, mem_limit) :
+	    new_output(f, f, mem_limit, 0);
 	struct joboutput jo;
 	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
 	char line[64];
@@ -388,9 +406,15 @@ static void marked(size_t mem_limit, int live_at)
 		snprintf(line, sizeof line, "o%d-b\n", i);
 		data(o, &jo, 1, line);
 		output_mark(o, &jo);
+		/* (In line-buffer mode a live job's lines go as they come.) */
+		int lines_now = linebuffer && live_at >= 0 && i >= live_at;
+		if (i % 2 == 0 && lines_now) {
+			snprintf(line, sizeof line, "e%d\n", i);
+			strbuf_addstr(&want, line);
+		}
 		snprintf(line, sizeof line, "o%d-a\no%d-b\n", i, i);
 		strbuf_addstr(&want, line);
-		if (i % 2 == 0) {
+		if (i % 2 == 0 && !lines_now) {
 			snprintf(line, sizeof line, "e%d\n", i);
 			strbuf_addstr(&want, line);
 		}
@@ -410,10 +434,106 @@ static void marked(size_t mem_limit, int live_at)
 
 TEST_IMPL(output_marks)
 {
-	for (int live_at = -1; live_at <= 12; live_at += 5) {
-		marked(0, live_at);		/* in memory */
-		marked(8, live_at);		/* spilled */
-	}
+	for (int lb = 0; lb < 2; lb++)
+		for (int live_at = -1; live_at <= 12; live_at += 5) {
+			marked(0, live_at, lb);		/* in memory */
+			marked(8, live_at, lb);		/* spilled */
+		}
+	return 0;
+}
+
+/*
+ * -k --line-buffer: the live job's whole lines go out at once; another's
+ * wait, in memory or spilled, until its turn: then its whole lines, stdout
+ * first, and from then on as they come; the rest of a last line at the end.
+ */
+static void ordered_lines(size_t mem_limit)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_ordered(fo, fe, mem_limit);
+	struct joboutput a, b;
+	struct strbuf got = STRBUF_INIT;
+
+	joboutput_init(&a);
+	joboutput_init(&b);
+	output_go_live(o, &a);
+	data(o, &a, 1, "a1\na");
+	data(o, &b, 1, "b1\nb2 is longer than eight bytes\nb");
+	data(o, &b, 2, "be1\nbe");
+	data(o, &a, 2, "ae1\n");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a1\n");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "ae1\n");
+	if (mem_limit)
+		ASSERT_GT(output_spilled(o), 0);
+	data(o, &a, 1, "2\n");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a1\na2\n");
+
+	/* a ends: b's turn; its whole lines out, the rest of a line held. */
+	output_end(o, &a);
+	ASSERT_OK(output_emit(o, &a));
+	output_go_live(o, &b);
+	data(o, &b, 1, "3");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a1\na2\nb1\nb2 is longer than eight bytes\n");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "ae1\nbe1\n");
+	data(o, &b, 1, "\nb4");
+	data(o, &b, 2, "2\n");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a1\na2\nb1\nb2 is longer than eight bytes\nb3\n");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "ae1\nbe1\nbe2\n");
+	output_end(o, &b);
+	ASSERT_OK(output_emit(o, &b));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf,
+		      "a1\na2\nb1\nb2 is longer than eight bytes\nb3\nb4");
+	ASSERT_EQ(output_mem_used(o), 0);
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+}
+
+TEST_IMPL(output_ordered_linebuffer)
+{
+	ordered_lines(0);
+	ordered_lines(8);
+	return 0;
+}
+
+/* A finished job held in ordered line-buffer mode folds like --group's. */
+TEST_IMPL(output_ordered_hold)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_ordered(fo, fe, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT;
+	struct held *h;
+
+	joboutput_init(&jo);
+	data(o, &jo, 1, "a\nb");
+	data(o, &jo, 2, "e");
+	output_end(o, &jo);		/* not live: nothing goes */
+	contents(fo, &got);
+	ASSERT_EQ(got.len, 0);
+	h = output_hold(o, &jo);
+	ASSERT_NOT_NULL(h);
+	ASSERT_OK(output_emit_held(o, h));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a\nb");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "e");
+	ASSERT_EQ(output_mem_used(o), 0);
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
 	return 0;
 }
 
@@ -656,7 +776,7 @@ static void owork(struct tp_work *w, unsigned worker, void *arg)
 	threadpool_complete(sh->tp, w);
 }
 
-static void concurrent_ordered(size_t mem_limit)
+static void concurrent_ordered(size_t mem_limit, int linebuffer)
 {
 	const size_t n = 48;
 	int fo = temp_fd(), fe = temp_fd();
@@ -666,7 +786,8 @@ static void concurrent_ordered(size_t mem_limit)
 	size_t next = 0;
 
 	ASSERT_NOT_NULL(jobs);
-	sh.o = new_output(fo, fe, mem_limit, 0);
+	sh.o = linebuffer ? new_ordered(fo, fe, mem_limit) :
+	    new_output(fo, fe, mem_limit, 0);
 	ASSERT_OK(threadpool_new(&sh.tp, 4, &sh));
 	for (size_t i = 0; i < n; i++) {
 		jobs[i].id = i;
@@ -710,8 +831,10 @@ static void concurrent_ordered(size_t mem_limit)
 
 TEST_IMPL(output_concurrent_ordered)
 {
-	concurrent_ordered(0);
-	concurrent_ordered(256);
+	concurrent_ordered(0, 0);
+	concurrent_ordered(256, 0);
+	concurrent_ordered(0, 1);
+	concurrent_ordered(256, 1);
 	return 0;
 }
 
