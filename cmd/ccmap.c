@@ -461,9 +461,11 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			o.as_completed = 0;
+			o.keep_order = 1;
 			break;
 		case OPT_AS_COMPLETED:
 			o.as_completed = 1;
+			o.keep_order = 0;
 			break;
 		case OPT_GROUP:
 			o.outmode = CCMAP_GROUP;

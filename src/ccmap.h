@@ -42,7 +42,8 @@ enum ccmap_executor {
 /* How job output reaches stdout and stderr. */
 enum ccmap_outmode {
 	CCMAP_GROUP = 0,	/* each job's output whole (the default) */
-	CCMAP_LINEBUFFER,	/* whole lines, as they come */
+	CCMAP_LINEBUFFER,	/* whole lines, as they come (keep_order: the
+				   oldest running job's; the others' held) */
 	CCMAP_UNGROUP,		/* jobs write straight to our stdout */
 };
 
@@ -157,6 +158,8 @@ struct ccmap_opts {
 	enum ccmap_resume resume;	/* needs joblog */
 
 	int as_completed;	/* completion order instead of input order */
+	int keep_order;		/* -k: with CCMAP_LINEBUFFER, lines in input
+				   order too (else they come as they come) */
 	enum ccmap_outmode outmode;
 	int tag;		/* --tag: prefix lines with the item */
 	const char *tagstring;	/* --tagstring: prefix lines with this */

@@ -80,6 +80,7 @@ struct wstate {
 	char perr[256];		/* why it failed */
 	struct strbuf scratch;	/* for host->printf and tags */
 	struct strbuf bout[2];	/* a batch's output, not yet handed on */
+	int eout;		/* the item being mapped had stderr handed on */
 	struct ccmap_call *pcall;	/* a worker process's: serves each item */
 	/* --results and --json (record.c): */
 	struct strbuf rec[2];	/* a job's or item's output, captured */

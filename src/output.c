@@ -19,6 +19,7 @@
 
 struct output {
 	int linebuffer;
+	int ordered;			/* line-buffer: the live job's lines only */
 	size_t mem_limit;
 	int fd[2];
 	char *tmpdir;
@@ -47,6 +48,7 @@ output_new(struct output **op, const struct output_opts *opts)
 	const char *dir = opts->tmpdir ? opts->tmpdir : getenv("TMPDIR");
 
 	o->linebuffer = opts->linebuffer;
+	o->ordered = opts->linebuffer && opts->ordered;
 	o->mem_limit = opts->mem_limit ? opts->mem_limit : DEFAULT_MEM_LIMIT;
 	o->fd[0] = opts->fd[0];
 	o->fd[1] = opts->fd[1];
@@ -93,6 +95,16 @@ output_spilled(struct output *o)
 	return atomic_load(&o->spilled);
 }
 
+/*
+ * Line-buffer mode without order: every job's lines go out as they come,
+ * written by whoever gives them.
+ */
+static int
+direct(const struct output *o)
+{
+	return o->linebuffer && !o->ordered;
+}
+
 static void
 set_error(struct output *o, int e)
 {
@@ -118,12 +130,14 @@ void
 joboutput_release(struct output *o, struct joboutput *jo)
 {
 	for (int i = 0; i < 2; i++) {
-		if (!o->linebuffer)
-			atomic_fetch_sub(&o->mem_used, jo->s[i].mem.len);
+		atomic_fetch_sub(&o->mem_used, jo->s[i].mem.len);
 		strbuf_release(&jo->s[i].mem);
 		free(jo->s[i].ext);
 	}
 	memset(jo->s, 0, sizeof jo->s);
+	free(jo->mark);
+	jo->mark = NULL;
+	jo->nmarks = jo->markcap = 0;
 }
 
 /*
@@ -335,8 +349,7 @@ drain(struct output *o, struct joboutput *jo, int stream, put_fn *put)
 	}
 	free(buf);
 	put(o, jo, stream, s->mem.buf, s->mem.len);
-	if (!o->linebuffer)
-		atomic_fetch_sub(&o->mem_used, s->mem.len);
+	atomic_fetch_sub(&o->mem_used, s->mem.len);
 	strbuf_release(&s->mem);
 	free(s->ext);
 	s->ext = NULL;
@@ -345,7 +358,7 @@ drain(struct output *o, struct joboutput *jo, int stream, put_fn *put)
 
 /* Line-buffer mode: write the whole lines held for a stream now. */
 static void
-write_lines(struct output *o, struct joboutput *jo, int stream)
+write_lines(struct output *o, struct joboutput *jo, int stream, put_fn *put)
 {
 	struct sink *s = &jo->s[stream];
 	const char *end = s->mem.len ?
@@ -355,9 +368,175 @@ write_lines(struct output *o, struct joboutput *jo, int stream)
 	if (!end)
 		return;
 	n = (size_t)(end - s->mem.buf) + 1;
-	put_now(o, jo, stream, s->mem.buf, n);
+	put(o, jo, stream, s->mem.buf, n);
 	memmove(s->mem.buf, s->mem.buf + n, s->mem.len - n);
 	s->mem.len -= n;
+	atomic_fetch_sub(&o->mem_used, n);
+}
+
+/* A place in what a stream holds: bytes passed, in extent e (or in mem). */
+struct cursor {
+	size_t done;
+	size_t e;		/* s->next: in mem */
+	size_t off;		/* bytes into the extent, or into mem */
+};
+
+/*
+ * Hand p to put(), or with carry (line-buffer mode), whole lines only: the
+ * rest of the last line waits in carry for the next bytes.
+ */
+static void
+put_part(struct output *o, struct joboutput *jo, int stream, const char *p,
+    size_t len, put_fn *put, struct strbuf *carry)
+{
+	const char *nl;
+	size_t n;
+
+	if (!carry) {
+		put(o, jo, stream, p, len);
+		return;
+	}
+	if (!len)
+		return;
+	if (!(nl = memrchr(p, '\n', len))) {
+		strbuf_add(carry, p, len);
+		return;
+	}
+	n = (size_t)(nl - p) + 1;
+	if (carry->len) {
+		strbuf_add(carry, p, n);
+		put(o, jo, stream, carry->buf, carry->len);
+		strbuf_reset(carry);
+	} else {
+		put(o, jo, stream, p, n);
+	}
+	strbuf_add(carry, p + n, len - n);
+}
+
+/*
+ * Hand the next n bytes a stream holds (at most), from cur on, to put()
+ * (through carry, see put_part()); they stay held until consume().
+ */
+static void
+pass(struct output *o, struct joboutput *jo, int stream, struct cursor *cur,
+    size_t n, put_fn *put, struct strbuf *carry)
+{
+	struct sink *s = &jo->s[stream];
+	char *buf = NULL;
+
+	while (n && cur->e < s->next && !atomic_load(&o->err)) {
+		struct extent *x = &s->ext[cur->e];
+		size_t k = x->len - cur->off < n ? x->len - cur->off : n;
+		if (!buf)
+			buf = ccmap__xmalloc(WRITE_BUF);
+		if (k) {
+			ssize_t r = pread(o->spill_fd, buf, k < WRITE_BUF ? k :
+			    WRITE_BUF, x->off + (off_t)cur->off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				set_error(o, r < 0 ? -errno : -EIO);
+				break;
+			}
+			put_part(o, jo, stream, buf, (size_t)r, put, carry);
+			cur->off += (size_t)r;
+			cur->done += (size_t)r;
+			n -= (size_t)r;
+		}
+		if (cur->off == x->len) {
+			cur->e++;
+			cur->off = 0;
+		}
+	}
+	free(buf);
+	if (n && cur->e >= s->next && cur->off < s->mem.len) {
+		size_t k = s->mem.len - cur->off < n ? s->mem.len - cur->off : n;
+		put_part(o, jo, stream, s->mem.buf + cur->off, k, put, carry);
+		cur->off += k;
+		cur->done += k;
+	}
+}
+
+/* Drop what cur has passed of a stream. */
+static void
+consume(struct output *o, struct joboutput *jo, int stream,
+    const struct cursor *cur)
+{
+	struct sink *s = &jo->s[stream];
+
+	if (cur->e < s->next) {
+		s->ext[cur->e].off += (off_t)cur->off;
+		s->ext[cur->e].len -= cur->off;
+		memmove(s->ext, s->ext + cur->e,
+		    (s->next - cur->e) * sizeof *s->ext);
+		s->next -= cur->e;
+		return;
+	}
+	s->next = 0;
+	if (!cur->off)
+		return;
+	memmove(s->mem.buf, s->mem.buf + cur->off, s->mem.len - cur->off);
+	s->mem.len -= cur->off;
+	atomic_fetch_sub(&o->mem_used, cur->off);
+}
+
+/* Hand what was held up to the last mark to put(), group by group. */
+static void
+pass_marked(struct output *o, struct joboutput *jo, struct cursor cur[2],
+    put_fn *put, struct strbuf carry[2])
+{
+	for (size_t m = 0; m < jo->nmarks; m++)
+		for (int i = 0; i < 2; i++)
+			pass(o, jo, i, &cur[i], jo->mark[m].len[i] - cur[i].done,
+			    put, carry ? &carry[i] : NULL);
+	free(jo->mark);
+	jo->mark = NULL;
+	jo->nmarks = jo->markcap = 0;
+}
+
+/*
+ * The job's turn came while it runs: what it wrote so far goes out, group
+ * by group, then the rest of its stdout.  The rest of its stderr stays
+ * held (--group), or in line-buffer mode goes out too, whole lines only,
+ * the rest of each last line held.
+ */
+static void
+went_live(struct output *o, struct joboutput *jo, put_fn *put)
+{
+	struct strbuf carry[2] = { STRBUF_INIT, STRBUF_INIT };
+	struct strbuf *lines = o->linebuffer ? carry : NULL;
+	struct cursor cur[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+
+	jo->went_live = 1;
+	pass_marked(o, jo, cur, put, lines);
+	pass(o, jo, 0, &cur[0], SIZE_MAX, put, lines ? &carry[0] : NULL);
+	consume(o, jo, 0, &cur[0]);
+	if (!o->linebuffer) {
+		consume(o, jo, 1, &cur[1]);
+		return;
+	}
+	pass(o, jo, 1, &cur[1], SIZE_MAX, put, &carry[1]);
+	consume(o, jo, 1, &cur[1]);
+	for (int i = 0; i < 2; i++) {
+		/* (Both streams wholly passed: their mem is empty.) */
+		strbuf_release(&jo->s[i].mem);
+		jo->s[i].mem = carry[i];
+		atomic_fetch_add(&o->mem_used, carry[i].len);
+	}
+}
+
+/* Keep output for later: in memory, or past the bound in the spill file. */
+static void
+hold(struct output *o, struct sink *s, const char *buf, size_t len)
+{
+	if (atomic_load(&o->mem_used) + len > o->mem_limit &&
+	    spill(o, s, s->mem.buf, s->mem.len, buf, len) == 0) {
+		atomic_fetch_sub(&o->mem_used, s->mem.len);
+		strbuf_release(&s->mem);
+		return;
+	}
+	atomic_fetch_add(&o->mem_used, len);
+	strbuf_add(&s->mem, buf, len);
 }
 
 static void data(struct output *o, struct joboutput *jo, int stream,
@@ -383,35 +562,80 @@ data(struct output *o, struct joboutput *jo, int stream, const char *buf,
 {
 	struct sink *s = &jo->s[--stream];
 
-	if (o->linebuffer) {
+	if (direct(o)) {
+		atomic_fetch_add(&o->mem_used, len);
 		strbuf_add(&s->mem, buf, len);
-		write_lines(o, jo, stream);
+		write_lines(o, jo, stream, put_now);
 		return;
 	}
 	if (atomic_load_explicit(&jo->live, memory_order_acquire)) {
-		if (!jo->went_live) {
-			/* First what was held back, stdout before stderr. */
-			drain(o, jo, 0, live_put);
-			drain(o, jo, 1, live_put);
-			jo->went_live = 1;
+		if (!jo->went_live)
+			went_live(o, jo, live_put);
+		if (o->linebuffer) {
+			atomic_fetch_add(&o->mem_used, len);
+			strbuf_add(&s->mem, buf, len);
+			write_lines(o, jo, stream, live_put);
+			return;
 		}
-		live_put(o, jo, stream, buf, len);
+		if (stream == 0) {
+			live_put(o, jo, stream, buf, len);
+			return;
+		}
+		/* --group: stderr waits for the end of the job's stdout. */
+	}
+	jo->held_len[stream] += len;
+	hold(o, s, buf, len);
+}
+
+static void
+mark(struct output *o, struct joboutput *jo, put_fn *live_put)
+{
+	struct outmark *m = jo->nmarks ? &jo->mark[jo->nmarks - 1] : NULL;
+	size_t len[2];
+
+	if (direct(o))
+		return;		/* (lines went out as they came) */
+	if (atomic_load_explicit(&jo->live, memory_order_acquire)) {
+		if (!jo->went_live)
+			went_live(o, jo, live_put);
+		if (!o->linebuffer)
+			drain(o, jo, 1, live_put);	/* its stdout is out */
 		return;
 	}
-	if (atomic_load(&o->mem_used) + len > o->mem_limit &&
-	    spill(o, s, s->mem.buf, s->mem.len, buf, len) == 0) {
-		atomic_fetch_sub(&o->mem_used, s->mem.len);
-		strbuf_release(&s->mem);
+	/* (Before its turn nothing of the job's output has gone.) */
+	len[0] = jo->held_len[0];
+	len[1] = jo->held_len[1];
+	if (len[1] == (m ? m->len[1] : 0))
+		return;		/* nothing on stderr since: no new group */
+	if (m && m->len[0] == len[0]) {
+		m->len[1] = len[1];	/* nor on stdout: the last one grows */
 		return;
 	}
-	atomic_fetch_add(&o->mem_used, len);
-	strbuf_add(&s->mem, buf, len);
+	if (jo->nmarks == jo->markcap) {
+		jo->markcap = jo->markcap ? jo->markcap * 2 : 4;
+		jo->mark = ccmap__xrealloc(jo->mark,
+		    jo->markcap * sizeof *jo->mark);
+	}
+	jo->mark[jo->nmarks].len[0] = len[0];
+	jo->mark[jo->nmarks++].len[1] = len[1];
+}
+
+void
+output_mark(struct output *o, struct joboutput *jo)
+{
+	mark(o, jo, put_now);
+}
+
+void
+output_mark_main(struct output *o, struct joboutput *jo)
+{
+	mark(o, jo, put_queued);
 }
 
 void
 output_go_live(struct output *o, struct joboutput *jo)
 {
-	if (o->linebuffer || atomic_load(&jo->live))
+	if (direct(o) || atomic_load(&jo->live))
 		return;
 	output_flush(o);
 	atomic_store_explicit(&jo->live, 1, memory_order_release);
@@ -430,7 +654,8 @@ output_hold(struct output *o, struct joboutput *jo)
 {
 	struct held *h;
 
-	if (o->linebuffer || jo->went_live || jo->s[0].next || jo->s[1].next)
+	if (direct(o) || jo->went_live || jo->s[0].next || jo->s[1].next ||
+	    jo->nmarks)
 		return NULL;
 	h = ccmap__xmalloc(sizeof *h + jo->taglen + jo->s[0].mem.len +
 	    jo->s[1].mem.len);
@@ -480,6 +705,13 @@ output_end(struct output *o, struct joboutput *jo)
 {
 	if (!o->linebuffer)
 		return;
+	if (o->ordered) {
+		/* Only the live job's: a held one's waits for its turn. */
+		if (!atomic_load_explicit(&jo->live, memory_order_acquire))
+			return;
+		if (!jo->went_live)
+			went_live(o, jo, put_now);
+	}
 	drain(o, jo, 0, put_now);
 	drain(o, jo, 1, put_now);
 }
@@ -487,8 +719,14 @@ output_end(struct output *o, struct joboutput *jo)
 int
 output_emit(struct output *o, struct joboutput *jo)
 {
-	put_fn *put = o->linebuffer ? put_now : put_queued;
+	put_fn *put = direct(o) ? put_now : put_queued;
 
+	if (jo->nmarks) {
+		struct cursor cur[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+		pass_marked(o, jo, cur, put, NULL);
+		consume(o, jo, 0, &cur[0]);
+		consume(o, jo, 1, &cur[1]);
+	}
 	drain(o, jo, 0, put);
 	drain(o, jo, 1, put);
 	return atomic_load(&o->err);
@@ -500,7 +738,7 @@ output_emit_text(struct output *o, int stream, const char *p, size_t len)
 	struct joboutput jo;
 
 	joboutput_init(&jo);
-	(o->linebuffer ? put_now : put_queued)(o, &jo, stream - 1, p, len);
+	(direct(o) ? put_now : put_queued)(o, &jo, stream - 1, p, len);
 	return atomic_load(&o->err);
 }
 

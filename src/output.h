@@ -11,12 +11,17 @@
  * before waiting for anything.
  *
  * The job whose output is due next (the oldest unfinished one, in input
- * order) need not be held at all: output_go_live() lets its output through
+ * order) need not be held at all: output_go_live() lets its stdout through
  * as it comes, so a job with endless output streams instead of filling the
- * disk.
+ * disk.  Its stderr is held still, to follow the whole of its stdout: a
+ * job's output is its stdout, then its stderr, whatever the order the two
+ * were read in.  output_mark() splits a job's output in groups (a plugin's
+ * items), each its stdout then its stderr.
  *
  * In line-buffer mode output_data() writes whole lines at once, under a
- * lock, and output_emit() writes what is left of the last line.
+ * lock, and output_emit() writes what is left of the last line.  Ordered
+ * line-buffer mode does so for the live job alone, and holds the others'
+ * output as above until their turn.
  *
  * struct reorder hands finished jobs back in sequence order.
  */
@@ -51,10 +56,15 @@ struct joboutput {
 	int bol[2];		/* each stream is at the start of a line */
 	atomic_int live;	/* its turn has come: write, do not hold */
 	int went_live;		/* what was held before has been written */
+	/* output_mark(): the streams' held lengths at each group's end */
+	struct outmark { size_t len[2]; } *mark;
+	size_t nmarks, markcap;
+	size_t held_len[2];	/* bytes held of each stream before its turn */
 };
 
 struct output_opts {
 	int linebuffer;
+	int ordered;		/* line-buffer: only the live job's lines go out */
 	size_t mem_limit;	/* 0: the default */
 	const char *tmpdir;	/* NULL: $TMPDIR, else /tmp */
 	int fd[2];		/* where stdout and stderr go (1 and 2) */
@@ -93,8 +103,16 @@ void output_set_wake(struct output *o, int fd);
 void output_data(struct output *o, struct joboutput *jo, int stream,
     const char *buf, size_t len);
 /*
+ * The job's output so far is a group (a plugin's item): it is written, its
+ * stdout then its stderr, before what the job writes next.  From the thread
+ * that gives its data; output_mark_main() from the main thread.
+ */
+void output_mark(struct output *o, struct joboutput *jo);
+void output_mark_main(struct output *o, struct joboutput *jo);
+/*
  * The job's turn has come (main thread): flush what is buffered, and from
- * now on write its output as it comes instead of holding it.
+ * now on write its output as it comes instead of holding it (not its
+ * stderr, in --group mode: that waits for the end of its stdout).
  */
 void output_go_live(struct output *o, struct joboutput *jo);
 /*

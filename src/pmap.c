@@ -22,6 +22,8 @@
 static void
 flush_batch_output(struct ccmap *c, struct wstate *ws, struct job *job)
 {
+	if (ws->bout[1].len)
+		ws->eout = 1;
 	for (int i = 0; i < 2; i++) {
 		if (!ws->bout[i].len)
 			continue;
@@ -29,6 +31,21 @@ flush_batch_output(struct ccmap *c, struct wstate *ws, struct job *job)
 		    ws->bout[i].len);
 		strbuf_reset(&ws->bout[i]);
 	}
+}
+
+/*
+ * An item was mapped.  If it wrote on stderr, the batch's output so far is
+ * handed on and marked as a group: each item's stdout, then its stderr,
+ * before the next item's (--group, when stdout and stderr are one file).
+ */
+static inline void
+item_done(struct ccmap *c, struct wstate *ws, struct job *job)
+{
+	if (!ws->bout[1].len && !ws->eout)
+		return;
+	flush_batch_output(c, ws, job);
+	output_mark(c->out, &job->out);
+	ws->eout = 0;
 }
 
 /* host_write for all but short, untagged writes with room to spare. */
@@ -301,6 +318,7 @@ run_batch_whole(struct ccmap *c, struct wstate *ws, struct job *job,
 		job->ran_items++;
 		if (status[i])
 			job->failed_items++;
+		item_done(c, ws, job);
 		if (ws->bout[0].len + ws->bout[1].len >= WRITE_FLUSH)
 			flush_batch_output(c, ws, job);
 	}
@@ -337,6 +355,7 @@ map_records(struct ccmap *c, const struct ccmap_plugin *d,
 			call->len = (size_t)(ends[k] - pos);
 			call->bol[0] = call->bol[1] = 1;
 			failed += map(&c->host, call, pw, pos, call->len) != 0;
+			item_done(c, call->ws, job);
 			pos = ends[k] + 1;
 		}
 		i += n;
@@ -374,6 +393,7 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 	const struct ccmap_plugin *d = plugin_desc(c->plugin);
 	struct strbuf tag = STRBUF_INIT;
 
+	ws->eout = 0;
 	if (!ws->pinit) {
 		ws->pinit = 1;
 		if (d->worker_init && d->worker_init(&c->host,
@@ -416,6 +436,7 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 		if (record ? map_recorded(c, d, ws, job, &call) :
 		    map_one(c, d, &call))
 			job->failed_items++;
+		item_done(c, ws, job);
 	}
 	job->ran_items += i;
 	flush_batch_output(c, ws, job);
@@ -554,8 +575,13 @@ pproc_result(void *arg, void *cookie, unsigned long long seq, size_t count,
 	} else {
 		strbuf_add(&job->pend[0], out, olen);
 		strbuf_add(&job->pend[1], err, elen);
-		if (job->pend[0].len + job->pend[1].len >= WRITE_FLUSH)
+		if (elen) {
+			/* (an item's stdout, then its stderr: see item_done) */
 			hand_on(c, job);
+			output_mark_main(c->out, &job->out);
+		} else if (job->pend[0].len + job->pend[1].len >= WRITE_FLUSH) {
+			hand_on(c, job);
+		}
 	}
 	job->ran_items += count;
 	if (status)
@@ -608,6 +634,10 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 		strbuf_add(&job->pend[1], line, (size_t)n);
 	if (ccmap__recording(c))
 		record_lost(c, job, seq, sig ? sig : timed_out ? SIGKILL : 0);
+	if (job->pend[1].len) {
+		hand_on(c, job);
+		output_mark_main(c->out, &job->out);
+	}
 	job->ran_items++;
 	job->failed_items++;
 }

@@ -1332,6 +1332,7 @@ start_waiting(struct ccmap *c)
 		job->out.taglen = taglen;
 		job->received = 0;
 		job->reported = 0;
+		promote(c);	/* (it may be due: its output was reset) */
 		post(c, &job, 1);
 	}
 	while (!c->backlogging && c->backlog.first && room(c) && may_start(c)) {
@@ -1795,6 +1796,7 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 {
 	struct output_opts oo = {
 		.linebuffer = c->opts.outmode == CCMAP_LINEBUFFER,
+		.ordered = c->opts.keep_order && !c->opts.as_completed,
 		.mem_limit = c->opts.mem_limit,
 		.tmpdir = c->opts.tmpdir,
 		.fd = { c->rfd >= 0 ? c->rfd : 1, 2 },
@@ -1857,12 +1859,15 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	 * The due job's output streams as it comes, unless it may yet be
 	 * dropped: a failed attempt's (--retries), a killed job's (--halt
 	 * now); and not from its worker thread onto a terminal where a prompt
-	 * or a progress line must make way for it.
+	 * or a progress line must make way for it.  With -k --line-buffer it
+	 * streams, as --line-buffer output always does.
 	 */
 	c->streams = !c->opts.as_completed && c->opts.outmode == CCMAP_GROUP &&
 	    c->opts.retries < 2 && c->opts.halt.when != CCMAP_HALT_NOW &&
 	    c->rfd < 0 &&	/* (a records' header goes first) */
 	    !c->tty && !(c->prog && isatty(2));
+	if (oo.linebuffer && oo.ordered)
+		c->streams = 1;
 	c->backlogging = halt_needs_total(&c->halt);
 	if (c->joblog && joblog_wants_header(c->joblog))
 		output_emit_text(c->out, 1, JOBLOG_HEADER, strlen(JOBLOG_HEADER));

@@ -87,6 +87,11 @@ TEST(output_write_error_linebuffer)
 TEST(output_hold_block)
 TEST(output_concurrent_spill)
 TEST(output_concurrent_linebuffer)
+TEST(output_group_live_stderr_last)
+TEST(output_marks)
+TEST(output_ordered_linebuffer)
+TEST(output_ordered_hold)
+TEST(output_concurrent_ordered)
 
 /* test-threadpool.c */
 TEST(threadpool_many_items)

@@ -331,6 +331,212 @@ TEST_IMPL(output_linebuffer)
 	return 0;
 }
 
+/* Ordered line-buffer mode (-k --line-buffer). */
+static struct output *new_ordered(int fd0, int fd1, size_t mem_limit)
+{
+	struct output_opts oo = {
+		.linebuffer = 1,
+		.ordered = 1,
+		.mem_limit = mem_limit,
+		.tmpdir = "/tmp",
+		.fd = { fd0, fd1 },
+	};
+	struct output *o = NULL;
+
+	output_new(&o, &oo);
+	ASSERT_NOT_NULL(o);
+	return o;
+}
+
+/*
+ * --group: the live job's stdout goes out as it comes, its stderr waits
+ * for the end of its stdout, though written first (stdout and stderr one
+ * file here, so the order shows).
+ */
+TEST_IMPL(output_group_live_stderr_last)
+{
+	int f = temp_fd();
+	struct output *o = new_output(f, f, 0, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT;
+
+	joboutput_init(&jo);
+	data(o, &jo, 2, "err-1\n");		/* held before its turn */
+	data(o, &jo, 1, "out-1\n");
+	output_go_live(o, &jo);
+	data(o, &jo, 2, "err-2\n");
+	data(o, &jo, 1, "out-2\n");
+	contents(f, &got);
+	ASSERT_STR_EQ(got.buf, "out-1\nout-2\n");
+	ASSERT_OK(output_emit(o, &jo));
+	ASSERT_OK(output_flush(o));
+	contents(f, &got);
+	ASSERT_STR_EQ(got.buf, "out-1\nout-2\nerr-1\nerr-2\n");
+	ASSERT_EQ(output_mem_used(o), 0);
+	output_free(o);
+	strbuf_release(&got);
+	close(f);
+	return 0;
+}
+
+/*
+ * output_mark() cuts a job's output in groups (a plugin's items), each its
+ * stdout then its stderr, held in memory or spilled, whole or when the job
+ * goes live midway; marks without stderr since the last are no groups.
+ */
+static void marked(size_t mem_limit, int live_at, int linebuffer)
+{
+	int f = temp_fd();
+	struct output *o = linebuffer ? new_ordered(f, f, mem_limit) :
+	    new_output(f, f, mem_limit, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+	char line[64];
+
+	joboutput_init(&jo);
+	for (int i = 0; i < 12; i++) {
+		if (i == live_at)
+			output_go_live(o, &jo);
+		/* Item i: stderr first (even items), stdout, more stdout. */
+		snprintf(line, sizeof line, "e%d\n", i);
+		if (i % 2 == 0)
+			data(o, &jo, 2, line);
+		snprintf(line, sizeof line, "o%d-a\n", i);
+		data(o, &jo, 1, line);
+		snprintf(line, sizeof line, "o%d-b\n", i);
+		data(o, &jo, 1, line);
+		output_mark(o, &jo);
+		/* (In line-buffer mode a live job's lines go as they come.) */
+		int lines_now = linebuffer && live_at >= 0 && i >= live_at;
+		if (i % 2 == 0 && lines_now) {
+			snprintf(line, sizeof line, "e%d\n", i);
+			strbuf_addstr(&want, line);
+		}
+		snprintf(line, sizeof line, "o%d-a\no%d-b\n", i, i);
+		strbuf_addstr(&want, line);
+		if (i % 2 == 0 && !lines_now) {
+			snprintf(line, sizeof line, "e%d\n", i);
+			strbuf_addstr(&want, line);
+		}
+	}
+	if (mem_limit)
+		ASSERT_GT(output_spilled(o), 0);
+	ASSERT_OK(output_emit(o, &jo));
+	ASSERT_OK(output_flush(o));
+	contents(f, &got);
+	ASSERT_STR_EQ(got.buf, want.buf);
+	ASSERT_EQ(output_mem_used(o), 0);
+	output_free(o);
+	strbuf_release(&got);
+	strbuf_release(&want);
+	close(f);
+}
+
+TEST_IMPL(output_marks)
+{
+	for (int lb = 0; lb < 2; lb++)
+		for (int live_at = -1; live_at <= 12; live_at += 5) {
+			marked(0, live_at, lb);		/* in memory */
+			marked(8, live_at, lb);		/* spilled */
+		}
+	return 0;
+}
+
+/*
+ * -k --line-buffer: the live job's whole lines go out at once; another's
+ * wait, in memory or spilled, until its turn: then its whole lines, stdout
+ * first, and from then on as they come; the rest of a last line at the end.
+ */
+static void ordered_lines(size_t mem_limit)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_ordered(fo, fe, mem_limit);
+	struct joboutput a, b;
+	struct strbuf got = STRBUF_INIT;
+
+	joboutput_init(&a);
+	joboutput_init(&b);
+	output_go_live(o, &a);
+	data(o, &a, 1, "a1\na");
+	data(o, &b, 1, "b1\nb2 is longer than eight bytes\nb");
+	data(o, &b, 2, "be1\nbe");
+	data(o, &a, 2, "ae1\n");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a1\n");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "ae1\n");
+	if (mem_limit)
+		ASSERT_GT(output_spilled(o), 0);
+	data(o, &a, 1, "2\n");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a1\na2\n");
+
+	/* a ends: b's turn; its whole lines out, the rest of a line held. */
+	output_end(o, &a);
+	ASSERT_OK(output_emit(o, &a));
+	output_go_live(o, &b);
+	data(o, &b, 1, "3");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a1\na2\nb1\nb2 is longer than eight bytes\n");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "ae1\nbe1\n");
+	data(o, &b, 1, "\nb4");
+	data(o, &b, 2, "2\n");
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a1\na2\nb1\nb2 is longer than eight bytes\nb3\n");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "ae1\nbe1\nbe2\n");
+	output_end(o, &b);
+	ASSERT_OK(output_emit(o, &b));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf,
+		      "a1\na2\nb1\nb2 is longer than eight bytes\nb3\nb4");
+	ASSERT_EQ(output_mem_used(o), 0);
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+}
+
+TEST_IMPL(output_ordered_linebuffer)
+{
+	ordered_lines(0);
+	ordered_lines(8);
+	return 0;
+}
+
+/* A finished job held in ordered line-buffer mode folds like --group's. */
+TEST_IMPL(output_ordered_hold)
+{
+	int fo = temp_fd(), fe = temp_fd();
+	struct output *o = new_ordered(fo, fe, 0);
+	struct joboutput jo;
+	struct strbuf got = STRBUF_INIT;
+	struct held *h;
+
+	joboutput_init(&jo);
+	data(o, &jo, 1, "a\nb");
+	data(o, &jo, 2, "e");
+	output_end(o, &jo);		/* not live: nothing goes */
+	contents(fo, &got);
+	ASSERT_EQ(got.len, 0);
+	h = output_hold(o, &jo);
+	ASSERT_NOT_NULL(h);
+	ASSERT_OK(output_emit_held(o, h));
+	ASSERT_OK(output_flush(o));
+	contents(fo, &got);
+	ASSERT_STR_EQ(got.buf, "a\nb");
+	contents(fe, &got);
+	ASSERT_STR_EQ(got.buf, "e");
+	ASSERT_EQ(output_mem_used(o), 0);
+	output_free(o);
+	strbuf_release(&got);
+	close(fo);
+	close(fe);
+	return 0;
+}
+
 /* A pipe whose reader is gone: writes fail with EPIPE. */
 static int broken_pipe(void)
 {
@@ -523,6 +729,112 @@ TEST_IMPL(output_concurrent_spill)
 TEST_IMPL(output_concurrent_linebuffer)
 {
 	concurrent(0, 1);
+	return 0;
+}
+
+/*
+ * In order, as run.c does it: the due job goes live while its worker
+ * writes (stdout, stderr and marks); the others are held and spilled.
+ * Each stream must come out as the jobs' outputs one after the other.
+ */
+struct ojob {
+	struct tp_work w;
+	struct joboutput jo;
+	size_t id;
+	int done;
+};
+
+static void ojob_lines(size_t id, int stream, struct strbuf *sb)
+{
+	for (int k = 0; k < 40; k++)
+		strbuf_addf(sb, "%zu:%d:%d\n", id, stream, k);
+}
+
+static void owork(struct tp_work *w, unsigned worker, void *arg)
+{
+	struct cshared *sh = arg;
+	struct ojob *j = container_of(w, struct ojob, w);
+	struct strbuf s[2] = { STRBUF_INIT, STRBUF_INIT };
+	size_t off[2] = { 0, 0 }, piece = 1;
+
+	(void)worker;
+	ojob_lines(j->id, 1, &s[0]);
+	ojob_lines(j->id, 2, &s[1]);
+	while (off[0] < s[0].len || off[1] < s[1].len) {
+		for (int i = 0; i < 2; i++) {
+			size_t n = s[i].len - off[i] < piece ?
+			    s[i].len - off[i] : piece;
+			output_data(sh->o, &j->jo, i + 1, s[i].buf + off[i], n);
+			off[i] += n;
+		}
+		piece = piece % 9 + 1;
+	}
+	output_mark(sh->o, &j->jo);
+	output_end(sh->o, &j->jo);
+	strbuf_release(&s[0]);
+	strbuf_release(&s[1]);
+	threadpool_complete(sh->tp, w);
+}
+
+static void concurrent_ordered(size_t mem_limit, int linebuffer)
+{
+	const size_t n = 48;
+	int fo = temp_fd(), fe = temp_fd();
+	struct cshared sh;
+	struct ojob *jobs = calloc(n, sizeof *jobs);
+	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+	size_t next = 0;
+
+	ASSERT_NOT_NULL(jobs);
+	sh.o = linebuffer ? new_ordered(fo, fe, mem_limit) :
+	    new_output(fo, fe, mem_limit, 0);
+	ASSERT_OK(threadpool_new(&sh.tp, 4, &sh));
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].id = i;
+		jobs[i].w.work = owork;
+		joboutput_init(&jobs[i].jo);
+	}
+	output_go_live(sh.o, &jobs[0].jo);
+	for (size_t i = 0; i < n; i++)
+		threadpool_post(sh.tp, &jobs[i].w);
+	while (next < n) {
+		struct pollfd pfd = { .fd = threadpool_fd(sh.tp), .events = POLLIN };
+		struct tp_work *l;
+
+		ASSERT_EQ(poll(&pfd, 1, 20000), 1);
+		for (l = threadpool_collect(sh.tp); l; l = l->next)
+			container_of(l, struct ojob, w)->done = 1;
+		while (next < n && jobs[next].done) {
+			ASSERT_OK(output_emit(sh.o, &jobs[next].jo));
+			joboutput_release(sh.o, &jobs[next].jo);
+			if (++next < n)
+				output_go_live(sh.o, &jobs[next].jo);
+		}
+	}
+	ASSERT_OK(output_flush(sh.o));
+	threadpool_free(sh.tp);
+	ASSERT_EQ(output_mem_used(sh.o), 0);
+	for (int i = 0; i < 2; i++) {
+		strbuf_reset(&want);
+		for (size_t k = 0; k < n; k++)
+			ojob_lines(k, i + 1, &want);
+		contents(i ? fe : fo, &got);
+		ASSERT_MEM_EQ(got.buf, got.len, want.buf, want.len);
+	}
+	output_free(sh.o);
+	strbuf_release(&got);
+	strbuf_release(&want);
+	free(jobs);
+	close(fo);
+	close(fe);
+}
+
+TEST_IMPL(output_concurrent_ordered)
+{
+	concurrent_ordered(0, 0);
+	concurrent_ordered(256, 0);
+	concurrent_ordered(0, 1);
+	concurrent_ordered(256, 1);
 	return 0;
 }
 
