@@ -1655,8 +1655,10 @@ dispatch(struct ccmap *c)
 		}
 		if (n)
 			give(c, c->chunk, n);
-		if (last)
+		if (last) {
 			spread_last(c, last);
+			c->halt.total = c->next_seq;	/* its parts, counted */
+		}
 		if (r == INPUT_EOF)
 			start_waiting(c);
 		if (r == INPUT_AGAIN) {

@@ -19,6 +19,11 @@ stderr_has '^ETA: 0s Left: 0 AVG: [0-9.]+s  local:0/1/100%/[0-9.]+s$' \
 	"--eta: one final line, GNU parallel's spelling"
 run_case "--bar with no items" 0 "" -- $CCMAP --bar echo
 stderr_is $'100% 0:0=0s\n' "--bar with no items: 100%"
+# -X spreads the last items over the slots: those jobs count, as GNU
+# parallel's 3 lines (1 2 3 4, 5 6 7 8, 9 10).
+run_case "--bar -X: the jobs" 0 $'1 2 3 4\n5 6 7 8\n9 10\n' \
+	--stdin "$(seq 10)" -- $CCMAP -j3 --bar -X echo
+stderr_is $'100% 3:0=0s 9\n' "--bar -X: 3 jobs in all, 100%"
 
 . "$SRC/tmux.sh"
 tm_start
