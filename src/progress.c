@@ -28,7 +28,8 @@ struct progress {
 	int term;		/* fd is a terminal: draw as it goes */
 	int width;		/* its columns */
 	unsigned jobs;
-	unsigned long long started, done, total;
+	unsigned long long done, total;
+	unsigned long long running;	/* jobs running now (not queued) */
 	int have_total;
 	long long t0, last;	/* when it began, when it was last drawn */
 	int changed;		/* counts moved since then */
@@ -79,8 +80,6 @@ format(struct progress *p, struct strbuf *sb)
 	double elapsed = (double)(ccmap__now_ns() - p->t0) / 1e9;
 	double avg = p->done ? elapsed / (double)p->done : 0;
 	unsigned long long left = p->total > p->done ? p->total - p->done : 0;
-	unsigned long long running = p->started > p->done ?
-	    p->started - p->done : 0;
 	char eta[32], nleft[32];
 
 	if (p->have_total && (p->done || !left)) {
@@ -105,7 +104,8 @@ format(struct progress *p, struct strbuf *sb)
 	if (p->flags & CCMAP_SHOW_ETA)
 		strbuf_addf(sb, "ETA: %ss Left: %s AVG: %.2fs  ", eta, nleft,
 		    avg);
-	strbuf_addf(sb, "local:%llu/%llu/100%%/%.1fs", running, p->done, avg);
+	strbuf_addf(sb, "local:%llu/%llu/100%%/%.1fs", p->running, p->done,
+	    avg);
 }
 
 static void
@@ -167,6 +167,7 @@ progress_free(struct progress *p)
 
 	if (!p)
 		return;
+	p->running = 0;		/* the run is over */
 	if (p->term) {
 		draw_now(p);
 		strbuf_addch(&sb, '\n');
@@ -180,10 +181,8 @@ progress_free(struct progress *p)
 }
 
 void
-progress_started(struct progress *p, unsigned long long n, const char *item,
-    size_t len)
+progress_started(struct progress *p, const char *item, size_t len)
 {
-	p->started += n;
 	p->changed = 1;
 	if (!item)
 		return;
@@ -207,6 +206,15 @@ progress_total(struct progress *p, unsigned long long total)
 {
 	p->total = total;
 	p->have_total = 1;
+	p->changed = 1;
+}
+
+void
+progress_running(struct progress *p, unsigned long long n)
+{
+	if (p->running == n)
+		return;
+	p->running = n;
 	p->changed = 1;
 }
 

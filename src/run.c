@@ -163,8 +163,13 @@ screen_show(struct ccmap *c)
 {
 	if (c->tty)
 		tty_show(c->tty);
-	if (c->prog)
+	if (c->prog) {
+		/* Jobs running now, not those waiting in a queue. */
+		progress_running(c->prog, c->tp ? atomic_load(&c->running) :
+		    c->pp ? procpool_busy(c->pp) : c->ppp ?
+		    plugpool_busy(c->ppp) : 0);
 		progress_draw(c->prog);
+	}
 }
 
 static void
@@ -688,12 +693,15 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 		next = job->chunk_next;
 		if (c->opts.delay_ns)
 			delay_gate(c);
-		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start))
+		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start)) {
 			job->skipped = 1;
-		else
+		} else {
+			atomic_fetch_add(&c->running, 1);
 			run_job(c, tj.ws, &(struct jobvals){ .v = job->v,
 			    .n = job->nv, .seq = job->seq, .slot = slot },
 			    &io, &job->st);
+			atomic_fetch_sub(&c->running, 1);
+		}
 		output_end(c->out, &job->out);
 		threadpool_complete(c->tp, &job->work);
 	}
@@ -1195,9 +1203,9 @@ track(struct ccmap *c, struct job **chunk, size_t n)
 		*(c->ilast ? &c->ilast->inext : &c->ifirst) = job;
 		c->ilast = job;
 		if (c->prog)
-			progress_started(c->prog, c->plugin ? job->items : 1,
-			    c->plugin ? NULL : job->store.buf, c->plugin ? 0 :
-			    job->nv ? job->v[0].len : 0);
+			progress_started(c->prog, c->plugin ? NULL :
+			    job->store.buf, c->plugin ? 0 : job->nv ?
+			    job->v[0].len : 0);
 	}
 	c->inflight += n;
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t1520: --bar, --eta and --progress draw on stderr when it is a terminal,
 # spelled as GNU parallel's, the total shown as unknown ("?") until the
-# input has ended; they never reach stdout.  Without a terminal they print
+# input has ended; they never reach stdout.  --eta's and --progress's
+# "running" are jobs running, not queued.  Without a terminal they print
 # one final line on stderr.
 . "$(dirname "$0")/setup.sh"
 
@@ -66,6 +67,21 @@ grep -n -e '^out-x1$' -e '^out-x2$' -e '^100% 2:0=0s x2' "$T/screen" |
 	sed 's/^[0-9]*://' | tr '\n' '|' >"$T/order"
 is "$(cat "$T/order")" "out-x1|out-x2|100% 2:0=0s x2|" \
 	"stdout on the terminal: whole output lines, the bar after them"
+
+# Each job waits for $T/go; the checks look at the screen meanwhile.
+printf '#!/bin/sh\nuntil [ -e "%s" ]; do sleep 0.05; done\n' "$T/go" >"$T/hold.sh"
+chmod +x "$T/hold.sh"
+
+# --eta's "running": jobs running (2 slots), not those handed to the pool
+# and waiting in its queue.
+for ex in "--threads" "--procs --chunksize 3"; do
+	rm -f "$T/go"
+	tm_clear
+	tm_run "ccmap $ex -j2 --eta \$T/hold.sh ::: \$(seq 20) >/dev/null"
+	check "--eta $ex: 2 running" tm_wait '^ETA: .*  local:2/0/100%/'
+	: >"$T/go"
+	tm_wait '^END:0$' >/dev/null
+done
 
 # --- SIGWINCH: the line is cut to the terminal's new width.
 tm_clear
