@@ -6,7 +6,8 @@
  *	--eta       ETA: 1s Left: 8 AVG: 0.25s  local:2/12/100%/0.3s
  *	--progress  local:2/12/100%/0.3s  running/done/share/seconds per job
  *
- * A total not yet known (the input has not ended) shows as "?".
+ * A total not yet known (the items are still being read or counted)
+ * shows as "?".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,8 @@ progress_done(struct progress *p, unsigned long long n)
 void
 progress_total(struct progress *p, unsigned long long total)
 {
+	if (p->have_total && p->total == total)
+		return;
 	p->total = total;
 	p->have_total = 1;
 	p->changed = 1;

@@ -25,7 +25,7 @@ void progress_free(struct progress *p);
 void progress_started(struct progress *p, const char *item, size_t len);
 /* n more finished (run, failed or skipped). */
 void progress_done(struct progress *p, unsigned long long n);
-/* The input has ended: this many in all. */
+/* This many in all (the number is known, or was known wrong till now). */
 void progress_total(struct progress *p, unsigned long long total);
 /* n of those started are running now (not waiting in a queue). */
 void progress_running(struct progress *p, unsigned long long n);

@@ -1348,6 +1348,35 @@ start_waiting(struct ccmap *c)
 	}
 }
 
+/*
+ * --bar, --eta: the jobs in all, as soon as they can be known.  The
+ * tuples, when the input knows their number (see input_tuples), make a
+ * job each, or one per -n of them; a plugin's progress counts the tuples
+ * themselves.  Where tuples are dropped (--match, --skip) or packed by
+ * their length (-X, -m, --xargs), it is known once they have all been
+ * read.
+ */
+static void
+show_total(struct ccmap *c)
+{
+	unsigned long long n;
+
+	if (c->input_done) {
+		progress_total(c->prog, c->halt.total);
+		return;
+	}
+	if (!c->in || c->opts.match || c->opts.skip || c->opts.fill ||
+	    !input_tuples(c->in, &n))
+		return;
+	if (!c->plugin && c->max_args > 1) {
+		n = n / c->max_args + (n % c->max_args != 0);
+		/* (A line too long for -n items makes more: so far, these.) */
+		if (n < c->next_seq)
+			n = c->next_seq;
+	}
+	progress_total(c->prog, n);
+}
+
 /* The input has ended: the jobs are all known. */
 static void
 input_ended(struct ccmap *c)
@@ -1727,8 +1756,8 @@ loop(struct ccmap *c)
 
 	for (;;) {
 		dispatch(c);
-		if (c->input_done && c->prog)
-			progress_total(c->prog, c->halt.total);
+		if (c->prog)
+			show_total(c);
 		if (c->inflight == 0 && (c->stopping ||
 		    (c->input_done && !c->backlog.first && !c->asking)))
 			break;
@@ -1739,10 +1768,15 @@ loop(struct ccmap *c)
 		size_t n = 0;
 		/* The terminal, when it is read, else the input. */
 		int ttyfd = c->tty && !c->stopping ? tty_fd(c->tty) : -1;
+		/* (Read ahead, or counted, for --bar and --eta.) */
+		int ahead = c->in && input_reads_ahead(c->in);
+		int counting = c->in && !c->stopping &&
+		    input_count_pending(c->in);
 		fds[n++] = (struct pollfd){ .fd = signals_fd(), .events = POLLIN };
 		fds[n++] = (struct pollfd){
-			.fd = ttyfd >= 0 ? ttyfd : !c->need_input || c->stopping ?
-			    -1 : c->blocks ? blocks_fd(c->blocks) : input_fd(c->in),
+			.fd = ttyfd >= 0 ? ttyfd : (!c->need_input && !ahead) ||
+			    c->stopping ? -1 : c->blocks ? blocks_fd(c->blocks) :
+			    input_fd(c->in),
 			.events = POLLIN,
 		};
 		if (c->tp)
@@ -1752,12 +1786,14 @@ loop(struct ccmap *c)
 			n += procpool_pollfds(c->pp, fds + n);
 		else
 			n += plugpool_pollfds(c->ppp, fds + n);
-		if (poll(fds, n, wait_ms(c)) < 0) {
+		if (poll(fds, n, counting ? 0 : wait_ms(c)) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
 			break;
 		}
+		if (counting)
+			input_count_step(c->in);
 		if (c->kill_at && ccmap__now_ns() >= c->kill_at) {
 			c->kill_at = 0;
 			stop_jobs(c, SIGKILL);
@@ -1824,6 +1860,10 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		c->prog = progress_new(c->opts.show, 2, c->jobs);
 		/* Items typed at the prompt: the display waits for Ctrl-D. */
 		progress_pause(c->prog, c->opts.readline);
+		/* It is drawn as it goes: count the items ahead for it. */
+		if (c->in && isatty(2))
+			input_count_ahead(c->in, c->opts.mem_limit,
+			    c->opts.tmpdir);
 	}
 	if (c->tty || c->prog)
 		signals_add_winch();
