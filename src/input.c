@@ -740,6 +740,12 @@ input_reads_ahead(const struct input *in)
 	return in->ahead;
 }
 
+size_t
+input_buffer_size(const struct input *in)
+{
+	return in->rd.cap;
+}
+
 int
 input_tuples(const struct input *in, unsigned long long *n)
 {
@@ -895,10 +901,15 @@ int
 input_take_block(struct input *in, size_t min, size_t max_records,
     struct strbuf *out, size_t *count)
 {
+	size_t unread = in->rd.end - in->rd.start;
 	int r;
 
-	/* Read ahead: a block's worth from the spool, as a read would. */
-	if (in->spool && in->rd.end - in->rd.start < min)
+	/*
+	 * Read ahead: a block's worth from the spool, as a read would give
+	 * it, into the room the buffer has (it grows only for a record
+	 * longer than it, below).
+	 */
+	if (in->spool && unread < min && unread <= in->rd.cap / 2)
 		pull(in);
 	while ((r = take_block(in, min, max_records, out, count)) ==
 	    INPUT_AGAIN && pull(in))

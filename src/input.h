@@ -136,6 +136,8 @@ int input_count_pending(const struct input *in);
 void input_count_step(struct input *in);
 /* The streamed source is being read ahead (see input_count_ahead). */
 int input_reads_ahead(const struct input *in);
+/* The room of the streamed source's read buffer: the memory it holds. */
+size_t input_buffer_size(const struct input *in);
 /*
  * Items typed at a terminal (tty.c reads them through readline): from now
  * on the streamed source is not read from its descriptor (input_fd() is

@@ -497,3 +497,51 @@ TEST_IMPL(count_pipe_without_temp_file)
 	strbuf_release(&got);
 	return 0;
 }
+
+/*
+ * Blocks of a few records taken from a pipe read ahead whole: the read
+ * buffer takes from the spool what its room holds, and does not grow to
+ * hold the spool (a block with no least size, --chunksize, asks for all).
+ */
+TEST_IMPL(count_take_block_bounded)
+{
+	struct ccmap_source src[1] = { { .path = "-" } };
+	struct strbuf data = STRBUF_INIT, got = STRBUF_INIT;
+	struct ccmap_opts o;
+	struct input *in = NULL;
+	char dir[64], err[256] = "";
+	int saved = dup(0);
+	pid_t pid;
+
+	make_dir(dir, sizeof dir);
+	make_lines(&data, 700000);	/* about 16 MB */
+	ccmap_opts_init(&o);
+	o.sources = src;
+	o.nsources = 1;
+	ASSERT_EQ(dup2(writer_pipe(data.buf, data.len, &pid), 0), 0);
+	ASSERT_OK(input_open(&in, &o, err, sizeof err));
+	input_count_ahead(in, 65536, dir);
+	count_pipe(in);
+	reap(pid);
+	for (;;) {
+		struct strbuf blk = STRBUF_INIT;
+		size_t count = 0;
+		int r = input_take_block(in, (size_t)-1, 10, &blk, &count);
+
+		if (r == INPUT_EOF)
+			break;
+		ASSERT_EQ(r, INPUT_TUPLE);
+		strbuf_add(&got, blk.buf, blk.len);
+		input_recycle(in, &blk);
+		strbuf_release(&blk);
+		ASSERT_LE(input_buffer_size(in), 256 * 1024);
+	}
+	ASSERT_MEM_EQ(got.buf, got.len, data.buf, data.len);
+	input_close(in);
+	ASSERT_EQ(dup2(saved, 0), 0);
+	close(saved);
+	ASSERT_OK(rmdir(dir));
+	strbuf_release(&data);
+	strbuf_release(&got);
+	return 0;
+}

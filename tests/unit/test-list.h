@@ -50,6 +50,7 @@ TEST(count_args_known_at_once)
 TEST(count_regular_file)
 TEST(count_pipe_read_ahead)
 TEST(count_pipe_without_temp_file)
+TEST(count_take_block_bounded)
 
 /* test-template.c */
 TEST(template_appends_when_no_replacement)
