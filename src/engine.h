@@ -150,6 +150,8 @@ struct ccmap {
 	unsigned long long next_item;	/* plugins: the next item's number */
 	double item_ns;		/* plugins: what an item takes, lately */
 	size_t inflight;
+	atomic_uint running;	/* threads: jobs (a plugin's batches) running
+				   now, not queued (--eta, --progress) */
 	int need_input, input_done, stopping;
 	struct ccmap_result *res;
 

@@ -2,6 +2,7 @@
  * input.c: sources of items and the tuples made from them (see input.h).
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -13,9 +14,12 @@
 #include "internal.h"
 #include "regex.h"
 #include "scan.h"
+#include "spool.h"
 #include "strbuf.h"
 
 #define READ_SIZE (64 * 1024)
+#define COUNT_READS 16		/* a regular file is counted this many reads
+				   at a time */
 #define SPARES 16		/* read buffers kept for reuse */
 /* A reader's buffer holds cap bytes, and the NUL of a block handed over. */
 #define READ_ALLOC(cap) ((cap) + 1)
@@ -65,6 +69,23 @@ struct input {
 	char *spare[SPARES];	/* read buffers back from their jobs, */
 	size_t spare_cap;	/* all for a reader's cap of this */
 	int nspare;
+	/*
+	 * Counting the streamed source's records ahead of the reading
+	 * (input_count_ahead): cnt reads the same bytes as rd, and keeps no
+	 * record.  A regular file's come to it by pread() from count_off on;
+	 * a pipe's are read ahead into the spool, where rd takes them from.
+	 */
+	int counting;		/* records are being counted */
+	int count_done;		/* all are: counted is the number */
+	unsigned long long counted;
+	struct reader cnt;
+	struct rmatch *cnt_m;	/* its --recsep match data */
+	int count_file;		/* a regular file: counted by pread() */
+	off_t count_off;
+	struct spool *spool;	/* a pipe's bytes read ahead, or NULL */
+	int ahead;		/* the descriptor is read into the spool */
+	int ahead_end;		/* it has ended: the spool holds the rest */
+	int spool_err;		/* the spool could not be read (-errno) */
 };
 
 void
@@ -93,13 +114,13 @@ reader_release(struct reader *r)
 	r->fd = -1;
 }
 
-long
-reader_fill(struct reader *r)
+/*
+ * Room for a read at the end of r's buffer: the unread bytes move to its
+ * start, and it grows while less than half a read is free.
+ */
+static void
+reader_room(struct reader *r)
 {
-	ssize_t n;
-
-	if (r->eof)
-		return 0;
 	if (r->start > 0) {
 		size_t keep = r->end - r->start;
 		memmove(r->buf, r->buf + r->start, keep);
@@ -111,6 +132,16 @@ reader_fill(struct reader *r)
 		r->cap = r->cap ? r->cap * 2 : READ_SIZE;
 		r->buf = ccmap__xrealloc(r->buf, READ_ALLOC(r->cap));
 	}
+}
+
+long
+reader_fill(struct reader *r)
+{
+	ssize_t n;
+
+	if (r->eof)
+		return 0;
+	reader_room(r);
 	do
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
 	while (n < 0 && errno == EINTR);
@@ -469,6 +500,9 @@ input_close(struct input *in)
 	if (!in)
 		return;
 	reader_release(&in->rd);
+	reader_release(&in->cnt);
+	rmatch_free(in->cnt_m);
+	spool_free(in->spool);
 	drop_spares(in);
 	for (size_t i = 0; i < in->nsrc; i++) {
 		free(in->lists[i].v);
@@ -503,6 +537,10 @@ input_nsources(const struct input *in)
 int
 input_fd(const struct input *in)
 {
+	if (in->spool_err)
+		return in->rd.fd;	/* for input_fill() to say so */
+	if (in->ahead_end)
+		return -1;		/* the spool holds the rest */
 	return in->streamed && !in->fed && !in->rd.eof && !in->ended ?
 	    in->rd.fd : -1;
 }
@@ -543,10 +581,229 @@ input_feed_end(struct input *in)
 		in->rd.eof = 1;
 }
 
+static long read_ahead(struct input *in);
+
 long
 input_fill(struct input *in)
 {
-	return in->streamed && !in->ended ? reader_fill(&in->rd) : 0;
+	if (in->spool_err)
+		return in->spool_err;
+	if (!in->streamed || in->ended)
+		return 0;
+	if (in->ahead)
+		return read_ahead(in);
+	return reader_fill(&in->rd);
+}
+
+/* --- counting ahead --------------------------------------------------- */
+
+/* Counting ends: with the number (done), or without (it gave up). */
+static void
+count_end(struct input *in, int done)
+{
+	in->counting = 0;
+	in->count_done = done;
+	reader_release(&in->cnt);
+	if (in->ahead) {
+		/*
+		 * Counted to the end (or to the -E value): the spool holds all
+		 * the reading needs.  Else it takes the spool's bytes, then
+		 * reads the descriptor itself again.
+		 */
+		in->ahead = 0;
+		in->ahead_end = done;
+	}
+}
+
+/* Count the records cnt holds whole (at its end, all of them). */
+static void
+count_records(struct input *in)
+{
+	struct value rec;
+	int keep;
+
+	while (in->counting && reader_next(&in->cnt, &rec)) {
+		if ((keep = value_filter(in, rec.p, rec.len)) < 0) {
+			count_end(in, 1);	/* -E: the rest is not read */
+			return;
+		}
+		in->counted += (unsigned)keep;
+	}
+	if (in->counting && in->cnt.eof)
+		count_end(in, 1);
+}
+
+void
+input_count_ahead(struct input *in, size_t mem_limit, const char *tmpdir)
+{
+	struct reader *r = &in->rd;
+	struct stat st;
+	off_t at = 0;
+
+	if (!in->streamed || in->fed || in->counting || in->count_done ||
+	    r->eof || in->ended || fstat(r->fd, &st) < 0)
+		return;
+	if (S_ISREG(st.st_mode)) {
+		if ((at = lseek(r->fd, 0, SEEK_CUR)) < 0)
+			return;
+	} else if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) {
+		return;		/* a terminal, a device: as it comes */
+	}
+	reader_init(&in->cnt, -1, 0, r->delim);
+	if (in->recsep) {
+		in->cnt_m = rmatch_new(in->recsep);
+		reader_set_regex(&in->cnt, in->recsep, in->cnt_m);
+	}
+	if (S_ISREG(st.st_mode)) {
+		in->count_file = 1;
+		in->count_off = at;
+	} else {
+		in->spool = spool_new(mem_limit, tmpdir);
+		in->ahead = 1;
+	}
+	in->counting = 1;
+	/* The bytes read already (with --header) and not taken come first. */
+	if (r->end > r->start) {
+		reader_room(&in->cnt);
+		if (in->cnt.cap < r->end - r->start) {
+			in->cnt.cap = r->end - r->start;
+			in->cnt.buf = ccmap__xrealloc(in->cnt.buf,
+			    READ_ALLOC(in->cnt.cap));
+		}
+		memcpy(in->cnt.buf, r->buf + r->start, r->end - r->start);
+		in->cnt.end = r->end - r->start;
+		count_records(in);
+	}
+}
+
+int
+input_count_pending(const struct input *in)
+{
+	return in->counting && in->count_file && !in->rd.eof && !in->ended;
+}
+
+void
+input_count_step(struct input *in)
+{
+	struct reader *c = &in->cnt;
+
+	for (int i = 0; i < COUNT_READS && in->counting; i++) {
+		ssize_t n;
+
+		reader_room(c);
+		do
+			n = pread(in->rd.fd, c->buf + c->end, c->cap - c->end,
+			    in->count_off);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			count_end(in, 0);	/* the reading will say why */
+			return;
+		}
+		if (n == 0)
+			c->eof = 1;
+		c->end += (size_t)n;
+		in->count_off += n;
+		count_records(in);
+	}
+}
+
+/*
+ * A pipe's next bytes: read where cnt counts them, and queued in the
+ * spool for rd.  Bytes read, 0 at the end, or -errno.
+ */
+static long
+read_ahead(struct input *in)
+{
+	struct reader *c = &in->cnt;
+	ssize_t n;
+
+	reader_room(c);
+	do
+		n = read(in->rd.fd, c->buf + c->end, c->cap - c->end);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0) {
+		c->eof = 1;
+	} else if (spool_put(in->spool, c->buf + c->end, (size_t)n) < 0) {
+		count_end(in, 0);	/* no room on disk: no more ahead */
+		return (long)n;
+	}
+	c->end += (size_t)n;
+	count_records(in);
+	return (long)n;
+}
+
+int
+input_reads_ahead(const struct input *in)
+{
+	return in->ahead;
+}
+
+size_t
+input_buffer_size(const struct input *in)
+{
+	return in->rd.cap;
+}
+
+int
+input_tuples(const struct input *in, unsigned long long *n)
+{
+	unsigned long long t;
+
+	if (in->link) {
+		*n = in->linkn;
+		return 1;
+	}
+	if (in->streamed && !in->count_done)
+		return 0;
+	t = in->glen[0];
+	if (in->streamed && in->counted < t)
+		t = in->counted;
+	for (size_t g = 1; g < in->ngroups; g++)
+		t = in->glen[g] && t > ULLONG_MAX / in->glen[g] ? ULLONG_MAX :
+		    t * in->glen[g];
+	*n = t;
+	return 1;
+}
+
+/*
+ * What the spool holds, into rd: 1 when rd has more to give (bytes, or
+ * its end), 0 when it must wait for the read ahead.
+ */
+static int
+pull(struct input *in)
+{
+	struct reader *r = &in->rd;
+	long n;
+
+	if (!in->spool || r->eof || in->spool_err)
+		return 0;
+	if (spool_len(in->spool)) {
+		reader_room(r);
+		if ((n = spool_get(in->spool, r->buf + r->end,
+		    r->cap - r->end)) < 0) {
+			in->spool_err = (int)n;
+			return 0;
+		}
+		r->end += (size_t)n;
+		return 1;
+	}
+	if (in->ahead_end) {
+		r->eof = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The streamed source's next record, taking what the spool holds. */
+static int
+next_record(struct input *in, struct value *rec)
+{
+	while (!reader_next(&in->rd, rec))
+		if (!pull(in))
+			return 0;
+	return 1;
 }
 
 /* A buffer of the reader's size: a spare, or a new one. */
@@ -558,8 +815,8 @@ read_buffer(struct input *in)
 	return ccmap__xmalloc(READ_ALLOC(in->rd.cap));
 }
 
-int
-input_take_block(struct input *in, size_t min, size_t max_records,
+static int
+take_block(struct input *in, size_t min, size_t max_records,
     struct strbuf *out, size_t *count)
 {
 	struct reader *r = &in->rd;
@@ -640,6 +897,26 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 	return INPUT_TUPLE;
 }
 
+int
+input_take_block(struct input *in, size_t min, size_t max_records,
+    struct strbuf *out, size_t *count)
+{
+	size_t unread = in->rd.end - in->rd.start;
+	int r;
+
+	/*
+	 * Read ahead: a block's worth from the spool, as a read would give
+	 * it, into the room the buffer has (it grows only for a record
+	 * longer than it, below).
+	 */
+	if (in->spool && unread < min && unread <= in->rd.cap / 2)
+		pull(in);
+	while ((r = take_block(in, min, max_records, out, count)) ==
+	    INPUT_AGAIN && pull(in))
+		;
+	return r;
+}
+
 void
 input_recycle(struct input *in, struct strbuf *buf)
 {
@@ -676,7 +953,7 @@ next_first(struct input *in)
 		return INPUT_TUPLE;
 	}
 	do {
-		if (in->ended || !reader_next(&in->rd, &rec))
+		if (in->ended || !next_record(in, &rec))
 			return in->rd.eof || in->ended ? INPUT_EOF : INPUT_AGAIN;
 		if ((keep = value_filter(in, rec.p, rec.len)) < 0) {
 			in->ended = 1;	/* the rest is not read */

@@ -108,6 +108,37 @@ int input_fd(const struct input *in);
 /* Read more of the streamed source: >0, 0 at its end, or -errno. */
 long input_fill(struct input *in);
 /*
+ * The number of tuples in all, once it is known: 1 and *n, else 0.  It is
+ * known from the start when every source is read whole (::: ARGS, and
+ * the other sources than the first), and with a streamed source once its
+ * records have all been counted (input_count_ahead), with -E, -r and
+ * --header applied as the reading applies them.
+ */
+int input_tuples(const struct input *in, unsigned long long *n);
+/*
+ * Count the streamed source's records ahead of the reading (for --bar,
+ * --eta and --progress).  A regular file is counted piece by piece by
+ * input_count_step() (read twice, nothing kept).  A pipe or a socket is
+ * read ahead as fast as it comes, whatever the reading needs
+ * (input_reads_ahead(): poll input_fd() and call input_fill() all the
+ * same), counted as it comes and queued: in memory up to mem_limit bytes
+ * (0: a default), past that in a temporary file in tmpdir (NULL:
+ * $TMPDIR), which the reading then takes its bytes from.  If that file
+ * cannot be written, the counting gives up (the number is then known at
+ * the end) and the reading goes on as before.  Other inputs (a terminal,
+ * items typed at the prompt) are not counted.
+ */
+void input_count_ahead(struct input *in, size_t mem_limit,
+    const char *tmpdir);
+/* A regular file is being counted: input_count_step() has work now. */
+int input_count_pending(const struct input *in);
+/* Count the next piece of it. */
+void input_count_step(struct input *in);
+/* The streamed source is being read ahead (see input_count_ahead). */
+int input_reads_ahead(const struct input *in);
+/* The room of the streamed source's read buffer: the memory it holds. */
+size_t input_buffer_size(const struct input *in);
+/*
  * Items typed at a terminal (tty.c reads them through readline): from now
  * on the streamed source is not read from its descriptor (input_fd() is
  * -1); its records come from input_feed(), each given the delimiter, until

@@ -794,3 +794,13 @@ plugpool_kill(struct plugpool *pp, int sig)
 		if (pp->w[i].p.pid > 0)
 			kill(-pp->w[i].p.pid, sig);
 }
+
+unsigned
+plugpool_busy(const struct plugpool *pp)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < pp->opts.workers; i++)
+		n += pp->w[i].qn > 0;
+	return n;
+}

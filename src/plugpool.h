@@ -88,5 +88,7 @@ int plugpool_timeout_ms(const struct plugpool *pp);
 int plugpool_handle(struct plugpool *pp, const struct pollfd *fds, size_t n);
 /* Send sig to every worker's group; queued chunks are cancelled. */
 void plugpool_kill(struct plugpool *pp, int sig);
+/* Workers with a chunk to map: mapping it. */
+unsigned plugpool_busy(const struct plugpool *pp);
 
 #endif

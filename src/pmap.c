@@ -456,7 +456,9 @@ ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 			job->skipped = 1;
 		} else {
 			long long t0 = ccmap__now_ns();
+			atomic_fetch_add(&c->running, 1);
 			run_batch(c, &c->ws[worker], job, slot);
+			atomic_fetch_sub(&c->running, 1);
 			job->map_ns = ccmap__now_ns() - t0;
 		}
 		output_end(c->out, &job->out);

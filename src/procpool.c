@@ -372,3 +372,13 @@ procpool_kill(struct procpool *pp, int sig)
 		if (pp->w[i].p.pid > 0)
 			kill(pp->w[i].p.pid, sig == SIGKILL ? SIGUSR1 : sig);
 }
+
+unsigned
+procpool_busy(const struct procpool *pp)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < pp->n; i++)
+		n += pp->w[i].qn > 0;
+	return n;
+}

@@ -54,5 +54,10 @@ size_t procpool_pollfds(struct procpool *pp, struct pollfd *fds);
 int procpool_handle(struct procpool *pp, const struct pollfd *fds, size_t n);
 /* Send sig to every worker's process group. */
 void procpool_kill(struct procpool *pp, int sig);
+/*
+ * Workers with a job to run: running it, as a worker runs its jobs one
+ * after the other (those queued behind it are not counted).
+ */
+unsigned procpool_busy(const struct procpool *pp);
 
 #endif

@@ -6,7 +6,8 @@
  *	--eta       ETA: 1s Left: 8 AVG: 0.25s  local:2/12/100%/0.3s
  *	--progress  local:2/12/100%/0.3s  running/done/share/seconds per job
  *
- * A total not yet known (the input has not ended) shows as "?".
+ * A total not yet known (the items are still being read or counted)
+ * shows as "?".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ struct progress {
 	int term;		/* fd is a terminal: draw as it goes */
 	int width;		/* its columns */
 	unsigned jobs;
-	unsigned long long started, done, total;
+	unsigned long long done, total;
+	unsigned long long running;	/* jobs running now (not queued) */
 	int have_total;
 	long long t0, last;	/* when it began, when it was last drawn */
 	int changed;		/* counts moved since then */
@@ -79,8 +81,6 @@ format(struct progress *p, struct strbuf *sb)
 	double elapsed = (double)(ccmap__now_ns() - p->t0) / 1e9;
 	double avg = p->done ? elapsed / (double)p->done : 0;
 	unsigned long long left = p->total > p->done ? p->total - p->done : 0;
-	unsigned long long running = p->started > p->done ?
-	    p->started - p->done : 0;
 	char eta[32], nleft[32];
 
 	if (p->have_total && (p->done || !left)) {
@@ -105,7 +105,8 @@ format(struct progress *p, struct strbuf *sb)
 	if (p->flags & CCMAP_SHOW_ETA)
 		strbuf_addf(sb, "ETA: %ss Left: %s AVG: %.2fs  ", eta, nleft,
 		    avg);
-	strbuf_addf(sb, "local:%llu/%llu/100%%/%.1fs", running, p->done, avg);
+	strbuf_addf(sb, "local:%llu/%llu/100%%/%.1fs", p->running, p->done,
+	    avg);
 }
 
 static void
@@ -167,6 +168,7 @@ progress_free(struct progress *p)
 
 	if (!p)
 		return;
+	p->running = 0;		/* the run is over */
 	if (p->term) {
 		draw_now(p);
 		strbuf_addch(&sb, '\n');
@@ -180,10 +182,8 @@ progress_free(struct progress *p)
 }
 
 void
-progress_started(struct progress *p, unsigned long long n, const char *item,
-    size_t len)
+progress_started(struct progress *p, const char *item, size_t len)
 {
-	p->started += n;
 	p->changed = 1;
 	if (!item)
 		return;
@@ -205,8 +205,19 @@ progress_done(struct progress *p, unsigned long long n)
 void
 progress_total(struct progress *p, unsigned long long total)
 {
+	if (p->have_total && p->total == total)
+		return;
 	p->total = total;
 	p->have_total = 1;
+	p->changed = 1;
+}
+
+void
+progress_running(struct progress *p, unsigned long long n)
+{
+	if (p->running == n)
+		return;
+	p->running = n;
 	p->changed = 1;
 }
 

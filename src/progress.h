@@ -21,13 +21,14 @@ struct progress;
 struct progress *progress_new(int flags, int fd, unsigned jobs);
 /* Draw the final line (and end it), then free. */
 void progress_free(struct progress *p);
-/* n more started; item is the last one's text, for --bar (may be NULL). */
-void progress_started(struct progress *p, unsigned long long n,
-    const char *item, size_t len);
+/* A job was handed out; item is its text, for --bar (may be NULL). */
+void progress_started(struct progress *p, const char *item, size_t len);
 /* n more finished (run, failed or skipped). */
 void progress_done(struct progress *p, unsigned long long n);
-/* The input has ended: this many in all. */
+/* This many in all (the number is known, or was known wrong till now). */
 void progress_total(struct progress *p, unsigned long long total);
+/* n of those started are running now (not waiting in a queue). */
+void progress_running(struct progress *p, unsigned long long n);
 /* Hold the drawing back (another display owns the terminal) or not. */
 void progress_pause(struct progress *p, int paused);
 /* Clear the line before fd gets output (if fd shares the terminal). */

@@ -163,8 +163,13 @@ screen_show(struct ccmap *c)
 {
 	if (c->tty)
 		tty_show(c->tty);
-	if (c->prog)
+	if (c->prog) {
+		/* Jobs running now, not those waiting in a queue. */
+		progress_running(c->prog, c->tp ? atomic_load(&c->running) :
+		    c->pp ? procpool_busy(c->pp) : c->ppp ?
+		    plugpool_busy(c->ppp) : 0);
 		progress_draw(c->prog);
+	}
 }
 
 static void
@@ -688,12 +693,15 @@ thread_work(struct tp_work *w, unsigned worker, void *arg)
 		next = job->chunk_next;
 		if (c->opts.delay_ns)
 			delay_gate(c);
-		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start))
+		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start)) {
 			job->skipped = 1;
-		else
+		} else {
+			atomic_fetch_add(&c->running, 1);
 			run_job(c, tj.ws, &(struct jobvals){ .v = job->v,
 			    .n = job->nv, .seq = job->seq, .slot = slot },
 			    &io, &job->st);
+			atomic_fetch_sub(&c->running, 1);
+		}
 		output_end(c->out, &job->out);
 		threadpool_complete(c->tp, &job->work);
 	}
@@ -1195,9 +1203,9 @@ track(struct ccmap *c, struct job **chunk, size_t n)
 		*(c->ilast ? &c->ilast->inext : &c->ifirst) = job;
 		c->ilast = job;
 		if (c->prog)
-			progress_started(c->prog, c->plugin ? job->items : 1,
-			    c->plugin ? NULL : job->store.buf, c->plugin ? 0 :
-			    job->nv ? job->v[0].len : 0);
+			progress_started(c->prog, c->plugin ? NULL :
+			    job->store.buf, c->plugin ? 0 : job->nv ?
+			    job->v[0].len : 0);
 	}
 	c->inflight += n;
 }
@@ -1339,6 +1347,35 @@ start_waiting(struct ccmap *c)
 		job = jobq_pop(&c->backlog);
 		submit(c, &job, 1);
 	}
+}
+
+/*
+ * --bar, --eta: the jobs in all, as soon as they can be known.  The
+ * tuples, when the input knows their number (see input_tuples), make a
+ * job each, or one per -n of them; a plugin's progress counts the tuples
+ * themselves.  Where tuples are dropped (--match, --skip) or packed by
+ * their length (-X, -m, --xargs), it is known once they have all been
+ * read.
+ */
+static void
+show_total(struct ccmap *c)
+{
+	unsigned long long n;
+
+	if (c->input_done) {
+		progress_total(c->prog, c->halt.total);
+		return;
+	}
+	if (!c->in || c->opts.match || c->opts.skip || c->opts.fill ||
+	    !input_tuples(c->in, &n))
+		return;
+	if (!c->plugin && c->max_args > 1) {
+		n = n / c->max_args + (n % c->max_args != 0);
+		/* (A line too long for -n items makes more: so far, these.) */
+		if (n < c->next_seq)
+			n = c->next_seq;
+	}
+	progress_total(c->prog, n);
 }
 
 /* The input has ended: the jobs are all known. */
@@ -1656,8 +1693,10 @@ dispatch(struct ccmap *c)
 		}
 		if (n)
 			give(c, c->chunk, n);
-		if (last)
+		if (last) {
 			spread_last(c, last);
+			c->halt.total = c->next_seq;	/* its parts, counted */
+		}
 		if (r == INPUT_EOF)
 			start_waiting(c);
 		if (r == INPUT_AGAIN) {
@@ -1718,8 +1757,8 @@ loop(struct ccmap *c)
 
 	for (;;) {
 		dispatch(c);
-		if (c->input_done && c->prog)
-			progress_total(c->prog, c->halt.total);
+		if (c->prog)
+			show_total(c);
 		if (c->inflight == 0 && (c->stopping ||
 		    (c->input_done && !c->backlog.first && !c->asking)))
 			break;
@@ -1730,10 +1769,15 @@ loop(struct ccmap *c)
 		size_t n = 0;
 		/* The terminal, when it is read, else the input. */
 		int ttyfd = c->tty && !c->stopping ? tty_fd(c->tty) : -1;
+		/* (Read ahead, or counted, for --bar and --eta.) */
+		int ahead = c->in && input_reads_ahead(c->in);
+		int counting = c->in && !c->stopping &&
+		    input_count_pending(c->in);
 		fds[n++] = (struct pollfd){ .fd = signals_fd(), .events = POLLIN };
 		fds[n++] = (struct pollfd){
-			.fd = ttyfd >= 0 ? ttyfd : !c->need_input || c->stopping ?
-			    -1 : c->blocks ? blocks_fd(c->blocks) : input_fd(c->in),
+			.fd = ttyfd >= 0 ? ttyfd : (!c->need_input && !ahead) ||
+			    c->stopping ? -1 : c->blocks ? blocks_fd(c->blocks) :
+			    input_fd(c->in),
 			.events = POLLIN,
 		};
 		if (c->tp)
@@ -1743,12 +1787,14 @@ loop(struct ccmap *c)
 			n += procpool_pollfds(c->pp, fds + n);
 		else
 			n += plugpool_pollfds(c->ppp, fds + n);
-		if (poll(fds, n, wait_ms(c)) < 0) {
+		if (poll(fds, n, counting ? 0 : wait_ms(c)) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
 			break;
 		}
+		if (counting)
+			input_count_step(c->in);
 		if (c->kill_at && ccmap__now_ns() >= c->kill_at) {
 			c->kill_at = 0;
 			stop_jobs(c, SIGKILL);
@@ -1816,6 +1862,10 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		c->prog = progress_new(c->opts.show, 2, c->jobs);
 		/* Items typed at the prompt: the display waits for Ctrl-D. */
 		progress_pause(c->prog, c->opts.readline);
+		/* It is drawn as it goes: count the items ahead for it. */
+		if (c->in && isatty(2))
+			input_count_ahead(c->in, c->opts.mem_limit,
+			    c->opts.tmpdir);
 	}
 	if (c->tty || c->prog)
 		signals_add_winch();

@@ -43,6 +43,15 @@ TEST(input_missing_file)
 TEST(input_unreadable_file)
 TEST(input_take_block_recycles)
 
+/* test-count.c */
+TEST(spool_memory_bound_and_order)
+TEST(spool_no_file_keeps_the_bytes)
+TEST(count_args_known_at_once)
+TEST(count_regular_file)
+TEST(count_pipe_read_ahead)
+TEST(count_pipe_without_temp_file)
+TEST(count_take_block_bounded)
+
 /* test-template.c */
 TEST(template_appends_when_no_replacement)
 TEST(template_appends_every_source)
