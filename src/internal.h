@@ -48,6 +48,13 @@ int ccmap__write_all(int fd, const void *buf, size_t len);
 /* Read exactly len bytes; 1 done, 0 clean EOF before any byte, -errno. */
 int ccmap__read_full(int fd, void *buf, size_t len);
 
+/*
+ * A temporary file in dir that no other process can find: O_TMPFILE where
+ * the file system has it, else made from dir/NAME.XXXXXX and unlinked at
+ * once; either way it goes when it is closed.  An fd or -errno.
+ */
+int ccmap__tmpfile(const char *dir, const char *name);
+
 /* Monotonic time in nanoseconds. */
 long long ccmap__now_ns(void);
 /* Wall-clock time in nanoseconds since the epoch. */

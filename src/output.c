@@ -148,22 +148,15 @@ joboutput_release(struct output *o, struct joboutput *jo)
 static int
 spill_open(struct output *o)
 {
-	struct strbuf path = STRBUF_INIT;
 	int fd;
 
 	if (o->spill_fd >= 0 || o->spill_broken)
 		return o->spill_fd;
-	fd = open(o->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	fd = ccmap__tmpfile(o->tmpdir, "ccmap");
 	if (fd < 0) {
-		strbuf_addstr(&path, o->tmpdir);
-		strbuf_addstr(&path, "/ccmap.XXXXXX");
-		fd = mkostemp(path.buf, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(path.buf);
-		strbuf_release(&path);
-	}
-	if (fd < 0)
 		o->spill_broken = 1;
+		fd = -1;
+	}
 	o->spill_fd = fd;
 	return fd;
 }

@@ -101,22 +101,12 @@ mq_take(struct mqueue *q, char *buf, size_t len)
 static int
 file_open(struct spool *s)
 {
-	struct strbuf path = STRBUF_INIT;
 	int fd;
 
 	if (s->fd >= 0)
 		return 0;
-	fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		strbuf_addstr(&path, s->dir);
-		strbuf_addstr(&path, "/ccmap-input.XXXXXX");
-		fd = mkostemp(path.buf, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(path.buf);
-		strbuf_release(&path);
-	}
-	if (fd < 0)
-		return -errno;
+	if ((fd = ccmap__tmpfile(s->dir, "ccmap-input")) < 0)
+		return fd;
 	s->fd = fd;
 	return 0;
 }

@@ -1,6 +1,8 @@
 /*
- * util.c: allocation, full reads and writes, and the clock (internal.h).
+ * util.c: allocation, full reads and writes, temporary files and the clock
+ * (internal.h).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "strbuf.h"
 
 static void *
 oom(size_t n)
@@ -97,6 +100,25 @@ ccmap__read_full(int fd, void *buf, size_t len)
 		got += (size_t)r;
 	}
 	return 1;
+}
+
+int
+ccmap__tmpfile(const char *dir, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	strbuf_addf(&path, "%s/%s.XXXXXX", dir, name);
+	fd = mkostemp(path.buf, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path.buf);
+	else
+		fd = -errno;
+	strbuf_release(&path);
+	return fd;
 }
 
 long long
