@@ -143,7 +143,8 @@ static const char help[] =
 "\n"
 "Exit status: 0 if every job succeeded, 1-100 the number of jobs that\n"
 "failed, 101 if more failed, 255 on ccmap's own errors, 128+N on signal N.\n"
-"See ccmap(1) for more.\n";
+"With --halt, as GNU parallel decides it (done=N halting a run with none\n"
+"failed: 101).  See ccmap(1) for more.\n";
 
 void
 usage(FILE *f)
