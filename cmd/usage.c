@@ -79,7 +79,7 @@ static const char help[] =
 "  -L N                    a record is N lines\n"
 "  With --pipe, --recsep REGEX ends a record after each match, and\n"
 "  --header N|:|REGEX gives every job the first N lines (: one line, or\n"
-"  what REGEX matches at the start) before its block.\n"
+"  REGEX's longest match at the start) before its block.\n"
 "\n"
 "Pool:\n"
 "  -j, -P, --jobs N        run N jobs at once: N, N% of the CPUs, +N or -N\n"
