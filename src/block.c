@@ -259,13 +259,13 @@ take_header(struct blocks *b)
 
 	if (b->hre) {
 		/*
-		 * Greedy, as GNU parallel's match on what it read: a match
-		 * that more input could make longer (one that reaches the
-		 * end of what is read, as (%.*\n)* does on nothing yet) waits
-		 * for that input.
+		 * Greedy, as GNU parallel's match on the block it read first:
+		 * a match that more input could make longer (one that
+		 * reaches the end of what is read, as (%.*\n)* does on
+		 * nothing yet) waits for that input, up to a block of it.
 		 */
 		int n = regex_match_at(b->hre, b->hm, d, b->len, 0,
-		    b->eof ? 0 : REGEX_GOES_ON);
+		    b->eof || b->len >= b->bs ? 0 : REGEX_GOES_ON);
 		if (n == REGEX_MORE)
 			return 0;
 		found = n > 0;

@@ -291,6 +291,14 @@ TEST_IMPL(block_header_regex_greedy)
 			ASSERT_STR_EQ(hdr.buf ? hdr.buf : "", cases[i].hdr);
 			ASSERT_STR_EQ(out.buf ? out.buf : "", cases[i].out);
 		}
+	/* The match waits for a block at most: here, 4 bytes. */
+	o.size = 4;
+	for (size_t piece = 0; piece < 2; piece++) {
+		strbuf_reset(&out);
+		strbuf_reset(&hdr);
+		cut("%h1\n%h2\n1\n", 11, &o, piece, &out, &hdr);
+		ASSERT_STR_EQ(hdr.buf ? hdr.buf : "", "%h1\n");
+	}
 	strbuf_release(&out);
 	strbuf_release(&hdr);
 	return 0;
