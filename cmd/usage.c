@@ -82,7 +82,7 @@ static const char help[] =
 "  -L N                    a record is N lines\n"
 "  With --pipe, --recsep REGEX ends a record after each match, and\n"
 "  --header N|:|REGEX gives every job the first N lines (: one line, or\n"
-"  what REGEX matches at the start) before its block.\n"
+"  REGEX's longest match at the start) before its block.\n"
 "\n"
 "Pool:\n"
 "  -j, -P, --jobs N        run N jobs at once: N, N% of the CPUs, +N or -N\n"
@@ -149,7 +149,8 @@ static const char help[] =
 "\n"
 "Exit status: 0 if every job succeeded, 1-100 the number of jobs that\n"
 "failed, 101 if more failed, 255 on ccmap's own errors, 128+N on signal N.\n"
-"See ccmap(1) for more.\n";
+"With --halt, as GNU parallel decides it (done=N halting a run with none\n"
+"failed: 101).  See ccmap(1) for more.\n";
 
 void
 usage(FILE *f)

@@ -126,7 +126,8 @@ header_open(struct blocks *b, const char *h, char *err, size_t errlen)
 	strbuf_addstr(&anchored, "\\A(?:");
 	strbuf_addstr(&anchored, h);
 	strbuf_addstr(&anchored, ")");
-	r = regex_compile(&b->hre, "--header", anchored.buf, err, errlen);
+	r = regex_compile_flags(&b->hre, "--header", anchored.buf,
+	    REGEX_PARTIAL, err, errlen);
 	strbuf_release(&anchored);
 	if (r < 0)
 		return r;
@@ -257,7 +258,17 @@ take_header(struct blocks *b)
 	int found = 0;
 
 	if (b->hre) {
-		found = regex_match(b->hre, b->hm, d, b->len, 0) > 0;
+		/*
+		 * Greedy, as GNU parallel's match on the block it read first:
+		 * a match that more input could make longer (one that
+		 * reaches the end of what is read, as (%.*\n)* does on
+		 * nothing yet) waits for that input, up to a block of it.
+		 */
+		int n = regex_match_at(b->hre, b->hm, d, b->len, 0,
+		    b->eof || b->len >= b->bs ? 0 : REGEX_GOES_ON);
+		if (n == REGEX_MORE)
+			return 0;
+		found = n > 0;
 		if (found)
 			hlen = b->hm->ov[1];
 	} else {

@@ -186,6 +186,12 @@ halt_count(struct halt *hs, int failed, int status)
 			hs->status = status;
 		else if (hs->h.pct)
 			hs->status = pct_of(hs->failed, hs->total);
+		else if (hs->failed == 0)
+			/*
+			 * done=N with no job failed: GNU parallel takes the
+			 * least of 101 and a failed count it never set, 101.
+			 */
+			hs->status = 101;
 		else
 			hs->status = hs->failed > 101 ? 101 : (int)hs->failed;
 	}

@@ -9,6 +9,8 @@
  *	fail=1 or done=1	the status of the job that made it halt
  *				(128 + N for signal N, 255 for a timeout)
  *	fail=N or done=N	the number of failed jobs so far, at most 101
+ *				(done=N with none failed: 101, as GNU
+ *				parallel 20221122 exits)
  *	fail=N% or done=N%	the failed jobs in percent of all the jobs
  *	success=...		0
  *

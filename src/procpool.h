@@ -52,7 +52,12 @@ size_t procpool_nfds(const struct procpool *pp);
 size_t procpool_pollfds(struct procpool *pp, struct pollfd *fds);
 /* Act on the polled fds; 0 or -errno on a protocol or pipe failure. */
 int procpool_handle(struct procpool *pp, const struct pollfd *fds, size_t n);
-/* Send sig to every worker's process group. */
+/*
+ * Send sig to every worker process (its pid, not its group); the worker
+ * passes it on to its running job's process group.  SIGKILL goes to the
+ * worker as SIGUSR1, which it turns into SIGKILL for the job, so that it
+ * lives to report the job's end.
+ */
 void procpool_kill(struct procpool *pp, int sig);
 /*
  * Workers with a job to run: running it, as a worker runs its jobs one

@@ -1747,13 +1747,28 @@ wait_ms(struct ccmap *c)
 	return ms < 0 || left < ms ? (int)left : ms;
 }
 
+/*
+ * The engine cannot go on (poll failed, a worker's pipe broke): say so on
+ * one line and kill the running jobs at once, since nothing could wait for
+ * them to end; ccmap_run() drops the jobs still in flight.  Returns e.
+ */
+static int
+engine_failed(struct ccmap *c, int e, const char *what)
+{
+	warnf(c, "%s: %s; killing the running jobs", what, strerror(-e));
+	c->res->error = e;
+	stop_jobs(c, SIGKILL);
+	return e;
+}
+
+/* Run the jobs to their end: 0, or the engine's error (-errno). */
 static int
 loop(struct ccmap *c)
 {
 	size_t nfds = 3 + (c->pp ? procpool_nfds(c->pp) : 0) +
 	    (c->ppp ? plugpool_nfds(c->ppp) : 0);
 	struct pollfd *fds = ccmap__xcalloc(nfds, sizeof *fds);
-	int r;
+	int r, err = 0;
 
 	for (;;) {
 		dispatch(c);
@@ -1790,7 +1805,7 @@ loop(struct ccmap *c)
 		if (poll(fds, n, counting ? 0 : wait_ms(c)) < 0) {
 			if (errno == EINTR)
 				continue;
-			r = -errno;
+			err = engine_failed(c, -errno, "poll failed");
 			break;
 		}
 		if (counting)
@@ -1826,15 +1841,14 @@ loop(struct ccmap *c)
 		} else if ((c->pp && (r = procpool_handle(c->pp, fds + 2,
 		    n - 2)) < 0) || (c->ppp && (r = plugpool_handle(c->ppp,
 		    fds + 2, n - 2)) < 0)) {
-			warnf(c, "lost a worker process: %s", strerror(-r));
-			c->res->error = r;
+			err = engine_failed(c, r, "lost a worker process");
 			break;
 		}
 	}
 	free(fds);
 	if ((r = output_flush(c->out)) < 0)
 		output_failed(c, r);
-	return 0;
+	return err;
 }
 
 int
@@ -1856,8 +1870,11 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	c->res = res;
 	reorder_init(&c->ro, 1);
 	output_new(&c->out, &oo);
-	if ((r = signals_init()) < 0)
+	if ((r = signals_init()) < 0) {
+		warnf(c, "cannot catch signals: %s", strerror(-r));
+		res->error = r;
 		goto out;
+	}
 	if (c->opts.show) {
 		c->prog = progress_new(c->opts.show, 2, c->jobs);
 		/* Items typed at the prompt: the display waits for Ctrl-D. */
@@ -1949,6 +1966,17 @@ out:
 		free(c->ws);
 		c->ws = NULL;
 	}
+	/*
+	 * Jobs in flight when the engine failed (their workers are gone now):
+	 * they end as killed, their output dropped, and the finished jobs
+	 * held behind them come out.
+	 */
+	c->streams = 0;
+	while (c->ifirst) {
+		c->ifirst->killed = 1;
+		ccmap__finish(c, c->ifirst);
+	}
+	c->retry = (struct jobq){ NULL, NULL, 0 };
 	if (c->pending) {	/* a stopped run */
 		job_free(c, c->pending);
 		c->pending = NULL;

@@ -928,7 +928,7 @@ one_value(const struct template *t, const struct part *pt, struct value v,
 /*
  * Composing.  One walk over the template gives three things: literal text
  * (the command's own), values (items, quoted as one word each in a line)
- * and breaks (an unquoted space, which ends an argument).  A sink makes a
+ * and breaks (an unquoted space, which ends an argument).  A cmdsink makes a
  * line or an argument vector of them.
  */
 enum sink_kind {
@@ -937,7 +937,7 @@ enum sink_kind {
 	SINK_ARGV,	/* an argument vector */
 };
 
-struct sink {
+struct cmdsink {
 	enum sink_kind kind;
 	int quote;		/* SINK_LINE: quote the values */
 	struct strbuf *out;	/* the line */
@@ -954,7 +954,7 @@ static void end_arg(struct cmdbuf *cb, size_t *start);
 
 /* Add the command's own text (value 0) or a value (1). */
 static void
-sink_add(struct sink *s, const char *p, size_t len, int value)
+sink_add(struct cmdsink *s, const char *p, size_t len, int value)
 {
 	switch (s->kind) {
 	case SINK_LINE:
@@ -982,7 +982,7 @@ sink_add(struct sink *s, const char *p, size_t len, int value)
  * empty unquoted word; with -q every argument stays.
  */
 static void
-sink_end(struct sink *s, int last)
+sink_end(struct cmdsink *s, int last)
 {
 	switch (s->kind) {
 	case SINK_LINE:
@@ -1023,7 +1023,7 @@ number_value(const struct part *pt, const struct jobvals *jv,
 static void
 emit_group(const struct template *t, const struct word *w,
     const struct group *g, const struct jobvals *jv, size_t k,
-    struct sink *s)
+    struct cmdsink *s)
 {
 	char numbuf[32];
 	struct value v;
@@ -1062,7 +1062,7 @@ emit_group(const struct template *t, const struct word *w,
  * copy an argument of its own.
  */
 static void
-compose(const struct template *t, const struct jobvals *jv, struct sink *s)
+compose(const struct template *t, const struct jobvals *jv, struct cmdsink *s)
 {
 	for (size_t i = 0; i < t->nw; i++) {
 		const struct word *w = &t->w[i];
@@ -1089,7 +1089,7 @@ static void
 expand_line(const struct template *t, const struct jobvals *jv,
     struct strbuf *out, int quote, struct tscratch *sx)
 {
-	struct sink s = { .kind = SINK_LINE, .quote = quote, .out = out,
+	struct cmdsink s = { .kind = SINK_LINE, .quote = quote, .out = out,
 	    .sx = sx };
 
 	if (quote && t->quote_words)
@@ -1385,7 +1385,7 @@ static void
 expand_argv(const struct template *t, const struct jobvals *jv,
     struct cmdbuf *cb)
 {
-	struct sink s = { .kind = SINK_ARGV, .cb = cb, .sx = &cb->sx,
+	struct cmdsink s = { .kind = SINK_ARGV, .cb = cb, .sx = &cb->sx,
 	    .start = cb->store.len, .keep_empty = t->quote_words };
 
 	compose(t, jv, &s);

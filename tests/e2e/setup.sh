@@ -4,6 +4,8 @@
 #   $CCMAP      the binary under test (default: ccmap in the build tree),
 #               prefixed by valgrind when $VALGRIND is set
 #   $TEST_TOOL  tests/helper/test-tool (engine scenarios from shell)
+#   $CCMAP_FAULT  tests/helper/ccmap-fault: ccmap whose system calls fail on
+#               demand (CCMAP_TEST_FAULT, see tests/helper/fault.c)
 #   $T          a fresh temporary directory, removed on exit
 #   $SRC        the directory holding this script (to find data files)
 #   LC_ALL=C, set -eu
@@ -62,6 +64,9 @@ fi
 if [ -z "${TEST_TOOL:-}" ]; then
 	TEST_TOOL=$SRC/../../tests/helper/test-tool
 fi
+if [ -z "${CCMAP_FAULT:-}" ]; then
+	CCMAP_FAULT=$SRC/../../tests/helper/ccmap-fault
+fi
 # Under valgrind: VALGRIND=1 (or yes) means a default command line, any other
 # value is used as the command.
 if [ -n "${VALGRIND:-}" ]; then
@@ -72,8 +77,9 @@ if [ -n "${VALGRIND:-}" ]; then
 	esac
 	CCMAP="$VALGRIND $CCMAP"
 	TEST_TOOL="$VALGRIND $TEST_TOOL"
+	CCMAP_FAULT="$VALGRIND $CCMAP_FAULT"
 fi
-export CCMAP TEST_TOOL
+export CCMAP TEST_TOOL CCMAP_FAULT
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ccmap-test.XXXXXX")
 export T

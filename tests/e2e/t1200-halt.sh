@@ -68,6 +68,20 @@ run_case "soon,done=3: after three jobs, the failed count" 1 $'0\n3\n0\n' \
 stderr_has "^ccmap: job 1: 'echo 0; exit 0': finished with exit status 0$" "done: every job reported"
 same_as_parallel "soon,done=3" -j1 --halt soon,done=3 "$E" ::: 0 3 0 1
 
+# done=N halting a run in which no job failed: 101, as GNU parallel exits
+# (the least of 101 and a failed count it never set).
+run_case "soon,done=2, none failed: exit 101" 101 $'0\n0\n' \
+	-- timeout 60 $CCMAP -j1 --halt soon,done=2 "$E" ::: 0 0 0 4
+same_as_parallel "soon,done=2, none failed" -j1 --halt soon,done=2 "$E" ::: 0 0 0 4
+# Every done= form, now and soon, with and without failures, before and
+# after the halt.
+for h in now,done=1 soon,done=3 now,done=3 soon,done=5 now,done=50% soon,done=25% \
+	soon,done=100% soon,done=200%; do
+	for items in "0 0 0 0" "0 3 0 0" "3 4 0 5"; do
+		same_as_parallel "$h ::: $items" -j1 --halt $h "$E" ::: $items
+	done
+done
+
 run_case "soon,done=50% of 8: after 4, ceil(1/8 * 100)" 13 $'0\n0\n0\n1\n' \
 	-- timeout 60 $CCMAP -j1 --halt soon,done=50% "$E" ::: 0 0 0 1 0 0 0 0
 same_as_parallel "soon,done=50%" -j1 --halt soon,done=50% "$E" ::: 0 0 0 1 0 0 0 0
@@ -184,6 +198,9 @@ if [ -e "$P/sha256.so" ]; then
 			-- timeout 60 $CCMAP $pool -j2 --halt now,fail=1 -a "$T/items" --so "$P/sha256.so"
 		run_case "$pool plugin: soon,fail=2: exit 2" 2 '*' \
 			-- timeout 60 $CCMAP $pool -j2 --halt soon,fail=2 -a "$T/items" --so "$P/sha256.so"
+		run_case "$pool plugin: soon,done=2, none failed: exit 101" 101 '*' \
+			-- timeout 60 $CCMAP $pool -j2 --halt soon,done=2 --so "$P/sha256.so" \
+			::: /dev/null /dev/null /dev/null
 	done
 else
 	skip "plugins and --halt" "no sha256 plugin built"

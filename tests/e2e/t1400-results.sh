@@ -132,13 +132,30 @@ for kind in dir template; do
 	is "$got" "a/b again/c again/d again/" "resume-$kind: only the jobs whose $f file was gone ran"
 done
 
-# --procs makes the same tree as --threads.
-$CCMAP --threads -k --results "$T/threads" 'echo {}; echo e >&2; exit 2' \
-	::: a b/c '' 'd e' >/dev/null 2>&1 || true
-$CCMAP --procs -j2 --results "$T/procs" 'echo {}; echo e >&2; exit 2' \
-	::: a b/c '' 'd e' >/dev/null 2>&1 || true
-diff -r "$T/threads" "$T/procs" >"$T/diff" 2>&1 && r=0 || { r=1; diag <"$T/diff"; }
-ok $r "--procs: the same tree as --threads"
+# --threads and --procs each make the tree GNU parallel makes (checked to
+# hold the four jobs' files, so that two empty trees cannot pass).
+parallel --will-cite -k --results "$T/g/pools" 'echo {}; echo e >&2; exit 2' \
+	::: a b/c '' 'd e' >/dev/null 2>&1 && st=0 || st=$?
+got="status $st/"
+for v in a 'b\_c' 'd e'; do
+	got="$got$(cat "$T/g/pools/1/$v/stdout" "$T/g/pools/1/$v/stderr" \
+		"$T/g/pools/1/$v/seq" 2>&1)/"
+done
+is "$got" "status 4/a
+e
+1/b/c
+e
+2/d e
+e
+4/" "the reference tree from GNU parallel"
+for pool in "--threads" "--procs -j2"; do
+	run_case "$pool: exit 4, nothing printed" 4 "" -- \
+		$CCMAP $pool --results "$T/c/pools$pool" 'echo {}; echo e >&2; exit 2' \
+		::: a b/c '' 'd e'
+	diff -r "$T/c/pools$pool" "$T/g/pools" >"$T/diff" 2>&1 && r=0 ||
+		{ r=1; diag <"$T/diff"; }
+	ok $r "$pool: the tree GNU parallel makes"
+done
 
 # Plugins: each item's output in its files, as a command's would be.
 printf 'a\nb/c\nx y\n' >"$T/items"

@@ -147,10 +147,19 @@ json "empty output" 0 true ::: x
 jcheck "empty output: empty strings" "$T/out" 'recs[0]["stdout"] == "" == recs[0]["stderr"]'
 
 # --- the same whatever the pool or output mode ----------------------------------
+# The reference is checked on its own first, so that a mode cannot pass by
+# matching a reference that is empty or wrong.
 strip() { sed 's/"duration":[0-9.]*,//' "$1"; }
-$CCMAP --json -k 'echo {}; echo e >&2; exit 1' ::: a b c d >"$T/ref" 2>/dev/null || true
+json "reference" 4 -k 'echo {}; echo e >&2; exit 1' ::: a b c d
+cp "$T/out" "$T/ref"
+jcheck "reference: four failed jobs, in order" "$T/ref" '
+len(recs) == 4 and all(keys(r) for r in recs) and
+[r["seq"] for r in recs] == [1, 2, 3, 4] and
+[r["item"] for r in recs] == ["a", "b", "c", "d"] and
+[r["stdout"] for r in recs] == ["a\n", "b\n", "c\n", "d\n"] and
+all(r["exit"] == 1 and r["signal"] == 0 and r["stderr"] == "e\n" for r in recs)'
 for opts in "--procs -j2" "--line-buffer" "-u" "--tag" "--tagstring X" "--group -j1"; do
-	$CCMAP --json $opts -k 'echo {}; echo e >&2; exit 1' ::: a b c d >"$T/out" 2>/dev/null || true
+	json "--json $opts" 4 $opts -k 'echo {}; echo e >&2; exit 1' ::: a b c d
 	is "$(strip "$T/out")" "$(strip "$T/ref")" "--json $opts: the same lines"
 done
 

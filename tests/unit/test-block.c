@@ -261,6 +261,49 @@ TEST_IMPL(block_header)
 	return 0;
 }
 
+/*
+ * A header regex that can match nothing, as GNU parallel's tutorial has it,
+ * (%.*\n)*: matched greedily at the start, however the input arrives
+ * (whole, or a byte at a time); never the empty match on nothing read yet.
+ */
+TEST_IMPL(block_header_regex_greedy)
+{
+	static const struct {
+		const char *in, *hdr, *out;
+	} cases[] = {
+		{ "%h1\n%h2\n1\n2\n3\n", "%h1\n%h2\n", "1\n2\n|3\n|" },
+		/* No header lines: the empty header, all of it data. */
+		{ "1\n2\n3\n", "", "1\n2\n|3\n|" },
+		/* All of it header: no block. */
+		{ "%a\n%b\n", "%a\n%b\n", "" },
+		/* A last line without its newline is not header. */
+		{ "%a\n%b", "%a\n", "%b|" },
+	};
+	struct block_opts o = { .header = "(%.*\\n)*", .records = 2 };
+	struct strbuf out = STRBUF_INIT, hdr = STRBUF_INIT;
+
+	for (size_t piece = 0; piece < 2; piece++)
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			strbuf_reset(&out);
+			strbuf_reset(&hdr);
+			cut(cases[i].in, strlen(cases[i].in), &o, piece, &out,
+			    &hdr);
+			ASSERT_STR_EQ(hdr.buf ? hdr.buf : "", cases[i].hdr);
+			ASSERT_STR_EQ(out.buf ? out.buf : "", cases[i].out);
+		}
+	/* The match waits for a block at most: here, 4 bytes. */
+	o.size = 4;
+	for (size_t piece = 0; piece < 2; piece++) {
+		strbuf_reset(&out);
+		strbuf_reset(&hdr);
+		cut("%h1\n%h2\n1\n", 11, &o, piece, &out, &hdr);
+		ASSERT_STR_EQ(hdr.buf ? hdr.buf : "", "%h1\n");
+	}
+	strbuf_release(&out);
+	strbuf_release(&hdr);
+	return 0;
+}
+
 TEST_IMPL(block_empty_and_binary)
 {
 	struct strbuf out = STRBUF_INIT;

@@ -130,6 +130,36 @@ TEST_IMPL(halt_counts_and_percentages)
 	ASSERT_EQ(halt_exit_status(&hs, &status), 1);
 	ASSERT_EQ(status, 1);
 
+	/*
+	 * done=3 with no job failed: 101, as GNU parallel exits (it takes
+	 * the least of the failed count, which it never set, and 101).
+	 */
+	h = parse("soon,done=3");
+	halt_init(&hs, &h);
+	ASSERT_EQ(feed(&hs, (int[]){ 0, 0 }, 2), CCMAP_HALT_NEVER);
+	ASSERT_EQ(feed(&hs, (int[]){ 0 }, 1), CCMAP_HALT_SOON);
+	ASSERT_EQ(halt_exit_status(&hs, &status), 1);
+	ASSERT_EQ(status, 101);
+	/* A job that fails after the halt changes nothing. */
+	ASSERT_EQ(feed(&hs, (int[]){ 2 }, 1), CCMAP_HALT_SOON);
+	ASSERT_EQ(halt_exit_status(&hs, &status), 1);
+	ASSERT_EQ(status, 101);
+
+	/* done=1 with none failed: that job's status, 0. */
+	h = parse("now,done=1");
+	halt_init(&hs, &h);
+	ASSERT_EQ(feed(&hs, (int[]){ 0 }, 1), CCMAP_HALT_NOW);
+	ASSERT_EQ(halt_exit_status(&hs, &status), 1);
+	ASSERT_EQ(status, 0);
+
+	/* done=50% of 4 with none failed: 0 percent failed. */
+	h = parse("soon,done=50%");
+	halt_init(&hs, &h);
+	hs.total = 4;
+	ASSERT_EQ(feed(&hs, (int[]){ 0, 0 }, 2), CCMAP_HALT_SOON);
+	ASSERT_EQ(halt_exit_status(&hs, &status), 1);
+	ASSERT_EQ(status, 0);
+
 	/* success=2: exit 0, failures or not. */
 	h = parse("now,success=2");
 	halt_init(&hs, &h);
@@ -250,5 +280,14 @@ TEST_IMPL(halt_count_items_batches)
 	halt_init(&hs, &h);
 	ASSERT_EQ(halt_count_items(&hs, 11, 1), CCMAP_HALT_NEVER);
 	ASSERT_EQ(halt_count_items(&hs, 1, 0), CCMAP_HALT_NOW);
+	ASSERT_EQ(halt_exit_status(&hs, &status), 1);
+	ASSERT_EQ(status, 1);
+
+	/* done=5 reached by items that all succeeded: 101, as commands. */
+	h = parse("soon,done=5");
+	halt_init(&hs, &h);
+	ASSERT_EQ(halt_count_items(&hs, 8, 0), CCMAP_HALT_SOON);
+	ASSERT_EQ(halt_exit_status(&hs, &status), 1);
+	ASSERT_EQ(status, 101);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests for packing items into commands: src/limits.[ch] (the longest
+ * Unit tests for packing items into commands: src/linemax.[ch] (the longest
  * line, as GNU parallel 20221122 finds it: --max-line-length-allowed prints
  * 130329 on Linux, and -X lines stay under 63664) and the template's
  * measuring of a line as it grows, and -X's repeated words.
