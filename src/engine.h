@@ -155,7 +155,14 @@ struct ccmap {
 	struct halt halt;	/* --halt */
 	atomic_int no_start;	/* --halt soon: queued work does not start */
 	int halting_now;	/* --halt now came: the rest is being killed */
-	long long kill_at;	/* then: SIGKILL what still runs (0: done) */
+	/* The kill sequence (--termseq), once the run is being stopped: */
+	unsigned term_step;	/* steps taken (0: not begun) */
+	int term_first;		/* sent in place of its first signal, or 0 */
+	int term_last;		/* the last signal it sent */
+	long long kill_at;	/* when the next step is due (0: none) */
+	int abandon;		/* it is over: end, whatever still runs */
+	int abandoned;		/* and threads were left running (ccmap_free
+				   must let be what they use) */
 	struct joblog *joblog;	/* --joblog, or NULL */
 	struct jobq { struct job *first, *last; size_t n; }
 	    retry,		/* failed jobs to run again (--retries) */

@@ -52,7 +52,15 @@ size_t procpool_nfds(const struct procpool *pp);
 size_t procpool_pollfds(struct procpool *pp, struct pollfd *fds);
 /* Act on the polled fds; 0 or -errno on a protocol or pipe failure. */
 int procpool_handle(struct procpool *pp, const struct pollfd *fds, size_t n);
-/* Send sig to every worker's process group. */
+/*
+ * Have every worker pass sig on to its job's process group (0: none) and
+ * run no more jobs.
+ */
 void procpool_kill(struct procpool *pp, int sig);
+/*
+ * The workers are past waiting for: SIGKILL to them.  procpool_free() can
+ * then reap them.
+ */
+void procpool_abandon(struct procpool *pp);
 
 #endif

@@ -24,6 +24,7 @@
 #include "procpool.h"
 #include "progress.h"
 #include "signals.h"
+#include "termseq.h"
 #include "tty.h"
 
 void
@@ -506,6 +507,7 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	}
 	c->sctx.own_pgroup = 1;
 	c->sctx.timeout_ns = opts->timeout_ns;
+	c->sctx.termseq = &c->opts.termseq;
 	sigemptyset(&c->sctx.sigdef);
 	sigaddset(&c->sctx.sigdef, SIGPIPE);
 	sigaddset(&c->sctx.sigdef, SIGINT);
@@ -520,8 +522,8 @@ fail:
 void
 ccmap_free(struct ccmap *c)
 {
-	if (!c)
-		return;
+	if (!c || c->abandoned)
+		return;		/* (threads that still run use it all) */
 	tty_close(c->tty);
 	input_close(c->in);
 	fields_free(c->fields);
@@ -821,6 +823,52 @@ stop_jobs(struct ccmap *c, int sig)
 		plugpool_kill(c->ppp, sig);
 }
 
+/*
+ * The next step of the kill sequence (--termseq), or its end: SIGKILL to
+ * what still runs, if the last step did not send it, and with threads the
+ * run ends, whatever they are still on (c->abandon).  A step comes only
+ * while jobs run: the loop ends as soon as none is left.
+ */
+static void
+term_next(struct ccmap *c)
+{
+	const struct ccmap_termseq *ts = termseq_get(&c->opts.termseq);
+	const struct ccmap_termstep *step;
+	int sig;
+
+	if (c->term_step >= ts->n) {
+		if (c->term_last != SIGKILL)
+			stop_jobs(c, SIGKILL);
+		/* Worker processes can be killed, and are reaped as they go. */
+		if (c->pp)
+			procpool_abandon(c->pp);
+		if (c->tp)
+			c->abandon = 1;	/* threads cannot be */
+		c->kill_at = 0;
+		return;
+	}
+	step = &ts->step[c->term_step];
+	sig = c->term_step == 0 && c->term_first ? c->term_first : step->sig;
+	c->term_step++;
+	c->term_last = sig;
+	stop_jobs(c, sig);
+	c->kill_at = ccmap__now_ns() + step->ms * 1000000LL;
+}
+
+/*
+ * Stop the run: no new job, and the kill sequence for the running ones,
+ * with first (when not 0) in place of its first signal.  Once begun, it
+ * goes its way.
+ */
+static void
+terminate(struct ccmap *c, int first)
+{
+	if (c->term_step)
+		return;
+	c->term_first = first;
+	term_next(c);
+}
+
 /* Note a write error: a closed pipe quietly, others as errors. */
 static void
 output_failed(struct ccmap *c, int e)
@@ -833,7 +881,7 @@ output_failed(struct ccmap *c, int e)
 		c->res->error = CCMAP_EOUTPUT;
 		c->res->output_errno = -e;
 	}
-	stop_jobs(c, SIGTERM);
+	terminate(c, 0);
 }
 
 /*
@@ -903,7 +951,7 @@ log_write(struct ccmap *c, const char *buf, size_t len)
 		warnf(c, "cannot write the joblog '%s': %s",
 		    joblog_name(c->joblog), strerror(-r));
 		c->res->error = r;
-		stop_jobs(c, SIGTERM);
+		terminate(c, 0);
 	}
 }
 
@@ -1060,11 +1108,10 @@ retry(struct ccmap *c, struct job *job)
 }
 
 /*
- * --halt now: the jobs still running are killed (TERM now, KILL if they
- * are still there later) and their output dropped, as GNU parallel does;
- * a plugin's batches keep what their items wrote.
+ * --halt now: the jobs still running are killed (by the kill sequence,
+ * --termseq) and their output dropped, as GNU parallel does; a plugin's
+ * batches keep what their items wrote.
  */
-#define HALT_KILL_GRACE_NS (200 * 1000000LL)
 static void
 halt_act(struct ccmap *c, enum ccmap_halt_when when)
 {
@@ -1083,8 +1130,7 @@ halt_act(struct ccmap *c, enum ccmap_halt_when when)
 	c->halting_now = 1;
 	for (struct job *j = c->ifirst; j && !c->plugin; j = j->inext)
 		j->killed = 1;
-	stop_jobs(c, SIGTERM);
-	c->kill_at = ccmap__now_ns() + HALT_KILL_GRACE_NS;
+	terminate(c, 0);
 }
 
 /* Count a finished job, or a plugin's batch, for --halt and the result. */
@@ -1351,9 +1397,10 @@ input_ended(struct ccmap *c)
 
 /*
  * How many items a plugin's batch takes: --chunksize, or as many as take
- * the plugin about BATCH_NS by what the items so far took (a few while
- * nothing is known), so that slow items spread over the workers and fast
- * ones go by the block.
+ * the plugin about BATCH_NS by what the items so far took (one while
+ * nothing is known: a slow item holds up the output of the items batched
+ * with it, lost with it should it never end), so that slow items spread
+ * over the workers and fast ones go by the block.
  */
 static size_t
 batch_items(const struct ccmap *c)
@@ -1361,7 +1408,7 @@ batch_items(const struct ccmap *c)
 	if (c->opts.chunksize)
 		return c->opts.chunksize;
 	if (c->item_ns <= 0)
-		return 16;
+		return 1;
 	double n = BATCH_NS / c->item_ns;
 	return n < 1 ? 1 : n > 1e9 ? (size_t)1e9 : (size_t)n;
 }
@@ -1666,6 +1713,27 @@ dispatch(struct ccmap *c)
 	}
 }
 
+/*
+ * SIGHUP, as in GNU parallel: no new job starts, the running ones finish
+ * (a plugin's items, not its batches), and the run ends as it would have.
+ */
+static void
+hangup(struct ccmap *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = 1;
+	atomic_store(&c->no_start, 1);
+	if (c->plugin)
+		atomic_store(&c->stop_sig, SIGHUP);	/* between items */
+	if (c->pp)
+		procpool_kill(c->pp, 0);
+	if (c->ppp)
+		plugpool_kill(c->ppp, SIGTERM);	/* stops between items */
+	warnf(c, "SIGHUP: starting no more jobs, waiting for the running ones "
+	    "to finish (SIGTERM stops them)");
+}
+
 static void
 on_signal(struct ccmap *c, int sig)
 {
@@ -1678,17 +1746,25 @@ on_signal(struct ccmap *c, int sig)
 	}
 	if (c->tty)
 		tty_stop(c->tty);
-	if (!c->res->signal) {
+	if (sig == SIGHUP) {
+		hangup(c);
+	} else if (!c->res->signal) {
+		/* Jobs get a SIGINT or SIGTERM first, and SIGQUIT's sequence. */
 		c->res->signal = sig;
-		stop_jobs(c, sig);
-	} else {
+		terminate(c, sig == SIGQUIT ? 0 : sig);
+	} else if (!c->abandon) {
+		/* Again: kill at once, and end soon after (as after KILL,25). */
 		stop_jobs(c, SIGKILL);
+		c->term_step = termseq_get(&c->opts.termseq)->n;
+		c->term_last = SIGKILL;
+		c->kill_at = ccmap__now_ns() + 25 * 1000000LL;
 	}
 }
 
 /*
  * How long poll may wait: until a plugin item's deadline, the next start
- * (--delay) or the SIGKILL after --halt now; -1 for as long as it takes.
+ * (--delay) or the next step of the kill sequence; -1 for as long as it
+ * takes.
  */
 static int
 wait_ms(struct ccmap *c)
@@ -1722,6 +1798,8 @@ loop(struct ccmap *c)
 		if (c->inflight == 0 && (c->stopping ||
 		    (c->input_done && !c->backlog.first && !c->asking)))
 			break;
+		if (c->abandon)
+			break;	/* the kill sequence is over */
 		if ((r = output_flush(c->out)) < 0)
 			output_failed(c, r);
 		screen_show(c);
@@ -1750,7 +1828,7 @@ loop(struct ccmap *c)
 		}
 		if (c->kill_at && ccmap__now_ns() >= c->kill_at) {
 			c->kill_at = 0;
-			stop_jobs(c, SIGKILL);
+			term_next(c);
 		}
 		if (fds[0].revents) {
 			int sig;
@@ -1767,7 +1845,7 @@ loop(struct ccmap *c)
 				    c->pipe_name : input_name(c->in),
 				    strerror((int)-got));
 				c->res->error = (int)got;
-				stop_jobs(c, SIGTERM);
+				terminate(c, 0);
 			}
 		}
 		if (c->tp && fds[2].revents) {
@@ -1886,9 +1964,18 @@ out:
 		procpool_free(c->pp);
 		wstate_release(c, &c->pws);
 	}
-	threadpool_free(c->tp);
-	c->tp = NULL;
-	if (c->ws) {
+	if (c->tp && c->inflight) {
+		/*
+		 * Threads still on a job (a plugin that would not stop)
+		 * cannot be stopped: they keep what they use, and the caller
+		 * ends the process.
+		 */
+		c->abandoned = res->abandoned = 1;
+	} else {
+		threadpool_free(c->tp);
+		c->tp = NULL;
+	}
+	if (c->ws && !c->abandoned) {
 		for (unsigned i = 0; i < c->jobs; i++)
 			wstate_release(c, &c->ws[i]);
 		free(c->ws);
@@ -1907,12 +1994,26 @@ out:
 		c->asking = NULL;
 	}
 	res->halted = halt_exit_status(&c->halt, &res->halt_status);
-	/* Jobs still held (a stopped run): drop them. */
-	for (void *item; (item = reorder_pop(&c->ro)) != NULL; )
-		emit_item(c, item);
+	/*
+	 * Jobs still held (a stopped run): written, those that finished,
+	 * past any that never did (an abandoned run).
+	 */
+	while (c->ro.count) {
+		void *item = reorder_pop(&c->ro);
+		if (item)
+			emit_item(c, item);
+		else
+			c->ro.head++;
+	}
 	reorder_release(&c->ro);
-	output_free(c->out);
-	c->out = NULL;
+	if (c->abandoned) {
+		int e = output_flush(c->out);	/* threads may yet use it */
+		if (e < 0 && !res->error && !res->broken_pipe)
+			output_failed(c, e);
+	} else {
+		output_free(c->out);
+		c->out = NULL;
+	}
 	if (c->tty)
 		tty_stop(c->tty);
 	progress_free(c->prog);

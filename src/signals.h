@@ -1,6 +1,7 @@
 /*
- * signals.h: SIGINT and SIGTERM as events on a pipe (the self-pipe trick),
- * and SIGPIPE ignored so that a closed stdout is an EPIPE error.
+ * signals.h: SIGINT, SIGTERM, SIGQUIT and SIGHUP (unless it was ignored, as
+ * under nohup) as events on a pipe (the self-pipe trick), and SIGPIPE
+ * ignored so that a closed stdout is an EPIPE error.
  *
  * The handler only writes the signal number to a non-blocking pipe; the
  * main loop polls signals_fd() and reads them with signals_take().

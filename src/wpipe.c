@@ -198,6 +198,7 @@ void
 wpipe_worker_setup(void (*on_stop)(int), int stdin_fd, const int *keep,
     int n)
 {
+	static const int others[] = { SIGHUP, SIGQUIT, SIGWINCH };
 	struct sigaction sa;
 	sigset_t none;
 
@@ -209,6 +210,18 @@ wpipe_worker_setup(void (*on_stop)(int), int stdin_fd, const int *keep,
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/*
+	 * What else ccmap catches is no business of a worker's, and its jobs
+	 * get these as ccmap got them (SIGHUP stays ignored under nohup).
+	 */
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
+		struct sigaction old;
+		sigaction(others[i], NULL, &old);
+		if (old.sa_handler != SIG_IGN) {
+			sa.sa_handler = SIG_DFL;
+			sigaction(others[i], &sa, NULL);
+		}
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (stdin_fd >= 0)

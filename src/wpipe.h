@@ -56,8 +56,9 @@ void wpipe_send(int fd, uint32_t type, uint64_t seq, const void *data,
     size_t len);
 /*
  * In a worker, first: SIGINT, SIGTERM and SIGUSR1 go to on_stop, SIGPIPE
- * is ignored, no signal is blocked, stdin becomes stdin_fd (if >= 0), and
- * every descriptor but 0-2 and the n in keep is closed.
+ * is ignored, SIGHUP, SIGQUIT and SIGWINCH are back to their defaults
+ * (unless ignored), no signal is blocked, stdin becomes stdin_fd (if >= 0),
+ * and every descriptor but 0-2 and the n in keep is closed.
  */
 void wpipe_worker_setup(void (*on_stop)(int), int stdin_fd, const int *keep,
     int n);

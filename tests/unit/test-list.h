@@ -104,6 +104,7 @@ TEST(job_environment)
 TEST(job_own_pgroup)
 TEST(job_signals_reset)
 TEST(job_no_fd_leak)
+TEST(job_timeout_termseq)
 
 /* test-proto.c */
 TEST(proto_job_round_trip)
@@ -119,6 +120,8 @@ TEST(procpool_big_values)
 TEST(procpool_worker_abort)
 TEST(procpool_several_aborts)
 TEST(procpool_slots)
+TEST(procpool_kill_any_signal)
+TEST(procpool_kill_zero)
 
 /* test-regex.c */
 TEST(regex_groups_and_names)
@@ -196,3 +199,8 @@ TEST(block_longer_record)
 TEST(block_header)
 TEST(block_empty_and_binary)
 TEST(block_bad_options)
+
+/* test-termseq.c */
+TEST(termseq_default)
+TEST(termseq_parse_good)
+TEST(termseq_parse_bad)
