@@ -163,6 +163,8 @@ struct ccmap {
 	int abandon;		/* it is over: end, whatever still runs */
 	int abandoned;		/* and threads were left running (ccmap_free
 				   must let be what they use) */
+	struct guard *guard;	/* kills the jobs should ccmap die (guard.h) */
+	long long guard_at;	/* when to fork it (0: done, or none) */
 	struct joblog *joblog;	/* --joblog, or NULL */
 	struct jobq { struct job *first, *last; size_t n; }
 	    retry,		/* failed jobs to run again (--retries) */

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "internal.h"
 #include "procpool.h"
 #include "proto.h"
@@ -80,7 +81,9 @@ struct wctx {
 static void
 worker_started(void *arg, pid_t pid)
 {
-	(void)arg;
+	struct wctx *wc = arg;
+
+	guard_set(wc->pp->ops.guard, wc->slot - 1, pid);
 	worker_job = pid;
 	if (pid && worker_stopping && worker_stop_sig)
 		kill(-pid, worker_stop_sig);
@@ -325,6 +328,8 @@ replace_worker(struct procpool *pp, struct pworker *w)
 	int status = 0, r;
 
 	status = wpipe_stop(&w->p);
+	/* A job it left running goes with it. */
+	guard_kill_slot(pp->ops.guard, w->slot - 1, SIGKILL);
 	if (WIFSIGNALED(status))
 		st.sig = WTERMSIG(status);
 	else
@@ -395,4 +400,6 @@ procpool_abandon(struct procpool *pp)
 	for (unsigned i = 0; i < pp->n; i++)
 		if (pp->w[i].p.pid > 0)
 			kill(pp->w[i].p.pid, SIGKILL);
+	for (unsigned i = 0; i < pp->n; i++)
+		guard_kill_slot(pp->ops.guard, pp->w[i].slot - 1, SIGKILL);
 }

@@ -23,6 +23,8 @@
 #include "job.h"
 #include "template.h"
 
+struct guard;
+
 struct procpool_ops {
 	/* In the worker: run one job to its end. */
 	void (*job)(void *arg, const struct jobvals *jv,
@@ -34,6 +36,7 @@ struct procpool_ops {
 	    size_t len);
 	void (*done)(void *arg, void *cookie, const struct job_status *st);
 	void *arg;
+	struct guard *guard;	/* the workers list their jobs there (or NULL) */
 };
 
 struct procpool;
@@ -58,8 +61,8 @@ int procpool_handle(struct procpool *pp, const struct pollfd *fds, size_t n);
  */
 void procpool_kill(struct procpool *pp, int sig);
 /*
- * The workers are past waiting for: SIGKILL to them.  procpool_free() can
- * then reap them.
+ * The workers are past waiting for: SIGKILL to them, and to the jobs they
+ * listed with the guard.  procpool_free() can then reap them.
  */
 void procpool_abandon(struct procpool *pp);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "guard.h"
 #include "internal.h"
 #include "linemax.h"
 #include "plugin.h"
@@ -632,6 +633,7 @@ thread_started(void *arg, pid_t pid)
 
 	pthread_mutex_lock(&tj->c->pid_lock);
 	tj->ws->pid = pid;
+	guard_set(tj->c->guard, (unsigned)(tj->ws - tj->c->ws), pid);
 	if (pid && (sig = atomic_load(&tj->c->stop_sig)) != 0)
 		kill(-pid, sig);
 	pthread_mutex_unlock(&tj->c->pid_lock);
@@ -1762,9 +1764,15 @@ on_signal(struct ccmap *c, int sig)
 }
 
 /*
+ * The guard (guard.h) is forked once the run has gone on this long: a
+ * shorter run is not worth the fork.
+ */
+#define GUARD_DELAY_NS (10 * 1000000LL)
+
+/*
  * How long poll may wait: until a plugin item's deadline, the next start
- * (--delay) or the next step of the kill sequence; -1 for as long as it
- * takes.
+ * (--delay), the next step of the kill sequence or the guard's start; -1
+ * for as long as it takes.
  */
 static int
 wait_ms(struct ccmap *c)
@@ -1776,6 +1784,8 @@ wait_ms(struct ccmap *c)
 		ms = progress_timeout_ms(c->prog);
 	if (c->delaying && (!at || c->next_start < at))
 		at = c->next_start;
+	if (c->guard_at && (!at || c->guard_at < at))
+		at = c->guard_at;
 	if (!at)
 		return ms;
 	left = (at - ccmap__now_ns() + 999999) / 1000000;
@@ -1829,6 +1839,10 @@ loop(struct ccmap *c)
 		if (c->kill_at && ccmap__now_ns() >= c->kill_at) {
 			c->kill_at = 0;
 			term_next(c);
+		}
+		if (c->guard_at && ccmap__now_ns() >= c->guard_at) {
+			c->guard_at = 0;
+			guard_start(c->guard);
 		}
 		if (fds[0].revents) {
 			int sig;
@@ -1895,7 +1909,12 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	}
 	if (c->tty || c->prog)
 		signals_add_winch();
-	if (c->opts.executor == CCMAP_PROCS && c->plugin) {
+	if (!c->plugin && !c->opts.dry_run &&
+	    (r = guard_new(&c->guard, c->jobs)) == 0)
+		c->guard_at = ccmap__now_ns() + GUARD_DELAY_NS;
+	if (r < 0) {
+		/* (no pool) */
+	} else if (c->opts.executor == CCMAP_PROCS && c->plugin) {
 		struct plugpool_ops ops;
 		struct plugpool_opts po = {
 			.workers = c->jobs,
@@ -1914,6 +1933,7 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 			.data = proc_data,
 			.done = proc_done,
 			.arg = c,
+			.guard = c->guard,
 		};
 		wstate_init(&c->pws);
 		/*
@@ -1967,10 +1987,11 @@ out:
 	if (c->tp && c->inflight) {
 		/*
 		 * Threads still on a job (a plugin that would not stop)
-		 * cannot be stopped: they keep what they use, and the caller
-		 * ends the process.
+		 * cannot be stopped: they keep what they use, the jobs they
+		 * started die, and the caller ends the process.
 		 */
 		c->abandoned = res->abandoned = 1;
+		guard_kill(c->guard, SIGKILL);
 	} else {
 		threadpool_free(c->tp);
 		c->tp = NULL;
@@ -1980,6 +2001,10 @@ out:
 			wstate_release(c, &c->ws[i]);
 		free(c->ws);
 		c->ws = NULL;
+	}
+	if (!c->abandoned) {
+		guard_free(c->guard);	/* (the guard must outlive the threads) */
+		c->guard = NULL;
 	}
 	if (c->pending) {	/* a stopped run */
 		job_free(c, c->pending);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,7 +37,7 @@ wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
 {
 	int down[2], up[2], e;
 	sigset_t all, old;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(down, O_CLOEXEC) < 0)
 		return -errno;
@@ -63,6 +64,13 @@ wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
+		/*
+		 * Die with ccmap, even of SIGKILL (its jobs are the guard's,
+		 * guard.h); had it died already, the signal would never come.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		close(down[1]);
 		close(up[0]);
 		child(arg, down[0], up[1]);

@@ -28,7 +28,8 @@ void wpipe_init(struct wpipe *wp);
 /*
  * Fork a worker that leads a process group of its own and runs
  * child(arg, in, out), which must not return, with every signal blocked
- * until it calls wpipe_worker_setup().  0 or -errno.
+ * until it calls wpipe_worker_setup().  The worker dies with the process
+ * that forked it (PR_SET_PDEATHSIG), whatever kills that.  0 or -errno.
  */
 int wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
     void *arg);

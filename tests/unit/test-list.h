@@ -122,6 +122,7 @@ TEST(procpool_several_aborts)
 TEST(procpool_slots)
 TEST(procpool_kill_any_signal)
 TEST(procpool_kill_zero)
+TEST(procpool_workers_die_with_parent)
 
 /* test-regex.c */
 TEST(regex_groups_and_names)
@@ -204,3 +205,8 @@ TEST(block_bad_options)
 TEST(termseq_default)
 TEST(termseq_parse_good)
 TEST(termseq_parse_bad)
+
+/* test-guard.c */
+TEST(guard_kills_listed_when_let_go)
+TEST(guard_kill_slot)
+TEST(guard_outlives_sigkill)

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "procpool.h"
@@ -34,7 +36,8 @@ struct state {
 
 /*
  * In the worker: write the values back, "v1|v2|..." on stdout and the
- * slot on stderr; exit code = length of the first value.  "ABORT" aborts.
+ * slot on stderr; exit code = length of the first value.  "ABORT" aborts,
+ * "HANG" never ends.
  */
 static void echo_job(void *arg, const struct jobvals *jv,
 		     const struct spawn_io *io, struct job_status *st)
@@ -53,6 +56,9 @@ static void echo_job(void *arg, const struct jobvals *jv,
 	io->data(io->arg, 2, buf, (size_t)n);
 	if (jv->n && jv->v[0].len == 5 && memcmp(jv->v[0].p, "ABORT", 5) == 0)
 		abort();
+	if (jv->n && jv->v[0].len == 4 && memcmp(jv->v[0].p, "HANG", 4) == 0)
+		for (;;)
+			pause();
 	st->code = jv->n ? (int)jv->v[0].len : 0;
 }
 
@@ -525,5 +531,50 @@ TEST_IMPL(procpool_kill_zero)
 		strbuf_release(&s.res[i].err);
 	}
 	free(s.res);
+	return 0;
+}
+
+TEST_IMPL(procpool_workers_die_with_parent)
+{
+	/*
+	 * The process that made the pool is killed with SIGKILL: its worker
+	 * dies too, busy as it is (an idle one would see its pipe end).  As
+	 * a subreaper, this test inherits it.
+	 */
+	struct procpool_ops ops = {
+		.job = echo_job, .capture = 1, .data = on_data, .done = on_done,
+	};
+	int p[2], status, workers = 0;
+	pid_t owner, pid;
+	char c;
+
+	no_cores();
+	ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1));
+	ASSERT_OK(pipe(p));
+	owner = fork();
+	ASSERT_GE(owner, 0);
+	if (owner == 0) {
+		struct procpool *pp = NULL;
+		struct value v = { "HANG", 4 };
+		struct jobvals jv = { .v = &v, .n = 1, .seq = 1 };
+		void *cookie = NULL;
+		if (procpool_new(&pp, 1, &ops, -1) < 0)
+			_exit(1);
+		procpool_submit(pp, &cookie, &jv, 1);	/* (written at once) */
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ASSERT_EQ(read(p[0], &c, 1), 1);
+	kill(owner, SIGKILL);
+	while ((pid = waitpid(-1, &status, 0)) > 0) {
+		ASSERT(WIFSIGNALED(status));
+		ASSERT_EQ(WTERMSIG(status), SIGKILL);
+		workers += pid != owner;
+	}
+	ASSERT_EQ(errno, ECHILD);
+	ASSERT_EQ(workers, 1);
 	return 0;
 }
