@@ -515,9 +515,9 @@ operands:
 		raise(SIGPIPE);
 	}
 	/*
-	 * A thread still in a plugin that will not stop: end here and now,
-	 * without running exit()'s handlers under it (what finished is
-	 * written, the jobs are killed).
+	 * A thread still in a plugin that will not stop, or held in its
+	 * exit(): end here and now, without running exit()'s handlers under
+	 * it (what finished is written, the jobs are killed).
 	 */
 	if (res.abandoned)
 		_exit(ccmap_exit_status(&res));

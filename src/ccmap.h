@@ -24,6 +24,7 @@
 /* Errors: negative errno values, plus these. */
 #define CCMAP_EUSAGE	(-10001)	/* bad options or template */
 #define CCMAP_EOUTPUT	(-10002)	/* writing to stdout or stderr failed */
+#define CCMAP_EPLUGIN	(-10003)	/* a plugin called exit() mid-run */
 
 /* Exit statuses, as GNU parallel's (see EXIT STATUS in ccmap(1)). */
 enum ccmap_exit {
@@ -201,9 +202,10 @@ struct ccmap_result {
 	int signal;		/* the signal that stopped the run (SIGINT,
 				   SIGTERM, SIGQUIT), or 0 */
 	int abandoned;		/* threads were still busy (a plugin that
-				   would not stop) when the run ended: the
-				   caller must end the process at once,
-				   with _exit(), and not call ccmap_free() */
+				   would not stop, or called exit()) when
+				   the run ended: the caller must end the
+				   process at once, with _exit(), and not
+				   call ccmap_free() */
 	int error;		/* 0, or the CCMAP_E* / -errno that stopped it */
 	int output_errno;	/* with CCMAP_EOUTPUT: why the write failed */
 	int broken_pipe;	/* stdout was closed by its reader */

@@ -1736,6 +1736,20 @@ hangup(struct ccmap *c)
 	    "to finish (SIGTERM stops them)");
 }
 
+/* A plugin called exit() on a worker thread: say so, and stop the run. */
+static void
+plugin_exited(struct ccmap *c)
+{
+	char msg[256];
+
+	if (!ccmap__plugin_exit_message(c, msg, sizeof msg))
+		return;
+	warnf(c, "%s", msg);
+	if (!c->res->error)
+		c->res->error = CCMAP_EPLUGIN;
+	terminate(c, 0);
+}
+
 static void
 on_signal(struct ccmap *c, int sig)
 {
@@ -1744,6 +1758,10 @@ on_signal(struct ccmap *c, int sig)
 			tty_resize(c->tty);
 		if (c->prog)
 			progress_resize(c->prog);
+		return;
+	}
+	if (sig == SIGNALS_PLUGIN_EXIT) {
+		plugin_exited(c);
 		return;
 	}
 	if (c->tty)
@@ -1950,6 +1968,8 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 			wstate_init(&c->ws[i]);
 		if ((r = threadpool_new(&c->tp, c->jobs, c)) == 0)
 			output_set_wake(c->out, threadpool_fd(c->tp));
+		if (r == 0 && c->plugin)
+			ccmap__plugin_exit_watch(c);
 	}
 	/*
 	 * The due job's output streams as it comes, unless it may yet be
@@ -1970,6 +1990,8 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		goto out;
 	}
 	loop(c);
+	if (atomic_load(&c->parked))
+		plugin_exited(c);	/* (the loop may have ended first) */
 out:
 	if (c->ppp) {
 		if (res->signal)
@@ -1984,15 +2006,18 @@ out:
 		procpool_free(c->pp);
 		wstate_release(c, &c->pws);
 	}
-	if (c->tp && c->inflight) {
+	if (c->tp && (c->inflight || atomic_load(&c->parked))) {
 		/*
-		 * Threads still on a job (a plugin that would not stop)
-		 * cannot be stopped: they keep what they use, the jobs they
-		 * started die, and the caller ends the process.
+		 * Threads still on a job (a plugin that would not stop, one
+		 * held in exit()) cannot be stopped: they keep what they
+		 * use, the jobs they started die, and the caller ends the
+		 * process.
 		 */
 		c->abandoned = res->abandoned = 1;
 		guard_kill(c->guard, SIGKILL);
 	} else {
+		if (c->plugin)
+			ccmap__plugin_exit_watch(NULL);
 		threadpool_free(c->tp);
 		c->tp = NULL;
 	}

@@ -54,6 +54,12 @@ signals_init(void)
 	return 0;
 }
 
+void
+signals_post(int code)
+{
+	on_signal(code);
+}
+
 int
 signals_add_winch(void)
 {
