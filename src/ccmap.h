@@ -204,8 +204,9 @@ struct ccmap_result {
 	int abandoned;		/* threads were still busy (a plugin that
 				   would not stop, or called exit()) when
 				   the run ended: the caller must end the
-				   process at once, with _exit(), and not
-				   call ccmap_free() */
+				   process at once, with _exit() (the
+				   context is theirs: ccmap_free() lets it
+				   be) */
 	int error;		/* 0, or the CCMAP_E* / -errno that stopped it */
 	int output_errno;	/* with CCMAP_EOUTPUT: why the write failed */
 	int broken_pipe;	/* stdout was closed by its reader */
