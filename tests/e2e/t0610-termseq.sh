@@ -87,7 +87,7 @@ J=$T/job.sh
 reset() { rm -f "$T"/ready.* "$T"/got.* "$T/go"; }
 
 # --- --termseq values ---------------------------------------------------------
-for v in '' FOO,100 TERM,x TERM,-1 TERM,1.5 TERM,200, ,TERM TERM,,KILL \
+for v in '' FOO,100 TERM,x TERM,-1 TERM,1.5 'TERM,200,' ,TERM TERM,,KILL \
 	TERM,86400001 0,100 SIG; do
 	rm -f "$T/ran"
 	run_case "--termseq '$v' is refused: exit 255" 255 '' \
@@ -127,7 +127,7 @@ for ex in --threads --procs; do
 		else
 			fail "$n: jobs ready"
 		fi
-		kill -$sig $cpid
+		kill -$sig $cpid 2>/dev/null || true
 		ends "$n" $cpid
 		is "$s" "$want" "$n: exit status $want"
 		is "$(cat "$T/out")" quick "$n: the finished job's output is written"
@@ -143,7 +143,7 @@ reset
 $CCMAP -u -j2 "$J" {} {} "$MARK" ::: catch ignore >"$T/out" 2>"$T/err" &
 cpid=$!
 wait_for 30 all_exist "$T/ready.catch" "$T/ready.ignore" || true
-kill -TERM $cpid
+kill -TERM $cpid 2>/dev/null || true
 ends "SIGTERM -u" $cpid
 is "$s" 143 "SIGTERM -u: exit status 143"
 no_process_left "SIGTERM -u"
@@ -156,14 +156,14 @@ for ex in --threads --procs; do
 		>"$T/out" 2>"$T/err" &
 	cpid=$!
 	wait_for 30 all_exist "$T/ready.catch" "$T/ready.ignore" || true
-	kill -TERM $cpid
+	kill -TERM $cpid 2>/dev/null || true
 	# The first one has been acted on once the job has it.
 	if wait_for 30 exists "$T/got.catch"; then
 		pass "$n: the job got the first"
 	else
 		fail "$n: the job got the first"
 	fi
-	kill -TERM $cpid
+	kill -TERM $cpid 2>/dev/null || true
 	ends "$n" $cpid
 	is "$s" 143 "$n: exit status 143"
 	no_process_left "$n"
@@ -179,7 +179,7 @@ for ex in --threads --procs; do
 		$CCMAP $ex -j2 "$J" $mode {} "$MARK" ::: w1 w2 w3 w4 >"$T/out" 2>"$T/err" &
 		cpid=$!
 		wait_for 30 all_exist "$T/ready.w1" "$T/ready.w2" || true
-		kill -HUP $cpid
+		kill -HUP $cpid 2>/dev/null || true
 		if wait_for 30 grep -q SIGHUP "$T/err"; then
 			pass "$n: says so"
 		else
@@ -199,7 +199,7 @@ reset
 (trap '' HUP; exec $CCMAP -j2 "$J" wait {} "$MARK" ::: w1 w2 w3 w4) >"$T/out" 2>"$T/err" &
 cpid=$!
 wait_for 30 all_exist "$T/ready.w1" "$T/ready.w2" || true
-kill -HUP $cpid
+kill -HUP $cpid 2>/dev/null || true
 : >"$T/go"
 ends "SIGHUP ignored" $cpid
 is "$s" 0 "SIGHUP ignored: exit status 0"
@@ -251,7 +251,7 @@ for ex in --threads --procs; do
 	else
 		fail "$n: the guard started"
 	fi
-	kill -KILL $cpid
+	kill -KILL $cpid 2>/dev/null || true
 	wait $cpid && s=0 || s=$?
 	is "$s" 137 "$n: killed"
 	no_process_left "$n"

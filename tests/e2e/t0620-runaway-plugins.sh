@@ -130,7 +130,7 @@ $CCMAP --procs -j2 --so "$PL" ::: a loop >"$T/out" 2>"$T/err" &
 cpid=$!
 wait_for 30 all_exist "$T/started.2" || true
 if wait_for 30 out_is a; then pass "$n: a is out"; else fail "$n: a is out"; fi
-kill -TERM $cpid
+kill -TERM $cpid 2>/dev/null || true
 ends "$n" $cpid
 is "$s" 143 "$n: exit 143"
 is "$(cat "$T/out")" a "$n: the finished output"
@@ -147,7 +147,7 @@ for item in loop slow; do
 	cpid=$!
 	wait_for 30 all_exist "$T/started.3" || true
 	if wait_for 30 out_is $'a\nb'; then pass "$n: a, b out"; else fail "$n: a, b out"; fi
-	kill -TERM $cpid
+	kill -TERM $cpid 2>/dev/null || true
 	ends "$n" $cpid
 	is "$s" 143 "$n: exit 143"
 	is "$(cat "$T/out")" $'a\nb' "$n: the finished output"
@@ -159,7 +159,7 @@ done
 # --- exit() in a plugin ---------------------------------------------------------
 # On a thread: caught.  -j1, so that no item after it runs.
 for code in 3 0; do
-	item=exit
+	item="exit"
 	[ $code = 0 ] && item=exit0
 	n="--threads, the plugin calls exit($code)"
 	reset
@@ -200,7 +200,7 @@ reset
 $CCMAP --procs -j2 --so "$PL" ::: loop loop >"$T/out" 2>"$T/err" &
 cpid=$!
 wait_for 30 all_exist "$T/started.1" "$T/started.2" || true
-kill -KILL $cpid
+kill -KILL $cpid 2>/dev/null || true
 wait $cpid && s=0 || s=$?
 is "$s" 137 "$n: killed"
 no_process_left "$n"
@@ -212,7 +212,7 @@ for ex in --threads --procs; do
 	$CCMAP $ex -j1 --so "$PL" ::: a wait b c >"$T/out" 2>"$T/err" &
 	cpid=$!
 	wait_for 30 all_exist "$T/started.2" || true
-	kill -HUP $cpid
+	kill -HUP $cpid 2>/dev/null || true
 	if wait_for 30 grep -q SIGHUP "$T/err"; then pass "$n: says so"; else fail "$n: says so"; fi
 	: >"$T/go"
 	ends "$n" $cpid
