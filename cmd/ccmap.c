@@ -52,6 +52,7 @@ enum {
 	OPT_BAR,
 	OPT_ETA,
 	OPT_PROGRESS,
+	OPT_TERMSEQ,
 };
 
 static const struct option longopts[] = {
@@ -88,6 +89,8 @@ static const struct option longopts[] = {
 	{ "chunksize",		required_argument, NULL, OPT_CHUNKSIZE },
 	{ "max-tasks-per-child", required_argument, NULL, OPT_MAX_TASKS },
 	{ "timeout",		required_argument, NULL, OPT_TIMEOUT },
+	{ "termseq",		required_argument, NULL, OPT_TERMSEQ },
+	{ "term-seq",		required_argument, NULL, OPT_TERMSEQ },
 	{ "halt",		required_argument, NULL, OPT_HALT },
 	{ "retries",		required_argument, NULL, OPT_RETRIES },
 	{ "delay",		required_argument, NULL, OPT_DELAY },
@@ -426,6 +429,11 @@ main(int argc, char **argv)
 				    "seconds, or a number with ms, s, m, h or d)",
 				    optarg);
 			break;
+		case OPT_TERMSEQ:
+			if (ccmap_parse_termseq(optarg, &o.termseq, err,
+			    sizeof err) < 0)
+				die("%s", err);
+			break;
 		case OPT_HALT:
 			if (ccmap_parse_halt(optarg, &o.halt) < 0)
 				die("invalid value '%s' for --halt (want now or "
@@ -534,7 +542,7 @@ operands:
 	if ((r = ccmap_new(&c, &o, err, sizeof err)) < 0)
 		die("%s", err);
 	ccmap_run(c, &res);
-	ccmap_free(c);
+	ccmap_free(c);	/* (not when abandoned: threads still use it) */
 	free(o.sources);
 	if (res.error == CCMAP_EOUTPUT)
 		warnx_("cannot write the output: %s",
@@ -544,5 +552,12 @@ operands:
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 	}
+	/*
+	 * A thread still in a plugin that will not stop, or held in its
+	 * exit(): end here and now, without running exit()'s handlers under
+	 * it (what finished is written, the jobs are killed).
+	 */
+	if (res.abandoned)
+		_exit(ccmap_exit_status(&res));
 	return ccmap_exit_status(&res);
 }

@@ -12,8 +12,8 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--max-line-length-allowed -q --quote --dry-run
 	--pipe --spreadstdin --block --block-size --blocksize --recend --recstart -L
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
-	--timeout --halt --retries --delay --joblog --resume --resume-failed
-	-k --keep-order
+	--timeout --termseq --term-seq --halt --retries --delay --joblog --resume
+	--resume-failed -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
 	--results --json --tmpdir -p --interactive --bar --eta --progress -h --help
 	--version'
@@ -24,7 +24,8 @@ _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
 	--header --trim --match --skip -E --eof -I -n --max-args -N
 	--max-replace-args --so -j -P --jobs --chunksize --max-tasks-per-child
 	--block --block-size --blocksize --recend --recstart -L
-	--timeout --halt --retries --delay --joblog --tagstring --results --tmpdir'
+	--timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring
+	--results --tmpdir'
 _ccmap_valshort='aCdEIjnNLP'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
@@ -225,6 +226,11 @@ _ccmap()
 			;;
 		--delay)
 			COMPREPLY=($(compgen -W '0.1 0.5 1 5 100ms 1s 1m' -- "$cur"))
+			;;
+		--termseq | --term-seq)
+			COMPREPLY=($(compgen -W 'TERM,200,TERM,100,TERM,50,KILL,25
+			    INT,1000,TERM,1000,KILL,25 TERM,5000,KILL,25 KILL,25' \
+			    -- "$cur"))
 			;;
 		--halt)
 			COMPREPLY=($(compgen -W 'never now,fail=1 soon,fail=1

@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child --timeout --halt --retries --delay --joblog --tagstring --results --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -123,6 +123,7 @@ complete -c ccmap -n __fish_ccmap_in_options -l max-tasks-per-child -x -a '1 10 
 
 # Failure and time
 complete -c ccmap -n __fish_ccmap_in_options -l timeout -x -a '10 30 60 500ms 30s 1m 5m 1h' -d 'Kill a job or plugin worker running longer'
+complete -c ccmap -n __fish_ccmap_in_options -l termseq -l term-seq -x -a 'TERM,200,TERM,100,TERM,50,KILL,25 INT,1000,TERM,1000,KILL,25 TERM,5000,KILL,25 KILL,25' -d 'How running jobs are killed: signals and waits in ms'
 complete -c ccmap -n __fish_ccmap_in_options -l halt -x -a 'never now,fail=1 soon,fail=1 now,success=1 soon,success=1 now,done=1 soon,done=1 now,fail=10% soon,fail=10% 0 1 2 -1 -2' -d 'End the run early after N (or N%) jobs fail, succeed or finish'
 complete -c ccmap -n __fish_ccmap_in_options -l retries -x -a '0 2 3 5 10' -d 'Run a failed job up to N times in all'
 complete -c ccmap -n __fish_ccmap_in_options -l delay -x -a '0.1 0.5 1 5 100ms 1s 1m' -d 'Start jobs at least this long apart'

@@ -24,6 +24,7 @@
 /* Errors: negative errno values, plus these. */
 #define CCMAP_EUSAGE	(-10001)	/* bad options or template */
 #define CCMAP_EOUTPUT	(-10002)	/* writing to stdout or stderr failed */
+#define CCMAP_EPLUGIN	(-10003)	/* a plugin called exit() mid-run */
 
 /* Exit statuses, as GNU parallel's (see EXIT STATUS in ccmap(1)). */
 enum ccmap_exit {
@@ -96,6 +97,20 @@ enum ccmap_fill {
 	CCMAP_FILL_XARGS,	/* --xargs: as -m, the last items not spread */
 };
 
+/*
+ * --termseq: how running jobs are stopped, in steps of a signal and then
+ * up to ms milliseconds of waiting for them to go (see termseq.h).
+ */
+#define CCMAP_TERMSEQ_MAX 32
+struct ccmap_termseq {
+	unsigned n;		/* steps; 0: GNU parallel's default,
+				   TERM,200,TERM,100,TERM,50,KILL,25 */
+	struct ccmap_termstep {
+		int sig;
+		unsigned ms;
+	} step[CCMAP_TERMSEQ_MAX];
+};
+
 struct ccmap_opts {
 	/*
 	 * The command's words; none means each item is itself a command.
@@ -151,6 +166,7 @@ struct ccmap_opts {
 	unsigned chunksize;	/* jobs handed to a worker at a time (0: one) */
 	unsigned max_tasks;	/* --max-tasks-per-child (0: no limit) */
 	long long timeout_ns;	/* --timeout, per job or item (0: none) */
+	struct ccmap_termseq termseq;	/* --termseq (n 0: the default) */
 	struct ccmap_halt halt;	/* --halt */
 	unsigned retries;	/* --retries: attempts at a failing job (0: one) */
 	long long delay_ns;	/* --delay: between job starts (0: none) */
@@ -186,7 +202,14 @@ struct ccmap_opts {
 struct ccmap_result {
 	unsigned long long started;	/* jobs started */
 	unsigned long long failed;	/* jobs that failed */
-	int signal;		/* SIGINT or SIGTERM when one stopped the run */
+	int signal;		/* the signal that stopped the run (SIGINT,
+				   SIGTERM, SIGQUIT), or 0 */
+	int abandoned;		/* threads were still busy (a plugin that
+				   would not stop, or called exit()) when
+				   the run ended: the caller must end the
+				   process at once, with _exit() (the
+				   context is theirs: ccmap_free() lets it
+				   be) */
 	int error;		/* 0, or the CCMAP_E* / -errno that stopped it */
 	int output_errno;	/* with CCMAP_EOUTPUT: why the write failed */
 	int broken_pipe;	/* stdout was closed by its reader */
@@ -223,6 +246,15 @@ int ccmap_parse_halt(const char *s, struct ccmap_halt *h);
  * either case) and k, m, g, t or p for powers of 1000.  0 or -errno.
  */
 int ccmap_parse_size(const char *s, size_t *n);
+
+/*
+ * Parse a --termseq value: SIGNAL,MS,SIGNAL,MS,... (a signal by name, with
+ * or without SIG, or by number, then a wait in milliseconds; the last wait
+ * may be left out).  0, or -EINVAL with one line in err saying what is
+ * wrong.
+ */
+int ccmap_parse_termseq(const char *s, struct ccmap_termseq *ts, char *err,
+    size_t errlen);
 
 /* The process exit status for a result (GNU parallel's convention). */
 int ccmap_exit_status(const struct ccmap_result *res);

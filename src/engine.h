@@ -158,7 +158,17 @@ struct ccmap {
 	struct halt halt;	/* --halt */
 	atomic_int no_start;	/* --halt soon: queued work does not start */
 	int halting_now;	/* --halt now came: the rest is being killed */
-	long long kill_at;	/* then: SIGKILL what still runs (0: done) */
+	/* The kill sequence (--termseq), once the run is being stopped: */
+	unsigned term_step;	/* steps taken (0: not begun) */
+	int term_first;		/* sent in place of its first signal, or 0 */
+	int term_last;		/* the last signal it sent */
+	long long kill_at;	/* when the next step is due (0: none) */
+	int abandon;		/* it is over: end, whatever still runs */
+	int abandoned;		/* and threads were left running (ccmap_free
+				   must let be what they use) */
+	struct guard *guard;	/* kills the jobs should ccmap die (guard.h) */
+	long long guard_at;	/* when to fork it (0: done, or none) */
+	atomic_int parked;	/* threads held in a plugin's exit() */
 	struct joblog *joblog;	/* --joblog, or NULL */
 	struct jobq { struct job *first, *last; size_t n; }
 	    retry,		/* failed jobs to run again (--retries) */
@@ -211,5 +221,19 @@ extern const struct ccmap_host ccmap__host;
 void ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg);
 /* pmap.c: the callbacks of the plugin worker processes. */
 void ccmap__plugpool_ops(struct ccmap *c, struct plugpool_ops *ops);
+/*
+ * pmap.c: catch a plugin that calls exit() on a worker thread during the
+ * run c (NULL: the run is over).  That thread ends its batch (the items
+ * before are kept, the rest are not run), tells the main loop with
+ * SIGNALS_PLUGIN_EXIT, and is held there for good, so that the process
+ * does not end.
+ */
+void ccmap__plugin_exit_watch(struct ccmap *c);
+/*
+ * pmap.c: after SIGNALS_PLUGIN_EXIT, or once c->parked: the message saying
+ * which item's plugin called exit(), and 1; 0 if none did, or if it was
+ * told already.
+ */
+int ccmap__plugin_exit_message(struct ccmap *c, char *buf, size_t len);
 
 #endif

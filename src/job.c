@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "job.h"
+#include "termseq.h"
 
 extern char **environ;
 
@@ -149,11 +150,11 @@ feed_write(struct feed *f, int fd)
  * Read the job's pipes (when captured) until both end, handing the data
  * on, and write its stdin (with in >= 0) until all of it is written or the
  * job stops reading; with a timeout, also watch for its exit and, when its
- * time is up, send it SIGTERM and, KILL_GRACE later, SIGKILL.  Returns once
- * the pipes have ended and, with a timeout, the job has exited (it is not
- * reaped).
+ * time is up, kill it as the kill sequence says (--termseq: a signal, a
+ * wait, the next signal...), and with SIGKILL after it, unless its last
+ * step sent that.  Returns once the pipes have ended and, with a timeout,
+ * the job has exited (it is not reaped).
  */
-#define KILL_GRACE_NS (200 * 1000000LL)
 static void
 watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
     const struct spawn_io *io, struct job_status *st)
@@ -164,9 +165,11 @@ watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
 		{ .fd = -1, .events = POLLIN },
 		{ .fd = in, .events = POLLOUT },
 	};
+	const struct ccmap_termseq *ts = termseq_get(ctx->termseq);
 	long long deadline = ctx->timeout_ns ?
 	    ccmap__now_ns() + ctx->timeout_ns : 0;
-	int exited = !deadline, stage = 0;
+	int exited = !deadline, last = 0;
+	unsigned stage = 0;
 	char *buf = out >= 0 ? ccmap__xmalloc(CAPTURE_BUF) : NULL;
 	struct feed f;
 
@@ -209,12 +212,15 @@ watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
 		}
 		if (deadline && ccmap__now_ns() >= deadline) {
 			pid_t target = ctx->own_pgroup ? -pid : pid;
-			if (stage++ == 0) {
-				st->timed_out = 1;
-				kill(target, SIGTERM);
-				deadline = ccmap__now_ns() + KILL_GRACE_NS;
+			st->timed_out = 1;
+			if (stage < ts->n) {
+				last = ts->step[stage].sig;
+				kill(target, last);
+				deadline = ccmap__now_ns() +
+				    ts->step[stage++].ms * 1000000LL;
 			} else {
-				kill(target, SIGKILL);
+				if (last != SIGKILL)
+					kill(target, SIGKILL);
 				deadline = 0;
 			}
 		}

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "ccmap.h"
 #include "template.h"
 
 /* How a job ended. */
@@ -68,6 +69,7 @@ struct spawn_ctx {
 	int own_pgroup;		/* each job leads a process group */
 	sigset_t sigdef;	/* signals to reset to their default */
 	long long timeout_ns;	/* kill a job running longer (0: never) */
+	const struct ccmap_termseq *termseq;	/* how (NULL: the default) */
 };
 
 /*

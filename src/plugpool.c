@@ -717,7 +717,9 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 		if (s < p->next || s >= p->first + p->count)
 			continue;
 		int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-		pp->ops.lost(pp->ops.arg, p->cookie, s, sig, w->timed_out);
+		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+		pp->ops.lost(pp->ops.arg, p->cookie, s, sig, code,
+		    w->timed_out);
 		p->next = s + 1;
 	}
 	munmap(w->shm, SHM_SIZE);

@@ -47,9 +47,12 @@ struct plugpool_ops {
 	void (*result)(void *arg, void *cookie, unsigned long long seq,
 	    size_t count, int status, const char *out, size_t olen,
 	    const char *err, size_t elen);
-	/* In ccmap: an item whose worker died (sig) or ran out of time. */
+	/*
+	 * In ccmap: an item whose worker died (of sig, or exiting with
+	 * code) or ran out of time.
+	 */
 	void (*lost)(void *arg, void *cookie, unsigned long long seq, int sig,
-	    int timed_out);
+	    int code, int timed_out);
 	/* In ccmap: every item of the chunk has been reported. */
 	void (*done)(void *arg, void *cookie);
 	/* In ccmap: a worker spent ns mapping items (may be NULL). */

@@ -3,20 +3,38 @@
  * threads or in worker processes, and the services the plugin gets (its
  * output gathered per batch and handed on in order, messages, deadlines).
  */
+#include "config.h"
+
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "internal.h"
 #include "plugin.h"
 #include "scan.h"
+#include "signals.h"
 
 /* A batch's output is handed on once it holds this much. */
 #define WRITE_FLUSH (64 * 1024)
+
+/*
+ * What a worker thread is mapping, for a plugin that calls exit(): set
+ * once a batch, so that the items' loop pays nothing for it.  call is the
+ * item being mapped (its seq moves on with each item), or NULL while the
+ * worker's state is made; with map_batch, the n items from call.
+ */
+struct exit_site {
+	struct wstate *ws;
+	struct job *job;
+	const struct ccmap_call *call;
+	size_t n;
+};
+static __thread struct exit_site site;
 
 /* Hand what the worker gathered of a batch's output on to the output. */
 static void
@@ -272,6 +290,8 @@ batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
 			status[i] = 1;
 		}
 	} else {
+		if (job)	/* (on a thread) */
+			site = (struct exit_site){ ws, job, &calls[0], n };
 		d->map_batch(&c->host, ws->pw, it, status, n);
 	}
 	for (size_t i = 0; tags && i < n; i++)
@@ -394,6 +414,7 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 	struct strbuf tag = STRBUF_INIT;
 
 	ws->eout = 0;
+	site = (struct exit_site){ .ws = ws, .job = job };
 	if (!ws->pinit) {
 		ws->pinit = 1;
 		if (d->worker_init && d->worker_init(&c->host,
@@ -410,6 +431,8 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 	struct batch_iter it;
 	size_t i;
 	int record = ccmap__recording(c);
+
+	site.call = &call;
 
 	if (!record && !c->tagt && !c->opts.timeout_ns && ws->pinit > 0 &&
 	    !job->v) {
@@ -443,6 +466,119 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 	strbuf_release(&tag);
 }
 
+/* --- a plugin that calls exit() on a worker thread ---------------------- */
+
+static struct ccmap *_Atomic watched;	/* the run, or NULL */
+static pid_t watched_pid;		/* its process (not a worker's) */
+static unsigned handlers;		/* exit handlers registered */
+/* The first exit, told to the main thread once ready is set: */
+static struct {
+	atomic_int taken, ready;
+	int status;		/* its status, or -1 if unknown */
+	unsigned long long seq;	/* the item's number (0: in worker_init) */
+	size_t n;		/* items in the call (map_batch), or 1 */
+	char item[48];		/* the item, cut short */
+	int cut;
+} exited;
+
+/*
+ * Run by exit() (from the calling thread, before the process ends): on a
+ * worker thread that maps, the batch ends here, the main loop hears of it,
+ * and the thread waits for good, so that exit() never ends the process;
+ * the main thread ends it, once the finished output is written.  Else
+ * (the main thread, a worker process, no run) it lets exit() go on.
+ */
+static void
+on_exit_handler(int status, void *arg)
+{
+	struct ccmap *c = atomic_load(&watched);
+	struct job *job = site.job;
+	const struct ccmap_call *call = site.call;
+	size_t n = call && site.n ? site.n : 1;
+
+	(void)arg;
+	if (!c || !job || getpid() != watched_pid)
+		return;
+	if (!atomic_exchange(&exited.taken, 1)) {
+		exited.status = status;
+		exited.seq = call ? call->seq : 0;
+		exited.n = n;
+		if (call) {
+			size_t len = call->len < sizeof exited.item - 1 ?
+			    call->len : sizeof exited.item - 1;
+			memcpy(exited.item, call->item, len);
+			exited.item[len] = '\0';
+			exited.cut = len < call->len;
+		}
+		atomic_store(&exited.ready, 1);
+	}
+	/* What the batch's items wrote so far; those after are not run. */
+	flush_batch_output(c, site.ws, job);
+	job->ran_items = call ? (size_t)(call->seq - job->first_item) + n : 0;
+	job->failed_items += n;
+	output_end(c->out, &job->out);
+	atomic_fetch_add(&c->parked, 1);
+	signals_post(SIGNALS_PLUGIN_EXIT);
+	threadpool_complete(c->tp, &job->work);
+	for (;;)
+		pause();	/* (every signal is blocked in a worker) */
+}
+
+#ifndef HAVE_ON_EXIT
+static void
+at_exit_handler(void)
+{
+	on_exit_handler(-1, NULL);
+}
+#endif
+
+void
+ccmap__plugin_exit_watch(struct ccmap *c)
+{
+	if (c) {
+		watched_pid = getpid();
+		atomic_store(&exited.taken, 0);
+		atomic_store(&exited.ready, 0);
+		/*
+		 * One handler for each thread that might call exit(): each
+		 * caller takes the next one, so a second caller is held as
+		 * well, not let through to end the process.
+		 */
+		for (; handlers <= c->jobs; handlers++)
+#ifdef HAVE_ON_EXIT
+			on_exit(on_exit_handler, NULL);
+#else
+			atexit(at_exit_handler);
+#endif
+	}
+	atomic_store(&watched, c);
+}
+
+int
+ccmap__plugin_exit_message(struct ccmap *c, char *buf, size_t len)
+{
+	char code[24] = "";
+	int one = 1;
+
+	/* (told once: 1 becomes 2) */
+	if (!atomic_compare_exchange_strong(&exited.ready, &one, 2))
+		return 0;
+	if (exited.status >= 0)
+		snprintf(code, sizeof code, "%d", exited.status);
+	if (!exited.seq)
+		snprintf(buf, len, "the plugin '%s' called exit(%s) as a worker "
+		    "started", plugin_name(c->plugin), code);
+	else if (exited.n > 1)
+		snprintf(buf, len, "items %llu-%llu: the plugin '%s' called "
+		    "exit(%s) in its map_batch", exited.seq, exited.seq +
+		    exited.n - 1, plugin_name(c->plugin), code);
+	else
+		snprintf(buf, len, "item %llu '%s%s': the plugin '%s' called "
+		    "exit(%s)", exited.seq, exited.item, exited.cut ? "..." : "",
+		    plugin_name(c->plugin), code);
+	return 1;
+}
+
 void
 ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 {
@@ -459,6 +595,7 @@ ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 			atomic_fetch_add(&c->running, 1);
 			run_batch(c, &c->ws[worker], job, slot);
 			atomic_fetch_sub(&c->running, 1);
+			site.job = NULL;
 			job->map_ns = ccmap__now_ns() - t0;
 		}
 		output_end(c->out, &job->out);
@@ -616,7 +753,7 @@ record_lost(struct ccmap *c, struct job *job, unsigned long long seq, int sig)
 
 static void
 pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
-    int timed_out)
+    int code, int timed_out)
 {
 	struct ccmap *c = arg;
 	struct job *job = cookie;
@@ -629,6 +766,9 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 	else if (sig)
 		n = snprintf(line, sizeof line, "ccmap: item %llu: killed by "
 		    "%s\n", seq, signal_name(sig, name));
+	else if (code)
+		n = snprintf(line, sizeof line, "ccmap: item %llu: its worker "
+		    "exited with status %d\n", seq, code);
 	else
 		n = snprintf(line, sizeof line, "ccmap: item %llu: its worker "
 		    "exited\n", seq);

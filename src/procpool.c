@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "internal.h"
 #include "procpool.h"
 #include "proto.h"
@@ -34,17 +36,20 @@ struct procpool {
 	struct procpool_ops ops;
 	int keep_fd;
 	int stopping;		/* procpool_kill() was called */
+	volatile sig_atomic_t *mail;	/* its signal, for the workers (shared) */
 };
 
 /*
  * In a worker: SIGINT or SIGTERM came, so queued jobs are not to run; the
- * signal goes on to the running job's process group (SIGUSR1 stands for
- * SIGKILL, which a worker could not pass on).
+ * signal goes on to the running job's process group.  SIGUSR1 stands for
+ * the signal procpool_kill() left in the pool's mailbox (any, SIGKILL
+ * included, which the worker could not be sent to pass on; or none).
  */
 static volatile sig_atomic_t worker_stopping;
 static volatile pid_t worker_job;
+static volatile sig_atomic_t *worker_mail;
 
-/* The signal for the job (SIGUSR1 asks for SIGKILL), or 0. */
+/* The signal for the job, or 0. */
 static volatile sig_atomic_t worker_stop_sig;
 
 static void
@@ -52,12 +57,21 @@ worker_on_signal(int sig)
 {
 	int saved = errno;
 
-	worker_stop_sig = sig == SIGUSR1 ? SIGKILL : sig;
+	worker_stop_sig = sig == SIGUSR1 ? *worker_mail : sig;
 	worker_stopping = 1;
-	if (worker_job > 0)
+	if (worker_job > 0 && worker_stop_sig)
 		kill(-worker_job, worker_stop_sig);
 	errno = saved;
 }
+
+/* The worker process: its descriptors and the job it runs. */
+struct wctx {
+	struct procpool *pp;
+	unsigned slot;
+	int in, out;
+	uint64_t seq;
+	struct strbuf frame;
+};
 
 /*
  * A job was spawned.  A signal that came while it was being spawned found
@@ -67,19 +81,13 @@ worker_on_signal(int sig)
 static void
 worker_started(void *arg, pid_t pid)
 {
-	(void)arg;
+	struct wctx *wc = arg;
+
+	guard_set(wc->pp->ops.guard, wc->slot - 1, pid);
 	worker_job = pid;
-	if (worker_stopping)
+	if (pid && worker_stopping && worker_stop_sig)
 		kill(-pid, worker_stop_sig);
 }
-
-/* The worker process: its descriptors and the job it runs. */
-struct wctx {
-	struct procpool *pp;
-	int in, out;
-	uint64_t seq;
-	struct strbuf frame;
-};
 
 static void
 worker_data(void *arg, int stream, const char *buf, size_t len)
@@ -96,7 +104,7 @@ worker_main(void *arg, int in, int out)
 	struct pworker *w = arg;
 	struct procpool *pp = w->pp;
 	unsigned slot = w->slot;
-	struct wctx wc = { .pp = pp, .in = in, .out = out };
+	struct wctx wc = { .pp = pp, .slot = slot, .in = in, .out = out };
 	int keep[3] = { in, out, pp->keep_fd };
 	struct spawn_io io = {
 		.capture = pp->ops.capture, .data = worker_data,
@@ -107,6 +115,7 @@ worker_main(void *arg, int in, int out)
 	struct strbuf buf = STRBUF_INIT;
 	unsigned tasks = 0;
 
+	worker_mail = pp->mail;
 	wpipe_worker_setup(worker_on_signal, pp->keep_fd, keep, 3);
 
 	for (;;) {
@@ -153,6 +162,13 @@ procpool_new(struct procpool **ppp, unsigned n, const struct procpool_ops *ops,
 
 	pp->ops = *ops;
 	pp->keep_fd = keep_fd;
+	pp->mail = mmap(NULL, sizeof *pp->mail, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pp->mail == MAP_FAILED) {
+		r = -errno;
+		free(pp);
+		return r;
+	}
 	pp->w = ccmap__xcalloc(n, sizeof *pp->w);
 	for (; pp->n < n; pp->n++) {
 		wpipe_init(&pp->w[pp->n].p);
@@ -182,6 +198,7 @@ procpool_free(struct procpool *pp)
 		free(w->q);
 	}
 	free(pp->w);
+	munmap((void *)pp->mail, sizeof *pp->mail);
 	free(pp);
 }
 
@@ -311,6 +328,8 @@ replace_worker(struct procpool *pp, struct pworker *w)
 	int status = 0, r;
 
 	status = wpipe_stop(&w->p);
+	/* A job it left running goes with it. */
+	guard_kill_slot(pp->ops.guard, w->slot - 1, SIGKILL);
 	if (WIFSIGNALED(status))
 		st.sig = WTERMSIG(status);
 	else
@@ -368,9 +387,21 @@ void
 procpool_kill(struct procpool *pp, int sig)
 {
 	pp->stopping = 1;
+	*pp->mail = sig;
 	for (unsigned i = 0; i < pp->n; i++)
 		if (pp->w[i].p.pid > 0)
-			kill(pp->w[i].p.pid, sig == SIGKILL ? SIGUSR1 : sig);
+			kill(pp->w[i].p.pid, SIGUSR1);
+}
+
+void
+procpool_abandon(struct procpool *pp)
+{
+	pp->stopping = 1;
+	for (unsigned i = 0; i < pp->n; i++)
+		if (pp->w[i].p.pid > 0)
+			kill(pp->w[i].p.pid, SIGKILL);
+	for (unsigned i = 0; i < pp->n; i++)
+		guard_kill_slot(pp->ops.guard, pp->w[i].slot - 1, SIGKILL);
 }
 
 unsigned

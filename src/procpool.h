@@ -23,6 +23,8 @@
 #include "job.h"
 #include "template.h"
 
+struct guard;
+
 struct procpool_ops {
 	/* In the worker: run one job to its end. */
 	void (*job)(void *arg, const struct jobvals *jv,
@@ -34,6 +36,7 @@ struct procpool_ops {
 	    size_t len);
 	void (*done)(void *arg, void *cookie, const struct job_status *st);
 	void *arg;
+	struct guard *guard;	/* the workers list their jobs there (or NULL) */
 };
 
 struct procpool;
@@ -53,12 +56,15 @@ size_t procpool_pollfds(struct procpool *pp, struct pollfd *fds);
 /* Act on the polled fds; 0 or -errno on a protocol or pipe failure. */
 int procpool_handle(struct procpool *pp, const struct pollfd *fds, size_t n);
 /*
- * Send sig to every worker process (its pid, not its group); the worker
- * passes it on to its running job's process group.  SIGKILL goes to the
- * worker as SIGUSR1, which it turns into SIGKILL for the job, so that it
- * lives to report the job's end.
+ * Have every worker pass sig on to its job's process group (0: none) and
+ * run no more jobs.
  */
 void procpool_kill(struct procpool *pp, int sig);
+/*
+ * The workers are past waiting for: SIGKILL to them, and to the jobs they
+ * listed with the guard.  procpool_free() can then reap them.
+ */
+void procpool_abandon(struct procpool *pp);
 /*
  * Workers with a job to run: running it, as a worker runs its jobs one
  * after the other (those queued behind it are not counted).

@@ -18,12 +18,14 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "guard.h"
 #include "internal.h"
 #include "linemax.h"
 #include "plugin.h"
 #include "procpool.h"
 #include "progress.h"
 #include "signals.h"
+#include "termseq.h"
 #include "tty.h"
 
 void
@@ -511,6 +513,7 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	}
 	c->sctx.own_pgroup = 1;
 	c->sctx.timeout_ns = opts->timeout_ns;
+	c->sctx.termseq = &c->opts.termseq;
 	sigemptyset(&c->sctx.sigdef);
 	sigaddset(&c->sctx.sigdef, SIGPIPE);
 	sigaddset(&c->sctx.sigdef, SIGINT);
@@ -525,8 +528,8 @@ fail:
 void
 ccmap_free(struct ccmap *c)
 {
-	if (!c)
-		return;
+	if (!c || c->abandoned)
+		return;		/* (threads that still run use it all) */
 	tty_close(c->tty);
 	input_close(c->in);
 	fields_free(c->fields);
@@ -635,6 +638,7 @@ thread_started(void *arg, pid_t pid)
 
 	pthread_mutex_lock(&tj->c->pid_lock);
 	tj->ws->pid = pid;
+	guard_set(tj->c->guard, (unsigned)(tj->ws - tj->c->ws), pid);
 	if (pid && (sig = atomic_load(&tj->c->stop_sig)) != 0)
 		kill(-pid, sig);
 	pthread_mutex_unlock(&tj->c->pid_lock);
@@ -829,6 +833,52 @@ stop_jobs(struct ccmap *c, int sig)
 		plugpool_kill(c->ppp, sig);
 }
 
+/*
+ * The next step of the kill sequence (--termseq), or its end: SIGKILL to
+ * what still runs, if the last step did not send it, and with threads the
+ * run ends, whatever they are still on (c->abandon).  A step comes only
+ * while jobs run: the loop ends as soon as none is left.
+ */
+static void
+term_next(struct ccmap *c)
+{
+	const struct ccmap_termseq *ts = termseq_get(&c->opts.termseq);
+	const struct ccmap_termstep *step;
+	int sig;
+
+	if (c->term_step >= ts->n) {
+		if (c->term_last != SIGKILL)
+			stop_jobs(c, SIGKILL);
+		/* Worker processes can be killed, and are reaped as they go. */
+		if (c->pp)
+			procpool_abandon(c->pp);
+		if (c->tp)
+			c->abandon = 1;	/* threads cannot be */
+		c->kill_at = 0;
+		return;
+	}
+	step = &ts->step[c->term_step];
+	sig = c->term_step == 0 && c->term_first ? c->term_first : step->sig;
+	c->term_step++;
+	c->term_last = sig;
+	stop_jobs(c, sig);
+	c->kill_at = ccmap__now_ns() + step->ms * 1000000LL;
+}
+
+/*
+ * Stop the run: no new job, and the kill sequence for the running ones,
+ * with first (when not 0) in place of its first signal.  Once begun, it
+ * goes its way.
+ */
+static void
+terminate(struct ccmap *c, int first)
+{
+	if (c->term_step)
+		return;
+	c->term_first = first;
+	term_next(c);
+}
+
 /* Note a write error: a closed pipe quietly, others as errors. */
 static void
 output_failed(struct ccmap *c, int e)
@@ -841,7 +891,7 @@ output_failed(struct ccmap *c, int e)
 		c->res->error = CCMAP_EOUTPUT;
 		c->res->output_errno = -e;
 	}
-	stop_jobs(c, SIGTERM);
+	terminate(c, 0);
 }
 
 /*
@@ -911,7 +961,7 @@ log_write(struct ccmap *c, const char *buf, size_t len)
 		warnf(c, "cannot write the joblog '%s': %s",
 		    joblog_name(c->joblog), strerror(-r));
 		c->res->error = r;
-		stop_jobs(c, SIGTERM);
+		terminate(c, 0);
 	}
 }
 
@@ -1068,11 +1118,10 @@ retry(struct ccmap *c, struct job *job)
 }
 
 /*
- * --halt now: the jobs still running are killed (TERM now, KILL if they
- * are still there later) and their output dropped, as GNU parallel does;
- * a plugin's batches keep what their items wrote.
+ * --halt now: the jobs still running are killed (by the kill sequence,
+ * --termseq) and their output dropped, as GNU parallel does; a plugin's
+ * batches keep what their items wrote.
  */
-#define HALT_KILL_GRACE_NS (200 * 1000000LL)
 static void
 halt_act(struct ccmap *c, enum ccmap_halt_when when)
 {
@@ -1091,8 +1140,7 @@ halt_act(struct ccmap *c, enum ccmap_halt_when when)
 	c->halting_now = 1;
 	for (struct job *j = c->ifirst; j && !c->plugin; j = j->inext)
 		j->killed = 1;
-	stop_jobs(c, SIGTERM);
-	c->kill_at = ccmap__now_ns() + HALT_KILL_GRACE_NS;
+	terminate(c, 0);
 }
 
 /* Count a finished job, or a plugin's batch, for --halt and the result. */
@@ -1389,9 +1437,10 @@ input_ended(struct ccmap *c)
 
 /*
  * How many items a plugin's batch takes: --chunksize, or as many as take
- * the plugin about BATCH_NS by what the items so far took (a few while
- * nothing is known), so that slow items spread over the workers and fast
- * ones go by the block.
+ * the plugin about BATCH_NS by what the items so far took (one while
+ * nothing is known: a slow item holds up the output of the items batched
+ * with it, lost with it should it never end), so that slow items spread
+ * over the workers and fast ones go by the block.
  */
 static size_t
 batch_items(const struct ccmap *c)
@@ -1399,7 +1448,7 @@ batch_items(const struct ccmap *c)
 	if (c->opts.chunksize)
 		return c->opts.chunksize;
 	if (c->item_ns <= 0)
-		return 16;
+		return 1;
 	double n = BATCH_NS / c->item_ns;
 	return n < 1 ? 1 : n > 1e9 ? (size_t)1e9 : (size_t)n;
 }
@@ -1706,6 +1755,41 @@ dispatch(struct ccmap *c)
 	}
 }
 
+/*
+ * SIGHUP, as in GNU parallel: no new job starts, the running ones finish
+ * (a plugin's items, not its batches), and the run ends as it would have.
+ */
+static void
+hangup(struct ccmap *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = 1;
+	atomic_store(&c->no_start, 1);
+	if (c->plugin)
+		atomic_store(&c->stop_sig, SIGHUP);	/* between items */
+	if (c->pp)
+		procpool_kill(c->pp, 0);
+	if (c->ppp)
+		plugpool_kill(c->ppp, SIGTERM);	/* stops between items */
+	warnf(c, "SIGHUP: starting no more jobs, waiting for the running ones "
+	    "to finish (SIGTERM stops them)");
+}
+
+/* A plugin called exit() on a worker thread: say so, and stop the run. */
+static void
+plugin_exited(struct ccmap *c)
+{
+	char msg[256];
+
+	if (!ccmap__plugin_exit_message(c, msg, sizeof msg))
+		return;
+	warnf(c, "%s", msg);
+	if (!c->res->error)
+		c->res->error = CCMAP_EPLUGIN;
+	terminate(c, 0);
+}
+
 static void
 on_signal(struct ccmap *c, int sig)
 {
@@ -1716,19 +1800,37 @@ on_signal(struct ccmap *c, int sig)
 			progress_resize(c->prog);
 		return;
 	}
+	if (sig == SIGNALS_PLUGIN_EXIT) {
+		plugin_exited(c);
+		return;
+	}
 	if (c->tty)
 		tty_stop(c->tty);
-	if (!c->res->signal) {
+	if (sig == SIGHUP) {
+		hangup(c);
+	} else if (!c->res->signal) {
+		/* Jobs get a SIGINT or SIGTERM first, and SIGQUIT's sequence. */
 		c->res->signal = sig;
-		stop_jobs(c, sig);
-	} else {
+		terminate(c, sig == SIGQUIT ? 0 : sig);
+	} else if (!c->abandon) {
+		/* Again: kill at once, and end soon after (as after KILL,25). */
 		stop_jobs(c, SIGKILL);
+		c->term_step = termseq_get(&c->opts.termseq)->n;
+		c->term_last = SIGKILL;
+		c->kill_at = ccmap__now_ns() + 25 * 1000000LL;
 	}
 }
 
 /*
+ * The guard (guard.h) is forked once the run has gone on this long: a
+ * shorter run is not worth the fork.
+ */
+#define GUARD_DELAY_NS (10 * 1000000LL)
+
+/*
  * How long poll may wait: until a plugin item's deadline, the next start
- * (--delay) or the SIGKILL after --halt now; -1 for as long as it takes.
+ * (--delay), the next step of the kill sequence or the guard's start; -1
+ * for as long as it takes.
  */
 static int
 wait_ms(struct ccmap *c)
@@ -1740,6 +1842,8 @@ wait_ms(struct ccmap *c)
 		ms = progress_timeout_ms(c->prog);
 	if (c->delaying && (!at || c->next_start < at))
 		at = c->next_start;
+	if (c->guard_at && (!at || c->guard_at < at))
+		at = c->guard_at;
 	if (!at)
 		return ms;
 	left = (at - ccmap__now_ns() + 999999) / 1000000;
@@ -1777,6 +1881,8 @@ loop(struct ccmap *c)
 		if (c->inflight == 0 && (c->stopping ||
 		    (c->input_done && !c->backlog.first && !c->asking)))
 			break;
+		if (c->abandon)
+			break;	/* the kill sequence is over */
 		if ((r = output_flush(c->out)) < 0)
 			output_failed(c, r);
 		screen_show(c);
@@ -1812,7 +1918,11 @@ loop(struct ccmap *c)
 			input_count_step(c->in);
 		if (c->kill_at && ccmap__now_ns() >= c->kill_at) {
 			c->kill_at = 0;
-			stop_jobs(c, SIGKILL);
+			term_next(c);
+		}
+		if (c->guard_at && ccmap__now_ns() >= c->guard_at) {
+			c->guard_at = 0;
+			guard_start(c->guard);
 		}
 		if (fds[0].revents) {
 			int sig;
@@ -1829,7 +1939,7 @@ loop(struct ccmap *c)
 				    c->pipe_name : input_name(c->in),
 				    strerror((int)-got));
 				c->res->error = (int)got;
-				stop_jobs(c, SIGTERM);
+				terminate(c, 0);
 			}
 		}
 		if (c->tp && fds[2].revents) {
@@ -1886,7 +1996,12 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	}
 	if (c->tty || c->prog)
 		signals_add_winch();
-	if (c->opts.executor == CCMAP_PROCS && c->plugin) {
+	if (!c->plugin && !c->opts.dry_run &&
+	    (r = guard_new(&c->guard, c->jobs)) == 0)
+		c->guard_at = ccmap__now_ns() + GUARD_DELAY_NS;
+	if (r < 0) {
+		/* (no pool) */
+	} else if (c->opts.executor == CCMAP_PROCS && c->plugin) {
 		struct plugpool_ops ops;
 		struct plugpool_opts po = {
 			.workers = c->jobs,
@@ -1905,6 +2020,7 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 			.data = proc_data,
 			.done = proc_done,
 			.arg = c,
+			.guard = c->guard,
 		};
 		wstate_init(&c->pws);
 		/*
@@ -1921,6 +2037,8 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 			wstate_init(&c->ws[i]);
 		if ((r = threadpool_new(&c->tp, c->jobs, c)) == 0)
 			output_set_wake(c->out, threadpool_fd(c->tp));
+		if (r == 0 && c->plugin)
+			ccmap__plugin_exit_watch(c);
 	}
 	/*
 	 * The due job's output streams as it comes, unless it may yet be
@@ -1944,6 +2062,8 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		goto out;
 	}
 	loop(c);
+	if (atomic_load(&c->parked))
+		plugin_exited(c);	/* (the loop may have ended first) */
 out:
 	if (c->ppp) {
 		if (res->signal)
@@ -1958,25 +2078,43 @@ out:
 		procpool_free(c->pp);
 		wstate_release(c, &c->pws);
 	}
-	threadpool_free(c->tp);
-	c->tp = NULL;
-	if (c->ws) {
+	if (c->tp && (c->inflight || atomic_load(&c->parked))) {
+		/*
+		 * Threads still on a job (a plugin that would not stop, one
+		 * held in exit()) cannot be stopped: they keep what they
+		 * use, the jobs they started die, and the caller ends the
+		 * process.
+		 */
+		c->abandoned = res->abandoned = 1;
+		guard_kill(c->guard, SIGKILL);
+	} else {
+		if (c->plugin)
+			ccmap__plugin_exit_watch(NULL);
+		threadpool_free(c->tp);
+		c->tp = NULL;
+	}
+	if (c->ws && !c->abandoned) {
 		for (unsigned i = 0; i < c->jobs; i++)
 			wstate_release(c, &c->ws[i]);
 		free(c->ws);
 		c->ws = NULL;
 	}
-	/*
-	 * Jobs in flight when the engine failed (their workers are gone now):
-	 * they end as killed, their output dropped, and the finished jobs
-	 * held behind them come out.
-	 */
-	c->streams = 0;
-	while (c->ifirst) {
-		c->ifirst->killed = 1;
-		ccmap__finish(c, c->ifirst);
+	if (!c->abandoned) {
+		guard_free(c->guard);	/* (the guard must outlive the threads) */
+		c->guard = NULL;
+		/*
+		 * Jobs in flight when the engine failed (their workers are
+		 * gone now): they end as killed, their output dropped, and the
+		 * finished jobs held behind them come out.  (An abandoned
+		 * run's threads still hold theirs.)
+		 */
+		c->streams = 0;
+		while (c->ifirst) {
+			c->ifirst->killed = 1;
+			ccmap__finish(c, c->ifirst);
+		}
+		c->retry = (struct jobq){ NULL, NULL, 0 };
 	}
-	c->retry = (struct jobq){ NULL, NULL, 0 };
 	if (c->pending) {	/* a stopped run */
 		job_free(c, c->pending);
 		c->pending = NULL;
@@ -1990,12 +2128,26 @@ out:
 		c->asking = NULL;
 	}
 	res->halted = halt_exit_status(&c->halt, &res->halt_status);
-	/* Jobs still held (a stopped run): drop them. */
-	for (void *item; (item = reorder_pop(&c->ro)) != NULL; )
-		emit_item(c, item);
+	/*
+	 * Jobs still held (a stopped run): written, those that finished,
+	 * past any that never did (an abandoned run).
+	 */
+	while (c->ro.count) {
+		void *item = reorder_pop(&c->ro);
+		if (item)
+			emit_item(c, item);
+		else
+			c->ro.head++;
+	}
 	reorder_release(&c->ro);
-	output_free(c->out);
-	c->out = NULL;
+	if (c->abandoned) {
+		int e = output_flush(c->out);	/* threads may yet use it */
+		if (e < 0 && !res->error && !res->broken_pipe)
+			output_failed(c, e);
+	} else {
+		output_free(c->out);
+		c->out = NULL;
+	}
 	if (c->tty)
 		tty_stop(c->tty);
 	progress_free(c->prog);

@@ -1,5 +1,6 @@
 /*
- * signals.c: the self-pipe for SIGINT and SIGTERM (see signals.h).
+ * signals.c: the self-pipe for SIGINT, SIGTERM, SIGQUIT and SIGHUP (see
+ * signals.h).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 
 static int sigpipe_fds[2] = { -1, -1 };
 static struct sigaction saved_int, saved_term, saved_pipe, saved_winch;
+static struct sigaction saved_quit, saved_hup;
 static int winch;		/* SIGWINCH is ours too */
 
 static void
@@ -44,7 +46,18 @@ signals_init(void)
 	set_handler(SIGINT, on_signal, &saved_int);
 	set_handler(SIGTERM, on_signal, &saved_term);
 	set_handler(SIGPIPE, SIG_IGN, &saved_pipe);
+	set_handler(SIGQUIT, on_signal, &saved_quit);
+	set_handler(SIGHUP, on_signal, &saved_hup);
+	/* Under nohup, a hangup stays ignored, by ccmap and its jobs. */
+	if (saved_hup.sa_handler == SIG_IGN)
+		sigaction(SIGHUP, &saved_hup, NULL);
 	return 0;
+}
+
+void
+signals_post(int code)
+{
+	on_signal(code);
 }
 
 int
@@ -68,6 +81,8 @@ signals_restore(void)
 	sigaction(SIGINT, &saved_int, NULL);
 	sigaction(SIGTERM, &saved_term, NULL);
 	sigaction(SIGPIPE, &saved_pipe, NULL);
+	sigaction(SIGQUIT, &saved_quit, NULL);
+	sigaction(SIGHUP, &saved_hup, NULL);
 	close(sigpipe_fds[0]);
 	close(sigpipe_fds[1]);
 	sigpipe_fds[0] = sigpipe_fds[1] = -1;

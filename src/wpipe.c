@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,7 +37,7 @@ wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
 {
 	int down[2], up[2], e;
 	sigset_t all, old;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(down, O_CLOEXEC) < 0)
 		return -errno;
@@ -63,6 +64,13 @@ wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
+		/*
+		 * Die with ccmap, even of SIGKILL (its jobs are the guard's,
+		 * guard.h); had it died already, the signal would never come.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		close(down[1]);
 		close(up[0]);
 		child(arg, down[0], up[1]);
@@ -198,6 +206,7 @@ void
 wpipe_worker_setup(void (*on_stop)(int), int stdin_fd, const int *keep,
     int n)
 {
+	static const int others[] = { SIGHUP, SIGQUIT, SIGWINCH };
 	struct sigaction sa;
 	sigset_t none;
 
@@ -209,6 +218,18 @@ wpipe_worker_setup(void (*on_stop)(int), int stdin_fd, const int *keep,
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/*
+	 * What else ccmap catches is no business of a worker's, and its jobs
+	 * get these as ccmap got them (SIGHUP stays ignored under nohup).
+	 */
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
+		struct sigaction old;
+		sigaction(others[i], NULL, &old);
+		if (old.sa_handler != SIG_IGN) {
+			sa.sa_handler = SIG_DFL;
+			sigaction(others[i], &sa, NULL);
+		}
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (stdin_fd >= 0)

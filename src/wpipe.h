@@ -28,7 +28,8 @@ void wpipe_init(struct wpipe *wp);
 /*
  * Fork a worker that leads a process group of its own and runs
  * child(arg, in, out), which must not return, with every signal blocked
- * until it calls wpipe_worker_setup().  0 or -errno.
+ * until it calls wpipe_worker_setup().  The worker dies with the process
+ * that forked it (PR_SET_PDEATHSIG), whatever kills that.  0 or -errno.
  */
 int wpipe_start(struct wpipe *wp, void (*child)(void *arg, int in, int out),
     void *arg);
@@ -56,8 +57,9 @@ void wpipe_send(int fd, uint32_t type, uint64_t seq, const void *data,
     size_t len);
 /*
  * In a worker, first: SIGINT, SIGTERM and SIGUSR1 go to on_stop, SIGPIPE
- * is ignored, no signal is blocked, stdin becomes stdin_fd (if >= 0), and
- * every descriptor but 0-2 and the n in keep is closed.
+ * is ignored, SIGHUP, SIGQUIT and SIGWINCH are back to their defaults
+ * (unless ignored), no signal is blocked, stdin becomes stdin_fd (if >= 0),
+ * and every descriptor but 0-2 and the n in keep is closed.
  */
 void wpipe_worker_setup(void (*on_stop)(int), int stdin_fd, const int *keep,
     int n);

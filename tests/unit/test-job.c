@@ -411,3 +411,45 @@ TEST_IMPL(job_no_fd_leak)
 	runner_release(&r);
 	return 0;
 }
+
+TEST_IMPL(job_timeout_termseq)
+{
+	/* Past --timeout, a job gets the kill sequence, step by step. */
+	char *w[] = { "sh", "-c", "{}", NULL };
+	struct ccmap_termseq ts = { 2, { { SIGINT, 50 }, { SIGUSR1, 50 } } };
+	struct runner r;
+	struct captured c;
+	struct job_status st;
+
+	runner_init(&r, 1);
+	r.ctx.timeout_ns = 50 * 1000000LL;
+	r.ctx.termseq = &ts;
+	/* Its first signal, not SIGTERM. */
+	ASSERT_OK(run(&r, w, "exec sleep 30", &c, &st));
+	ASSERT_EQ(st.timed_out, 1);
+	ASSERT_EQ(st.sig, SIGINT);
+	captured_release(&c);
+	/* A job that catches it ends as it will. */
+	ASSERT_OK(run(&r, w, "trap 'exit 3' INT; while :; do sleep 1; done", &c,
+	    &st));
+	ASSERT_EQ(st.timed_out, 1);
+	ASSERT_EQ(st.sig, 0);
+	ASSERT_EQ(st.code, 3);
+	captured_release(&c);
+	/* The second, once the first's wait is over. */
+	ASSERT_OK(run(&r, w, "trap '' INT; exec sleep 30", &c, &st));
+	ASSERT_EQ(st.sig, SIGUSR1);
+	captured_release(&c);
+	/* Deaf to them all: SIGKILL after the sequence. */
+	ASSERT_OK(run(&r, w, "trap '' INT USR1 TERM; exec sleep 30", &c, &st));
+	ASSERT_EQ(st.timed_out, 1);
+	ASSERT_EQ(st.sig, SIGKILL);
+	captured_release(&c);
+	/* A sequence that ends with SIGKILL sends it once. */
+	ts = (struct ccmap_termseq){ 1, { { SIGKILL, 0 } } };
+	ASSERT_OK(run(&r, w, "trap '' INT USR1 TERM; exec sleep 30", &c, &st));
+	ASSERT_EQ(st.sig, SIGKILL);
+	captured_release(&c);
+	runner_release(&r);
+	return 0;
+}

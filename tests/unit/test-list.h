@@ -124,6 +124,7 @@ TEST(job_environment)
 TEST(job_own_pgroup)
 TEST(job_signals_reset)
 TEST(job_no_fd_leak)
+TEST(job_timeout_termseq)
 
 /* test-proto.c */
 TEST(proto_job_round_trip)
@@ -139,6 +140,9 @@ TEST(procpool_big_values)
 TEST(procpool_worker_abort)
 TEST(procpool_several_aborts)
 TEST(procpool_slots)
+TEST(procpool_kill_any_signal)
+TEST(procpool_kill_zero)
+TEST(procpool_workers_die_with_parent)
 
 /* test-regex.c */
 TEST(regex_groups_and_names)
@@ -219,3 +223,13 @@ TEST(block_header)
 TEST(block_header_regex_greedy)
 TEST(block_empty_and_binary)
 TEST(block_bad_options)
+
+/* test-termseq.c */
+TEST(termseq_default)
+TEST(termseq_parse_good)
+TEST(termseq_parse_bad)
+
+/* test-guard.c */
+TEST(guard_kills_listed_when_let_go)
+TEST(guard_kill_slot)
+TEST(guard_outlives_sigkill)

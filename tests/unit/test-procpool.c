@@ -1,16 +1,24 @@
 /* Unit tests for src/procpool.[ch]: pre-forked worker processes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "procpool.h"
 #include "strbuf.h"
 #include "task.h"
+
+/* The engine takes char * arrays; string literals are fine here. */
+#pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
+
+extern char **environ;
 
 /* In ccmap: what came back for one job. */
 struct result {
@@ -28,7 +36,8 @@ struct state {
 
 /*
  * In the worker: write the values back, "v1|v2|..." on stdout and the
- * slot on stderr; exit code = length of the first value.  "ABORT" aborts.
+ * slot on stderr; exit code = length of the first value.  "ABORT" aborts,
+ * "HANG" never ends.
  */
 static void echo_job(void *arg, const struct jobvals *jv,
 		     const struct spawn_io *io, struct job_status *st)
@@ -47,6 +56,9 @@ static void echo_job(void *arg, const struct jobvals *jv,
 	io->data(io->arg, 2, buf, (size_t)n);
 	if (jv->n && jv->v[0].len == 5 && memcmp(jv->v[0].p, "ABORT", 5) == 0)
 		abort();
+	if (jv->n && jv->v[0].len == 4 && memcmp(jv->v[0].p, "HANG", 4) == 0)
+		for (;;)
+			pause();
 	st->code = jv->n ? (int)jv->v[0].len : 0;
 }
 
@@ -398,5 +410,171 @@ TEST_IMPL(procpool_slots)
 	}
 	procpool_free(pp);
 	free(s.res);
+	return 0;
+}
+
+/* In the worker: run the value as a shell command, as ccmap runs a job. */
+static void sh_job(void *arg, const struct jobvals *jv,
+		   const struct spawn_io *io, struct job_status *st)
+{
+	struct spawn_ctx ctx = { .own_pgroup = 1 };
+	struct cmdbuf cb;
+	char *line = strndup(jv->v[0].p, jv->v[0].len);
+	char *argv[] = { "/bin/sh", "-c", line, NULL };
+
+	(void)arg;
+	memset(&cb, 0, sizeof cb);
+	cb.file = argv[0];
+	cb.argv = argv;
+	ctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	sigemptyset(&ctx.sigdef);
+	spawn_job(&ctx, &cb, environ, io, st);
+	close(ctx.devnull);
+	free(line);
+}
+
+/* Poll and handle until the first job has written a line (its pid). */
+static pid_t first_pid(struct procpool *pp, struct state *s)
+{
+	struct pollfd fds[8];
+
+	while (!memchr(s->res[0].out.buf ? s->res[0].out.buf : "", '\n',
+	    s->res[0].out.len)) {
+		size_t n = procpool_pollfds(pp, fds);
+		int r = poll(fds, (nfds_t)n, 20000);
+
+		if (r == 0)
+			FAIL("the job wrote nothing");
+		if (r < 0 && errno == EINTR)
+			continue;
+		ASSERT_OK(procpool_handle(pp, fds, n));
+	}
+	return (pid_t)strtol(s->res[0].out.buf, NULL, 10);
+}
+
+TEST_IMPL(procpool_kill_any_signal)
+{
+	/*
+	 * Any signal reaches the job's group through its worker (which
+	 * lives on to report it), not just those a worker passes on.
+	 */
+	struct procpool_ops ops = {
+		.job = sh_job, .capture = 1, .data = on_data, .done = on_done,
+	};
+	struct state s = { .n = 1 };
+	struct procpool *pp = NULL;
+	struct value v = { "echo $$; exec sleep 30", 22 };
+	struct jobvals jv = { .v = &v, .n = 1, .seq = 1 };
+	void *cookie;
+	pid_t job;
+
+	no_cores();
+	s.res = calloc(1, sizeof *s.res);
+	ASSERT_NOT_NULL(s.res);
+	ops.arg = &s;
+	cookie = &s.res[0];
+	ASSERT_OK(procpool_new(&pp, 1, &ops, -1));
+	procpool_submit(pp, &cookie, &jv, 1);
+	job = first_pid(pp, &s);
+	ASSERT_GT(job, 0);
+	procpool_kill(pp, SIGUSR2);
+	drive(pp, &s);
+	ASSERT_EQ(s.res[0].st.sig, SIGUSR2);
+	/* Its worker reaped it: it was not left behind. */
+	if (kill(job, 0) == 0) {
+		kill(job, SIGKILL);
+		FAIL("the job %d outlived its worker", (int)job);
+	}
+	ASSERT_EQ(errno, ESRCH);
+	procpool_free(pp);
+	strbuf_release(&s.res[0].out);
+	strbuf_release(&s.res[0].err);
+	free(s.res);
+	return 0;
+}
+
+TEST_IMPL(procpool_kill_zero)
+{
+	/* No signal: the running job finishes, the queued one does not run. */
+	struct procpool_ops ops = {
+		.job = sh_job, .capture = 1, .data = on_data, .done = on_done,
+	};
+	struct state s = { .n = 2 };
+	struct procpool *pp = NULL;
+	struct value v[2] = {
+		{ "echo $$; sleep 0.2; echo end", 28 }, { "echo two", 8 },
+	};
+	struct jobvals jv[2] = {
+		{ .v = &v[0], .n = 1, .seq = 1 }, { .v = &v[1], .n = 1, .seq = 2 },
+	};
+	void *cookies[2];
+
+	no_cores();
+	s.res = calloc(2, sizeof *s.res);
+	ASSERT_NOT_NULL(s.res);
+	ops.arg = &s;
+	cookies[0] = &s.res[0];
+	cookies[1] = &s.res[1];
+	ASSERT_OK(procpool_new(&pp, 1, &ops, -1));
+	procpool_submit(pp, cookies, jv, 2);
+	ASSERT_GT(first_pid(pp, &s), 0);
+	procpool_kill(pp, 0);
+	drive(pp, &s);
+	ASSERT_EQ(s.res[0].st.sig, 0);
+	ASSERT_EQ(s.res[0].st.code, 0);
+	ASSERT(strstr(s.res[0].out.buf, "end\n") != NULL);
+	ASSERT_EQ(s.res[1].st.err, ECANCELED);
+	ASSERT_EQ(s.res[1].out.len, 0);
+	procpool_free(pp);
+	for (int i = 0; i < 2; i++) {
+		strbuf_release(&s.res[i].out);
+		strbuf_release(&s.res[i].err);
+	}
+	free(s.res);
+	return 0;
+}
+
+TEST_IMPL(procpool_workers_die_with_parent)
+{
+	/*
+	 * The process that made the pool is killed with SIGKILL: its worker
+	 * dies too, busy as it is (an idle one would see its pipe end).  As
+	 * a subreaper, this test inherits it.
+	 */
+	struct procpool_ops ops = {
+		.job = echo_job, .capture = 1, .data = on_data, .done = on_done,
+	};
+	int p[2], status, workers = 0;
+	pid_t owner, pid;
+	char c;
+
+	no_cores();
+	ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1));
+	ASSERT_OK(pipe(p));
+	owner = fork();
+	ASSERT_GE(owner, 0);
+	if (owner == 0) {
+		struct procpool *pp = NULL;
+		struct value v = { "HANG", 4 };
+		struct jobvals jv = { .v = &v, .n = 1, .seq = 1 };
+		void *cookie = NULL;
+		if (procpool_new(&pp, 1, &ops, -1) < 0)
+			_exit(1);
+		procpool_submit(pp, &cookie, &jv, 1);	/* (written at once) */
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ASSERT_EQ(read(p[0], &c, 1), 1);
+	kill(owner, SIGKILL);
+	while ((pid = waitpid(-1, &status, 0)) > 0) {
+		ASSERT(WIFSIGNALED(status));
+		ASSERT_EQ(WTERMSIG(status), SIGKILL);
+		workers += pid != owner;
+	}
+	ASSERT_EQ(errno, ECHILD);
+	ASSERT_EQ(workers, 1);
 	return 0;
 }
