@@ -2078,12 +2078,13 @@ out:
 		procpool_free(c->pp);
 		wstate_release(c, &c->pws);
 	}
-	if (c->tp && (c->inflight || atomic_load(&c->parked))) {
+	if (c->tp && ((c->inflight && c->abandon) || atomic_load(&c->parked))) {
 		/*
-		 * Threads still on a job (a plugin that would not stop, one
-		 * held in exit()) cannot be stopped: they keep what they
-		 * use, the jobs they started die, and the caller ends the
-		 * process.
+		 * Threads still on a job when the kill sequence is over (a
+		 * plugin that would not stop, one held in exit()) cannot be
+		 * stopped: they keep what they use, the jobs they started
+		 * die, and the caller ends the process.  After an engine
+		 * error their jobs were killed, and they are waited for.
 		 */
 		c->abandoned = res->abandoned = 1;
 		guard_kill(c->guard, SIGKILL);
