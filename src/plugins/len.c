@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "noargs.h"
+
 static int
 len_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
     const char *item, size_t len)
@@ -32,25 +34,10 @@ len_map(const struct ccmap_host *host, struct ccmap_call *call, void *wstate,
 	return 0;
 }
 
-/* No PLUGIN-ARGS: one given is a mistake (an item before the :::?). */
-static int
-len_init(const struct ccmap_host *host, int argc, char *const argv[],
-    void **state, char *err, size_t errlen)
-{
-	(void)host;
-	(void)state;
-	if (argc > 0) {
-		snprintf(err, errlen, "unknown argument '%s' (it takes none: "
-		    "put items after :::)", argv[0]);
-		return -1;
-	}
-	return 0;
-}
-
 const struct ccmap_plugin ccmap_plugin = {
 	.abi = CCMAP_PLUGIN_ABI,
 	.flags = CCMAP_PLUGIN_THREADSAFE,
 	.name = "len",
-	.init = len_init,
+	.init = noargs_init,
 	.map = len_map,
 };

@@ -20,6 +20,8 @@
 
 #include <openssl/evp.h>
 
+#include "noargs.h"
+
 #define SHA_BUFSIZE (128 * 1024)
 
 struct sha_worker {
@@ -197,26 +199,11 @@ done:
 	return ret;
 }
 
-/* No PLUGIN-ARGS: one given is a mistake (an item before the :::?). */
-static int
-sha_init(const struct ccmap_host *host, int argc, char *const argv[],
-    void **state, char *err, size_t errlen)
-{
-	(void)host;
-	(void)state;
-	if (argc > 0) {
-		snprintf(err, errlen, "unknown argument '%s' (it takes none: "
-		    "put items after :::)", argv[0]);
-		return -1;
-	}
-	return 0;
-}
-
 const struct ccmap_plugin ccmap_plugin = {
 	.abi = CCMAP_PLUGIN_ABI,
 	.flags = CCMAP_PLUGIN_THREADSAFE,
 	.name = "sha256",
-	.init = sha_init,
+	.init = noargs_init,
 	.worker_init = sha_worker_init,
 	.map = sha_map,
 	.worker_fini = sha_worker_fini,

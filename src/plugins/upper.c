@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include "noargs.h"
+
 #define UPPER_CHUNK 4096
 
 static int
@@ -42,25 +44,10 @@ upper_map(const struct ccmap_host *host, struct ccmap_call *call,
 	}
 }
 
-/* No PLUGIN-ARGS: one given is a mistake (an item before the :::?). */
-static int
-upper_init(const struct ccmap_host *host, int argc, char *const argv[],
-    void **state, char *err, size_t errlen)
-{
-	(void)host;
-	(void)state;
-	if (argc > 0) {
-		snprintf(err, errlen, "unknown argument '%s' (it takes none: "
-		    "put items after :::)", argv[0]);
-		return -1;
-	}
-	return 0;
-}
-
 const struct ccmap_plugin ccmap_plugin = {
 	.abi = CCMAP_PLUGIN_ABI,
 	.flags = CCMAP_PLUGIN_THREADSAFE,
 	.name = "upper",
-	.init = upper_init,
+	.init = noargs_init,
 	.map = upper_map,
 };

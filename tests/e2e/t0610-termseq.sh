@@ -18,43 +18,6 @@ set -m
 # Our processes have this in their command line: ccmap (and its workers and
 # guard, which are forks of it), the jobs' shells and their sleeps.
 MARK="1000.$$$RANDOM"
-alive() { # our processes, zombies excluded
-	local n=0 p st
-	for p in $(pgrep -f "$MARK" 2>/dev/null); do
-		st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || echo Z)
-		[ "$st" = Z ] || n=$((n + 1))
-	done
-	echo "$n"
-}
-none_alive() { [ "$(alive)" -eq 0 ]; }
-# no_process_left NAME: a check that nothing of ours is left (and a cleanup
-# should something be).
-no_process_left() {
-	local p
-	if wait_for 30 none_alive; then
-		pass "$1: no process left"
-	else
-		fail "$1: no process left"
-		ps -o pid,stat,args -p "$(pgrep -d, -f "$MARK")" | diag
-		for p in $(pgrep -f "$MARK"); do kill -KILL "$p" 2>/dev/null; done
-	fi
-}
-gone() { # PID has exited (a zombie, or reaped)
-	local st
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ -z "$st" ] || [ "$st" = Z ]
-}
-# ends NAME PID: PID ends within the bound (else it is killed); its exit
-# status in $s.
-ends() {
-	if wait_for 30 gone "$2"; then
-		pass "$1: ccmap ends"
-	else
-		fail "$1: ccmap ends (still running after 30 s: killed)"
-		kill -KILL "$2" 2>/dev/null || true
-	fi
-	wait "$2" && s=0 || s=$?
-}
 exists() { [ -e "$1" ]; }
 all_exist() { local f; for f; do [ -e "$f" ] || return 1; done; }
 

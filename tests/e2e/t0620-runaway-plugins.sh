@@ -85,39 +85,6 @@ if ! cc -shared -fPIC -I"$top/src" "$T/runaway.c" -o "$PL" 2>"$T/cc.err"; then
 	skip_all "cannot build a test plugin"
 fi
 
-alive() { # our processes, zombies excluded
-	local n=0 p st
-	for p in $(pgrep -f "$MARK" 2>/dev/null); do
-		st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || echo Z)
-		[ "$st" = Z ] || n=$((n + 1))
-	done
-	echo "$n"
-}
-none_alive() { [ "$(alive)" -eq 0 ]; }
-no_process_left() {
-	local p
-	if wait_for 30 none_alive; then
-		pass "$1: no process left"
-	else
-		fail "$1: no process left"
-		ps -o pid,stat,args -p "$(pgrep -d, -f "$MARK")" | diag
-		for p in $(pgrep -f "$MARK"); do kill -KILL "$p" 2>/dev/null; done
-	fi
-}
-gone() {
-	local st
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ -z "$st" ] || [ "$st" = Z ]
-}
-ends() { # NAME PID: ends within the bound (else killed); status in $s
-	if wait_for 30 gone "$2"; then
-		pass "$1: ccmap ends"
-	else
-		fail "$1: ccmap ends (still running after 30 s: killed)"
-		kill -KILL "$2" 2>/dev/null || true
-	fi
-	wait "$2" && s=0 || s=$?
-}
 all_exist() { local f; for f; do [ -e "$f" ] || return 1; done; }
 out_is() { [ "$(cat "$T/out")" = "$1" ]; }
 reset() { rm -f "$T"/started.* "$T/go"; }
