@@ -300,6 +300,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch, longindex, r;
 
+	ccmap_set_progname(PROG);
 	ccmap_opts_init(&o);
 	o.warn = warn_cb;
 	opterr = 0;

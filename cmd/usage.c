@@ -182,7 +182,7 @@ vwarn(const char *fmt, va_list ap)
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	fflush(stdout);
-	fprintf(stderr, "ccmap: %s\n", buf);
+	fprintf(stderr, "%s: %s\n", PROG, buf);
 }
 
 void

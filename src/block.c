@@ -9,7 +9,7 @@
 
 #include "block.h"
 #include "ccmap.h"
-#include "internal.h"
+#include "util.h"
 #include "regex.h"
 #include "scan.h"
 #include "strbuf.h"
@@ -54,7 +54,7 @@ struct blocks {
 static struct blockbuf *
 buf_new(size_t cap)
 {
-	struct blockbuf *bb = ccmap__xmalloc(sizeof *bb + cap);
+	struct blockbuf *bb = util_malloc(sizeof *bb + cap);
 
 	bb->refs = 1;
 	bb->cap = cap;
@@ -140,7 +140,7 @@ int
 blocks_new(struct blocks **bp, int fd, int close_fd,
     const struct block_opts *o, char *err, size_t errlen)
 {
-	struct blocks *b = ccmap__xcalloc(1, sizeof *b);
+	struct blocks *b = util_calloc(1, sizeof *b);
 	int r;
 
 	b->fd = fd;
@@ -214,7 +214,7 @@ reserve(struct blocks *b, size_t cap)
 {
 	if (b->cur->cap >= cap)
 		return;
-	b->cur = ccmap__xrealloc(b->cur, sizeof *b->cur + cap);
+	b->cur = util_realloc(b->cur, sizeof *b->cur + cap);
 	b->cur->cap = cap;
 }
 
@@ -393,7 +393,7 @@ push(struct blocks *b, size_t from, size_t to)
 {
 	if (b->qn == b->qcap) {
 		b->qcap = b->qcap ? 2 * b->qcap : 16;
-		b->q = ccmap__xrealloc(b->q, b->qcap * sizeof *b->q);
+		b->q = util_realloc(b->q, b->qcap * sizeof *b->q);
 	}
 	b->cur->refs++;
 	b->q[b->qn++] = (struct block){ b->cur, b->cur->data + from,

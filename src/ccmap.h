@@ -219,6 +219,13 @@ struct ccmap_result {
 
 struct ccmap;
 
+/*
+ * The name the engine gives itself in the few lines it writes with no
+ * caller to hand them to: an item's messages among the output ("NAME: item
+ * 3: timed out"), and running out of memory.  None until it is set.
+ */
+void ccmap_set_progname(const char *name);
+
 void ccmap_opts_init(struct ccmap_opts *opts);
 int ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts,
     char *err, size_t errlen);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fields.h"
-#include "internal.h"
+#include "util.h"
 #include "regex.h"
 #include "strbuf.h"
 
@@ -62,7 +62,7 @@ fields_new(struct fields **fp, const struct ccmap_opts *opts, char *err,
 		{ "n", TRIM_NONE }, { "l", TRIM_LEFT }, { "r", TRIM_RIGHT },
 		{ "lr", TRIM_BOTH }, { "rl", TRIM_BOTH },
 	};
-	struct fields *f = ccmap__xcalloc(1, sizeof *f);
+	struct fields *f = util_calloc(1, sizeof *f);
 	/* As GNU parallel: --header alone splits at tabs. */
 	const char *colsep = opts->colsep ? opts->colsep :
 	    opts->header && strcmp(opts->header, "0") ? "\t" : NULL;
@@ -146,7 +146,7 @@ push(struct value **cols, size_t *n, size_t *cap, const char *p, size_t len)
 {
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
-		*cols = ccmap__xrealloc(*cols, *cap * sizeof **cols);
+		*cols = util_realloc(*cols, *cap * sizeof **cols);
 	}
 	(*cols)[(*n)++] = (struct value){ p, len };
 }
@@ -239,9 +239,9 @@ fields_apply(struct fields *f, const struct tuple *t, struct tuple *out)
 void
 fields_name(struct fields *f, const char *name, size_t len, size_t id)
 {
-	f->names = ccmap__xrealloc(f->names, (f->nnames + 1) *
+	f->names = util_realloc(f->names, (f->nnames + 1) *
 	    sizeof *f->names);
-	f->names[f->nnames++] = (struct name){ ccmap__xmemdup(name, len), len,
+	f->names[f->nnames++] = (struct name){ util_memdup(name, len), len,
 	    id };
 }
 

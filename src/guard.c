@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "guard.h"
-#include "internal.h"
+#include "util.h"
 #include "wpipe.h"
 
 struct guard {
@@ -81,7 +81,7 @@ guard_main(struct guard *g, int fd)
 int
 guard_new(struct guard **gp, unsigned slots)
 {
-	struct guard *g = ccmap__xcalloc(1, sizeof *g);
+	struct guard *g = util_calloc(1, sizeof *g);
 	int e;
 
 	g->slots = slots;

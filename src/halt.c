@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "halt.h"
-#include "internal.h"
+#include "util.h"
 
 /* A run of digits, the whole of s[0..len): its value, or -1. */
 static long long

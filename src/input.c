@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "input.h"
-#include "internal.h"
+#include "util.h"
 #include "regex.h"
 #include "scan.h"
 #include "spool.h"
@@ -130,7 +130,7 @@ reader_room(struct reader *r)
 	}
 	if (r->cap - r->end < READ_SIZE / 2) {
 		r->cap = r->cap ? r->cap * 2 : READ_SIZE;
-		r->buf = ccmap__xrealloc(r->buf, READ_ALLOC(r->cap));
+		r->buf = util_realloc(r->buf, READ_ALLOC(r->cap));
 	}
 }
 
@@ -299,7 +299,7 @@ load_file(struct input *in, struct list *l, const char *path, int delim,
 				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
-				ends = ccmap__xrealloc(ends, cap * sizeof *ends);
+				ends = util_realloc(ends, cap * sizeof *ends);
 			}
 			strbuf_add(&store, rec.p, rec.len);
 			ends[n++] = store.len;
@@ -309,7 +309,7 @@ load_file(struct input *in, struct list *l, const char *path, int delim,
 
 	l->store = strbuf_detach(&store, NULL);
 	l->n = n;
-	l->v = ccmap__xcalloc(n, sizeof *l->v);
+	l->v = util_calloc(n, sizeof *l->v);
 	for (size_t i = 0, at = 0; i < n; at = ends[i++]) {
 		l->v[i].p = l->store + at;
 		l->v[i].len = ends[i] - at;
@@ -335,7 +335,7 @@ load_args(struct input *in, struct list *l, char **args, size_t nargs,
 		    p++)
 			n++;
 	}
-	l->v = ccmap__xcalloc(n ? n : 1, sizeof *l->v);
+	l->v = util_calloc(n ? n : 1, sizeof *l->v);
 	for (size_t i = 0; i < nargs; i++) {
 		const char *p = args[i], *d;
 		for (;;) {
@@ -357,8 +357,8 @@ load_args(struct input *in, struct list *l, char **args, size_t nargs,
 static void
 make_groups(struct input *in, const struct ccmap_source *src)
 {
-	in->gfirst = ccmap__xcalloc(in->nsrc + 1, sizeof *in->gfirst);
-	in->glen = ccmap__xcalloc(in->nsrc, sizeof *in->glen);
+	in->gfirst = util_calloc(in->nsrc + 1, sizeof *in->gfirst);
+	in->glen = util_calloc(in->nsrc, sizeof *in->glen);
 	for (size_t i = 0; i < in->nsrc; i++)
 		if (i == 0 || !src[i].linked)
 			in->gfirst[in->ngroups++] = i;
@@ -381,8 +381,8 @@ take_headers(struct input *in, char *err, size_t errlen)
 	struct value rec = { NULL, 0 };
 	long got = 1;
 
-	in->headers = ccmap__xcalloc(in->nsrc, sizeof *in->headers);
-	in->has_header = ccmap__xcalloc(in->nsrc, sizeof *in->has_header);
+	in->headers = util_calloc(in->nsrc, sizeof *in->headers);
+	in->has_header = util_calloc(in->nsrc, sizeof *in->has_header);
 	for (size_t i = 0; i < in->nsrc; i++) {
 		struct list *l = &in->lists[i];
 		if (i > 0 || !in->streamed) {
@@ -423,7 +423,7 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 	static const struct ccmap_source stdin_source = { .path = "-" };
 	const struct ccmap_source *src = opts->nsources ? opts->sources :
 	    &stdin_source;
-	struct input *in = ccmap__xcalloc(1, sizeof *in);
+	struct input *in = util_calloc(1, sizeof *in);
 	int delim = opts->delim;
 	int r;
 
@@ -432,9 +432,9 @@ input_open(struct input **inp, const struct ccmap_opts *opts, char *err,
 	in->eof_str = opts->eof_str && *opts->eof_str ? opts->eof_str : NULL;
 	in->eof_len = in->eof_str ? strlen(in->eof_str) : 0;
 	in->skip_blank = opts->skip_blank;
-	in->lists = ccmap__xcalloc(in->nsrc, sizeof *in->lists);
-	in->idx = ccmap__xcalloc(in->nsrc, sizeof *in->idx);
-	in->out = ccmap__xcalloc(in->nsrc, sizeof *in->out);
+	in->lists = util_calloc(in->nsrc, sizeof *in->lists);
+	in->idx = util_calloc(in->nsrc, sizeof *in->idx);
+	in->out = util_calloc(in->nsrc, sizeof *in->out);
 	in->rd.fd = -1;
 	if (opts->recsep) {
 		if ((r = regex_compile_flags(&in->recsep, "--recsep",
@@ -566,7 +566,7 @@ input_feed(struct input *in, const char *p, size_t len)
 	}
 	if (r->cap - r->end < len + 1) {
 		r->cap = r->end + len + 1 + READ_SIZE;
-		r->buf = ccmap__xrealloc(r->buf, READ_ALLOC(r->cap));
+		r->buf = util_realloc(r->buf, READ_ALLOC(r->cap));
 	}
 	if (len)
 		memcpy(r->buf + r->end, p, len);
@@ -667,7 +667,7 @@ input_count_ahead(struct input *in, size_t mem_limit, const char *tmpdir)
 		reader_room(&in->cnt);
 		if (in->cnt.cap < r->end - r->start) {
 			in->cnt.cap = r->end - r->start;
-			in->cnt.buf = ccmap__xrealloc(in->cnt.buf,
+			in->cnt.buf = util_realloc(in->cnt.buf,
 			    READ_ALLOC(in->cnt.cap));
 		}
 		memcpy(in->cnt.buf, r->buf + r->start, r->end - r->start);
@@ -812,7 +812,7 @@ read_buffer(struct input *in)
 {
 	if (in->nspare && in->spare_cap == in->rd.cap)
 		return in->spare[--in->nspare];
-	return ccmap__xmalloc(READ_ALLOC(in->rd.cap));
+	return util_malloc(READ_ALLOC(in->rd.cap));
 }
 
 static int

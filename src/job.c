@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "job.h"
 #include "termseq.h"
 
@@ -30,7 +30,7 @@ jobenv_init(struct jobenv *je)
 
 	for (char **e = environ; *e; e++)
 		n++;
-	je->envp = ccmap__xcalloc(n + 3, sizeof *je->envp);
+	je->envp = util_calloc(n + 3, sizeof *je->envp);
 	je->n = 0;
 	for (char **e = environ; *e; e++)
 		if (strncmp(*e, "CCMAP_SEQ=", 10) && strncmp(*e, "CCMAP_SLOT=", 11))
@@ -167,10 +167,10 @@ watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
 	};
 	const struct ccmap_termseq *ts = termseq_get(ctx->termseq);
 	long long deadline = ctx->timeout_ns ?
-	    ccmap__now_ns() + ctx->timeout_ns : 0;
+	    util_now_ns() + ctx->timeout_ns : 0;
 	int exited = !deadline, last = 0;
 	unsigned stage = 0;
-	char *buf = out >= 0 ? ccmap__xmalloc(CAPTURE_BUF) : NULL;
+	char *buf = out >= 0 ? util_malloc(CAPTURE_BUF) : NULL;
 	struct feed f;
 
 	feed_init(&f, io);
@@ -179,7 +179,7 @@ watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[3].fd >= 0 || !exited) {
 		int ms = -1;
 		if (deadline) {
-			long long left = deadline - ccmap__now_ns();
+			long long left = deadline - util_now_ns();
 			ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 		}
 		if (!exited && pfd[2].fd < 0 && (ms < 0 || ms > 10))
@@ -210,13 +210,13 @@ watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
 			}
 			io->data(io->arg, i + 1, buf, (size_t)n);
 		}
-		if (deadline && ccmap__now_ns() >= deadline) {
+		if (deadline && util_now_ns() >= deadline) {
 			pid_t target = ctx->own_pgroup ? -pid : pid;
 			st->timed_out = 1;
 			if (stage < ts->n) {
 				last = ts->step[stage].sig;
 				kill(target, last);
-				deadline = ccmap__now_ns() +
+				deadline = util_now_ns() +
 				    ts->step[stage++].ms * 1000000LL;
 			} else {
 				if (last != SIGKILL)
@@ -253,8 +253,8 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	int e, status;
 
 	memset(st, 0, sizeof *st);
-	st->start_ns = ccmap__wall_ns();
-	t0 = ccmap__now_ns();
+	st->start_ns = util_wall_ns();
+	t0 = util_now_ns();
 	if ((io->capture && (pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(err, O_CLOEXEC) < 0)) || (io->nin && pipe2(in, O_CLOEXEC) < 0)) {
 		e = errno;
@@ -332,7 +332,7 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 			st->code = 127;
 			return -st->err;
 		}
-	st->run_ns = ccmap__now_ns() - t0;
+	st->run_ns = util_now_ns() - t0;
 	if (WIFSIGNALED(status))
 		st->sig = WTERMSIG(status);
 	else

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "joblog.h"
 
 struct joblog {
@@ -113,7 +113,7 @@ mark_done(struct joblog *jl, unsigned long long seq)
 {
 	if (jl->ndone == jl->cap) {
 		jl->cap = jl->cap ? 2 * jl->cap : 64;
-		jl->done = ccmap__xrealloc(jl->done, jl->cap * sizeof *jl->done);
+		jl->done = util_realloc(jl->done, jl->cap * sizeof *jl->done);
 	}
 	jl->done[jl->ndone++] = seq;
 }
@@ -165,10 +165,10 @@ int
 joblog_open(struct joblog **jlp, const char *path, enum ccmap_resume resume,
     char *err, size_t errlen)
 {
-	struct joblog *jl = ccmap__xcalloc(1, sizeof *jl);
+	struct joblog *jl = util_calloc(1, sizeof *jl);
 	int append = path[0] == '+', r;
 
-	jl->path = ccmap__xstrdup(path + append);
+	jl->path = util_strdup(path + append);
 	jl->fd = -1;
 	if (strcmp(jl->path, "-") == 0) {
 		jl->header = 1;
@@ -237,7 +237,7 @@ joblog_wants_header(const struct joblog *jl)
 int
 joblog_write(struct joblog *jl, const char *line, size_t len)
 {
-	return ccmap__write_all(jl->fd, line, len);
+	return util_write_all(jl->fd, line, len);
 }
 
 const char *

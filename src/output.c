@@ -11,7 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "output.h"
 
 #define DEFAULT_MEM_LIMIT (4u << 20)
@@ -44,7 +44,7 @@ struct output {
 void
 output_new(struct output **op, const struct output_opts *opts)
 {
-	struct output *o = ccmap__xcalloc(1, sizeof *o);
+	struct output *o = util_calloc(1, sizeof *o);
 	const char *dir = opts->tmpdir ? opts->tmpdir : getenv("TMPDIR");
 
 	o->linebuffer = opts->linebuffer;
@@ -52,7 +52,7 @@ output_new(struct output **op, const struct output_opts *opts)
 	o->mem_limit = opts->mem_limit ? opts->mem_limit : DEFAULT_MEM_LIMIT;
 	o->fd[0] = opts->fd[0];
 	o->fd[1] = opts->fd[1];
-	o->tmpdir = ccmap__xstrdup(dir && *dir ? dir : "/tmp");
+	o->tmpdir = util_strdup(dir && *dir ? dir : "/tmp");
 	o->spill_fd = -1;
 	o->wfd = -1;
 	o->wake_fd = opts->wake_fd;
@@ -152,7 +152,7 @@ spill_open(struct output *o)
 
 	if (o->spill_fd >= 0 || o->spill_broken)
 		return o->spill_fd;
-	fd = ccmap__tmpfile(o->tmpdir, "ccmap");
+	fd = util_tmpfile(o->tmpdir, "ccmap");
 	if (fd < 0) {
 		o->spill_broken = 1;
 		fd = -1;
@@ -207,7 +207,7 @@ out:
 	}
 	if (s->next == s->extcap) {
 		s->extcap = s->extcap ? s->extcap * 2 : 4;
-		s->ext = ccmap__xrealloc(s->ext, s->extcap * sizeof *s->ext);
+		s->ext = util_realloc(s->ext, s->extcap * sizeof *s->ext);
 	}
 	s->ext[s->next++] = (struct extent){ off, len };
 	return 0;
@@ -269,7 +269,7 @@ put_now(struct output *o, struct joboutput *jo, int stream, const char *p,
 		} else {
 			jo->bol[stream] = p[len - 1] == '\n';
 		}
-		r = ccmap__write_all(o->fd[stream], p, len);
+		r = util_write_all(o->fd[stream], p, len);
 	}
 	pthread_mutex_unlock(&o->write_lock);
 	strbuf_release(&tagged);
@@ -288,7 +288,7 @@ output_flush(struct output *o)
 		if (o->before_write)
 			o->before_write(o->hook_arg, o->wfd, o->wbuf.buf,
 			    o->wbuf.len);
-		if ((r = ccmap__write_all(o->wfd, o->wbuf.buf, o->wbuf.len)) < 0)
+		if ((r = util_write_all(o->wfd, o->wbuf.buf, o->wbuf.len)) < 0)
 			set_error(o, r);
 	}
 	strbuf_reset(&o->wbuf);
@@ -325,7 +325,7 @@ drain(struct output *o, struct joboutput *jo, int stream, put_fn *put)
 		off_t off = s->ext[e].off;
 		size_t left = s->ext[e].len;
 		if (!buf)
-			buf = ccmap__xmalloc(WRITE_BUF);
+			buf = util_malloc(WRITE_BUF);
 		while (left) {
 			ssize_t n = pread(o->spill_fd, buf, left < WRITE_BUF ?
 			    left : WRITE_BUF, off);
@@ -421,7 +421,7 @@ pass(struct output *o, struct joboutput *jo, int stream, struct cursor *cur,
 		struct extent *x = &s->ext[cur->e];
 		size_t k = x->len - cur->off < n ? x->len - cur->off : n;
 		if (!buf)
-			buf = ccmap__xmalloc(WRITE_BUF);
+			buf = util_malloc(WRITE_BUF);
 		if (k) {
 			ssize_t r = pread(o->spill_fd, buf, k < WRITE_BUF ? k :
 			    WRITE_BUF, x->off + (off_t)cur->off);
@@ -606,7 +606,7 @@ mark(struct output *o, struct joboutput *jo, put_fn *live_put)
 	}
 	if (jo->nmarks == jo->markcap) {
 		jo->markcap = jo->markcap ? jo->markcap * 2 : 4;
-		jo->mark = ccmap__xrealloc(jo->mark,
+		jo->mark = util_realloc(jo->mark,
 		    jo->markcap * sizeof *jo->mark);
 	}
 	jo->mark[jo->nmarks].len[0] = len[0];
@@ -650,7 +650,7 @@ output_hold(struct output *o, struct joboutput *jo)
 	if (direct(o) || jo->went_live || jo->s[0].next || jo->s[1].next ||
 	    jo->nmarks)
 		return NULL;
-	h = ccmap__xmalloc(sizeof *h + jo->taglen + jo->s[0].mem.len +
+	h = util_malloc(sizeof *h + jo->taglen + jo->s[0].mem.len +
 	    jo->s[1].mem.len);
 	h->taglen = jo->tag ? jo->taglen : 0;
 	h->tagged = jo->tag != NULL;
@@ -739,7 +739,7 @@ void
 reorder_init(struct reorder *r, unsigned long long first)
 {
 	r->cap = 64;
-	r->slot = ccmap__xcalloc(r->cap, sizeof *r->slot);
+	r->slot = util_calloc(r->cap, sizeof *r->slot);
 	r->head = first;
 	r->count = 0;
 }
@@ -756,7 +756,7 @@ reorder_put(struct reorder *r, unsigned long long seq, void *item)
 {
 	while (seq - r->head >= r->cap) {
 		size_t ncap = r->cap * 2;
-		void **ns = ccmap__xcalloc(ncap, sizeof *ns);
+		void **ns = util_calloc(ncap, sizeof *ns);
 		for (size_t i = 0; i < r->cap; i++) {
 			unsigned long long s = r->head + i;
 			ns[s & (ncap - 1)] = r->slot[s & (r->cap - 1)];

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "ccmap.h"
-#include "internal.h"
+#include "util.h"
 #include "plugin.h"
 #include "strbuf.h"
 
@@ -113,7 +113,7 @@ plugin_open(struct plugin **pp, const char *spec, int argc,
     char *const argv[], const struct ccmap_host *host, char *err,
     size_t errlen)
 {
-	struct plugin *p = ccmap__xcalloc(1, sizeof *p);
+	struct plugin *p = util_calloc(1, sizeof *p);
 	struct strbuf path = STRBUF_INIT;
 	const char *colon = strrchr(spec, ':');
 	const char *symbol = "ccmap_plugin";

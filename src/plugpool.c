@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "plugpool.h"
 #include "proto.h"
 #include "scan.h"
@@ -207,8 +207,8 @@ wput_slow(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 		wflush(wp);	/* then there is room, unless it is too big */
 	if (olen + elen + sizeof r <= HALF) {
 		char *base = half(shm, atomic_load(&shm->cur));
-		ccmap__copy(base, out[0].buf, olen);
-		ccmap__copy(base + olen, out[1].buf, elen);
+		util_copy(base, out[0].buf, olen);
+		util_copy(base + olen, out[1].buf, elen);
 		memcpy(rec_at(base, 0), &r, sizeof r);
 		atomic_store_explicit(&shm->committed[atomic_load(&shm->cur)],
 		    pack_committed(1, olen + elen), memory_order_release);
@@ -240,8 +240,8 @@ wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
 	}
 	char *base = half(shm, h);
 	struct rec r = { seq, status, (uint32_t)olen, (uint32_t)elen, 0 };
-	ccmap__copy(base + at, out[0].buf, olen);
-	ccmap__copy(base + at + olen, out[1].buf, elen);
+	util_copy(base + at, out[0].buf, olen);
+	util_copy(base + at + olen, out[1].buf, elen);
 	memcpy(rec_at(base, n), &r, sizeof r);
 	atomic_store_explicit(&shm->committed[h],
 	    pack_committed(n + 1, at + olen + elen), memory_order_release);
@@ -255,7 +255,7 @@ static void
 set_busy(struct shm_hdr *shm, uint64_t seq, size_t count, int timed)
 {
 	if (timed)
-		atomic_store_explicit(&shm->busy_since, ccmap__now_ns(),
+		atomic_store_explicit(&shm->busy_since, util_now_ns(),
 		    memory_order_relaxed);
 	atomic_store_explicit(&shm->busy_count, count, memory_order_relaxed);
 	atomic_store_explicit(&shm->busy_seq, seq, memory_order_release);
@@ -271,7 +271,7 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 	const char *end = p + len, *d;
 	int delim = len ? (unsigned char)*p++ : 0;
 	struct scan sc;
-	long long t0 = ccmap__now_ns();
+	long long t0 = util_now_ns();
 	uint64_t first = seq;
 
 	if (pp->ops.map_batch && !worker_stopping) {
@@ -282,12 +282,12 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 		for (; (d = scan_next(&sc)) != NULL; p = d + 1) {
 			if (n == cap) {
 				cap = cap ? 2 * cap : 64;
-				items = ccmap__xrealloc(items, cap * sizeof *items);
+				items = util_realloc(items, cap * sizeof *items);
 			}
 			items[n++] = (struct value){ p, (size_t)(d - p) };
 		}
-		struct strbuf *outs = ccmap__xcalloc(2 * n + 1, sizeof *outs);
-		int *status = ccmap__xcalloc(n + 1, sizeof *status);
+		struct strbuf *outs = util_calloc(2 * n + 1, sizeof *outs);
+		int *status = util_calloc(n + 1, sizeof *status);
 		set_busy(shm, seq, n, pp->opts.timeout_ns != 0);
 		pp->ops.map_batch(pp->ops.arg, wp->w->slot, seq, items, n, outs,
 		    status);
@@ -337,7 +337,7 @@ wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
 	}
 	set_busy(shm, 0, 0, 0);
 	wp->chunks_done++;
-	wp->busy_ns += (uint64_t)(ccmap__now_ns() - t0);
+	wp->busy_ns += (uint64_t)(util_now_ns() - t0);
 	wp->busy_items += seq - first;
 }
 
@@ -432,12 +432,12 @@ int
 plugpool_new(struct plugpool **ppp, const struct plugpool_opts *opts,
     const struct plugpool_ops *ops)
 {
-	struct plugpool *pp = ccmap__xcalloc(1, sizeof *pp);
+	struct plugpool *pp = util_calloc(1, sizeof *pp);
 	int r = 0;
 
 	pp->opts = *opts;
 	pp->ops = *ops;
-	pp->w = ccmap__xcalloc(opts->workers, sizeof *pp->w);
+	pp->w = util_calloc(opts->workers, sizeof *pp->w);
 	for (unsigned i = 0; i < opts->workers; i++) {
 		wpipe_init(&pp->w[i].p);
 		pp->w[i].slot = i + 1;
@@ -498,7 +498,7 @@ plugpool_submit(struct plugpool *pp, void *cookie, unsigned long long first,
 			w = &pp->w[i];
 	if (w->qn == w->qcap) {
 		size_t ncap = w->qcap ? w->qcap * 2 : 4;
-		struct ppend *nq = ccmap__xcalloc(ncap, sizeof *nq);
+		struct ppend *nq = util_calloc(ncap, sizeof *nq);
 		for (size_t k = 0; k < w->qn; k++)
 			nq[k] = w->q[(w->qhead + k) % w->qcap];
 		free(w->q);
@@ -538,7 +538,7 @@ plugpool_pollfds(struct plugpool *pp, struct pollfd *fds)
 int
 plugpool_timeout_ms(const struct plugpool *pp)
 {
-	long long now = ccmap__now_ns(), best = -1;
+	long long now = util_now_ns(), best = -1;
 
 	if (!pp->opts.timeout_ns)
 		return -1;
@@ -759,7 +759,7 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 int
 plugpool_handle(struct plugpool *pp, const struct pollfd *fds, size_t n)
 {
-	long long now = ccmap__now_ns();
+	long long now = util_now_ns();
 	int r;
 
 	for (unsigned i = 0; i < pp->opts.workers && 2 * i + 1 < n; i++) {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "internal.h"
+#include "util.h"
 #include "plugin.h"
 #include "scan.h"
 #include "signals.h"
@@ -112,7 +112,7 @@ host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
 		return write_slow(call, sb, stream, p, len);
 
 	char *b = sb->buf + used;
-	ccmap__copy(b, p, len);
+	util_copy(b, p, len);
 	b[len] = '\0';
 	sb->len = used + len;
 	return 0;
@@ -133,7 +133,7 @@ host_vprintf(struct ccmap_call *call, int stream, const char *fmt,
 		return -1;
 	}
 	if ((size_t)n >= sizeof small) {
-		big = ccmap__xmalloc((size_t)n + 1);
+		big = util_malloc((size_t)n + 1);
 		vsnprintf(big, (size_t)n + 1, fmt, copy);
 	}
 	va_end(copy);
@@ -154,7 +154,7 @@ host_printf(struct ccmap_call *call, int stream, const char *fmt, ...)
 	return r;
 }
 
-/* host->error: "ccmap: item N: MESSAGE" on stderr, in the item's place. */
+/* host->error: "NAME: item N: MESSAGE" on stderr, in the item's place. */
 static void
 host_error(struct ccmap_call *call, const char *fmt, ...)
 {
@@ -164,14 +164,15 @@ host_error(struct ccmap_call *call, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	host_printf(call, 2, "ccmap: item %llu: %s\n", call->seq, msg);
+	host_printf(call, 2, "%sitem %llu: %s\n", util_prefix(), call->seq,
+	    msg);
 }
 
 static int
 host_expired(struct ccmap_call *call)
 {
 	return call->c->opts.timeout_ns &&
-	    ccmap__now_ns() - call->start >= call->c->opts.timeout_ns;
+	    util_now_ns() - call->start >= call->c->opts.timeout_ns;
 }
 
 static unsigned long long
@@ -240,7 +241,7 @@ map_one(struct ccmap *c, const struct ccmap_plugin *d, struct ccmap_call *call)
 	int st;
 
 	if (c->opts.timeout_ns)
-		call->start = ccmap__now_ns();
+		call->start = util_now_ns();
 	if (ws->pinit < 0) {
 		host_error(call, "%s: worker init failed: %s",
 		    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
@@ -263,10 +264,10 @@ batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
     struct strbuf *outs, int *status)
 {
 	const struct ccmap_plugin *d = plugin_desc(c->plugin);
-	struct ccmap_call *calls = ccmap__xcalloc(n, sizeof *calls);
-	struct ccmap_item *it = ccmap__xcalloc(n, sizeof *it);
-	struct strbuf *tags = c->tagt ? ccmap__xcalloc(n, sizeof *tags) : NULL;
-	long long now = c->opts.timeout_ns ? ccmap__now_ns() : 0;
+	struct ccmap_call *calls = util_calloc(n, sizeof *calls);
+	struct ccmap_item *it = util_calloc(n, sizeof *it);
+	struct strbuf *tags = c->tagt ? util_calloc(n, sizeof *tags) : NULL;
+	long long now = c->opts.timeout_ns ? util_now_ns() : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		calls[i] = (struct ccmap_call){
@@ -307,24 +308,24 @@ run_batch_whole(struct ccmap *c, struct wstate *ws, struct job *job,
     unsigned slot)
 {
 	struct value *items = job->v;
-	struct strbuf *outs = ccmap__xcalloc(2 * job->items, sizeof *outs);
-	int *status = ccmap__xcalloc(job->items, sizeof *status);
+	struct strbuf *outs = util_calloc(2 * job->items, sizeof *outs);
+	int *status = util_calloc(job->items, sizeof *status);
 	size_t n = 0;
 
 	if (!items) {
 		struct batch_iter it;
 		batch_begin(&it, c, job);
-		items = ccmap__xcalloc(job->items, sizeof *items);
+		items = util_calloc(job->items, sizeof *items);
 		while (n < job->items && batch_item(&it, &items[n].p,
 		    &items[n].len))
 			n++;
 	} else {
 		n = job->items;
 	}
-	long long t0 = ccmap__now_ns();
+	long long t0 = util_now_ns();
 	batch_call(c, ws, job, slot, job->first_item, items, n, outs, status);
 	/* --json: a batch's items share its time alike. */
-	long long each = n ? (ccmap__now_ns() - t0) / (long long)n : 0;
+	long long each = n ? (util_now_ns() - t0) / (long long)n : 0;
 	for (size_t i = 0; i < n; i++) {
 		if (ccmap__recording(c))
 			status[i] = ccmap__record_item(c, ws, job->first_item + i,
@@ -392,11 +393,11 @@ static int
 map_recorded(struct ccmap *c, const struct ccmap_plugin *d, struct wstate *ws,
     struct job *job, struct ccmap_call *call)
 {
-	long long t0 = ccmap__now_ns();
+	long long t0 = util_now_ns();
 	int st = map_one(c, d, call);
 
 	st = ccmap__record_item(c, ws, call->seq, call->slot, call->item,
-	    call->len, st, 0, ccmap__now_ns() - t0, ws->iout);
+	    call->len, st, 0, util_now_ns() - t0, ws->iout);
 	for (int k = 0; k < 2; k++) {
 		strbuf_add(&ws->bout[k], ws->iout[k].buf, ws->iout[k].len);
 		strbuf_reset(&ws->iout[k]);
@@ -591,12 +592,12 @@ ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
 		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start)) {
 			job->skipped = 1;
 		} else {
-			long long t0 = ccmap__now_ns();
+			long long t0 = util_now_ns();
 			atomic_fetch_add(&c->running, 1);
 			run_batch(c, &c->ws[worker], job, slot);
 			atomic_fetch_sub(&c->running, 1);
 			site.job = NULL;
-			job->map_ns = ccmap__now_ns() - t0;
+			job->map_ns = util_now_ns() - t0;
 		}
 		output_end(c->out, &job->out);
 		threadpool_complete(c->tp, &job->work);
@@ -610,7 +611,7 @@ pproc_start(void *arg, unsigned slot)
 	struct ccmap *c = arg;
 	const struct ccmap_plugin *d = plugin_desc(c->plugin);
 
-	c->pws.pcall = ccmap__xcalloc(1, sizeof *c->pws.pcall);
+	c->pws.pcall = util_calloc(1, sizeof *c->pws.pcall);
 	*c->pws.pcall = (struct ccmap_call){ .c = c, .ws = &c->pws,
 	    .slot = slot };
 	c->pws.pinit = 1;
@@ -651,10 +652,10 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	call->bol[0] = call->bol[1] = 1;
 	call->own = out;	/* the output goes straight where it is wanted */
 	if (ccmap__recording(c)) {
-		long long t0 = ccmap__now_ns();
+		long long t0 = util_now_ns();
 		st = map_one(c, plugin_desc(c->plugin), call);
 		return ccmap__record_item(c, &c->pws, seq, call->slot, item,
-		    len, st, 0, ccmap__now_ns() - t0, out);
+		    len, st, 0, util_now_ns() - t0, out);
 	}
 	if (!c->tagt)
 		return map_one(c, plugin_desc(c->plugin), call);
@@ -687,13 +688,13 @@ pproc_map_batch(void *arg, unsigned slot, unsigned long long first,
     const struct value *items, size_t n, struct strbuf *outs, int *status)
 {
 	struct ccmap *c = arg;
-	long long t0 = ccmap__now_ns();
+	long long t0 = util_now_ns();
 
 	batch_call(c, &c->pws, NULL, slot, first, items, n, outs, status);
 	if (!ccmap__recording(c))
 		return;
 	/* --json: a batch's items share its time alike. */
-	long long each = n ? (ccmap__now_ns() - t0) / (long long)n : 0;
+	long long each = n ? (util_now_ns() - t0) / (long long)n : 0;
 	for (size_t i = 0; i < n; i++)
 		status[i] = ccmap__record_item(c, &c->pws, first + i, slot,
 		    items[i].p, items[i].len, status[i], 0, each, &outs[2 * i]);
@@ -761,17 +762,17 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 	int n;
 
 	if (timed_out)
-		n = snprintf(line, sizeof line, "ccmap: item %llu: timed out\n",
-		    seq);
+		n = snprintf(line, sizeof line, "%sitem %llu: timed out\n",
+		    util_prefix(), seq);
 	else if (sig)
-		n = snprintf(line, sizeof line, "ccmap: item %llu: killed by "
-		    "%s\n", seq, signal_name(sig, name));
+		n = snprintf(line, sizeof line, "%sitem %llu: killed by "
+		    "%s\n", util_prefix(), seq, signal_name(sig, name));
 	else if (code)
-		n = snprintf(line, sizeof line, "ccmap: item %llu: its worker "
-		    "exited with status %d\n", seq, code);
+		n = snprintf(line, sizeof line, "%sitem %llu: its worker "
+		    "exited with status %d\n", util_prefix(), seq, code);
 	else
-		n = snprintf(line, sizeof line, "ccmap: item %llu: its worker "
-		    "exited\n", seq);
+		n = snprintf(line, sizeof line, "%sitem %llu: its worker "
+		    "exited\n", util_prefix(), seq);
 	if (!c->stopping)
 		strbuf_add(&job->pend[1], line, (size_t)n);
 	if (ccmap__recording(c))

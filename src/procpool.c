@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "guard.h"
-#include "internal.h"
+#include "util.h"
 #include "procpool.h"
 #include "proto.h"
 #include "wpipe.h"
@@ -121,13 +121,13 @@ worker_main(void *arg, int in, int out)
 	for (;;) {
 		struct frame f;
 		struct job_status st;
-		int r = ccmap__read_full(in, &f.h, sizeof f.h);
+		int r = util_read_full(in, &f.h, sizeof f.h);
 
 		if (r <= 0 || f.h.type != FRAME_JOB || f.h.len > FRAME_MAX)
 			_exit(r == 0 ? 0 : 1);
 		strbuf_reset(&buf);
 		strbuf_grow(&buf, f.h.len);
-		if (f.h.len && ccmap__read_full(in, buf.buf, f.h.len) <= 0)
+		if (f.h.len && util_read_full(in, buf.buf, f.h.len) <= 0)
 			_exit(1);
 		f.payload = buf.buf;
 		if (proto_job_values(&f, &v, &nv, &vcap) < 0)
@@ -140,7 +140,7 @@ worker_main(void *arg, int in, int out)
 			    .n = nv, .seq = f.h.seq, .slot = slot }, &io, &st);
 		strbuf_reset(&wc.frame);
 		proto_put_done(&wc.frame, f.h.seq, &st);
-		if (ccmap__write_all(out, wc.frame.buf, wc.frame.len) < 0)
+		if (util_write_all(out, wc.frame.buf, wc.frame.len) < 0)
 			_exit(1);	/* ccmap is gone */
 		if (pp->ops.max_tasks && ++tasks >= pp->ops.max_tasks)
 			_exit(0);	/* to be replaced */
@@ -157,7 +157,7 @@ int
 procpool_new(struct procpool **ppp, unsigned n, const struct procpool_ops *ops,
     int keep_fd)
 {
-	struct procpool *pp = ccmap__xcalloc(1, sizeof *pp);
+	struct procpool *pp = util_calloc(1, sizeof *pp);
 	int r = 0;
 
 	pp->ops = *ops;
@@ -169,7 +169,7 @@ procpool_new(struct procpool **ppp, unsigned n, const struct procpool_ops *ops,
 		free(pp);
 		return r;
 	}
-	pp->w = ccmap__xcalloc(n, sizeof *pp->w);
+	pp->w = util_calloc(n, sizeof *pp->w);
 	for (; pp->n < n; pp->n++) {
 		wpipe_init(&pp->w[pp->n].p);
 		pp->w[pp->n].slot = pp->n + 1;
@@ -208,7 +208,7 @@ push_pend(struct pworker *w, void *cookie, uint64_t seq, const char *frame,
 {
 	if (w->qn == w->qcap) {
 		size_t ncap = w->qcap ? w->qcap * 2 : 4;
-		struct pend *nq = ccmap__xcalloc(ncap, sizeof *nq);
+		struct pend *nq = util_calloc(ncap, sizeof *nq);
 		for (size_t k = 0; k < w->qn; k++)
 			nq[k] = w->q[(w->qhead + k) % w->qcap];
 		free(w->q);
@@ -217,7 +217,7 @@ push_pend(struct pworker *w, void *cookie, uint64_t seq, const char *frame,
 		w->qhead = 0;
 	}
 	w->q[(w->qhead + w->qn++) % w->qcap] = (struct pend){
-		cookie, seq, ccmap__xmemdup(frame, len), len,
+		cookie, seq, util_memdup(frame, len), len,
 	};
 	strbuf_add(&w->p.wbuf, frame, len);
 }

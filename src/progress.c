@@ -15,7 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "progress.h"
 #include "strbuf.h"
 
@@ -61,13 +61,13 @@ progress_resize(struct progress *p)
 struct progress *
 progress_new(int flags, int fd, unsigned jobs)
 {
-	struct progress *p = ccmap__xcalloc(1, sizeof *p);
+	struct progress *p = util_calloc(1, sizeof *p);
 
 	p->flags = flags;
 	p->fd = fd;
 	p->jobs = jobs;
 	p->term = isatty(fd);
-	p->t0 = ccmap__now_ns();
+	p->t0 = util_now_ns();
 	p->changed = 1;
 	if (p->term)
 		progress_resize(p);
@@ -78,7 +78,7 @@ progress_new(int flags, int fd, unsigned jobs)
 static void
 format(struct progress *p, struct strbuf *sb)
 {
-	double elapsed = (double)(ccmap__now_ns() - p->t0) / 1e9;
+	double elapsed = (double)(util_now_ns() - p->t0) / 1e9;
 	double avg = p->done ? elapsed / (double)p->done : 0;
 	unsigned long long left = p->total > p->done ? p->total - p->done : 0;
 	char eta[32], nleft[32];
@@ -112,7 +112,7 @@ format(struct progress *p, struct strbuf *sb)
 static void
 put(struct progress *p, const struct strbuf *sb)
 {
-	(void)!ccmap__write_all(p->fd, sb->buf, sb->len);
+	(void)!util_write_all(p->fd, sb->buf, sb->len);
 }
 
 /* The header --eta and --progress print first. */
@@ -157,7 +157,7 @@ draw_now(struct progress *p)
 	put(p, &sb);
 	strbuf_release(&text);
 	strbuf_release(&sb);
-	p->last = ccmap__now_ns();
+	p->last = util_now_ns();
 	p->changed = p->cleared = 0;
 }
 
@@ -236,7 +236,7 @@ progress_hide(struct progress *p, int fd)
 		return;
 	if (fd != p->fd && !isatty(fd))
 		return;
-	(void)!ccmap__write_all(p->fd, clear, sizeof clear - 1);
+	(void)!util_write_all(p->fd, clear, sizeof clear - 1);
 	p->cleared = 1;
 }
 
@@ -244,7 +244,7 @@ progress_hide(struct progress *p, int fd)
 static long long
 since_ms(const struct progress *p)
 {
-	return (ccmap__now_ns() - p->last) / 1000000;
+	return (util_now_ns() - p->last) / 1000000;
 }
 
 void

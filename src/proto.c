@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 #include "proto.h"
 
 void
@@ -90,7 +90,7 @@ proto_job_values(const struct frame *f, struct value **v, size_t *n,
 		return -EPROTO;
 	if (count > *cap) {
 		*cap = count;
-		*v = ccmap__xrealloc(*v, count * sizeof **v);
+		*v = util_realloc(*v, count * sizeof **v);
 	}
 	for (uint32_t i = 0; i < count; i++) {
 		if (end - p < 4)

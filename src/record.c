@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "internal.h"
+#include "util.h"
 #include "json.h"
 
 int
@@ -44,15 +44,15 @@ capture_started(void *arg, pid_t pid)
 		cp->io->started(cp->io->arg, pid);
 }
 
-/* "ccmap: WHAT N: cannot write 'PATH': ERROR" into out. */
+/* "NAME: WHAT N: cannot write 'PATH': ERROR" into out. */
 static void
 write_failed(struct strbuf *out, const char *what, unsigned long long seq,
     const char *path, int e)
 {
 	char msg[1024];
 
-	snprintf(msg, sizeof msg, "ccmap: %s %llu: cannot write '%s': %s\n",
-	    what, seq, path, strerror(-e));
+	snprintf(msg, sizeof msg, "%s%s %llu: cannot write '%s': %s\n",
+	    util_prefix(), what, seq, path, strerror(-e));
 	strbuf_addstr(out, msg);
 }
 
@@ -216,7 +216,7 @@ ccmap__record_item(struct ccmap *c, struct wstate *ws,
 		outcome_line(c, &io[0], &(struct outcome){
 		    .seq = seq, .v = &v, .n = 1, .code = status, .sig = sig,
 		    /* The item began ns ago; a plugin has no command line. */
-		    .start = (ccmap__wall_ns() - ns) / 1e9, .ns = ns,
+		    .start = (util_wall_ns() - ns) / 1e9, .ns = ns,
 		    .cmd = c->opts.plugin, .b = b });
 	if (e < 0) {
 		write_failed(&io[1], "item", seq, ws->rpath.buf, e);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ccmap.h"
-#include "internal.h"
+#include "util.h"
 #include "regex.h"
 #include "strbuf.h"
 
@@ -49,7 +49,7 @@ regex_compile_flags(struct regex **rp, const char *opt, const char *pattern,
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE |
 	    (flags & REGEX_PARTIAL ? PCRE2_JIT_PARTIAL_HARD : 0));
 
-	struct regex *r = ccmap__xcalloc(1, sizeof *r);
+	struct regex *r = util_calloc(1, sizeof *r);
 	uint32_t n = 0;
 	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &n);
 	r->code = re;
@@ -98,12 +98,12 @@ regex_each_name(const struct regex *re,
 struct rmatch *
 rmatch_new(const struct regex *re)
 {
-	struct rmatch *m = ccmap__xcalloc(1, sizeof *m);
+	struct rmatch *m = util_calloc(1, sizeof *m);
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code,
 	    NULL);
 
 	if (!md)
-		abort();
+		util_oom(sizeof *m);
 	m->md = md;
 	m->ov = pcre2_get_ovector_pointer(md);
 	return m;

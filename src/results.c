@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "ccmap.h"
-#include "internal.h"
+#include "util.h"
 #include "json.h"
 #include "results.h"
 
@@ -56,8 +56,8 @@ results_new(struct results **rp, const char *spec, const char *replace,
 		snprintf(err, errlen, "--results: the directory name is empty");
 		return CCMAP_EUSAGE;
 	}
-	r = ccmap__xcalloc(1, sizeof *r);
-	r->spec = ccmap__xstrdup(spec);
+	r = util_calloc(1, sizeof *r);
+	r->spec = util_strdup(spec);
 	r->kind = suffix_kind(spec);
 	if (r->kind != RESULTS_DIR) {
 		*rp = r;
@@ -136,10 +136,10 @@ results_set_names(struct results *r, const char *const *names, size_t n)
 	for (size_t i = 0; i < r->nnames; i++)
 		free(r->names[i]);
 	free(r->names);
-	r->names = ccmap__xcalloc(n ? n : 1, sizeof *r->names);
+	r->names = util_calloc(n ? n : 1, sizeof *r->names);
 	r->nnames = n;
 	for (size_t i = 0; i < n; i++)
-		r->names[i] = names[i] ? ccmap__xstrdup(names[i]) : NULL;
+		r->names[i] = names[i] ? util_strdup(names[i]) : NULL;
 }
 
 void
@@ -167,7 +167,7 @@ results_dirname(struct strbuf *out, const char *const *names, size_t nnames,
     size_t nsrc, const struct value *v, size_t n, size_t max)
 {
 	size_t small[16], *order = nsrc <= 16 ? small :
-	    ccmap__xcalloc(nsrc, sizeof *order);
+	    util_calloc(nsrc, sizeof *order);
 	char num[24];
 
 	if (!nsrc)
@@ -313,7 +313,7 @@ results_open(struct results *r, const struct jobvals *jv, size_t nsrc,
 			continue;
 		}
 		snprintf(num, sizeof num, "%llu", jv->seq);
-		e = ccmap__write_all(f, num, strlen(num));
+		e = util_write_all(f, num, strlen(num));
 		if (close(f) < 0 && !e)
 			e = -errno;
 		if (e < 0)
@@ -359,7 +359,7 @@ results_write(struct results *r, const struct jobvals *jv, size_t nsrc,
 	if ((e = results_open(r, jv, nsrc, fd, path)) < 0)
 		return e;
 	for (int i = 0; i < 2; i++) {
-		int w = ccmap__write_all(fd[i], p[i], len[i]);
+		int w = util_write_all(fd[i], p[i], len[i]);
 		if (close(fd[i]) < 0 && !w)
 			w = -errno;
 		if (w < 0 && !e)

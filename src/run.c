@@ -19,7 +19,7 @@
 
 #include "engine.h"
 #include "guard.h"
-#include "internal.h"
+#include "util.h"
 #include "linemax.h"
 #include "plugin.h"
 #include "procpool.h"
@@ -232,7 +232,7 @@ name_columns(struct ccmap *c)
 		if (!w)
 			continue;
 		if (!c->words) {
-			c->words = ccmap__xcalloc(o->ncommand, sizeof *c->words);
+			c->words = util_calloc(o->ncommand, sizeof *c->words);
 			memcpy(c->words, o->command, o->ncommand *
 			    sizeof *c->words);
 		}
@@ -255,7 +255,7 @@ name_results(struct ccmap *c)
 
 	if (n < o->nsources)
 		n = o->nsources;
-	const char **names = ccmap__xcalloc(n ? n : 1, sizeof *names);
+	const char **names = util_calloc(n ? n : 1, sizeof *names);
 	fields_names(c->fields, names, n);
 	for (size_t i = 0; i < o->nsources; i++)
 		if (o->sources[i].path)
@@ -324,7 +324,7 @@ int
 ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
     size_t errlen)
 {
-	struct ccmap *c = ccmap__xcalloc(1, sizeof *c);
+	struct ccmap *c = util_calloc(1, sizeof *c);
 	int r;
 
 	c->opts = *opts;
@@ -346,8 +346,8 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		c->spread = opts->fill && opts->fill != CCMAP_FILL_XARGS;
 	}
 	/* Room for the jobs one item can end (see take_tuple). */
-	c->chunk = ccmap__xcalloc(c->chunksize + 2, sizeof *c->chunk);
-	c->chunkjv = ccmap__xcalloc(c->chunksize, sizeof *c->chunkjv);
+	c->chunk = util_calloc(c->chunksize + 2, sizeof *c->chunk);
+	c->chunkjv = util_calloc(c->chunksize, sizeof *c->chunkjv);
 	c->capacity = 2 * (size_t)c->jobs * c->chunksize;
 	c->sctx.devnull = -1;
 	c->rfd = -1;
@@ -592,7 +592,7 @@ print_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
 	if (io->capture)
 		io->data(io->arg, 1, ws->scratch.buf, ws->scratch.len);
 	else
-		(void)ccmap__write_all(1, ws->scratch.buf, ws->scratch.len);
+		(void)util_write_all(1, ws->scratch.buf, ws->scratch.len);
 }
 
 /* Run one job to its end, in whichever worker. */
@@ -655,7 +655,7 @@ delay_gate(struct ccmap *c)
 	long long now, at;
 
 	pthread_mutex_lock(&c->delay_lock);
-	now = ccmap__now_ns();
+	now = util_now_ns();
 	at = c->last_start ? c->last_start + c->opts.delay_ns : now;
 	if (at > now) {
 		struct timespec ts = { (at - now) / 1000000000,
@@ -752,7 +752,7 @@ proc_done(void *arg, void *cookie, const struct job_status *st)
 static struct job *
 job_begin(struct ccmap *c)
 {
-	struct job *job = ccmap__xcalloc(1, sizeof *job);
+	struct job *job = util_calloc(1, sizeof *job);
 
 	job->seq = ++c->next_seq;
 	joboutput_init(&job->out);
@@ -769,7 +769,7 @@ job_add(struct job *job, const struct tuple *t, int no_values)
 	}
 	if (job->nv + t->n > job->vcap) {
 		job->vcap = (job->nv + t->n) * 2;
-		job->v = ccmap__xrealloc(job->v, job->vcap * sizeof *job->v);
+		job->v = util_realloc(job->v, job->vcap * sizeof *job->v);
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		strbuf_add(&job->store, t->v[i].p, t->v[i].len);
@@ -862,7 +862,7 @@ term_next(struct ccmap *c)
 	c->term_step++;
 	c->term_last = sig;
 	stop_jobs(c, sig);
-	c->kill_at = ccmap__now_ns() + step->ms * 1000000LL;
+	c->kill_at = util_now_ns() + step->ms * 1000000LL;
 }
 
 /*
@@ -1004,7 +1004,7 @@ records_header(struct ccmap *c, size_t nvalues)
 	if (!line.len)
 		return;
 	if ((r = output_flush(c->out)) == 0)
-		r = ccmap__write_all(c->rfd, line.buf, line.len);
+		r = util_write_all(c->rfd, line.buf, line.len);
 	if (r < 0)
 		output_failed(c, r);
 	strbuf_release(&line);
@@ -1196,7 +1196,7 @@ ccmap__finish(struct ccmap *c, struct job *job)
 		unsigned long long seq = job->seq;
 		void *item = (void *)((uintptr_t)h | 1);
 		if (job->logline.len) {
-			struct logheld *lh = ccmap__xmalloc(sizeof *lh);
+			struct logheld *lh = util_malloc(sizeof *lh);
 			lh->h = h;
 			lh->line = strbuf_detach(&job->logline, &lh->len);
 			item = (void *)((uintptr_t)lh | 2);
@@ -1221,7 +1221,7 @@ post(struct ccmap *c, struct job **chunk, size_t n)
 	}
 	c->halt.started += n;
 	if (c->opts.delay_ns)
-		c->next_start = ccmap__now_ns() + c->opts.delay_ns;
+		c->next_start = util_now_ns() + c->opts.delay_ns;
 	if (c->tp) {
 		for (size_t i = 0; i + 1 < n; i++)
 			chunk[i]->chunk_next = chunk[i + 1];
@@ -1355,7 +1355,7 @@ may_start(struct ccmap *c)
 {
 	if (c->stopping)
 		return 0;
-	if (c->opts.delay_ns && ccmap__now_ns() < c->next_start) {
+	if (c->opts.delay_ns && util_now_ns() < c->next_start) {
 		c->delaying = 1;
 		return 0;
 	}
@@ -1491,7 +1491,7 @@ next_batch(struct ccmap *c, struct job **jobp)
 		return r;
 	}
 	if (!job->v)
-		job->v = ccmap__xcalloc(1, sizeof *job->v);
+		job->v = util_calloc(1, sizeof *job->v);
 	for (;;) {
 		struct tuple t;
 		r = input_next(c->in, &t);
@@ -1499,7 +1499,7 @@ next_batch(struct ccmap *c, struct job **jobp)
 		    !fields_apply(c->fields, &t, &t))
 			continue;	/* --skip, --match */
 		if (r == INPUT_TUPLE) {
-			job->v = ccmap__xrealloc(job->v,
+			job->v = util_realloc(job->v,
 			    (job->items + 1) * sizeof *job->v);
 			job->v[job->items].p = (const char *)(uintptr_t)job->store.len;
 			for (size_t i = 0; i < t.n; i++) {
@@ -1817,7 +1817,7 @@ on_signal(struct ccmap *c, int sig)
 		stop_jobs(c, SIGKILL);
 		c->term_step = termseq_get(&c->opts.termseq)->n;
 		c->term_last = SIGKILL;
-		c->kill_at = ccmap__now_ns() + 25 * 1000000LL;
+		c->kill_at = util_now_ns() + 25 * 1000000LL;
 	}
 }
 
@@ -1846,7 +1846,7 @@ wait_ms(struct ccmap *c)
 		at = c->guard_at;
 	if (!at)
 		return ms;
-	left = (at - ccmap__now_ns() + 999999) / 1000000;
+	left = (at - util_now_ns() + 999999) / 1000000;
 	left = left < 0 ? 0 : left > INT_MAX ? INT_MAX : left;
 	return ms < 0 || left < ms ? (int)left : ms;
 }
@@ -1871,7 +1871,7 @@ loop(struct ccmap *c)
 {
 	size_t nfds = 3 + (c->pp ? procpool_nfds(c->pp) : 0) +
 	    (c->ppp ? plugpool_nfds(c->ppp) : 0);
-	struct pollfd *fds = ccmap__xcalloc(nfds, sizeof *fds);
+	struct pollfd *fds = util_calloc(nfds, sizeof *fds);
 	int r, err = 0;
 
 	for (;;) {
@@ -1916,11 +1916,11 @@ loop(struct ccmap *c)
 		}
 		if (counting)
 			input_count_step(c->in);
-		if (c->kill_at && ccmap__now_ns() >= c->kill_at) {
+		if (c->kill_at && util_now_ns() >= c->kill_at) {
 			c->kill_at = 0;
 			term_next(c);
 		}
-		if (c->guard_at && ccmap__now_ns() >= c->guard_at) {
+		if (c->guard_at && util_now_ns() >= c->guard_at) {
 			c->guard_at = 0;
 			guard_start(c->guard);
 		}
@@ -1998,7 +1998,7 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		signals_add_winch();
 	if (!c->plugin && !c->opts.dry_run &&
 	    (r = guard_new(&c->guard, c->jobs)) == 0)
-		c->guard_at = ccmap__now_ns() + GUARD_DELAY_NS;
+		c->guard_at = util_now_ns() + GUARD_DELAY_NS;
 	if (r < 0) {
 		/* (no pool) */
 	} else if (c->opts.executor == CCMAP_PROCS && c->plugin) {
@@ -2032,7 +2032,7 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 			c->capacity = (size_t)c->jobs * c->chunksize;
 		r = procpool_new(&c->pp, c->jobs, &ops, c->sctx.devnull);
 	} else {
-		c->ws = ccmap__xcalloc(c->jobs, sizeof *c->ws);
+		c->ws = util_calloc(c->jobs, sizeof *c->ws);
 		for (unsigned i = 0; i < c->jobs; i++)
 			wstate_init(&c->ws[i]);
 		if ((r = threadpool_new(&c->tp, c->jobs, c)) == 0)

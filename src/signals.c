@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "signals.h"
 
 static int sigpipe_fds[2] = { -1, -1 };

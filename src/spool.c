@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "spool.h"
 #include "strbuf.h"
 
@@ -37,11 +37,11 @@ struct spool {
 struct spool *
 spool_new(size_t limit, const char *dir)
 {
-	struct spool *s = ccmap__xcalloc(1, sizeof *s);
+	struct spool *s = util_calloc(1, sizeof *s);
 
 	if (!dir || !*dir)
 		dir = getenv("TMPDIR");
-	s->dir = ccmap__xstrdup(dir && *dir ? dir : "/tmp");
+	s->dir = util_strdup(dir && *dir ? dir : "/tmp");
 	s->limit = limit ? limit : DEFAULT_LIMIT;
 	s->fd = -1;
 	return s;
@@ -74,7 +74,7 @@ mq_add(struct mqueue *q, const char *p, size_t n, size_t limit)
 			cap = limit;
 		if (cap < need)
 			cap = need;
-		q->buf = ccmap__xrealloc(q->buf, cap);
+		q->buf = util_realloc(q->buf, cap);
 		q->cap = cap;
 	}
 	memcpy(q->buf + q->head + q->len, p, n);
@@ -105,7 +105,7 @@ file_open(struct spool *s)
 
 	if (s->fd >= 0)
 		return 0;
-	if ((fd = ccmap__tmpfile(s->dir, "ccmap-input")) < 0)
+	if ((fd = util_tmpfile(s->dir, "ccmap-input")) < 0)
 		return fd;
 	s->fd = fd;
 	return 0;

@@ -2,11 +2,12 @@
  * strbuf.c: a growable byte buffer (see strbuf.h for the invariants).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 #include "strbuf.h"
 
 void
@@ -33,11 +34,11 @@ strbuf_grow(struct strbuf *sb, size_t extra)
 	if (need <= sb->alloc)
 		return;
 	if (need < sb->len)
-		abort();	/* size_t overflow */
+		util_oom(SIZE_MAX);	/* size_t overflow */
 	size_t n = sb->alloc ? sb->alloc : 64;
 	while (n < need)
 		n = n / 2 * 3 + 16;
-	sb->buf = ccmap__xrealloc(sb->buf, n);
+	sb->buf = util_realloc(sb->buf, n);
 	sb->alloc = n;
 	sb->buf[sb->len] = '\0';
 }

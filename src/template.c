@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "ccmap.h"
-#include "internal.h"
+#include "util.h"
 #include "regex.h"
 #include "template.h"
 
@@ -353,7 +353,7 @@ unterminated(const char *s)
 static void
 add_part(struct word *w, const struct part *pt)
 {
-	w->parts = ccmap__xrealloc(w->parts, (w->n + 1) * sizeof *w->parts);
+	w->parts = util_realloc(w->parts, (w->n + 1) * sizeof *w->parts);
 	w->parts[w->n++] = *pt;
 }
 
@@ -402,7 +402,7 @@ make_groups(struct word *w)
 {
 	size_t i = 0;
 
-	w->g = ccmap__xcalloc(w->n, sizeof *w->g);
+	w->g = util_calloc(w->n, sizeof *w->g);
 	while (i < w->n) {
 		struct group *g = &w->g[w->ng++];
 		g->first = i;
@@ -506,7 +506,7 @@ parse_subst(struct template *t, const char *s, struct part *pt, char *err,
 		    "%s (want {s/REGEX/REPLACEMENT/FLAGS})", s, t->where);
 		return -1;
 	}
-	char *pattern = ccmap__xmemdup(q + 2, (size_t)(re_end - q - 2));
+	char *pattern = util_memdup(q + 2, (size_t)(re_end - q - 2));
 	snprintf(opt, sizeof opt, "replacement string '%.*s'",
 	    (int)(flags + 1 - s), s);
 	int r = regex_compile_flags(&sub.re, opt, pattern, cflags, err,
@@ -515,7 +515,7 @@ parse_subst(struct template *t, const char *s, struct part *pt, char *err,
 	if (r < 0)
 		return -1;
 	perl_repl(&sub, re_end + 1, (size_t)(repl_end - re_end - 1));
-	t->subs = ccmap__xrealloc(t->subs, (t->nsubs + 1) * sizeof *t->subs);
+	t->subs = util_realloc(t->subs, (t->nsubs + 1) * sizeof *t->subs);
 	t->subs[t->nsubs] = sub;
 	memset(pt, 0, sizeof *pt);
 	pt->mod = MOD_SUBST;
@@ -612,11 +612,11 @@ static void reckon(struct template *t);
 static struct template *
 template_alloc(size_t nwords, size_t nsrc, const char *shell)
 {
-	struct template *t = ccmap__xcalloc(1, sizeof *t);
+	struct template *t = util_calloc(1, sizeof *t);
 
-	t->w = ccmap__xcalloc(nwords + 1, sizeof *t->w);
+	t->w = util_calloc(nwords + 1, sizeof *t->w);
 	t->nsrc = nsrc;
-	t->shell = ccmap__xstrdup(shell ? shell : template_default_shell());
+	t->shell = util_strdup(shell ? shell : template_default_shell());
 	pthread_mutex_init(&t->lock, NULL);
 	return t;
 }
@@ -679,7 +679,7 @@ decide_direct(struct template *t)
 	}
 	t->direct = 1;
 	if (memchr(first->lit, '/', first->len))
-		t->path = ccmap__xmemdup(first->lit, first->len);
+		t->path = util_memdup(first->lit, first->len);
 	else if (search_path(first->lit, first->len, &path))
 		t->path = strbuf_detach(&path, NULL);
 	strbuf_release(&path);
@@ -716,7 +716,7 @@ parse_command(struct template **tp, char *const *words, size_t nwords,
 	int any = !append;
 
 	t->quote_words = quote_words;
-	t->where = ccmap__xstrdup("the command");
+	t->where = util_strdup("the command");
 	if (!replace)
 		replace = "{}";
 	/* {= and =} may be words apart: look in the words joined. */
@@ -897,7 +897,7 @@ scratch_match(const struct template *t, struct tscratch *sx, size_t i)
 	if (sx->owner != t) {
 		tscratch_release(sx);
 		sx->owner = t;
-		sx->m = ccmap__xcalloc(t->nsubs, sizeof *sx->m);
+		sx->m = util_calloc(t->nsubs, sizeof *sx->m);
 		sx->nm = t->nsubs;
 	}
 	if (!sx->m[i])
@@ -1363,8 +1363,8 @@ end_arg(struct cmdbuf *cb, size_t *start)
 {
 	if (cb->argc + 2 > cb->cap) {
 		cb->cap = cb->cap ? cb->cap * 2 : 16;
-		cb->offs = ccmap__xrealloc(cb->offs, cb->cap * sizeof *cb->offs);
-		cb->argv = ccmap__xrealloc(cb->argv, cb->cap * sizeof *cb->argv);
+		cb->offs = util_realloc(cb->offs, cb->cap * sizeof *cb->offs);
+		cb->argv = util_realloc(cb->argv, cb->cap * sizeof *cb->argv);
 	}
 	strbuf_addch(&cb->store, '\0');
 	cb->offs[cb->argc++] = *start;

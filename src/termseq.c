@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "util.h"
 #include "termseq.h"
 
 /* The longest wait a step may have: a day. */

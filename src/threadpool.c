@@ -9,7 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "threadpool.h"
 
 struct threadpool {
@@ -98,13 +98,13 @@ worker(void *p)
 int
 threadpool_new(struct threadpool **tpp, unsigned n, void *arg)
 {
-	struct threadpool *tp = ccmap__xcalloc(1, sizeof *tp);
+	struct threadpool *tp = util_calloc(1, sizeof *tp);
 	pthread_attr_t attr;
 	sigset_t all, old;
 	int e = 0;
 
-	tp->threads = ccmap__xcalloc(n, sizeof *tp->threads);
-	tp->slots = ccmap__xcalloc(n, sizeof *tp->slots);
+	tp->threads = util_calloc(n, sizeof *tp->threads);
+	tp->slots = util_calloc(n, sizeof *tp->slots);
 	tp->nslots = n;
 	tp->arg = arg;
 	pthread_mutex_init(&tp->lock, NULL);
@@ -120,7 +120,7 @@ threadpool_new(struct threadpool **tpp, unsigned n, void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (; tp->n < n; tp->n++) {
-		struct worker_start *ws = ccmap__xmalloc(sizeof *ws);
+		struct worker_start *ws = util_malloc(sizeof *ws);
 		ws->tp = tp;
 		ws->index = tp->n;
 		if ((e = pthread_create(&tp->threads[tp->n], &attr, worker,

@@ -14,7 +14,7 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "internal.h"
+#include "util.h"
 #include "tty.h"
 
 #define ITEM_PROMPT "ccmap> "
@@ -71,7 +71,7 @@ tty_history_path(void)
 static int
 make_parents(const char *path)
 {
-	char *p = ccmap__xstrdup(path);
+	char *p = util_strdup(path);
 	int r = 0;
 
 	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
@@ -200,7 +200,7 @@ int
 tty_open(struct tty **tp, int flags, const struct tty_ops *ops, char *err,
     size_t errlen)
 {
-	struct tty *t = ccmap__xcalloc(1, sizeof *t);
+	struct tty *t = util_calloc(1, sizeof *t);
 	int e;
 
 	t->ops = *ops;
@@ -304,7 +304,7 @@ void
 tty_ask(struct tty *t, const char *question)
 {
 	size_t len = strlen(question);
-	char *prompt = ccmap__xmalloc(len + sizeof ASK_SUFFIX);
+	char *prompt = util_malloc(len + sizeof ASK_SUFFIX);
 
 	memcpy(prompt, question, len);
 	memcpy(prompt + len, ASK_SUFFIX, sizeof ASK_SUFFIX);

@@ -1,6 +1,6 @@
 /*
  * util.c: allocation, full reads and writes, temporary files and the clock
- * (internal.h).
+ * (util.h).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,14 +9,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "ccmap.h"
+#include "util.h"
 #include "strbuf.h"
 
-static void *
-oom(size_t n)
+/* "NAME: ", the prefix of the lines the engine writes itself, or "". */
+static char prefix[64];
+
+void
+ccmap_set_progname(const char *name)
 {
-	char msg[80];
-	int len = snprintf(msg, sizeof msg, "ccmap: out of memory (%zu bytes)\n", n);
+	snprintf(prefix, sizeof prefix, "%s: ", name);
+}
+
+const char *
+util_prefix(void)
+{
+	return prefix;
+}
+
+void
+util_oom(size_t n)
+{
+	char msg[128];
+	int len = snprintf(msg, sizeof msg, "%sout of memory (%zu bytes)\n",
+	    prefix, n);
 
 	if (len > 0)
 		(void)!write(2, msg, (size_t)len);
@@ -24,39 +41,45 @@ oom(size_t n)
 }
 
 void *
-ccmap__xmalloc(size_t n)
+util_malloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
-	return p ? p : oom(n);
+	if (!p)
+		util_oom(n);
+	return p;
 }
 
 void *
-ccmap__xcalloc(size_t n, size_t size)
+util_calloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
-	return p ? p : oom(n * size);
+	if (!p)
+		util_oom(n * size);
+	return p;
 }
 
 void *
-ccmap__xrealloc(void *old, size_t n)
+util_realloc(void *old, size_t n)
 {
 	void *p = realloc(old, n ? n : 1);
 
-	return p ? p : oom(n);
+	if (!p)
+		util_oom(n);
+	return p;
 }
 
 char *
-ccmap__xstrdup(const char *s)
+util_strdup(const char *s)
 {
-	return ccmap__xmemdup(s, strlen(s));
+	return util_memdup(s, strlen(s));
 }
 
 char *
-ccmap__xmemdup(const void *src, size_t n)
+util_memdup(const void *src, size_t n)
 {
-	char *p = ccmap__xmalloc(n + 1);
+	char *p = util_malloc(n + 1);
 
 	if (n)
 		memcpy(p, src, n);
@@ -65,7 +88,7 @@ ccmap__xmemdup(const void *src, size_t n)
 }
 
 int
-ccmap__write_all(int fd, const void *buf, size_t len)
+util_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -83,7 +106,7 @@ ccmap__write_all(int fd, const void *buf, size_t len)
 }
 
 int
-ccmap__read_full(int fd, void *buf, size_t len)
+util_read_full(int fd, void *buf, size_t len)
 {
 	char *p = buf;
 	size_t got = 0;
@@ -103,7 +126,7 @@ ccmap__read_full(int fd, void *buf, size_t len)
 }
 
 int
-ccmap__tmpfile(const char *dir, const char *name)
+util_tmpfile(const char *dir, const char *name)
 {
 	struct strbuf path = STRBUF_INIT;
 	int fd;
@@ -122,7 +145,7 @@ ccmap__tmpfile(const char *dir, const char *name)
 }
 
 long long
-ccmap__now_ns(void)
+util_now_ns(void)
 {
 	struct timespec ts;
 
@@ -131,7 +154,7 @@ ccmap__now_ns(void)
 }
 
 long long
-ccmap__wall_ns(void)
+util_wall_ns(void)
 {
 	struct timespec ts;
 

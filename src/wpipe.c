@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 #include "proto.h"
 #include "wpipe.h"
 

@@ -614,7 +614,7 @@ TEST_IMPL(output_write_error_linebuffer)
 
 /* ---- from several threads at once (run under TSan too) ------------------ */
 
-#include "internal.h"
+#include "util.h"
 #include "threadpool.h"
 
 struct cjob {
