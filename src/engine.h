@@ -1,7 +1,6 @@
 /*
  * engine.h: what the engine's own modules share (never installed): the
- * run's state, a job, a worker's state.  run.c drives the run; pmap.c maps
- * plugins for it.
+ * run's state, a job, a worker's state.
  */
 #ifndef CCMAP_ENGINE_H
 #define CCMAP_ENGINE_H
@@ -189,51 +188,25 @@ struct ccmap {
 	struct progress *prog;	/* --bar, --eta, --progress; or NULL */
 };
 
-/* run.c: a job ended (main thread): count it, and write what is due. */
-void ccmap__finish(struct ccmap *c, struct job *job);
-/* run.c: a plugin mapped items in ns (to size the next batches). */
-void ccmap__item_time(struct ccmap *c, long long ns, size_t items);
-
-/* record.c: does the run record jobs (--results or --json)? */
-int ccmap__recording(const struct ccmap *c);
-/* record.c: --resume with --results DIR: did the job run before? */
-int ccmap__recorded_before(const struct ccmap *c, const struct job *job);
+/* exec-plugin.c: the services a plugin gets. */
+extern const struct ccmap_host plughost;
+/* exec-plugin.c: run a chunk of plugin batches on a worker thread. */
+void exec_plugin_work(struct tp_work *w, unsigned worker, void *arg);
+/* exec-plugin.c: the callbacks of the plugin worker processes. */
+void exec_plugin_pool_ops(struct ccmap *c, struct plugpool_ops *ops);
 /*
- * record.c: run a job whose output goes to --results files (as it comes)
- * or becomes a --json line, handed to io->data as stdout.
- */
-void ccmap__record_job(struct ccmap *c, struct wstate *ws,
-    const struct jobvals *jv, const struct spawn_io *io,
-    struct job_status *st);
-/*
- * record.c: a plugin's item was mapped (status, or killed by sig, in ns);
- * io[0] and io[1] hold its output, and are left holding what is to be
- * written instead (its --json line; nothing for --results alone).
- * Returns the item's status (failed if its files could not be written).
- */
-int ccmap__record_item(struct ccmap *c, struct wstate *ws,
-    unsigned long long seq, unsigned slot, const char *item, size_t len,
-    int status, int sig, long long ns, struct strbuf io[2]);
-
-/* pmap.c: the services a plugin gets. */
-extern const struct ccmap_host ccmap__host;
-/* pmap.c: run a chunk of plugin batches on a worker thread. */
-void ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg);
-/* pmap.c: the callbacks of the plugin worker processes. */
-void ccmap__plugpool_ops(struct ccmap *c, struct plugpool_ops *ops);
-/*
- * pmap.c: catch a plugin that calls exit() on a worker thread during the
+ * exec-plugin.c: catch a plugin that calls exit() on a worker thread during the
  * run c (NULL: the run is over).  That thread ends its batch (the items
  * before are kept, the rest are not run), tells the main loop with
  * SIGNALS_PLUGIN_EXIT, and is held there for good, so that the process
  * does not end.
  */
-void ccmap__plugin_exit_watch(struct ccmap *c);
+void plugexit_watch(struct ccmap *c);
 /*
- * pmap.c: after SIGNALS_PLUGIN_EXIT, or once c->parked: the message saying
+ * exec-plugin.c: after SIGNALS_PLUGIN_EXIT, or once c->parked: the message saying
  * which item's plugin called exit(), and 1; 0 if none did, or if it was
  * told already.
  */
-int ccmap__plugin_exit_message(struct ccmap *c, char *buf, size_t len);
+int plugexit_message(struct ccmap *c, char *buf, size_t len);
 
 #endif

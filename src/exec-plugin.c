@@ -13,7 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dispatch.h"
 #include "engine.h"
+#include "exec.h"
+#include "record.h"
+#include "schedule.h"
 #include "util.h"
 #include "plugin.h"
 #include "scan.h"
@@ -187,7 +191,7 @@ host_slot(const struct ccmap_call *call)
 	return call->slot;
 }
 
-const struct ccmap_host ccmap__host = {
+const struct ccmap_host plughost = {
 	.abi = CCMAP_PLUGIN_ABI,
 	.write = host_write,
 	.printf = host_printf,
@@ -327,8 +331,8 @@ run_batch_whole(struct ccmap *c, struct wstate *ws, struct job *job,
 	/* --json: a batch's items share its time alike. */
 	long long each = n ? (util_now_ns() - t0) / (long long)n : 0;
 	for (size_t i = 0; i < n; i++) {
-		if (ccmap__recording(c))
-			status[i] = ccmap__record_item(c, ws, job->first_item + i,
+		if (record_active(c))
+			status[i] = record_item(c, ws, job->first_item + i,
 			    slot, items[i].p, items[i].len, status[i], 0, each,
 			    &outs[2 * i]);
 		for (int k = 0; k < 2; k++) {
@@ -396,7 +400,7 @@ map_recorded(struct ccmap *c, const struct ccmap_plugin *d, struct wstate *ws,
 	long long t0 = util_now_ns();
 	int st = map_one(c, d, call);
 
-	st = ccmap__record_item(c, ws, call->seq, call->slot, call->item,
+	st = record_item(c, ws, call->seq, call->slot, call->item,
 	    call->len, st, 0, util_now_ns() - t0, ws->iout);
 	for (int k = 0; k < 2; k++) {
 		strbuf_add(&ws->bout[k], ws->iout[k].buf, ws->iout[k].len);
@@ -431,7 +435,7 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 	    .own = ws->bout };
 	struct batch_iter it;
 	size_t i;
-	int record = ccmap__recording(c);
+	int record = record_active(c);
 
 	site.call = &call;
 
@@ -534,7 +538,7 @@ at_exit_handler(void)
 #endif
 
 void
-ccmap__plugin_exit_watch(struct ccmap *c)
+plugexit_watch(struct ccmap *c)
 {
 	if (c) {
 		watched_pid = getpid();
@@ -556,7 +560,7 @@ ccmap__plugin_exit_watch(struct ccmap *c)
 }
 
 int
-ccmap__plugin_exit_message(struct ccmap *c, char *buf, size_t len)
+plugexit_message(struct ccmap *c, char *buf, size_t len)
 {
 	char code[24] = "";
 	int one = 1;
@@ -581,7 +585,7 @@ ccmap__plugin_exit_message(struct ccmap *c, char *buf, size_t len)
 }
 
 void
-ccmap__plugin_work(struct tp_work *w, unsigned worker, void *arg)
+exec_plugin_work(struct tp_work *w, unsigned worker, void *arg)
 {
 	struct ccmap *c = arg;
 	struct job *job = container_of(w, struct job, work), *next;
@@ -651,10 +655,10 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	call->len = len;
 	call->bol[0] = call->bol[1] = 1;
 	call->own = out;	/* the output goes straight where it is wanted */
-	if (ccmap__recording(c)) {
+	if (record_active(c)) {
 		long long t0 = util_now_ns();
 		st = map_one(c, plugin_desc(c->plugin), call);
-		return ccmap__record_item(c, &c->pws, seq, call->slot, item,
+		return record_item(c, &c->pws, seq, call->slot, item,
 		    len, st, 0, util_now_ns() - t0, out);
 	}
 	if (!c->tagt)
@@ -691,12 +695,12 @@ pproc_map_batch(void *arg, unsigned slot, unsigned long long first,
 	long long t0 = util_now_ns();
 
 	batch_call(c, &c->pws, NULL, slot, first, items, n, outs, status);
-	if (!ccmap__recording(c))
+	if (!record_active(c))
 		return;
 	/* --json: a batch's items share its time alike. */
 	long long each = n ? (util_now_ns() - t0) / (long long)n : 0;
 	for (size_t i = 0; i < n; i++)
-		status[i] = ccmap__record_item(c, &c->pws, first + i, slot,
+		status[i] = record_item(c, &c->pws, first + i, slot,
 		    items[i].p, items[i].len, status[i], 0, each, &outs[2 * i]);
 }
 
@@ -745,7 +749,7 @@ record_lost(struct ccmap *c, struct job *job, unsigned long long seq, int sig)
 	for (size_t i = 0; i <= seq - job->first_item && i < job->items; i++)
 		if (!batch_item(&it, &item, &len))
 			break;
-	ccmap__record_item(c, &c->pws, seq, 0, item, len, 1, sig, 0, io);
+	record_item(c, &c->pws, seq, 0, item, len, 1, sig, 0, io);
 	for (int i = 0; i < 2; i++) {
 		strbuf_add(&job->pend[i], io[i].buf, io[i].len);
 		strbuf_release(&io[i]);
@@ -775,7 +779,7 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 		    "exited\n", util_prefix(), seq);
 	if (!c->stopping)
 		strbuf_add(&job->pend[1], line, (size_t)n);
-	if (ccmap__recording(c))
+	if (record_active(c))
 		record_lost(c, job, seq, sig ? sig : timed_out ? SIGKILL : 0);
 	if (job->pend[1].len) {
 		hand_on(c, job);
@@ -788,18 +792,18 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 static void
 pproc_timing(void *arg, long long ns, size_t items)
 {
-	ccmap__item_time(arg, ns, items);
+	dispatch_item_time(arg, ns, items);
 }
 
 static void
 pproc_done(void *arg, void *cookie)
 {
 	hand_on(arg, cookie);
-	ccmap__finish(arg, cookie);
+	sched_finish(arg, cookie);
 }
 
 void
-ccmap__plugpool_ops(struct ccmap *c, struct plugpool_ops *ops)
+exec_plugin_pool_ops(struct ccmap *c, struct plugpool_ops *ops)
 {
 	*ops = (struct plugpool_ops){
 		.start = pproc_start,

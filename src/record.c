@@ -12,11 +12,12 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "record.h"
 #include "util.h"
 #include "json.h"
 
 int
-ccmap__recording(const struct ccmap *c)
+record_active(const struct ccmap *c)
 {
 	return c->results || c->opts.json;
 }
@@ -71,7 +72,7 @@ item_values(const struct ccmap *c, const struct jobvals *jv)
 }
 
 int
-ccmap__recorded_before(const struct ccmap *c, const struct job *job)
+record_done_before(const struct ccmap *c, const struct job *job)
 {
 	const struct jobvals jv = { .v = job->v, .n = job->nv,
 	    .seq = job->seq };
@@ -125,7 +126,7 @@ reset_captured(struct strbuf *b)
 }
 
 void
-ccmap__record_job(struct ccmap *c, struct wstate *ws,
+record_job(struct ccmap *c, struct wstate *ws,
     const struct jobvals *jv, const struct spawn_io *io,
     struct job_status *st)
 {
@@ -193,7 +194,7 @@ ccmap__record_job(struct ccmap *c, struct wstate *ws,
 }
 
 int
-ccmap__record_item(struct ccmap *c, struct wstate *ws,
+record_item(struct ccmap *c, struct wstate *ws,
     unsigned long long seq, unsigned slot, const char *item, size_t len,
     int status, int sig, long long ns, struct strbuf io[2])
 {

@@ -1,0 +1,21 @@
+/*
+ * dispatch.h: items into jobs (main thread).
+ */
+#ifndef CCMAP_DISPATCH_H
+#define CCMAP_DISPATCH_H
+
+#include <stddef.h>
+
+struct ccmap;
+struct job;
+
+/* Make jobs of the items at hand while there is room, and give them. */
+void dispatch_jobs(struct ccmap *c);
+/* --bar, --eta: the jobs in all, once it can be known. */
+void dispatch_show_total(struct ccmap *c);
+/* A plugin mapped items in ns: the next batches are sized by it. */
+void dispatch_item_time(struct ccmap *c, long long ns, size_t items);
+/* Free a job (made here, ended anywhere). */
+void dispatch_job_free(struct ccmap *c, struct job *job);
+
+#endif

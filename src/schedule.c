@@ -1,0 +1,457 @@
+/*
+ * schedule.c: jobs handed to the executor and taken back (main thread):
+ * room in flight, --delay, -p's question, --retries, --halt and the
+ * backlog it needs, the kill sequence (--termseq), and each job counted
+ * and passed on to emit.c as it ends.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "emit.h"
+#include "engine.h"
+#include "exec.h"
+#include "procpool.h"
+#include "progress.h"
+#include "record.h"
+#include "schedule.h"
+#include "signals.h"
+#include "termseq.h"
+#include "tty.h"
+#include "util.h"
+
+/* Stop starting jobs, and send sig to the running ones. */
+void
+sched_kill(struct ccmap *c, int sig)
+{
+	c->stopping = 1;
+	if (c->tp) {
+		pthread_mutex_lock(&c->pid_lock);
+		atomic_store(&c->stop_sig, sig);
+		for (unsigned i = 0; i < c->jobs; i++)
+			if (c->ws[i].pid > 0)
+				kill(-c->ws[i].pid, sig);
+		pthread_mutex_unlock(&c->pid_lock);
+	}
+	if (c->pp)
+		procpool_kill(c->pp, sig);
+	if (c->ppp)
+		plugpool_kill(c->ppp, sig);
+}
+
+/*
+ * The next step of the kill sequence (--termseq), or its end: SIGKILL to
+ * what still runs, if the last step did not send it, and with threads the
+ * run ends, whatever they are still on (c->abandon).  A step comes only
+ * while jobs run: the loop ends as soon as none is left.
+ */
+void
+sched_term_next(struct ccmap *c)
+{
+	const struct ccmap_termseq *ts = termseq_get(&c->opts.termseq);
+	const struct ccmap_termstep *step;
+	int sig;
+
+	if (c->term_step >= ts->n) {
+		if (c->term_last != SIGKILL)
+			sched_kill(c, SIGKILL);
+		/* Worker processes can be killed, and are reaped as they go. */
+		if (c->pp)
+			procpool_abandon(c->pp);
+		if (c->tp)
+			c->abandon = 1;	/* threads cannot be */
+		c->kill_at = 0;
+		return;
+	}
+	step = &ts->step[c->term_step];
+	sig = c->term_step == 0 && c->term_first ? c->term_first : step->sig;
+	c->term_step++;
+	c->term_last = sig;
+	sched_kill(c, sig);
+	c->kill_at = util_now_ns() + step->ms * 1000000LL;
+}
+
+/*
+ * Stop the run: no new job, and the kill sequence for the running ones,
+ * with first (when not 0) in place of its first signal.  Once begun, it
+ * goes its way.
+ */
+void
+sched_terminate(struct ccmap *c, int first)
+{
+	if (c->term_step)
+		return;
+	c->term_first = first;
+	sched_term_next(c);
+}
+
+/*
+ * A job's exit status as a shell gives it: 128 + N for signal N, and 255
+ * for a timeout (GNU parallel's -1).
+ */
+static int
+job_exit(const struct job_status *st)
+{
+	if (st->timed_out)
+		return 255;
+	return st->sig ? 128 + st->sig : st->code;
+}
+
+/*
+ * Tell of a job that ended badly (timed out, killed by a signal, not
+ * started), and of one --halt counts, with notice the word for it: the
+ * counterpart of GNU parallel's "This job failed:" and the like, on one
+ * line.  Not while the run is being stopped, nor of a job --halt killed.
+ */
+static void
+report(struct ccmap *c, struct job *job, const char *notice)
+{
+	struct strbuf line = STRBUF_INIT;
+	const struct job_status *st = &job->st;
+	char name[16];
+
+	if (job->killed || c->res->signal || c->res->error ||
+	    c->res->broken_pipe)
+		return;
+	if (!notice && !st->err && !st->timed_out &&
+	    (!st->sig || st->sig == SIGPIPE))
+		return;
+	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
+	    .seq = job->seq, .slot = 0 }, &line);
+	if (st->timed_out)
+		emit_warn(c, "job %llu: '%s': timed out", job->seq, line.buf);
+	else if (st->err == ENOENT)
+		emit_warn(c, "job %llu: '%s': command not found", job->seq,
+		    line.buf);
+	else if (st->err)
+		emit_warn(c, "job %llu: '%s': cannot run: %s", job->seq, line.buf,
+		    strerror(st->err));
+	else if (st->sig)
+		emit_warn(c, "job %llu: '%s': killed by %s", job->seq, line.buf,
+		    signal_name(st->sig, name));
+	else if (st->code || strcmp(notice, "succeeded"))
+		emit_warn(c, "job %llu: '%s': %s with exit status %d", job->seq,
+		    line.buf, notice, st->code);
+	else
+		emit_warn(c, "job %llu: '%s': %s", job->seq, line.buf, notice);
+	strbuf_release(&line);
+}
+
+/* Jobs waiting in a queue of their own (c->retry, c->backlog). */
+static void
+jobq_push(struct jobq *q, struct job *job)
+{
+	job->qnext = NULL;
+	*(q->last ? &q->last->qnext : &q->first) = job;
+	q->last = job;
+	q->n++;
+}
+
+static struct job *
+jobq_pop(struct jobq *q)
+{
+	struct job *job = q->first;
+
+	if (job && !(q->first = job->qnext))
+		q->last = NULL;
+	if (job)
+		q->n--;
+	return job;
+}
+
+/*
+ * --retries: a failed job runs again, up to the number of attempts asked
+ * for, unless the run is stopping.  Its output so far is dropped when it
+ * starts again, so only the last attempt's comes out.
+ */
+static int
+retry(struct ccmap *c, struct job *job)
+{
+	if (c->opts.retries < 2 || job->attempts >= c->opts.retries ||
+	    c->stopping || !job_failed(&job->st))
+		return 0;
+	report(c, job, NULL);
+	job->reported = 1;
+	jobq_push(&c->retry, job);
+	return 1;
+}
+
+/*
+ * --halt now: the jobs still running are killed (by the kill sequence,
+ * --termseq) and their output dropped, as GNU parallel does; a plugin's
+ * batches keep what their items wrote.
+ */
+static void
+halt_act(struct ccmap *c, enum ccmap_halt_when when)
+{
+	size_t running = c->inflight - c->retry.n;
+
+	if (when == CCMAP_HALT_SOON) {
+		c->stopping = 1;
+		atomic_store(&c->no_start, 1);
+		if (running)
+			emit_warn(c, "starting no more jobs, waiting for %zu job%s "
+			    "to finish", running, running == 1 ? "" : "s");
+		return;
+	}
+	if (when != CCMAP_HALT_NOW || c->halting_now)
+		return;
+	c->halting_now = 1;
+	for (struct job *j = c->ifirst; j && !c->plugin; j = j->inext)
+		j->killed = 1;
+	sched_terminate(c, 0);
+}
+
+/* Count a finished job, or a plugin's batch, for --halt and the result. */
+static void
+count(struct ccmap *c, struct job *job)
+{
+	enum ccmap_halt_when when;
+
+	if (c->plugin) {
+		c->res->started += job->ran_items;
+		c->res->failed += job->failed_items;
+		c->halt.started += job->ran_items;
+		when = halt_count_items(&c->halt, job->ran_items,
+		    job->failed_items);
+		if (job->map_ns)
+			dispatch_item_time(c, job->map_ns, job->ran_items);
+	} else {
+		int failed = job_failed(&job->st);
+		c->res->started++;
+		c->res->failed += failed;
+		if (!job->reported)
+			report(c, job, halt_notice(&c->halt, failed));
+		when = halt_count(&c->halt, failed, job_exit(&job->st));
+		if (c->joblog)
+			emit_log_job(c, job);
+	}
+	halt_act(c, when);
+}
+
+void
+sched_finish(struct ccmap *c, struct job *job)
+{
+	if (!job->skipped && !job->killed && !c->plugin && retry(c, job))
+		return;		/* it stays in flight, in c->retry */
+	*(job->iprev ? &job->iprev->inext : &c->ifirst) = job->inext;
+	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
+	c->inflight--;
+	block_release(&job->blk);	/* read or not, it is done with */
+	if (c->prog)
+		progress_done(c->prog, c->plugin ? job->items : 1);
+	if (job->killed)
+		c->res->started++;
+	else if (!job->skipped)
+		count(c, job);
+	emit_finished(c, job);
+}
+
+/* Hand jobs (already tracked) to the pool, as one chunk. */
+static void
+post(struct ccmap *c, struct job **chunk, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		chunk[i]->attempts++;
+		chunk[i]->chunk_next = NULL;
+	}
+	c->halt.started += n;
+	if (c->opts.delay_ns)
+		c->next_start = util_now_ns() + c->opts.delay_ns;
+	if (c->tp) {
+		for (size_t i = 0; i + 1 < n; i++)
+			chunk[i]->chunk_next = chunk[i + 1];
+		chunk[0]->work.work = c->plugin ? exec_plugin_work :
+		    exec_cmd_thread_work;
+		threadpool_post(c->tp, &chunk[0]->work);
+	} else if (c->ppp) {
+		for (size_t i = 0; i < n; i++)
+			plugpool_submit(c->ppp, chunk[i], chunk[i]->first_item,
+			    chunk[i]->items, chunk[i]->store.buf,
+			    chunk[i]->store.len, chunk[i]->v ? '\0' :
+			    c->opts.delim);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			c->chunkjv[i] = (struct jobvals){ .v = chunk[i]->v,
+			    .n = chunk[i]->nv, .seq = chunk[i]->seq };
+		procpool_submit(c->pp, (void *const *)chunk, c->chunkjv, n);
+	}
+}
+
+/* Count jobs in flight, among the unfinished ones by seq. */
+static void
+track(struct ccmap *c, struct job **chunk, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct job *job = chunk[i];
+		job->iprev = c->ilast;
+		*(c->ilast ? &c->ilast->inext : &c->ifirst) = job;
+		c->ilast = job;
+		if (c->prog)
+			progress_started(c->prog, c->plugin ? NULL :
+			    job->store.buf, c->plugin ? 0 : job->nv ?
+			    job->v[0].len : 0);
+	}
+	c->inflight += n;
+}
+
+/* Hand one chunk of jobs to the pool. */
+static void
+submit(struct ccmap *c, struct job **chunk, size_t n)
+{
+	track(c, chunk, n);
+	emit_promote(c);
+	post(c, chunk, n);
+}
+
+/*
+ * New jobs: those the joblog has done (--resume), or whose --results files
+ * are there, end at once, unrun; with
+ * --halt N% they wait until every job is known; the others go to the pool.
+ */
+static void
+give_now(struct ccmap *c, struct job **chunk, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((c->joblog && joblog_skip(c->joblog, chunk[i]->seq)) ||
+		    (c->results && record_done_before(c, chunk[i]))) {
+			chunk[i]->skipped = 1;
+			track(c, &chunk[i], 1);
+			sched_finish(c, chunk[i]);
+		} else if (c->backlogging) {
+			jobq_push(&c->backlog, chunk[i]);
+		} else {
+			chunk[k++] = chunk[i];
+		}
+	}
+	if (k)
+		submit(c, chunk, k);
+}
+
+/* -p: ask about the next job waiting for its question, if none is asked. */
+static void
+ask_next(struct ccmap *c)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct job *job;
+
+	if (c->asking || c->stopping || !(job = jobq_pop(&c->askq)))
+		return;
+	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
+	    .seq = job->seq, .slot = 0 }, &line);
+	c->asking = job;
+	tty_ask(c->tty, line.buf ? line.buf : "");
+	strbuf_release(&line);
+}
+
+void
+sched_answer(void *arg, int yes)
+{
+	struct ccmap *c = arg;
+	struct job *job = c->asking;
+
+	if (!job)
+		return;
+	c->asking = NULL;
+	if (yes && !c->stopping) {
+		give_now(c, &job, 1);
+	} else {
+		/* Declined: skipped, as if the run had not come to it. */
+		job->skipped = 1;
+		track(c, &job, 1);
+		sched_finish(c, job);
+	}
+	ask_next(c);
+}
+
+/* New jobs; with -p, each waits for its answer first. */
+void
+sched_give(struct ccmap *c, struct job **chunk, size_t n)
+{
+	if (!c->opts.interactive) {
+		give_now(c, chunk, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		jobq_push(&c->askq, chunk[i]);
+	ask_next(c);
+}
+
+int
+sched_room(const struct ccmap *c)
+{
+	return c->inflight < c->capacity &&
+	    c->next_seq + 1 - c->ro.head < WINDOW;
+}
+
+/* May a job start now?  (--delay, and a stopping run.) */
+int
+sched_may_start(struct ccmap *c)
+{
+	if (c->stopping)
+		return 0;
+	if (c->opts.delay_ns && util_now_ns() < c->next_start) {
+		c->delaying = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Start what waits: failed jobs again (--retries), then jobs held back
+ * until all were known (--halt N%).  A stopping run drops the retries:
+ * each ends with its last attempt.
+ */
+void
+sched_start_waiting(struct ccmap *c)
+{
+	struct job *job;
+
+	c->delaying = 0;
+	if (c->stopping) {
+		while ((job = jobq_pop(&c->retry)) != NULL)
+			sched_finish(c, job);
+		return;
+	}
+	while (c->retry.first && sched_may_start(c)) {
+		job = jobq_pop(&c->retry);
+		joboutput_release(c->out, &job->out);
+		const char *tag = job->out.tag;
+		size_t taglen = job->out.taglen;
+		joboutput_init(&job->out);
+		job->out.tag = tag;
+		job->out.taglen = taglen;
+		job->received = 0;
+		job->reported = 0;
+		emit_promote(c);	/* (it may be due: its output was reset) */
+		post(c, &job, 1);
+	}
+	while (!c->backlogging && c->backlog.first && sched_room(c) && sched_may_start(c)) {
+		job = jobq_pop(&c->backlog);
+		submit(c, &job, 1);
+	}
+}
+
+/* The run is over: the jobs made that will not run now are let go. */
+void
+sched_drop(struct ccmap *c)
+{
+	if (c->pending) {	/* a stopped run */
+		dispatch_job_free(c, c->pending);
+		c->pending = NULL;
+	}
+	for (struct job *job; (job = jobq_pop(&c->backlog)) != NULL; )
+		dispatch_job_free(c, job);
+	for (struct job *job; (job = jobq_pop(&c->askq)) != NULL; )
+		dispatch_job_free(c, job);
+	if (c->asking) {	/* a stopped run, while asking */
+		dispatch_job_free(c, c->asking);
+		c->asking = NULL;
+	}
+}
