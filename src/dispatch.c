@@ -21,7 +21,7 @@ job_begin(struct ccmap *c)
 {
 	struct job *job = util_calloc(1, sizeof *job);
 
-	job->seq = ++c->next_seq;
+	job->seq = ++c->disp.next_seq;
 	joboutput_init(&job->out);
 	return job;
 }
@@ -56,8 +56,8 @@ job_seal(struct ccmap *c, struct job *job)
 		job->v[i].p = p;
 		p += job->v[i].len + 1;
 	}
-	if (c->tagt) {
-		template_text(c->tagt, &(struct jobvals){ .v = job->v,
+	if (c->cfg.tagt) {
+		template_text(c->cfg.tagt, &(struct jobvals){ .v = job->v,
 		    .n = job->nv, .seq = job->seq }, &job->tag);
 		strbuf_grow(&job->tag, 0);
 		job->out.tag = job->tag.buf;
@@ -72,8 +72,8 @@ dispatch_job_free(struct ccmap *c, struct job *job)
 	block_release(&job->blk);
 	strbuf_release(&job->tag);
 	strbuf_release(&job->logline);
-	if (c->in)
-		input_recycle(c->in, &job->store);	/* a read buffer, maybe */
+	if (c->disp.in)
+		input_recycle(c->disp.in, &job->store);	/* a read buffer, maybe */
 	strbuf_release(&job->store);
 	strbuf_release(&job->pend[0]);
 	strbuf_release(&job->pend[1]);
@@ -94,29 +94,29 @@ dispatch_show_total(struct ccmap *c)
 {
 	unsigned long long n;
 
-	if (c->input_done) {
-		progress_total(c->prog, c->halt.total);
+	if (c->disp.input_done) {
+		progress_total(c->emit.prog, c->sched.halt.total);
 		return;
 	}
-	if (!c->in || c->opts.match || c->opts.skip || c->opts.fill ||
-	    !input_tuples(c->in, &n))
+	if (!c->disp.in || c->cfg.opts.match || c->cfg.opts.skip || c->cfg.opts.fill ||
+	    !input_tuples(c->disp.in, &n))
 		return;
-	if (!c->plugin && c->max_args > 1) {
-		n = n / c->max_args + (n % c->max_args != 0);
+	if (!c->cfg.plugin && c->cfg.max_args > 1) {
+		n = n / c->cfg.max_args + (n % c->cfg.max_args != 0);
 		/* (A line too long for -n items makes more: so far, these.) */
-		if (n < c->next_seq)
-			n = c->next_seq;
+		if (n < c->disp.next_seq)
+			n = c->disp.next_seq;
 	}
-	progress_total(c->prog, n);
+	progress_total(c->emit.prog, n);
 }
 
 /* The input has ended: the jobs are all known. */
 static void
 input_ended(struct ccmap *c)
 {
-	c->input_done = 1;
-	c->backlogging = 0;
-	c->halt.total = c->plugin ? c->next_item - 1 : c->next_seq;
+	c->disp.input_done = 1;
+	c->sched.backlogging = 0;
+	c->sched.halt.total = c->cfg.plugin ? c->disp.next_item - 1 : c->disp.next_seq;
 }
 
 /*
@@ -129,11 +129,11 @@ input_ended(struct ccmap *c)
 static size_t
 batch_items(const struct ccmap *c)
 {
-	if (c->opts.chunksize)
-		return c->opts.chunksize;
-	if (c->item_ns <= 0)
+	if (c->cfg.opts.chunksize)
+		return c->cfg.opts.chunksize;
+	if (c->disp.item_ns <= 0)
 		return 1;
-	double n = BATCH_NS / c->item_ns;
+	double n = BATCH_NS / c->disp.item_ns;
 	return n < 1 ? 1 : n > 1e9 ? (size_t)1e9 : (size_t)n;
 }
 
@@ -144,7 +144,7 @@ dispatch_item_time(struct ccmap *c, long long ns, size_t items)
 
 	if (!items)
 		return;
-	c->item_ns = c->item_ns > 0 ? (3 * c->item_ns + each) / 4 : each;
+	c->disp.item_ns = c->disp.item_ns > 0 ? (3 * c->disp.item_ns + each) / 4 : each;
 }
 
 /*
@@ -156,21 +156,21 @@ static int
 next_batch(struct ccmap *c, struct job **jobp)
 {
 	size_t max = batch_items(c);
-	size_t min = c->opts.chunksize ? (size_t)-1 : PLUGIN_BLOCK;
-	struct job *job = c->pending ? c->pending : job_begin(c);
+	size_t min = c->cfg.opts.chunksize ? (size_t)-1 : PLUGIN_BLOCK;
+	struct job *job = c->disp.pending ? c->disp.pending : job_begin(c);
 	size_t count;
 	int r;
 
-	c->pending = NULL;
-	if (!job->v && !c->shape && (r = input_take_block(c->in, min, max,
+	c->disp.pending = NULL;
+	if (!job->v && !c->cfg.shape && (r = input_take_block(c->disp.in, min, max,
 	    &job->store, &count)) != -EINVAL) {
 		if (r == INPUT_TUPLE) {
-			job->first_item = c->next_item;
+			job->first_item = c->disp.next_item;
 			job->items = count;
-			c->next_item += count;
+			c->disp.next_item += count;
 			*jobp = job;
 		} else {
-			c->pending = job;
+			c->disp.pending = job;
 		}
 		return r;
 	}
@@ -178,9 +178,9 @@ next_batch(struct ccmap *c, struct job **jobp)
 		job->v = util_calloc(1, sizeof *job->v);
 	for (;;) {
 		struct tuple t;
-		r = input_next(c->in, &t);
-		if (r == INPUT_TUPLE && c->shape &&
-		    !fields_apply(c->fields, &t, &t))
+		r = input_next(c->disp.in, &t);
+		if (r == INPUT_TUPLE && c->cfg.shape &&
+		    !fields_apply(c->disp.fields, &t, &t))
 			continue;	/* --skip, --match */
 		if (r == INPUT_TUPLE) {
 			job->v = util_realloc(job->v,
@@ -199,7 +199,7 @@ next_batch(struct ccmap *c, struct job **jobp)
 				continue;
 		}
 		if (r == INPUT_AGAIN && !job->items) {
-			c->pending = job;
+			c->disp.pending = job;
 			return r;
 		}
 		if (!job->items) {	/* INPUT_EOF */
@@ -208,8 +208,8 @@ next_batch(struct ccmap *c, struct job **jobp)
 		}
 		for (size_t i = 0; i < job->items; i++)	/* offsets to pointers */
 			job->v[i].p = job->store.buf + (uintptr_t)job->v[i].p;
-		job->first_item = c->next_item;
-		c->next_item += job->items;
+		job->first_item = c->disp.next_item;
+		c->disp.next_item += job->items;
 		*jobp = job;
 		return INPUT_TUPLE;
 	}
@@ -220,9 +220,9 @@ static void
 dispatch_batches(struct ccmap *c)
 {
 	sched_start_waiting(c);
-	c->need_input = 0;
-	while (!c->stopping && !c->input_done &&
-	    (c->backlogging || sched_room(c))) {
+	c->disp.need_input = 0;
+	while (!c->sched.stopping && !c->disp.input_done &&
+	    (c->sched.backlogging || sched_room(c))) {
 		struct job *job;
 		int r = next_batch(c, &job);
 
@@ -234,7 +234,7 @@ dispatch_batches(struct ccmap *c)
 			input_ended(c);
 			sched_start_waiting(c);
 		} else
-			c->need_input = 1;
+			c->disp.need_input = 1;
 		break;
 	}
 	if (c->ppp)
@@ -248,10 +248,10 @@ too_long(struct ccmap *c, size_t len, const struct tuple *t)
 	const struct value *v = &t->v[0];
 
 	emit_warn(c, "command line too long (%zu >= %zu) at item %llu: %.*s%s",
-	    len, len >= c->line_max ? c->line_max : c->line_hard, c->items, (int)(v->len > 50 ? 50 : v->len), v->p,
+	    len, len >= c->cfg.line_max ? c->cfg.line_max : c->cfg.line_hard, c->disp.items, (int)(v->len > 50 ? 50 : v->len), v->p,
 	    v->len > 50 || t->n > 1 ? "..." : "");
-	c->res->error = CCMAP_EUSAGE;
-	c->stopping = 1;
+	c->sched.res->error = CCMAP_EUSAGE;
+	c->sched.stopping = 1;
 }
 
 /*
@@ -261,27 +261,27 @@ too_long(struct ccmap *c, size_t len, const struct tuple *t)
 static int
 line_fits(struct ccmap *c, const struct tuple *t, int start)
 {
-	struct jobvals rec = { .v = t->v, .n = t->n, .seq = c->pending->seq,
-	    .slot = c->jobs };
-	struct tmeasure m = c->plen;
+	struct jobvals rec = { .v = t->v, .n = t->n, .seq = c->disp.pending->seq,
+	    .slot = c->cfg.jobs };
+	struct tmeasure m = c->disp.plen;
 	size_t len;
 
 	if (start)
-		template_measure_start(c->tmpl, &rec, &m);
+		template_measure_start(c->cfg.tmpl, &rec, &m);
 	else
-		template_measure_add(c->tmpl, &m, &rec);
+		template_measure_add(c->cfg.tmpl, &m, &rec);
 	/*
 	 * GNU parallel's reckoning decides where a line ends, and the real
 	 * length stays under the hard limit (the reckoning counts the value
 	 * of a {2} in a word that -X repeats only once, for one).
 	 */
-	len = m.est * c->line_factor;
-	if (len >= c->line_max || m.len >= c->line_hard) {
+	len = m.est * c->cfg.line_factor;
+	if (len >= c->cfg.line_max || m.len >= c->cfg.line_hard) {
 		if (start)
-			too_long(c, len >= c->line_max ? len : m.len, t);
+			too_long(c, len >= c->cfg.line_max ? len : m.len, t);
 		return 0;
 	}
-	c->plen = m;
+	c->disp.plen = m;
 	return 1;
 }
 
@@ -292,31 +292,31 @@ line_fits(struct ccmap *c, const struct tuple *t, int start)
 static void
 take_tuple(struct ccmap *c, const struct tuple *t, size_t *n)
 {
-	c->items++;
-	if (c->pending && (c->pending_full ||
-	    (c->line_max && !line_fits(c, t, 0)))) {
+	c->disp.items++;
+	if (c->disp.pending && (c->disp.pending_full ||
+	    (c->cfg.line_max && !line_fits(c, t, 0)))) {
 		/* The input goes on, or the line is full. */
-		c->chunk[(*n)++] = job_seal(c, c->pending);
-		c->pending = NULL;
-		c->pending_full = 0;
+		c->disp.chunk[(*n)++] = job_seal(c, c->disp.pending);
+		c->disp.pending = NULL;
+		c->disp.pending_full = 0;
 	}
-	if (!c->pending) {
-		c->pending = job_begin(c);
-		if (c->line_max && !line_fits(c, t, 1)) {
-			dispatch_job_free(c, c->pending);
-			c->pending = NULL;
+	if (!c->disp.pending) {
+		c->disp.pending = job_begin(c);
+		if (c->cfg.line_max && !line_fits(c, t, 1)) {
+			dispatch_job_free(c, c->disp.pending);
+			c->disp.pending = NULL;
 			return;
 		}
 	}
-	job_add(c->pending, t, c->no_values);
-	if (c->pending->ntuples < c->max_args)
+	job_add(c->disp.pending, t, c->cfg.no_values);
+	if (c->disp.pending->ntuples < c->cfg.max_args)
 		return;
-	if (c->spread && !c->spread_done) {
-		c->pending_full = 1;	/* the last job is spread */
+	if (c->cfg.spread && !c->disp.spread_done) {
+		c->disp.pending_full = 1;	/* the last job is spread */
 		return;
 	}
-	c->chunk[(*n)++] = job_seal(c, c->pending);
-	c->pending = NULL;
+	c->disp.chunk[(*n)++] = job_seal(c, c->disp.pending);
+	c->disp.pending = NULL;
 }
 
 /*
@@ -327,18 +327,18 @@ take_tuple(struct ccmap *c, const struct tuple *t, size_t *n)
 static void
 spread_last(struct ccmap *c, struct job *job)
 {
-	size_t per = limits_spread(job->ntuples, c->jobs);
+	size_t per = limits_spread(job->ntuples, c->cfg.jobs);
 	size_t nsrc = job->nv / job->ntuples;
 	struct job *part = NULL;
 
-	c->spread_done = 1;
+	c->disp.spread_done = 1;
 	if (per >= job->ntuples) {
 		sched_give(c, (struct job *[]){ job_seal(c, job) }, 1);
 		return;
 	}
 	job_seal(c, job);
 	/* It was the last job begun: the parts take its number on. */
-	c->next_seq = job->seq - 1;
+	c->disp.next_seq = job->seq - 1;
 	for (size_t i = 0; i < job->ntuples; i++) {
 		if (!part)
 			part = job_begin(c);
@@ -358,17 +358,17 @@ dispatch_blocks(struct ccmap *c)
 {
 	static const struct value none = { "", 0 };	/* {} is empty */
 
-	c->need_input = 0;
-	while (!c->stopping && !c->input_done &&
-	    (c->backlogging || (sched_room(c) && sched_may_start(c)))) {
+	c->disp.need_input = 0;
+	while (!c->sched.stopping && !c->disp.input_done &&
+	    (c->sched.backlogging || (sched_room(c) && sched_may_start(c)))) {
 		struct block blk;
 		struct job *job;
 		const char *h;
 		size_t hl;
-		int r = blocks_next(c->blocks, &blk);
+		int r = blocks_next(c->disp.blocks, &blk);
 
 		if (r == INPUT_AGAIN) {
-			c->need_input = 1;
+			c->disp.need_input = 1;
 			break;
 		}
 		if (r == INPUT_EOF) {
@@ -379,7 +379,7 @@ dispatch_blocks(struct ccmap *c)
 		job = job_begin(c);
 		job_add(job, &(struct tuple){ .n = 1, .v = &none }, 0);
 		job->blk = blk;
-		blocks_header(c->blocks, &h, &hl);
+		blocks_header(c->disp.blocks, &h, &hl);
 		job->sent = hl + blk.len;	/* --joblog's Send */
 		job_seal(c, job);
 		sched_give(c, &job, 1);
@@ -390,50 +390,50 @@ dispatch_blocks(struct ccmap *c)
 void
 dispatch_jobs(struct ccmap *c)
 {
-	if (c->plugin) {
+	if (c->cfg.plugin) {
 		dispatch_batches(c);
 		return;
 	}
 	sched_start_waiting(c);
-	if (c->blocks) {
+	if (c->disp.blocks) {
 		dispatch_blocks(c);
 		return;
 	}
-	c->need_input = 0;
-	while (!c->stopping && !c->input_done && !c->asking &&
-	    (c->backlogging || (sched_room(c) && sched_may_start(c)))) {
+	c->disp.need_input = 0;
+	while (!c->sched.stopping && !c->disp.input_done && !c->sched.asking &&
+	    (c->sched.backlogging || (sched_room(c) && sched_may_start(c)))) {
 		size_t n = 0;
 		int r = INPUT_TUPLE;
 
-		while (n < c->chunksize && (c->backlogging ||
-		    c->inflight + n < c->capacity) && !c->stopping) {
+		while (n < c->cfg.chunksize && (c->sched.backlogging ||
+		    c->sched.inflight + n < c->sched.capacity) && !c->sched.stopping) {
 			struct tuple t;
-			if ((r = input_next(c->in, &t)) != INPUT_TUPLE)
+			if ((r = input_next(c->disp.in, &t)) != INPUT_TUPLE)
 				break;
-			if (c->shape && !fields_apply(c->fields, &t, &t))
+			if (c->cfg.shape && !fields_apply(c->disp.fields, &t, &t))
 				continue;	/* --skip, --match */
 			take_tuple(c, &t, &n);
 		}
 		struct job *last = NULL;
 		if (r == INPUT_EOF) {
-			if (c->pending && c->spread && !c->spread_done &&
-			    c->pending->ntuples > 1)
-				last = c->pending;
-			else if (c->pending)
-				c->chunk[n++] = job_seal(c, c->pending);
-			c->pending = NULL;
+			if (c->disp.pending && c->cfg.spread && !c->disp.spread_done &&
+			    c->disp.pending->ntuples > 1)
+				last = c->disp.pending;
+			else if (c->disp.pending)
+				c->disp.chunk[n++] = job_seal(c, c->disp.pending);
+			c->disp.pending = NULL;
 			input_ended(c);
 		}
 		if (n)
-			sched_give(c, c->chunk, n);
+			sched_give(c, c->disp.chunk, n);
 		if (last) {
 			spread_last(c, last);
-			c->halt.total = c->next_seq;	/* its parts, counted */
+			c->sched.halt.total = c->disp.next_seq;	/* its parts, counted */
 		}
 		if (r == INPUT_EOF)
 			sched_start_waiting(c);
 		if (r == INPUT_AGAIN) {
-			c->need_input = 1;
+			c->disp.need_input = 1;
 			break;
 		}
 	}

@@ -25,10 +25,10 @@ emit_hide(void *arg, int fd, const char *buf, size_t len)
 {
 	struct ccmap *c = arg;
 
-	if (c->tty)
-		tty_hide(c->tty, fd, buf, len);
-	if (c->prog)
-		progress_hide(c->prog, fd);
+	if (c->emit.tty)
+		tty_hide(c->emit.tty, fd, buf, len);
+	if (c->emit.prog)
+		progress_hide(c->emit.prog, fd);
 }
 
 void
@@ -37,26 +37,26 @@ emit_warn(struct ccmap *c, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
-	if (!c->opts.warn)
+	if (!c->cfg.opts.warn)
 		return;
 	emit_hide(c, 2, "\n", 1);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	c->opts.warn(c->opts.data, msg);
+	c->cfg.opts.warn(c->cfg.opts.data, msg);
 }
 
 /* Note a write error: a closed pipe quietly, others as errors. */
 void
 emit_failed(struct ccmap *c, int e)
 {
-	if (c->stopping && (c->res->broken_pipe || c->res->error))
+	if (c->sched.stopping && (c->sched.res->broken_pipe || c->sched.res->error))
 		return;
 	if (e == -EPIPE) {
-		c->res->broken_pipe = 1;
+		c->sched.res->broken_pipe = 1;
 	} else {
-		c->res->error = CCMAP_EOUTPUT;
-		c->res->output_errno = -e;
+		c->sched.res->error = CCMAP_EOUTPUT;
+		c->sched.res->output_errno = -e;
 	}
 	sched_terminate(c, 0);
 }
@@ -67,15 +67,15 @@ log_write(struct ccmap *c, const char *buf, size_t len)
 {
 	int r;
 
-	if (joblog_to_stdout(c->joblog)) {
-		if ((r = output_emit_text(c->out, 1, buf, len)) < 0)
+	if (joblog_to_stdout(c->emit.joblog)) {
+		if ((r = output_emit_text(c->emit.out, 1, buf, len)) < 0)
 			emit_failed(c, r);
 		return;
 	}
-	if ((r = joblog_write(c->joblog, buf, len)) < 0 && !c->res->error) {
+	if ((r = joblog_write(c->emit.joblog, buf, len)) < 0 && !c->sched.res->error) {
 		emit_warn(c, "cannot write the joblog '%s': %s",
-		    joblog_name(c->joblog), strerror(-r));
-		c->res->error = r;
+		    joblog_name(c->emit.joblog), strerror(-r));
+		c->sched.res->error = r;
 		sched_terminate(c, 0);
 	}
 }
@@ -86,7 +86,7 @@ emit_log_job(struct ccmap *c, struct job *job)
 {
 	struct strbuf cmd = STRBUF_INIT;
 
-	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
+	template_line(c->cfg.tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
 	    .seq = job->seq, .slot = 0 }, &cmd);
 	joblog_format(&job->logline, &(struct joblog_entry){
 		.seq = job->seq,
@@ -114,12 +114,12 @@ records_header(struct ccmap *c, size_t nvalues)
 	struct strbuf line = STRBUF_INIT;
 	int r;
 
-	c->rheader = 0;
-	results_header(c->results, &line, nvalues);
+	c->emit.rheader = 0;
+	results_header(c->cfg.results, &line, nvalues);
 	if (!line.len)
 		return;
-	if ((r = output_flush(c->out)) == 0)
-		r = util_write_all(c->rfd, line.buf, line.len);
+	if ((r = output_flush(c->emit.out)) == 0)
+		r = util_write_all(c->emit.rfd, line.buf, line.len);
 	if (r < 0)
 		emit_failed(c, r);
 	strbuf_release(&line);
@@ -130,14 +130,14 @@ emit_job(struct ccmap *c, struct job *job)
 {
 	int r;
 
-	if (c->rheader && !job->skipped)
-		records_header(c, c->plugin ? 1 : job->nv);
+	if (c->emit.rheader && !job->skipped)
+		records_header(c, c->cfg.plugin ? 1 : job->nv);
 	if (!job->skipped && !job->killed &&
-	    (r = output_emit(c->out, &job->out)) < 0)
+	    (r = output_emit(c->emit.out, &job->out)) < 0)
 		emit_failed(c, r);
 	if (job->logline.len)
 		log_write(c, job->logline.buf, job->logline.len);
-	joboutput_release(c->out, &job->out);
+	joboutput_release(c->emit.out, &job->out);
 	dispatch_job_free(c, job);
 }
 
@@ -171,9 +171,9 @@ emit_item(struct ccmap *c, void *item)
 		h = lh->h;
 		break;
 	}
-	if (c->rheader)		/* (the first job was not run) */
-		records_header(c, input_nsources(c->in) * c->max_args);
-	if ((r = output_emit_held(c->out, h)) < 0)
+	if (c->emit.rheader)		/* (the first job was not run) */
+		records_header(c, input_nsources(c->disp.in) * c->cfg.max_args);
+	if ((r = output_emit_held(c->emit.out, h)) < 0)
 		emit_failed(c, r);
 	if (lh) {
 		log_write(c, lh->line, lh->len);
@@ -189,8 +189,8 @@ emit_item(struct ccmap *c, void *item)
 void
 emit_promote(struct ccmap *c)
 {
-	if (c->streams && c->ifirst && c->ifirst->seq == c->ro.head)
-		output_go_live(c->out, &c->ifirst->out);
+	if (c->emit.streams && c->sched.ifirst && c->sched.ifirst->seq == c->emit.ro.head)
+		output_go_live(c->emit.out, &c->sched.ifirst->out);
 }
 
 /*
@@ -201,13 +201,13 @@ emit_promote(struct ccmap *c)
 void
 emit_finished(struct ccmap *c, struct job *job)
 {
-	if (c->opts.as_completed || c->opts.outmode == CCMAP_UNGROUP) {
+	if (c->cfg.opts.as_completed || c->cfg.opts.outmode == CCMAP_UNGROUP) {
 		emit_job(c, job);
 		return;
 	}
 	struct held *h;
-	if (job->seq != c->ro.head && !job->skipped && !job->killed &&
-	    (h = output_hold(c->out, &job->out)) != NULL) {
+	if (job->seq != c->emit.ro.head && !job->skipped && !job->killed &&
+	    (h = output_hold(c->emit.out, &job->out)) != NULL) {
 		/* Held back: keep its output, let the rest of the job go. */
 		unsigned long long seq = job->seq;
 		void *item = (void *)((uintptr_t)h | 1);
@@ -218,11 +218,11 @@ emit_finished(struct ccmap *c, struct job *job)
 			item = (void *)((uintptr_t)lh | 2);
 		}
 		dispatch_job_free(c, job);
-		reorder_put(&c->ro, seq, item);
+		reorder_put(&c->emit.ro, seq, item);
 	} else {
-		reorder_put(&c->ro, job->seq, job);
+		reorder_put(&c->emit.ro, job->seq, job);
 	}
-	for (void *item; (item = reorder_pop(&c->ro)) != NULL; )
+	for (void *item; (item = reorder_pop(&c->emit.ro)) != NULL; )
 		emit_item(c, item);
 	emit_promote(c);
 }
@@ -234,11 +234,11 @@ emit_finished(struct ccmap *c, struct job *job)
 void
 emit_rest(struct ccmap *c)
 {
-	while (c->ro.count) {
-		void *item = reorder_pop(&c->ro);
+	while (c->emit.ro.count) {
+		void *item = reorder_pop(&c->emit.ro);
 		if (item)
 			emit_item(c, item);
 		else
-			c->ro.head++;
+			c->emit.ro.head++;
 	}
 }

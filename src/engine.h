@@ -103,37 +103,108 @@ struct ccmap_call {
 				   (ws->bout), or its own (map_batch, --procs) */
 };
 
+/*
+ * A run.  Each group says who may touch it; the main thread alone runs
+ * the core (setup.c, dispatch.c, schedule.c, emit.c, loop.c).
+ */
 struct ccmap {
-	struct ccmap_opts opts;
-	struct input *in;
-	struct fields *fields;	/* -C, --match, --skip, --trim, --header */
-	int shape;		/* fields change or drop tuples */
-	char **words;		/* the command, names rewritten (or NULL) */
-	char *tagstring;	/* --tagstring, names rewritten (or NULL) */
-	struct blocks *blocks;	/* --pipe: the input, cut in blocks */
-	const char *pipe_name;	/* its name, for messages */
-	struct template *tmpl;
-	struct template *tagt;	/* --tag / --tagstring, or NULL */
-	struct plugin *plugin;	/* --so, or NULL */
-	struct ccmap_host host;
-	struct spawn_ctx sctx;
-	unsigned jobs, chunksize;
-	size_t max_args;	/* items per job (-n) */
-	struct job **chunk;	/* a chunk being made (chunksize of them) */
-	struct jobvals *chunkjv;
-	struct job *pending;	/* a job still taking items (-n) */
-	int no_values;		/* -N0: a job takes an item, inserts nothing */
-	size_t line_max;	/* several items a job: lines stay under this */
-	size_t line_hard;	/* by GNU parallel's reckoning; this, really */
-	unsigned line_factor;	/* what a line's length counts for (-q: 3) */
-	struct tmeasure plen;	/* the pending job's line */
-	int pending_full;	/* it has max_args items, but waits to see
-				   whether the input ends (to spread them) */
-	int spread, spread_done;	/* -X, -m: spread the last items */
-	unsigned long long items;	/* tuples read (for messages) */
-	size_t capacity;	/* jobs given to the pool and not finished */
+	/* Fixed once ccmap_new() returns: any thread or worker may read it. */
+	struct ccmap_cfg {
+		struct ccmap_opts opts;
+		int shape;		/* fields change or drop tuples */
+		char **words;		/* the command, names rewritten (or NULL) */
+		char *tagstring;	/* --tagstring, names rewritten (or NULL) */
+		const char *pipe_name;	/* --pipe's input, for messages */
+		struct template *tmpl;
+		struct template *tagt;	/* --tag / --tagstring, or NULL */
+		struct plugin *plugin;	/* --so, or NULL */
+		struct ccmap_host host;	/* the services a plugin gets */
+		struct spawn_ctx sctx;
+		unsigned jobs, chunksize;
+		size_t max_args;	/* items per job (-n) */
+		int no_values;		/* -N0: a job takes an item, inserts
+					   nothing */
+		size_t line_max;	/* several items a job: lines stay under
+					   this */
+		size_t line_hard;	/* by GNU parallel's reckoning; this,
+					   really */
+		unsigned line_factor;	/* what a line's length counts for
+					   (-q: 3) */
+		int spread;		/* -X, -m: spread the last items */
+		int json_args;		/* --json: "args" (several values), not
+					   "item" */
+		struct results *results;	/* --results, or NULL */
+	} cfg;
 
-	struct output *out;
+	/*
+	 * dispatch.c's, items into jobs (main thread).  Workers read the
+	 * input's number of sources and --pipe's header, fixed by then.
+	 */
+	struct ccmap_disp {
+		struct input *in;
+		struct fields *fields;	/* -C, --match, --skip, --trim, --header */
+		struct blocks *blocks;	/* --pipe: the input, cut in blocks */
+		struct job **chunk;	/* a chunk being made (chunksize of them) */
+		struct jobvals *chunkjv;
+		struct job *pending;	/* a job still taking items (-n) */
+		struct tmeasure plen;	/* the pending job's line */
+		int pending_full;	/* it has max_args items, but waits to
+					   see whether the input ends (to spread
+					   them) */
+		int spread_done;	/* -X, -m: the last items were spread */
+		unsigned long long items;	/* tuples read (for messages) */
+		unsigned long long next_seq;
+		unsigned long long next_item;	/* plugins: the next item's number */
+		double item_ns;		/* plugins: what an item takes, lately */
+		int need_input, input_done;
+	} disp;
+
+	/* schedule.c's, jobs in flight and the run's course (main thread). */
+	struct ccmap_sched {
+		size_t capacity;	/* jobs given to the pool and not finished */
+		size_t inflight;
+		struct job *ifirst, *ilast;	/* the unfinished jobs, by seq */
+		int stopping;
+		struct ccmap_result *res;
+		struct halt halt;	/* --halt */
+		int halting_now;	/* --halt now came: the rest is killed */
+		/* The kill sequence (--termseq), once the run is stopped: */
+		unsigned term_step;	/* steps taken (0: not begun) */
+		int term_first;		/* sent in place of its first signal */
+		int term_last;		/* the last signal it sent */
+		long long kill_at;	/* when the next step is due (0: none) */
+		int abandon;		/* it is over: end, whatever still runs */
+		int abandoned;		/* and threads were left running
+					   (ccmap_free must let be what they
+					   use) */
+		struct guard *guard;	/* kills the jobs should ccmap die */
+		long long guard_at;	/* when to fork it (0: done, or none) */
+		struct jobq { struct job *first, *last; size_t n; }
+		    retry,		/* failed jobs to run again (--retries) */
+		    backlog;		/* jobs made before the first starts
+					   (--halt N%) */
+		int backlogging;	/* read every item before a job starts */
+		long long next_start;	/* --delay: no job is handed out before
+					   this */
+		int delaying;		/* a start waits for next_start */
+		struct job *asking;	/* -p: the job waiting for its answer */
+		struct jobq askq;	/* -p: the jobs made, waiting to be asked */
+	} sched;
+
+	/* emit.c's, what is written and the terminal (main thread). */
+	struct ccmap_emit {
+		struct output *out;	/* (its own locks: jobs' data come from
+					   any thread) */
+		struct reorder ro;
+		int streams;		/* the due job's output goes straight out */
+		struct joblog *joblog;	/* --joblog, or NULL */
+		int rfd;		/* --results FILE.csv...: the records'
+					   file, or -1 */
+		int rheader;		/* its header line is still to be written */
+		struct tty *tty;	/* -p, or items typed at a prompt; or NULL */
+		struct progress *prog;	/* --bar, --eta, --progress; or NULL */
+	} emit;
+
 	struct threadpool *tp;
 	struct wstate *ws;	/* one per thread */
 	pthread_mutex_t pid_lock;	/* guards ws[].pid and stop_sig */
@@ -141,51 +212,11 @@ struct ccmap {
 	struct procpool *pp;
 	struct plugpool *ppp;	/* --procs with a plugin */
 	struct wstate pws;	/* the worker process's own */
-
-	struct reorder ro;
-	struct job *ifirst, *ilast;	/* the unfinished jobs, by seq */
-	int streams;		/* the due job's output goes straight out */
-	unsigned long long next_seq;
-	unsigned long long next_item;	/* plugins: the next item's number */
-	double item_ns;		/* plugins: what an item takes, lately */
-	size_t inflight;
-	atomic_uint running;	/* threads: jobs (a plugin's batches) running
-				   now, not queued (--eta, --progress) */
-	int need_input, input_done, stopping;
-	struct ccmap_result *res;
-
-	struct halt halt;	/* --halt */
-	atomic_int no_start;	/* --halt soon: queued work does not start */
-	int halting_now;	/* --halt now came: the rest is being killed */
-	/* The kill sequence (--termseq), once the run is being stopped: */
-	unsigned term_step;	/* steps taken (0: not begun) */
-	int term_first;		/* sent in place of its first signal, or 0 */
-	int term_last;		/* the last signal it sent */
-	long long kill_at;	/* when the next step is due (0: none) */
-	int abandon;		/* it is over: end, whatever still runs */
-	int abandoned;		/* and threads were left running (ccmap_free
-				   must let be what they use) */
-	struct guard *guard;	/* kills the jobs should ccmap die (guard.h) */
-	long long guard_at;	/* when to fork it (0: done, or none) */
-	atomic_int parked;	/* threads held in a plugin's exit() */
-	struct joblog *joblog;	/* --joblog, or NULL */
-	struct jobq { struct job *first, *last; size_t n; }
-	    retry,		/* failed jobs to run again (--retries) */
-	    backlog;		/* jobs made before the first starts (--halt N%) */
-	int backlogging;	/* read every item before a job starts */
-	long long next_start;	/* --delay: no job is handed out before this */
-	int delaying;		/* a start waits for next_start */
+	atomic_uint running;
+	atomic_int no_start;
+	atomic_int parked;
 	pthread_mutex_t delay_lock;	/* guards last_start (threads) */
 	long long last_start;	/* --delay: when the last job started */
-	struct results *results;	/* --results, or NULL */
-	int rfd;		/* --results FILE.csv...: the records' file, or -1 */
-	int rheader;		/* its header line is still to be written */
-	int json_args;		/* --json: "args" (several values), not "item" */
-
-	struct tty *tty;	/* -p, or items typed at a prompt; or NULL */
-	struct job *asking;	/* -p: the job waiting for its answer */
-	struct jobq askq;	/* -p: the jobs made, waiting to be asked */
-	struct progress *prog;	/* --bar, --eta, --progress; or NULL */
 };
 
 /* exec-plugin.c: the services a plugin gets. */

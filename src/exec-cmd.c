@@ -23,7 +23,7 @@ print_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
     const struct spawn_io *io, struct job_status *st)
 {
 	strbuf_reset(&ws->scratch);
-	template_line(c->tmpl, jv, &ws->scratch);
+	template_line(c->cfg.tmpl, jv, &ws->scratch);
 	strbuf_addch(&ws->scratch, '\n');
 	memset(st, 0, sizeof *st);
 	if (io->capture)
@@ -37,16 +37,16 @@ static void
 run_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
     const struct spawn_io *io, struct job_status *st)
 {
-	if (c->opts.dry_run) {
+	if (c->cfg.opts.dry_run) {
 		print_job(c, ws, jv, io, st);
 		return;
 	}
-	template_argv(c->tmpl, jv, &ws->cb);
+	template_argv(c->cfg.tmpl, jv, &ws->cb);
 	jobenv_set(&ws->env, jv->seq, jv->slot);
 	if (record_active(c))
 		record_job(c, ws, jv, io, st);
 	else
-		spawn_job(&c->sctx, &ws->cb, ws->env.envp, io, st);
+		spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, io, st);
 }
 
 struct thread_job {
@@ -62,7 +62,7 @@ thread_data(void *arg, int stream, const char *buf, size_t len)
 
 	if (stream == 1)
 		tj->job->received += len;
-	output_data(tj->c->out, &tj->job->out, stream, buf, len);
+	output_data(tj->c->emit.out, &tj->job->out, stream, buf, len);
 }
 
 static void
@@ -73,7 +73,7 @@ thread_started(void *arg, pid_t pid)
 
 	pthread_mutex_lock(&tj->c->pid_lock);
 	tj->ws->pid = pid;
-	guard_set(tj->c->guard, (unsigned)(tj->ws - tj->c->ws), pid);
+	guard_set(tj->c->sched.guard, (unsigned)(tj->ws - tj->c->ws), pid);
 	if (pid && (sig = atomic_load(&tj->c->stop_sig)) != 0)
 		kill(-pid, sig);
 	pthread_mutex_unlock(&tj->c->pid_lock);
@@ -91,7 +91,7 @@ delay_gate(struct ccmap *c)
 
 	pthread_mutex_lock(&c->delay_lock);
 	now = util_now_ns();
-	at = c->last_start ? c->last_start + c->opts.delay_ns : now;
+	at = c->last_start ? c->last_start + c->cfg.opts.delay_ns : now;
 	if (at > now) {
 		struct timespec ts = { (at - now) / 1000000000,
 		    (at - now) % 1000000000 };
@@ -113,7 +113,7 @@ exec_cmd_thread_work(struct tp_work *w, unsigned worker, void *arg)
 		struct thread_job tj = { c, job, &c->ws[worker] };
 		struct iovec in[2];
 		struct spawn_io io = {
-			.capture = c->opts.outmode != CCMAP_UNGROUP,
+			.capture = c->cfg.opts.outmode != CCMAP_UNGROUP,
 			.data = thread_data,
 			.started = thread_started,
 			.arg = &tj,
@@ -121,7 +121,7 @@ exec_cmd_thread_work(struct tp_work *w, unsigned worker, void *arg)
 
 		if (job->blk.buf) {
 			const char *h;
-			blocks_header(c->blocks, &h, &in[0].iov_len);
+			blocks_header(c->disp.blocks, &h, &in[0].iov_len);
 			in[0].iov_base = (void *)h;
 			in[1].iov_base = (void *)job->blk.p;
 			in[1].iov_len = job->blk.len;
@@ -130,7 +130,7 @@ exec_cmd_thread_work(struct tp_work *w, unsigned worker, void *arg)
 		}
 
 		next = job->chunk_next;
-		if (c->opts.delay_ns)
+		if (c->cfg.opts.delay_ns)
 			delay_gate(c);
 		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start)) {
 			job->skipped = 1;
@@ -141,7 +141,7 @@ exec_cmd_thread_work(struct tp_work *w, unsigned worker, void *arg)
 			    &io, &job->st);
 			atomic_fetch_sub(&c->running, 1);
 		}
-		output_end(c->out, &job->out);
+		output_end(c->emit.out, &job->out);
 		threadpool_complete(c->tp, &job->work);
 	}
 }
@@ -163,7 +163,7 @@ proc_data(void *arg, void *cookie, int stream, const char *buf, size_t len)
 
 	if (stream == 1)
 		job->received += len;
-	output_data_main(c->out, &job->out, stream, buf, len);
+	output_data_main(c->emit.out, &job->out, stream, buf, len);
 }
 
 static void
@@ -183,11 +183,11 @@ exec_cmd_proc_ops(struct ccmap *c, struct procpool_ops *ops)
 {
 	*ops = (struct procpool_ops){
 		.job = proc_job,
-		.capture = c->opts.outmode != CCMAP_UNGROUP,
-		.max_tasks = c->opts.max_tasks,
+		.capture = c->cfg.opts.outmode != CCMAP_UNGROUP,
+		.max_tasks = c->cfg.opts.max_tasks,
 		.data = proc_data,
 		.done = proc_done,
 		.arg = c,
-		.guard = c->guard,
+		.guard = c->sched.guard,
 	};
 }

@@ -49,7 +49,7 @@ flush_batch_output(struct ccmap *c, struct wstate *ws, struct job *job)
 	for (int i = 0; i < 2; i++) {
 		if (!ws->bout[i].len)
 			continue;
-		output_data(c->out, &job->out, i + 1, ws->bout[i].buf,
+		output_data(c->emit.out, &job->out, i + 1, ws->bout[i].buf,
 		    ws->bout[i].len);
 		strbuf_reset(&ws->bout[i]);
 	}
@@ -66,7 +66,7 @@ item_done(struct ccmap *c, struct wstate *ws, struct job *job)
 	if (!ws->bout[1].len && !ws->eout)
 		return;
 	flush_batch_output(c, ws, job);
-	output_mark(c->out, &job->out);
+	output_mark(c->emit.out, &job->out);
 	ws->eout = 0;
 }
 
@@ -175,8 +175,8 @@ host_error(struct ccmap_call *call, const char *fmt, ...)
 static int
 host_expired(struct ccmap_call *call)
 {
-	return call->c->opts.timeout_ns &&
-	    util_now_ns() - call->start >= call->c->opts.timeout_ns;
+	return call->c->cfg.opts.timeout_ns &&
+	    util_now_ns() - call->start >= call->c->cfg.opts.timeout_ns;
 }
 
 static unsigned long long
@@ -216,7 +216,7 @@ batch_begin(struct batch_iter *it, const struct ccmap *c,
 	*it = (struct batch_iter){ .v = job->v, .pos = job->store.buf };
 	if (!job->v)
 		scan_init(&it->s, job->store.buf, job->store.len,
-		    c->opts.delim);
+		    c->cfg.opts.delim);
 }
 
 /* 1 and the next item, or 0 after the last (the caller counts values). */
@@ -244,15 +244,15 @@ map_one(struct ccmap *c, const struct ccmap_plugin *d, struct ccmap_call *call)
 	struct wstate *ws = call->ws;
 	int st;
 
-	if (c->opts.timeout_ns)
+	if (c->cfg.opts.timeout_ns)
 		call->start = util_now_ns();
 	if (ws->pinit < 0) {
 		host_error(call, "%s: worker init failed: %s",
-		    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
+		    plugin_name(c->cfg.plugin), *ws->perr ? ws->perr : "?");
 		return 1;
 	}
 	/* (Plugins with map_batch go through batch_call instead.) */
-	st = d->map(&c->host, call, ws->pw, call->item, call->len);
+	st = d->map(&c->cfg.host, call, ws->pw, call->item, call->len);
 	if (st && host_expired(call))
 		host_error(call, "timed out");
 	return st;
@@ -267,11 +267,11 @@ batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
     unsigned long long first, const struct value *items, size_t n,
     struct strbuf *outs, int *status)
 {
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+	const struct ccmap_plugin *d = plugin_desc(c->cfg.plugin);
 	struct ccmap_call *calls = util_calloc(n, sizeof *calls);
 	struct ccmap_item *it = util_calloc(n, sizeof *it);
-	struct strbuf *tags = c->tagt ? util_calloc(n, sizeof *tags) : NULL;
-	long long now = c->opts.timeout_ns ? util_now_ns() : 0;
+	struct strbuf *tags = c->cfg.tagt ? util_calloc(n, sizeof *tags) : NULL;
+	long long now = c->cfg.opts.timeout_ns ? util_now_ns() : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		calls[i] = (struct ccmap_call){
@@ -280,7 +280,7 @@ batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
 			.start = now, .bol = { 1, 1 }, .own = &outs[2 * i],
 		};
 		if (tags) {
-			template_text(c->tagt, &(struct jobvals){ .v = &items[i],
+			template_text(c->cfg.tagt, &(struct jobvals){ .v = &items[i],
 			    .n = 1, .seq = first + i, .slot = slot }, &tags[i]);
 			calls[i].tag = &tags[i];
 		}
@@ -291,13 +291,13 @@ batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
 	if (ws->pinit < 0) {
 		for (size_t i = 0; i < n; i++) {
 			host_error(&calls[i], "%s: worker init failed: %s",
-			    plugin_name(c->plugin), *ws->perr ? ws->perr : "?");
+			    plugin_name(c->cfg.plugin), *ws->perr ? ws->perr : "?");
 			status[i] = 1;
 		}
 	} else {
 		if (job)	/* (on a thread) */
 			site = (struct exit_site){ ws, job, &calls[0], n };
-		d->map_batch(&c->host, ws->pw, it, status, n);
+		d->map_batch(&c->cfg.host, ws->pw, it, status, n);
 	}
 	for (size_t i = 0; tags && i < n; i++)
 		strbuf_release(&tags[i]);
@@ -371,7 +371,7 @@ map_records(struct ccmap *c, const struct ccmap_plugin *d,
 	size_t i = 0, n, failed = 0;
 	struct scan s;
 
-	scan_init(&s, job->store.buf, job->store.len, c->opts.delim);
+	scan_init(&s, job->store.buf, job->store.len, c->cfg.opts.delim);
 	while (!atomic_load_explicit(&c->stop_sig, memory_order_relaxed) &&
 	    (n = scan_fill(&s, ends, ARRAY_SIZE(ends))) > 0) {
 		for (size_t k = 0; k < n; k++) {
@@ -379,7 +379,7 @@ map_records(struct ccmap *c, const struct ccmap_plugin *d,
 			call->item = pos;
 			call->len = (size_t)(ends[k] - pos);
 			call->bol[0] = call->bol[1] = 1;
-			failed += map(&c->host, call, pw, pos, call->len) != 0;
+			failed += map(&c->cfg.host, call, pw, pos, call->len) != 0;
 			item_done(c, call->ws, job);
 			pos = ends[k] + 1;
 		}
@@ -415,15 +415,15 @@ map_recorded(struct ccmap *c, const struct ccmap_plugin *d, struct wstate *ws,
 static void
 run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 {
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+	const struct ccmap_plugin *d = plugin_desc(c->cfg.plugin);
 	struct strbuf tag = STRBUF_INIT;
 
 	ws->eout = 0;
 	site = (struct exit_site){ .ws = ws, .job = job };
 	if (!ws->pinit) {
 		ws->pinit = 1;
-		if (d->worker_init && d->worker_init(&c->host,
-		    plugin_state(c->plugin), &ws->pw, ws->perr,
+		if (d->worker_init && d->worker_init(&c->cfg.host,
+		    plugin_state(c->cfg.plugin), &ws->pw, ws->perr,
 		    sizeof ws->perr) != 0)
 			ws->pinit = -1;
 	}
@@ -439,7 +439,7 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 
 	site.call = &call;
 
-	if (!record && !c->tagt && !c->opts.timeout_ns && ws->pinit > 0 &&
+	if (!record && !c->cfg.tagt && !c->cfg.opts.timeout_ns && ws->pinit > 0 &&
 	    !job->v) {
 		map_records(c, d, &call);
 		flush_batch_output(c, ws, job);
@@ -454,10 +454,10 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 			break;	/* stopping: the rest of the batch does not run */
 		call.seq = job->first_item + i;
 		call.bol[0] = call.bol[1] = 1;
-		if (c->tagt) {
+		if (c->cfg.tagt) {
 			struct value v = { call.item, call.len };
 			strbuf_reset(&tag);
-			template_text(c->tagt, &(struct jobvals){ .v = &v,
+			template_text(c->cfg.tagt, &(struct jobvals){ .v = &v,
 			    .n = 1, .seq = call.seq, .slot = slot }, &tag);
 			call.tag = &tag;
 		}
@@ -521,7 +521,7 @@ on_exit_handler(int status, void *arg)
 	flush_batch_output(c, site.ws, job);
 	job->ran_items = call ? (size_t)(call->seq - job->first_item) + n : 0;
 	job->failed_items += n;
-	output_end(c->out, &job->out);
+	output_end(c->emit.out, &job->out);
 	atomic_fetch_add(&c->parked, 1);
 	signals_post(SIGNALS_PLUGIN_EXIT);
 	threadpool_complete(c->tp, &job->work);
@@ -549,7 +549,7 @@ plugexit_watch(struct ccmap *c)
 		 * caller takes the next one, so a second caller is held as
 		 * well, not let through to end the process.
 		 */
-		for (; handlers <= c->jobs; handlers++)
+		for (; handlers <= c->cfg.jobs; handlers++)
 #ifdef HAVE_ON_EXIT
 			on_exit(on_exit_handler, NULL);
 #else
@@ -572,15 +572,15 @@ plugexit_message(struct ccmap *c, char *buf, size_t len)
 		snprintf(code, sizeof code, "%d", exited.status);
 	if (!exited.seq)
 		snprintf(buf, len, "the plugin '%s' called exit(%s) as a worker "
-		    "started", plugin_name(c->plugin), code);
+		    "started", plugin_name(c->cfg.plugin), code);
 	else if (exited.n > 1)
 		snprintf(buf, len, "items %llu-%llu: the plugin '%s' called "
 		    "exit(%s) in its map_batch", exited.seq, exited.seq +
-		    exited.n - 1, plugin_name(c->plugin), code);
+		    exited.n - 1, plugin_name(c->cfg.plugin), code);
 	else
 		snprintf(buf, len, "item %llu '%s%s': the plugin '%s' called "
 		    "exit(%s)", exited.seq, exited.item, exited.cut ? "..." : "",
-		    plugin_name(c->plugin), code);
+		    plugin_name(c->cfg.plugin), code);
 	return 1;
 }
 
@@ -603,7 +603,7 @@ exec_plugin_work(struct tp_work *w, unsigned worker, void *arg)
 			site.job = NULL;
 			job->map_ns = util_now_ns() - t0;
 		}
-		output_end(c->out, &job->out);
+		output_end(c->emit.out, &job->out);
 		threadpool_complete(c->tp, &job->work);
 	}
 }
@@ -613,13 +613,13 @@ static void
 pproc_start(void *arg, unsigned slot)
 {
 	struct ccmap *c = arg;
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+	const struct ccmap_plugin *d = plugin_desc(c->cfg.plugin);
 
 	c->pws.pcall = util_calloc(1, sizeof *c->pws.pcall);
 	*c->pws.pcall = (struct ccmap_call){ .c = c, .ws = &c->pws,
 	    .slot = slot };
 	c->pws.pinit = 1;
-	if (d->worker_init && d->worker_init(&c->host, plugin_state(c->plugin),
+	if (d->worker_init && d->worker_init(&c->cfg.host, plugin_state(c->cfg.plugin),
 	    &c->pws.pw, c->pws.perr, sizeof c->pws.perr) != 0)
 		c->pws.pinit = -1;
 }
@@ -628,10 +628,10 @@ static void
 pproc_end(void *arg)
 {
 	struct ccmap *c = arg;
-	const struct ccmap_plugin *d = plugin_desc(c->plugin);
+	const struct ccmap_plugin *d = plugin_desc(c->cfg.plugin);
 
 	if (c->pws.pinit > 0 && d->worker_fini)
-		d->worker_fini(&c->host, c->pws.pw);
+		d->worker_fini(&c->cfg.host, c->pws.pw);
 	free(c->pws.pcall);
 	c->pws.pcall = NULL;
 }
@@ -657,18 +657,18 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	call->own = out;	/* the output goes straight where it is wanted */
 	if (record_active(c)) {
 		long long t0 = util_now_ns();
-		st = map_one(c, plugin_desc(c->plugin), call);
+		st = map_one(c, plugin_desc(c->cfg.plugin), call);
 		return record_item(c, &c->pws, seq, call->slot, item,
 		    len, st, 0, util_now_ns() - t0, out);
 	}
-	if (!c->tagt)
-		return map_one(c, plugin_desc(c->plugin), call);
+	if (!c->cfg.tagt)
+		return map_one(c, plugin_desc(c->cfg.plugin), call);
 	struct strbuf tag = STRBUF_INIT;
 	struct value v = { item, len };
-	template_text(c->tagt, &(struct jobvals){ .v = &v, .n = 1,
+	template_text(c->cfg.tagt, &(struct jobvals){ .v = &v, .n = 1,
 	    .seq = seq, .slot = call->slot }, &tag);
 	call->tag = &tag;
-	st = map_one(c, plugin_desc(c->plugin), call);
+	st = map_one(c, plugin_desc(c->cfg.plugin), call);
 	call->tag = NULL;
 	strbuf_release(&tag);
 	return st;
@@ -680,7 +680,7 @@ hand_on(struct ccmap *c, struct job *job)
 {
 	for (int i = 0; i < 2; i++) {
 		if (job->pend[i].len)
-			output_data_main(c->out, &job->out, i + 1,
+			output_data_main(c->emit.out, &job->out, i + 1,
 			    job->pend[i].buf, job->pend[i].len);
 		strbuf_reset(&job->pend[i]);
 	}
@@ -715,14 +715,14 @@ pproc_result(void *arg, void *cookie, unsigned long long seq, size_t count,
 	if (olen >= WRITE_FLUSH / 16 && !job->pend[0].len &&
 	    !job->pend[1].len && !elen) {
 		/* A large piece goes on as it is, not through pend. */
-		output_data_main(c->out, &job->out, 1, out, olen);
+		output_data_main(c->emit.out, &job->out, 1, out, olen);
 	} else {
 		strbuf_add(&job->pend[0], out, olen);
 		strbuf_add(&job->pend[1], err, elen);
 		if (elen) {
 			/* (an item's stdout, then its stderr: see item_done) */
 			hand_on(c, job);
-			output_mark_main(c->out, &job->out);
+			output_mark_main(c->emit.out, &job->out);
 		} else if (job->pend[0].len + job->pend[1].len >= WRITE_FLUSH) {
 			hand_on(c, job);
 		}
@@ -777,13 +777,13 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 	else
 		n = snprintf(line, sizeof line, "%sitem %llu: its worker "
 		    "exited\n", util_prefix(), seq);
-	if (!c->stopping)
+	if (!c->sched.stopping)
 		strbuf_add(&job->pend[1], line, (size_t)n);
 	if (record_active(c))
 		record_lost(c, job, seq, sig ? sig : timed_out ? SIGKILL : 0);
 	if (job->pend[1].len) {
 		hand_on(c, job);
-		output_mark_main(c->out, &job->out);
+		output_mark_main(c->emit.out, &job->out);
 	}
 	job->ran_items++;
 	job->failed_items++;
@@ -809,7 +809,7 @@ exec_plugin_pool_ops(struct ccmap *c, struct plugpool_ops *ops)
 		.start = pproc_start,
 		.end = pproc_end,
 		.map = pproc_map,
-		.map_batch = plugin_desc(c->plugin)->map_batch ?
+		.map_batch = plugin_desc(c->cfg.plugin)->map_batch ?
 		    pproc_map_batch : NULL,
 		.result = pproc_result,
 		.lost = pproc_lost,

@@ -29,14 +29,14 @@
 static void
 screen_show(struct ccmap *c)
 {
-	if (c->tty)
-		tty_show(c->tty);
-	if (c->prog) {
+	if (c->emit.tty)
+		tty_show(c->emit.tty);
+	if (c->emit.prog) {
 		/* Jobs running now, not those waiting in a queue. */
-		progress_running(c->prog, c->tp ? atomic_load(&c->running) :
+		progress_running(c->emit.prog, c->tp ? atomic_load(&c->running) :
 		    c->pp ? procpool_busy(c->pp) : c->ppp ?
 		    plugpool_busy(c->ppp) : 0);
-		progress_draw(c->prog);
+		progress_draw(c->emit.prog);
 	}
 }
 
@@ -51,8 +51,8 @@ wstate_init(struct wstate *ws)
 static void
 wstate_release(struct ccmap *c, struct wstate *ws)
 {
-	if (c->plugin && ws->pinit > 0 && plugin_desc(c->plugin)->worker_fini)
-		plugin_desc(c->plugin)->worker_fini(&c->host, ws->pw);
+	if (c->cfg.plugin && ws->pinit > 0 && plugin_desc(c->cfg.plugin)->worker_fini)
+		plugin_desc(c->cfg.plugin)->worker_fini(&c->cfg.host, ws->pw);
 	cmdbuf_release(&ws->cb);
 	jobenv_release(&ws->env);
 	strbuf_release(&ws->scratch);
@@ -72,11 +72,11 @@ wstate_release(struct ccmap *c, struct wstate *ws)
 static void
 hangup(struct ccmap *c)
 {
-	if (c->stopping)
+	if (c->sched.stopping)
 		return;
-	c->stopping = 1;
+	c->sched.stopping = 1;
 	atomic_store(&c->no_start, 1);
-	if (c->plugin)
+	if (c->cfg.plugin)
 		atomic_store(&c->stop_sig, SIGHUP);	/* between items */
 	if (c->pp)
 		procpool_kill(c->pp, 0);
@@ -95,8 +95,8 @@ plugin_exited(struct ccmap *c)
 	if (!plugexit_message(c, msg, sizeof msg))
 		return;
 	emit_warn(c, "%s", msg);
-	if (!c->res->error)
-		c->res->error = CCMAP_EPLUGIN;
+	if (!c->sched.res->error)
+		c->sched.res->error = CCMAP_EPLUGIN;
 	sched_terminate(c, 0);
 }
 
@@ -104,30 +104,30 @@ static void
 on_signal(struct ccmap *c, int sig)
 {
 	if (sig == SIGWINCH) {
-		if (c->tty)
-			tty_resize(c->tty);
-		if (c->prog)
-			progress_resize(c->prog);
+		if (c->emit.tty)
+			tty_resize(c->emit.tty);
+		if (c->emit.prog)
+			progress_resize(c->emit.prog);
 		return;
 	}
 	if (sig == SIGNALS_PLUGIN_EXIT) {
 		plugin_exited(c);
 		return;
 	}
-	if (c->tty)
-		tty_stop(c->tty);
+	if (c->emit.tty)
+		tty_stop(c->emit.tty);
 	if (sig == SIGHUP) {
 		hangup(c);
-	} else if (!c->res->signal) {
+	} else if (!c->sched.res->signal) {
 		/* Jobs get a SIGINT or SIGTERM first, and SIGQUIT's sequence. */
-		c->res->signal = sig;
+		c->sched.res->signal = sig;
 		sched_terminate(c, sig == SIGQUIT ? 0 : sig);
-	} else if (!c->abandon) {
+	} else if (!c->sched.abandon) {
 		/* Again: kill at once, and end soon after (as after KILL,25). */
 		sched_kill(c, SIGKILL);
-		c->term_step = termseq_get(&c->opts.termseq)->n;
-		c->term_last = SIGKILL;
-		c->kill_at = util_now_ns() + 25 * 1000000LL;
+		c->sched.term_step = termseq_get(&c->cfg.opts.termseq)->n;
+		c->sched.term_last = SIGKILL;
+		c->sched.kill_at = util_now_ns() + 25 * 1000000LL;
 	}
 }
 
@@ -146,14 +146,14 @@ static int
 wait_ms(struct ccmap *c)
 {
 	int ms = c->ppp ? plugpool_timeout_ms(c->ppp) : -1;
-	long long at = c->kill_at, left;
+	long long at = c->sched.kill_at, left;
 
-	if (c->prog && (ms < 0 || progress_timeout_ms(c->prog) < ms))
-		ms = progress_timeout_ms(c->prog);
-	if (c->delaying && (!at || c->next_start < at))
-		at = c->next_start;
-	if (c->guard_at && (!at || c->guard_at < at))
-		at = c->guard_at;
+	if (c->emit.prog && (ms < 0 || progress_timeout_ms(c->emit.prog) < ms))
+		ms = progress_timeout_ms(c->emit.prog);
+	if (c->sched.delaying && (!at || c->sched.next_start < at))
+		at = c->sched.next_start;
+	if (c->sched.guard_at && (!at || c->sched.guard_at < at))
+		at = c->sched.guard_at;
 	if (!at)
 		return ms;
 	left = (at - util_now_ns() + 999999) / 1000000;
@@ -170,7 +170,7 @@ static int
 engine_failed(struct ccmap *c, int e, const char *what)
 {
 	emit_warn(c, "%s: %s; killing the running jobs", what, strerror(-e));
-	c->res->error = e;
+	c->sched.res->error = e;
 	sched_kill(c, SIGKILL);
 	return e;
 }
@@ -186,29 +186,29 @@ loop(struct ccmap *c)
 
 	for (;;) {
 		dispatch_jobs(c);
-		if (c->prog)
+		if (c->emit.prog)
 			dispatch_show_total(c);
-		if (c->inflight == 0 && (c->stopping ||
-		    (c->input_done && !c->backlog.first && !c->asking)))
+		if (c->sched.inflight == 0 && (c->sched.stopping ||
+		    (c->disp.input_done && !c->sched.backlog.first && !c->sched.asking)))
 			break;
-		if (c->abandon)
+		if (c->sched.abandon)
 			break;	/* the kill sequence is over */
-		if ((r = output_flush(c->out)) < 0)
+		if ((r = output_flush(c->emit.out)) < 0)
 			emit_failed(c, r);
 		screen_show(c);
 
 		size_t n = 0;
 		/* The terminal, when it is read, else the input. */
-		int ttyfd = c->tty && !c->stopping ? tty_fd(c->tty) : -1;
+		int ttyfd = c->emit.tty && !c->sched.stopping ? tty_fd(c->emit.tty) : -1;
 		/* (Read ahead, or counted, for --bar and --eta.) */
-		int ahead = c->in && input_reads_ahead(c->in);
-		int counting = c->in && !c->stopping &&
-		    input_count_pending(c->in);
+		int ahead = c->disp.in && input_reads_ahead(c->disp.in);
+		int counting = c->disp.in && !c->sched.stopping &&
+		    input_count_pending(c->disp.in);
 		fds[n++] = (struct pollfd){ .fd = signals_fd(), .events = POLLIN };
 		fds[n++] = (struct pollfd){
-			.fd = ttyfd >= 0 ? ttyfd : (!c->need_input && !ahead) ||
-			    c->stopping ? -1 : c->blocks ? blocks_fd(c->blocks) :
-			    input_fd(c->in),
+			.fd = ttyfd >= 0 ? ttyfd : (!c->disp.need_input && !ahead) ||
+			    c->sched.stopping ? -1 : c->disp.blocks ? blocks_fd(c->disp.blocks) :
+			    input_fd(c->disp.in),
 			.events = POLLIN,
 		};
 		if (c->tp)
@@ -225,14 +225,14 @@ loop(struct ccmap *c)
 			break;
 		}
 		if (counting)
-			input_count_step(c->in);
-		if (c->kill_at && util_now_ns() >= c->kill_at) {
-			c->kill_at = 0;
+			input_count_step(c->disp.in);
+		if (c->sched.kill_at && util_now_ns() >= c->sched.kill_at) {
+			c->sched.kill_at = 0;
 			sched_term_next(c);
 		}
-		if (c->guard_at && util_now_ns() >= c->guard_at) {
-			c->guard_at = 0;
-			guard_start(c->guard);
+		if (c->sched.guard_at && util_now_ns() >= c->sched.guard_at) {
+			c->sched.guard_at = 0;
+			guard_start(c->sched.guard);
 		}
 		if (fds[0].revents) {
 			int sig;
@@ -240,15 +240,15 @@ loop(struct ccmap *c)
 				on_signal(c, sig);
 		}
 		if (fds[1].revents && ttyfd >= 0) {
-			tty_read(c->tty);
+			tty_read(c->emit.tty);
 		} else if (fds[1].revents) {
-			long got = c->blocks ? blocks_fill(c->blocks) :
-			    input_fill(c->in);
+			long got = c->disp.blocks ? blocks_fill(c->disp.blocks) :
+			    input_fill(c->disp.in);
 			if (got < 0) {
-				emit_warn(c, "cannot read '%s': %s", c->blocks ?
-				    c->pipe_name : input_name(c->in),
+				emit_warn(c, "cannot read '%s': %s", c->disp.blocks ?
+				    c->cfg.pipe_name : input_name(c->disp.in),
 				    strerror((int)-got));
-				c->res->error = (int)got;
+				c->sched.res->error = (int)got;
 				sched_terminate(c, 0);
 			}
 		}
@@ -266,7 +266,7 @@ loop(struct ccmap *c)
 		}
 	}
 	free(fds);
-	if ((r = output_flush(c->out)) < 0)
+	if ((r = output_flush(c->emit.out)) < 0)
 		emit_failed(c, r);
 	return err;
 }
@@ -275,11 +275,11 @@ int
 ccmap_run(struct ccmap *c, struct ccmap_result *res)
 {
 	struct output_opts oo = {
-		.linebuffer = c->opts.outmode == CCMAP_LINEBUFFER,
-		.ordered = c->opts.keep_order && !c->opts.as_completed,
-		.mem_limit = c->opts.mem_limit,
-		.tmpdir = c->opts.tmpdir,
-		.fd = { c->rfd >= 0 ? c->rfd : 1, 2 },
+		.linebuffer = c->cfg.opts.outmode == CCMAP_LINEBUFFER,
+		.ordered = c->cfg.opts.keep_order && !c->cfg.opts.as_completed,
+		.mem_limit = c->cfg.opts.mem_limit,
+		.tmpdir = c->cfg.opts.tmpdir,
+		.fd = { c->emit.rfd >= 0 ? c->emit.rfd : 1, 2 },
 		.wake_fd = -1,
 		.before_write = emit_hide,
 		.hook_arg = c,
@@ -287,42 +287,42 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	int r;
 
 	memset(res, 0, sizeof *res);
-	c->res = res;
-	reorder_init(&c->ro, 1);
-	output_new(&c->out, &oo);
+	c->sched.res = res;
+	reorder_init(&c->emit.ro, 1);
+	output_new(&c->emit.out, &oo);
 	if ((r = signals_init()) < 0) {
 		emit_warn(c, "cannot catch signals: %s", strerror(-r));
 		res->error = r;
 		goto out;
 	}
-	if (c->opts.show) {
-		c->prog = progress_new(c->opts.show, 2, c->jobs);
+	if (c->cfg.opts.show) {
+		c->emit.prog = progress_new(c->cfg.opts.show, 2, c->cfg.jobs);
 		/* Items typed at the prompt: the display waits for Ctrl-D. */
-		progress_pause(c->prog, c->opts.readline);
+		progress_pause(c->emit.prog, c->cfg.opts.readline);
 		/* It is drawn as it goes: count the items ahead for it. */
-		if (c->in && isatty(2))
-			input_count_ahead(c->in, c->opts.mem_limit,
-			    c->opts.tmpdir);
+		if (c->disp.in && isatty(2))
+			input_count_ahead(c->disp.in, c->cfg.opts.mem_limit,
+			    c->cfg.opts.tmpdir);
 	}
-	if (c->tty || c->prog)
+	if (c->emit.tty || c->emit.prog)
 		signals_add_winch();
-	if (!c->plugin && !c->opts.dry_run &&
-	    (r = guard_new(&c->guard, c->jobs)) == 0)
-		c->guard_at = util_now_ns() + GUARD_DELAY_NS;
+	if (!c->cfg.plugin && !c->cfg.opts.dry_run &&
+	    (r = guard_new(&c->sched.guard, c->cfg.jobs)) == 0)
+		c->sched.guard_at = util_now_ns() + GUARD_DELAY_NS;
 	if (r < 0) {
 		/* (no pool) */
-	} else if (c->opts.executor == CCMAP_PROCS && c->plugin) {
+	} else if (c->cfg.opts.executor == CCMAP_PROCS && c->cfg.plugin) {
 		struct plugpool_ops ops;
 		struct plugpool_opts po = {
-			.workers = c->jobs,
-			.max_tasks = c->opts.max_tasks,
-			.timeout_ns = c->opts.timeout_ns,
-			.keep_fd = c->sctx.devnull,
+			.workers = c->cfg.jobs,
+			.max_tasks = c->cfg.opts.max_tasks,
+			.timeout_ns = c->cfg.opts.timeout_ns,
+			.keep_fd = c->cfg.sctx.devnull,
 		};
 		exec_plugin_pool_ops(c, &ops);
 		wstate_init(&c->pws);
 		r = plugpool_new(&c->ppp, &po, &ops);
-	} else if (c->opts.executor == CCMAP_PROCS) {
+	} else if (c->cfg.opts.executor == CCMAP_PROCS) {
 		struct procpool_ops ops;
 		exec_cmd_proc_ops(c, &ops);
 		wstate_init(&c->pws);
@@ -331,16 +331,16 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		 * would have run it, as GNU parallel does); with --chunksize N
 		 * a chunk's jobs do, by request.
 		 */
-		if (c->capacity > (size_t)c->jobs * c->chunksize)
-			c->capacity = (size_t)c->jobs * c->chunksize;
-		r = procpool_new(&c->pp, c->jobs, &ops, c->sctx.devnull);
+		if (c->sched.capacity > (size_t)c->cfg.jobs * c->cfg.chunksize)
+			c->sched.capacity = (size_t)c->cfg.jobs * c->cfg.chunksize;
+		r = procpool_new(&c->pp, c->cfg.jobs, &ops, c->cfg.sctx.devnull);
 	} else {
-		c->ws = util_calloc(c->jobs, sizeof *c->ws);
-		for (unsigned i = 0; i < c->jobs; i++)
+		c->ws = util_calloc(c->cfg.jobs, sizeof *c->ws);
+		for (unsigned i = 0; i < c->cfg.jobs; i++)
 			wstate_init(&c->ws[i]);
-		if ((r = threadpool_new(&c->tp, c->jobs, c)) == 0)
-			output_set_wake(c->out, threadpool_fd(c->tp));
-		if (r == 0 && c->plugin)
+		if ((r = threadpool_new(&c->tp, c->cfg.jobs, c)) == 0)
+			output_set_wake(c->emit.out, threadpool_fd(c->tp));
+		if (r == 0 && c->cfg.plugin)
 			plugexit_watch(c);
 	}
 	/*
@@ -350,15 +350,15 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	 * or a progress line must make way for it.  With -k --line-buffer it
 	 * streams, as --line-buffer output always does.
 	 */
-	c->streams = !c->opts.as_completed && c->opts.outmode == CCMAP_GROUP &&
-	    c->opts.retries < 2 && c->opts.halt.when != CCMAP_HALT_NOW &&
-	    c->rfd < 0 &&	/* (a records' header goes first) */
-	    !c->tty && !(c->prog && isatty(2));
+	c->emit.streams = !c->cfg.opts.as_completed && c->cfg.opts.outmode == CCMAP_GROUP &&
+	    c->cfg.opts.retries < 2 && c->cfg.opts.halt.when != CCMAP_HALT_NOW &&
+	    c->emit.rfd < 0 &&	/* (a records' header goes first) */
+	    !c->emit.tty && !(c->emit.prog && isatty(2));
 	if (oo.linebuffer && oo.ordered)
-		c->streams = 1;
-	c->backlogging = halt_needs_total(&c->halt);
-	if (c->joblog && joblog_wants_header(c->joblog))
-		output_emit_text(c->out, 1, JOBLOG_HEADER, strlen(JOBLOG_HEADER));
+		c->emit.streams = 1;
+	c->sched.backlogging = halt_needs_total(&c->sched.halt);
+	if (c->emit.joblog && joblog_wants_header(c->emit.joblog))
+		output_emit_text(c->emit.out, 1, JOBLOG_HEADER, strlen(JOBLOG_HEADER));
 	if (r < 0) {
 		emit_warn(c, "cannot start the workers: %s", strerror(-r));
 		res->error = r;
@@ -381,7 +381,7 @@ out:
 		procpool_free(c->pp);
 		wstate_release(c, &c->pws);
 	}
-	if (c->tp && ((c->inflight && c->abandon) || atomic_load(&c->parked))) {
+	if (c->tp && ((c->sched.inflight && c->sched.abandon) || atomic_load(&c->parked))) {
 		/*
 		 * Threads still on a job when the kill sequence is over (a
 		 * plugin that would not stop, one held in exit()) cannot be
@@ -389,52 +389,52 @@ out:
 		 * die, and the caller ends the process.  After an engine
 		 * error their jobs were killed, and they are waited for.
 		 */
-		c->abandoned = res->abandoned = 1;
-		guard_kill(c->guard, SIGKILL);
+		c->sched.abandoned = res->abandoned = 1;
+		guard_kill(c->sched.guard, SIGKILL);
 	} else {
-		if (c->plugin)
+		if (c->cfg.plugin)
 			plugexit_watch(NULL);
 		threadpool_free(c->tp);
 		c->tp = NULL;
 	}
-	if (c->ws && !c->abandoned) {
-		for (unsigned i = 0; i < c->jobs; i++)
+	if (c->ws && !c->sched.abandoned) {
+		for (unsigned i = 0; i < c->cfg.jobs; i++)
 			wstate_release(c, &c->ws[i]);
 		free(c->ws);
 		c->ws = NULL;
 	}
-	if (!c->abandoned) {
-		guard_free(c->guard);	/* (the guard must outlive the threads) */
-		c->guard = NULL;
+	if (!c->sched.abandoned) {
+		guard_free(c->sched.guard);	/* (the guard must outlive the threads) */
+		c->sched.guard = NULL;
 		/*
 		 * Jobs in flight when the engine failed (their workers are
 		 * gone now): they end as killed, their output dropped, and the
 		 * finished jobs held behind them come out.  (An abandoned
 		 * run's threads still hold theirs.)
 		 */
-		c->streams = 0;
-		while (c->ifirst) {
-			c->ifirst->killed = 1;
-			sched_finish(c, c->ifirst);
+		c->emit.streams = 0;
+		while (c->sched.ifirst) {
+			c->sched.ifirst->killed = 1;
+			sched_finish(c, c->sched.ifirst);
 		}
-		c->retry = (struct jobq){ NULL, NULL, 0 };
+		c->sched.retry = (struct jobq){ NULL, NULL, 0 };
 	}
 	sched_drop(c);
-	res->halted = halt_exit_status(&c->halt, &res->halt_status);
+	res->halted = halt_exit_status(&c->sched.halt, &res->halt_status);
 	emit_rest(c);
-	reorder_release(&c->ro);
-	if (c->abandoned) {
-		int e = output_flush(c->out);	/* threads may yet use it */
+	reorder_release(&c->emit.ro);
+	if (c->sched.abandoned) {
+		int e = output_flush(c->emit.out);	/* threads may yet use it */
 		if (e < 0 && !res->error && !res->broken_pipe)
 			emit_failed(c, e);
 	} else {
-		output_free(c->out);
-		c->out = NULL;
+		output_free(c->emit.out);
+		c->emit.out = NULL;
 	}
-	if (c->tty)
-		tty_stop(c->tty);
-	progress_free(c->prog);
-	c->prog = NULL;
+	if (c->emit.tty)
+		tty_stop(c->emit.tty);
+	progress_free(c->emit.prog);
+	c->emit.prog = NULL;
 	signals_restore();
 	return res->error ? res->error : 0;
 }

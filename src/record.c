@@ -19,7 +19,7 @@
 int
 record_active(const struct ccmap *c)
 {
-	return c->results || c->opts.json;
+	return c->cfg.results || c->cfg.opts.json;
 }
 
 /* The captured output of a job recorded for --json. */
@@ -61,14 +61,14 @@ write_failed(struct strbuf *out, const char *what, unsigned long long seq,
 static int
 in_files(const struct ccmap *c)
 {
-	return c->results && results_kind(c->results) == RESULTS_DIR;
+	return c->cfg.results && results_kind(c->cfg.results) == RESULTS_DIR;
 }
 
 /* How many of a job's values make one item (its columns, with -C). */
 static size_t
 item_values(const struct ccmap *c, const struct jobvals *jv)
 {
-	return c->shape && c->max_args == 1 ? jv->n : input_nsources(c->in);
+	return c->cfg.shape && c->cfg.max_args == 1 ? jv->n : input_nsources(c->disp.in);
 }
 
 int
@@ -77,8 +77,8 @@ record_done_before(const struct ccmap *c, const struct job *job)
 	const struct jobvals jv = { .v = job->v, .n = job->nv,
 	    .seq = job->seq };
 
-	return c->opts.resume == CCMAP_RESUME_ALL && in_files(c) &&
-	    results_done(c->results, &jv, item_values(c, &jv));
+	return c->cfg.opts.resume == CCMAP_RESUME_ALL && in_files(c) &&
+	    results_done(c->cfg.results, &jv, item_values(c, &jv));
 }
 
 /* What a job or item ran and did, for its line. */
@@ -99,7 +99,7 @@ static void
 outcome_line(const struct ccmap *c, struct strbuf *line,
     const struct outcome *o)
 {
-	if (c->opts.json) {
+	if (c->cfg.opts.json) {
 		json_record(line, &(struct json_record){
 		    .seq = o->seq, .v = o->v, .n = o->n, .args = o->args,
 		    .code = o->code, .sig = o->sig, .ns = o->ns,
@@ -107,7 +107,7 @@ outcome_line(const struct ccmap *c, struct strbuf *line,
 		    .err = o->b[1].buf, .elen = o->b[1].len });
 		return;
 	}
-	results_record(c->results, line, &(struct results_rec){
+	results_record(c->cfg.results, line, &(struct results_rec){
 	    .seq = o->seq, .start = o->start, .ns = o->ns, .code = o->code,
 	    .sig = o->sig, .cmd = o->cmd, .v = o->v, .n = o->n,
 	    .out = o->b[0].buf, .olen = o->b[0].len,
@@ -143,13 +143,13 @@ record_job(struct ccmap *c, struct wstate *ws,
 	size_t nsrc = item_values(c, jv);
 	int fd[2], e = 0;
 
-	if (in_files(c) && !c->opts.json) {
+	if (in_files(c) && !c->cfg.opts.json) {
 		/* The files are the job's stdout and stderr. */
-		if ((e = results_open(c->results, jv, nsrc, fd,
+		if ((e = results_open(c->cfg.results, jv, nsrc, fd,
 		    &ws->rpath)) == 0) {
 			cio.capture = 0;
 			cio.to = fd;
-			spawn_job(&c->sctx, &ws->cb, ws->env.envp, &cio, st);
+			spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, &cio, st);
 			struct stat sb;	/* its size: --joblog's Receive */
 			if (fstat(fd[0], &sb) == 0 && S_ISREG(sb.st_mode))
 				st->out_bytes = sb.st_size;
@@ -159,20 +159,20 @@ record_job(struct ccmap *c, struct wstate *ws,
 	} else {
 		struct outcome o = {
 			.seq = jv->seq, .v = jv->v, .n = jv->n,
-			.args = c->json_args, .b = b,
+			.args = c->cfg.json_args, .b = b,
 		};
 		strbuf_reset(&b[0]);
 		strbuf_reset(&b[1]);
-		spawn_job(&c->sctx, &ws->cb, ws->env.envp, &cio, st);
+		spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, &cio, st);
 		o.start = st->start_ns / 1e9;
 		o.ns = st->run_ns;
 		o.code = st->code;
 		o.sig = st->sig;
 		if (in_files(c))
-			e = results_write(c->results, jv, nsrc, b[0].buf,
+			e = results_write(c->cfg.results, jv, nsrc, b[0].buf,
 			    b[0].len, b[1].buf, b[1].len, &ws->rpath);
-		if (!c->opts.json) {
-			template_line(c->tmpl, jv, &cmd);
+		if (!c->cfg.opts.json) {
+			template_line(c->cfg.tmpl, jv, &cmd);
 			o.cmd = cmd.buf ? cmd.buf : "";
 		}
 		outcome_line(c, &msg, &o);
@@ -211,14 +211,14 @@ record_item(struct ccmap *c, struct wstate *ws,
 		strbuf_reset(&io[i]);
 	}
 	if (in_files(c))
-		e = results_write(c->results, &jv, 1, b[0].buf, b[0].len,
+		e = results_write(c->cfg.results, &jv, 1, b[0].buf, b[0].len,
 		    b[1].buf, b[1].len, &ws->rpath);
-	if (!in_files(c) || c->opts.json)
+	if (!in_files(c) || c->cfg.opts.json)
 		outcome_line(c, &io[0], &(struct outcome){
 		    .seq = seq, .v = &v, .n = 1, .code = status, .sig = sig,
 		    /* The item began ns ago; a plugin has no command line. */
 		    .start = (util_wall_ns() - ns) / 1e9, .ns = ns,
-		    .cmd = c->opts.plugin, .b = b });
+		    .cmd = c->cfg.opts.plugin, .b = b });
 	if (e < 0) {
 		write_failed(&io[1], "item", seq, ws->rpath.buf, e);
 		if (!status && !sig)

@@ -28,11 +28,11 @@
 void
 sched_kill(struct ccmap *c, int sig)
 {
-	c->stopping = 1;
+	c->sched.stopping = 1;
 	if (c->tp) {
 		pthread_mutex_lock(&c->pid_lock);
 		atomic_store(&c->stop_sig, sig);
-		for (unsigned i = 0; i < c->jobs; i++)
+		for (unsigned i = 0; i < c->cfg.jobs; i++)
 			if (c->ws[i].pid > 0)
 				kill(-c->ws[i].pid, sig);
 		pthread_mutex_unlock(&c->pid_lock);
@@ -46,33 +46,33 @@ sched_kill(struct ccmap *c, int sig)
 /*
  * The next step of the kill sequence (--termseq), or its end: SIGKILL to
  * what still runs, if the last step did not send it, and with threads the
- * run ends, whatever they are still on (c->abandon).  A step comes only
+ * run ends, whatever they are still on (c->sched.abandon).  A step comes only
  * while jobs run: the loop ends as soon as none is left.
  */
 void
 sched_term_next(struct ccmap *c)
 {
-	const struct ccmap_termseq *ts = termseq_get(&c->opts.termseq);
+	const struct ccmap_termseq *ts = termseq_get(&c->cfg.opts.termseq);
 	const struct ccmap_termstep *step;
 	int sig;
 
-	if (c->term_step >= ts->n) {
-		if (c->term_last != SIGKILL)
+	if (c->sched.term_step >= ts->n) {
+		if (c->sched.term_last != SIGKILL)
 			sched_kill(c, SIGKILL);
 		/* Worker processes can be killed, and are reaped as they go. */
 		if (c->pp)
 			procpool_abandon(c->pp);
 		if (c->tp)
-			c->abandon = 1;	/* threads cannot be */
-		c->kill_at = 0;
+			c->sched.abandon = 1;	/* threads cannot be */
+		c->sched.kill_at = 0;
 		return;
 	}
-	step = &ts->step[c->term_step];
-	sig = c->term_step == 0 && c->term_first ? c->term_first : step->sig;
-	c->term_step++;
-	c->term_last = sig;
+	step = &ts->step[c->sched.term_step];
+	sig = c->sched.term_step == 0 && c->sched.term_first ? c->sched.term_first : step->sig;
+	c->sched.term_step++;
+	c->sched.term_last = sig;
 	sched_kill(c, sig);
-	c->kill_at = util_now_ns() + step->ms * 1000000LL;
+	c->sched.kill_at = util_now_ns() + step->ms * 1000000LL;
 }
 
 /*
@@ -83,9 +83,9 @@ sched_term_next(struct ccmap *c)
 void
 sched_terminate(struct ccmap *c, int first)
 {
-	if (c->term_step)
+	if (c->sched.term_step)
 		return;
-	c->term_first = first;
+	c->sched.term_first = first;
 	sched_term_next(c);
 }
 
@@ -114,13 +114,13 @@ report(struct ccmap *c, struct job *job, const char *notice)
 	const struct job_status *st = &job->st;
 	char name[16];
 
-	if (job->killed || c->res->signal || c->res->error ||
-	    c->res->broken_pipe)
+	if (job->killed || c->sched.res->signal || c->sched.res->error ||
+	    c->sched.res->broken_pipe)
 		return;
 	if (!notice && !st->err && !st->timed_out &&
 	    (!st->sig || st->sig == SIGPIPE))
 		return;
-	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
+	template_line(c->cfg.tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
 	    .seq = job->seq, .slot = 0 }, &line);
 	if (st->timed_out)
 		emit_warn(c, "job %llu: '%s': timed out", job->seq, line.buf);
@@ -141,7 +141,7 @@ report(struct ccmap *c, struct job *job, const char *notice)
 	strbuf_release(&line);
 }
 
-/* Jobs waiting in a queue of their own (c->retry, c->backlog). */
+/* Jobs waiting in a queue of their own (c->sched.retry, c->sched.backlog). */
 static void
 jobq_push(struct jobq *q, struct job *job)
 {
@@ -171,12 +171,12 @@ jobq_pop(struct jobq *q)
 static int
 retry(struct ccmap *c, struct job *job)
 {
-	if (c->opts.retries < 2 || job->attempts >= c->opts.retries ||
-	    c->stopping || !job_failed(&job->st))
+	if (c->cfg.opts.retries < 2 || job->attempts >= c->cfg.opts.retries ||
+	    c->sched.stopping || !job_failed(&job->st))
 		return 0;
 	report(c, job, NULL);
 	job->reported = 1;
-	jobq_push(&c->retry, job);
+	jobq_push(&c->sched.retry, job);
 	return 1;
 }
 
@@ -188,20 +188,20 @@ retry(struct ccmap *c, struct job *job)
 static void
 halt_act(struct ccmap *c, enum ccmap_halt_when when)
 {
-	size_t running = c->inflight - c->retry.n;
+	size_t running = c->sched.inflight - c->sched.retry.n;
 
 	if (when == CCMAP_HALT_SOON) {
-		c->stopping = 1;
+		c->sched.stopping = 1;
 		atomic_store(&c->no_start, 1);
 		if (running)
 			emit_warn(c, "starting no more jobs, waiting for %zu job%s "
 			    "to finish", running, running == 1 ? "" : "s");
 		return;
 	}
-	if (when != CCMAP_HALT_NOW || c->halting_now)
+	if (when != CCMAP_HALT_NOW || c->sched.halting_now)
 		return;
-	c->halting_now = 1;
-	for (struct job *j = c->ifirst; j && !c->plugin; j = j->inext)
+	c->sched.halting_now = 1;
+	for (struct job *j = c->sched.ifirst; j && !c->cfg.plugin; j = j->inext)
 		j->killed = 1;
 	sched_terminate(c, 0);
 }
@@ -212,22 +212,22 @@ count(struct ccmap *c, struct job *job)
 {
 	enum ccmap_halt_when when;
 
-	if (c->plugin) {
-		c->res->started += job->ran_items;
-		c->res->failed += job->failed_items;
-		c->halt.started += job->ran_items;
-		when = halt_count_items(&c->halt, job->ran_items,
+	if (c->cfg.plugin) {
+		c->sched.res->started += job->ran_items;
+		c->sched.res->failed += job->failed_items;
+		c->sched.halt.started += job->ran_items;
+		when = halt_count_items(&c->sched.halt, job->ran_items,
 		    job->failed_items);
 		if (job->map_ns)
 			dispatch_item_time(c, job->map_ns, job->ran_items);
 	} else {
 		int failed = job_failed(&job->st);
-		c->res->started++;
-		c->res->failed += failed;
+		c->sched.res->started++;
+		c->sched.res->failed += failed;
 		if (!job->reported)
-			report(c, job, halt_notice(&c->halt, failed));
-		when = halt_count(&c->halt, failed, job_exit(&job->st));
-		if (c->joblog)
+			report(c, job, halt_notice(&c->sched.halt, failed));
+		when = halt_count(&c->sched.halt, failed, job_exit(&job->st));
+		if (c->emit.joblog)
 			emit_log_job(c, job);
 	}
 	halt_act(c, when);
@@ -236,16 +236,16 @@ count(struct ccmap *c, struct job *job)
 void
 sched_finish(struct ccmap *c, struct job *job)
 {
-	if (!job->skipped && !job->killed && !c->plugin && retry(c, job))
-		return;		/* it stays in flight, in c->retry */
-	*(job->iprev ? &job->iprev->inext : &c->ifirst) = job->inext;
-	*(job->inext ? &job->inext->iprev : &c->ilast) = job->iprev;
-	c->inflight--;
+	if (!job->skipped && !job->killed && !c->cfg.plugin && retry(c, job))
+		return;		/* it stays in flight, in c->sched.retry */
+	*(job->iprev ? &job->iprev->inext : &c->sched.ifirst) = job->inext;
+	*(job->inext ? &job->inext->iprev : &c->sched.ilast) = job->iprev;
+	c->sched.inflight--;
 	block_release(&job->blk);	/* read or not, it is done with */
-	if (c->prog)
-		progress_done(c->prog, c->plugin ? job->items : 1);
+	if (c->emit.prog)
+		progress_done(c->emit.prog, c->cfg.plugin ? job->items : 1);
 	if (job->killed)
-		c->res->started++;
+		c->sched.res->started++;
 	else if (!job->skipped)
 		count(c, job);
 	emit_finished(c, job);
@@ -259,13 +259,13 @@ post(struct ccmap *c, struct job **chunk, size_t n)
 		chunk[i]->attempts++;
 		chunk[i]->chunk_next = NULL;
 	}
-	c->halt.started += n;
-	if (c->opts.delay_ns)
-		c->next_start = util_now_ns() + c->opts.delay_ns;
+	c->sched.halt.started += n;
+	if (c->cfg.opts.delay_ns)
+		c->sched.next_start = util_now_ns() + c->cfg.opts.delay_ns;
 	if (c->tp) {
 		for (size_t i = 0; i + 1 < n; i++)
 			chunk[i]->chunk_next = chunk[i + 1];
-		chunk[0]->work.work = c->plugin ? exec_plugin_work :
+		chunk[0]->work.work = c->cfg.plugin ? exec_plugin_work :
 		    exec_cmd_thread_work;
 		threadpool_post(c->tp, &chunk[0]->work);
 	} else if (c->ppp) {
@@ -273,12 +273,12 @@ post(struct ccmap *c, struct job **chunk, size_t n)
 			plugpool_submit(c->ppp, chunk[i], chunk[i]->first_item,
 			    chunk[i]->items, chunk[i]->store.buf,
 			    chunk[i]->store.len, chunk[i]->v ? '\0' :
-			    c->opts.delim);
+			    c->cfg.opts.delim);
 	} else {
 		for (size_t i = 0; i < n; i++)
-			c->chunkjv[i] = (struct jobvals){ .v = chunk[i]->v,
+			c->disp.chunkjv[i] = (struct jobvals){ .v = chunk[i]->v,
 			    .n = chunk[i]->nv, .seq = chunk[i]->seq };
-		procpool_submit(c->pp, (void *const *)chunk, c->chunkjv, n);
+		procpool_submit(c->pp, (void *const *)chunk, c->disp.chunkjv, n);
 	}
 }
 
@@ -288,15 +288,15 @@ track(struct ccmap *c, struct job **chunk, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct job *job = chunk[i];
-		job->iprev = c->ilast;
-		*(c->ilast ? &c->ilast->inext : &c->ifirst) = job;
-		c->ilast = job;
-		if (c->prog)
-			progress_started(c->prog, c->plugin ? NULL :
-			    job->store.buf, c->plugin ? 0 : job->nv ?
+		job->iprev = c->sched.ilast;
+		*(c->sched.ilast ? &c->sched.ilast->inext : &c->sched.ifirst) = job;
+		c->sched.ilast = job;
+		if (c->emit.prog)
+			progress_started(c->emit.prog, c->cfg.plugin ? NULL :
+			    job->store.buf, c->cfg.plugin ? 0 : job->nv ?
 			    job->v[0].len : 0);
 	}
-	c->inflight += n;
+	c->sched.inflight += n;
 }
 
 /* Hand one chunk of jobs to the pool. */
@@ -319,13 +319,13 @@ give_now(struct ccmap *c, struct job **chunk, size_t n)
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if ((c->joblog && joblog_skip(c->joblog, chunk[i]->seq)) ||
-		    (c->results && record_done_before(c, chunk[i]))) {
+		if ((c->emit.joblog && joblog_skip(c->emit.joblog, chunk[i]->seq)) ||
+		    (c->cfg.results && record_done_before(c, chunk[i]))) {
 			chunk[i]->skipped = 1;
 			track(c, &chunk[i], 1);
 			sched_finish(c, chunk[i]);
-		} else if (c->backlogging) {
-			jobq_push(&c->backlog, chunk[i]);
+		} else if (c->sched.backlogging) {
+			jobq_push(&c->sched.backlog, chunk[i]);
 		} else {
 			chunk[k++] = chunk[i];
 		}
@@ -341,12 +341,12 @@ ask_next(struct ccmap *c)
 	struct strbuf line = STRBUF_INIT;
 	struct job *job;
 
-	if (c->asking || c->stopping || !(job = jobq_pop(&c->askq)))
+	if (c->sched.asking || c->sched.stopping || !(job = jobq_pop(&c->sched.askq)))
 		return;
-	template_line(c->tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
+	template_line(c->cfg.tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
 	    .seq = job->seq, .slot = 0 }, &line);
-	c->asking = job;
-	tty_ask(c->tty, line.buf ? line.buf : "");
+	c->sched.asking = job;
+	tty_ask(c->emit.tty, line.buf ? line.buf : "");
 	strbuf_release(&line);
 }
 
@@ -354,12 +354,12 @@ void
 sched_answer(void *arg, int yes)
 {
 	struct ccmap *c = arg;
-	struct job *job = c->asking;
+	struct job *job = c->sched.asking;
 
 	if (!job)
 		return;
-	c->asking = NULL;
-	if (yes && !c->stopping) {
+	c->sched.asking = NULL;
+	if (yes && !c->sched.stopping) {
 		give_now(c, &job, 1);
 	} else {
 		/* Declined: skipped, as if the run had not come to it. */
@@ -374,30 +374,30 @@ sched_answer(void *arg, int yes)
 void
 sched_give(struct ccmap *c, struct job **chunk, size_t n)
 {
-	if (!c->opts.interactive) {
+	if (!c->cfg.opts.interactive) {
 		give_now(c, chunk, n);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		jobq_push(&c->askq, chunk[i]);
+		jobq_push(&c->sched.askq, chunk[i]);
 	ask_next(c);
 }
 
 int
 sched_room(const struct ccmap *c)
 {
-	return c->inflight < c->capacity &&
-	    c->next_seq + 1 - c->ro.head < WINDOW;
+	return c->sched.inflight < c->sched.capacity &&
+	    c->disp.next_seq + 1 - c->emit.ro.head < WINDOW;
 }
 
 /* May a job start now?  (--delay, and a stopping run.) */
 int
 sched_may_start(struct ccmap *c)
 {
-	if (c->stopping)
+	if (c->sched.stopping)
 		return 0;
-	if (c->opts.delay_ns && util_now_ns() < c->next_start) {
-		c->delaying = 1;
+	if (c->cfg.opts.delay_ns && util_now_ns() < c->sched.next_start) {
+		c->sched.delaying = 1;
 		return 0;
 	}
 	return 1;
@@ -413,15 +413,15 @@ sched_start_waiting(struct ccmap *c)
 {
 	struct job *job;
 
-	c->delaying = 0;
-	if (c->stopping) {
-		while ((job = jobq_pop(&c->retry)) != NULL)
+	c->sched.delaying = 0;
+	if (c->sched.stopping) {
+		while ((job = jobq_pop(&c->sched.retry)) != NULL)
 			sched_finish(c, job);
 		return;
 	}
-	while (c->retry.first && sched_may_start(c)) {
-		job = jobq_pop(&c->retry);
-		joboutput_release(c->out, &job->out);
+	while (c->sched.retry.first && sched_may_start(c)) {
+		job = jobq_pop(&c->sched.retry);
+		joboutput_release(c->emit.out, &job->out);
 		const char *tag = job->out.tag;
 		size_t taglen = job->out.taglen;
 		joboutput_init(&job->out);
@@ -432,8 +432,8 @@ sched_start_waiting(struct ccmap *c)
 		emit_promote(c);	/* (it may be due: its output was reset) */
 		post(c, &job, 1);
 	}
-	while (!c->backlogging && c->backlog.first && sched_room(c) && sched_may_start(c)) {
-		job = jobq_pop(&c->backlog);
+	while (!c->sched.backlogging && c->sched.backlog.first && sched_room(c) && sched_may_start(c)) {
+		job = jobq_pop(&c->sched.backlog);
 		submit(c, &job, 1);
 	}
 }
@@ -442,16 +442,16 @@ sched_start_waiting(struct ccmap *c)
 void
 sched_drop(struct ccmap *c)
 {
-	if (c->pending) {	/* a stopped run */
-		dispatch_job_free(c, c->pending);
-		c->pending = NULL;
+	if (c->disp.pending) {	/* a stopped run */
+		dispatch_job_free(c, c->disp.pending);
+		c->disp.pending = NULL;
 	}
-	for (struct job *job; (job = jobq_pop(&c->backlog)) != NULL; )
+	for (struct job *job; (job = jobq_pop(&c->sched.backlog)) != NULL; )
 		dispatch_job_free(c, job);
-	for (struct job *job; (job = jobq_pop(&c->askq)) != NULL; )
+	for (struct job *job; (job = jobq_pop(&c->sched.askq)) != NULL; )
 		dispatch_job_free(c, job);
-	if (c->asking) {	/* a stopped run, while asking */
-		dispatch_job_free(c, c->asking);
-		c->asking = NULL;
+	if (c->sched.asking) {	/* a stopped run, while asking */
+		dispatch_job_free(c, c->sched.asking);
+		c->sched.asking = NULL;
 	}
 }

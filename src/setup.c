@@ -26,7 +26,7 @@ tty_item(void *arg, const char *line, size_t len)
 {
 	struct ccmap *c = arg;
 
-	input_feed(c->in, line, len);
+	input_feed(c->disp.in, line, len);
 }
 
 static void
@@ -34,9 +34,9 @@ tty_eof(void *arg)
 {
 	struct ccmap *c = arg;
 
-	input_feed_end(c->in);
-	if (c->prog)
-		progress_pause(c->prog, 0);
+	input_feed_end(c->disp.in);
+	if (c->emit.prog)
+		progress_pause(c->emit.prog, 0);
 }
 
 /*
@@ -46,30 +46,30 @@ tty_eof(void *arg)
 static void
 name_columns(struct ccmap *c)
 {
-	const struct ccmap_opts *o = &c->opts;
-	size_t nsrc = input_nsources(c->in);
+	const struct ccmap_opts *o = &c->cfg.opts;
+	size_t nsrc = input_nsources(c->disp.in);
 
 	for (size_t i = 0; o->header && i < nsrc; i++) {
-		const struct value *h = input_header(c->in, i);
+		const struct value *h = input_header(c->disp.in, i);
 		const char *path = o->nsources ? o->sources[i].path : "-";
 		if (h)
-			fields_name_header(c->fields, h);
+			fields_name_header(c->disp.fields, h);
 		else if (strcmp(o->header, "0") == 0 && path && strcmp(path, "-"))
-			fields_name(c->fields, path, strlen(path), i + 1);
+			fields_name(c->disp.fields, path, strlen(path), i + 1);
 	}
 	for (size_t i = 0; i < o->ncommand; i++) {
-		char *w = fields_rewrite(c->fields, o->command[i]);
+		char *w = fields_rewrite(c->disp.fields, o->command[i]);
 		if (!w)
 			continue;
-		if (!c->words) {
-			c->words = util_calloc(o->ncommand, sizeof *c->words);
-			memcpy(c->words, o->command, o->ncommand *
-			    sizeof *c->words);
+		if (!c->cfg.words) {
+			c->cfg.words = util_calloc(o->ncommand, sizeof *c->cfg.words);
+			memcpy(c->cfg.words, o->command, o->ncommand *
+			    sizeof *c->cfg.words);
 		}
-		c->words[i] = w;
+		c->cfg.words[i] = w;
 	}
 	if (o->tagstring)
-		c->tagstring = fields_rewrite(c->fields, o->tagstring);
+		c->cfg.tagstring = fields_rewrite(c->disp.fields, o->tagstring);
 }
 
 /*
@@ -80,17 +80,17 @@ name_columns(struct ccmap *c)
 static void
 name_results(struct ccmap *c)
 {
-	const struct ccmap_opts *o = &c->opts;
-	size_t n = fields_names(c->fields, NULL, 0), k = 0;
+	const struct ccmap_opts *o = &c->cfg.opts;
+	size_t n = fields_names(c->disp.fields, NULL, 0), k = 0;
 
 	if (n < o->nsources)
 		n = o->nsources;
 	const char **names = util_calloc(n ? n : 1, sizeof *names);
-	fields_names(c->fields, names, n);
+	fields_names(c->disp.fields, names, n);
 	for (size_t i = 0; i < o->nsources; i++)
 		if (o->sources[i].path)
 			names[k++] = o->sources[i].path;
-	results_set_names(c->results, names, n);
+	results_set_names(c->cfg.results, names, n);
 	free(names);
 }
 
@@ -137,16 +137,16 @@ pipe_open(struct ccmap *c, const struct ccmap_opts *opts, char *err,
 		return CCMAP_EUSAGE;
 	if ((fd = input_open_file(path, &close_fd, err, errlen)) < 0)
 		return -errno;
-	if ((r = blocks_new(&c->blocks, fd, close_fd, &bo, err, errlen)) < 0) {
+	if ((r = blocks_new(&c->disp.blocks, fd, close_fd, &bo, err, errlen)) < 0) {
 		if (close_fd)
 			close(fd);
 		return r;
 	}
-	c->pipe_name = strcmp(path, "-") ? path : "standard input";
+	c->cfg.pipe_name = strcmp(path, "-") ? path : "standard input";
 	/* Each job has one value, empty: -N counts records, not values. */
-	c->max_args = 1;
+	c->cfg.max_args = 1;
 	/* A block in hand for each slot, and the next one read. */
-	c->capacity = (size_t)c->jobs + 1;
+	c->sched.capacity = (size_t)c->cfg.jobs + 1;
 	return 0;
 }
 
@@ -157,41 +157,41 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	struct ccmap *c = util_calloc(1, sizeof *c);
 	int r;
 
-	c->opts = *opts;
+	c->cfg.opts = *opts;
 	if (opts->json)
-		c->opts.outmode = CCMAP_GROUP;	/* whole lines, whatever else */
-	c->jobs = opts->jobs ? opts->jobs : options_cpus();
-	c->chunksize = opts->chunksize ? opts->chunksize : 1;
-	c->max_args = opts->max_args ? opts->max_args : 1;
-	c->no_values = opts->exact_args && !opts->max_args;
+		c->cfg.opts.outmode = CCMAP_GROUP;	/* whole lines, whatever else */
+	c->cfg.jobs = opts->jobs ? opts->jobs : options_cpus();
+	c->cfg.chunksize = opts->chunksize ? opts->chunksize : 1;
+	c->cfg.max_args = opts->max_args ? opts->max_args : 1;
+	c->cfg.no_values = opts->exact_args && !opts->max_args;
 	if (opts->fill)
-		c->max_args = opts->max_args ? opts->max_args : SIZE_MAX;
-	if (c->max_args > 1 && !c->no_values) {
+		c->cfg.max_args = opts->max_args ? opts->max_args : SIZE_MAX;
+	if (c->cfg.max_args > 1 && !c->cfg.no_values) {
 		/* As GNU parallel, a job takes the items that fit its line. */
 		struct limits l;
 		limits_get(&l);
-		c->line_max = l.usable;
-		c->line_hard = l.hard;
-		c->line_factor = opts->quote ? 3 : 1;	/* as GNU parallel */
-		c->spread = opts->fill && opts->fill != CCMAP_FILL_XARGS;
+		c->cfg.line_max = l.usable;
+		c->cfg.line_hard = l.hard;
+		c->cfg.line_factor = opts->quote ? 3 : 1;	/* as GNU parallel */
+		c->cfg.spread = opts->fill && opts->fill != CCMAP_FILL_XARGS;
 	}
 	/* Room for the jobs one item can end (see take_tuple). */
-	c->chunk = util_calloc(c->chunksize + 2, sizeof *c->chunk);
-	c->chunkjv = util_calloc(c->chunksize, sizeof *c->chunkjv);
-	c->capacity = 2 * (size_t)c->jobs * c->chunksize;
-	c->sctx.devnull = -1;
-	c->rfd = -1;
+	c->disp.chunk = util_calloc(c->cfg.chunksize + 2, sizeof *c->disp.chunk);
+	c->disp.chunkjv = util_calloc(c->cfg.chunksize, sizeof *c->disp.chunkjv);
+	c->sched.capacity = 2 * (size_t)c->cfg.jobs * c->cfg.chunksize;
+	c->cfg.sctx.devnull = -1;
+	c->emit.rfd = -1;
 	pthread_mutex_init(&c->pid_lock, NULL);
 	pthread_mutex_init(&c->delay_lock, NULL);
-	halt_init(&c->halt, &opts->halt);
+	halt_init(&c->sched.halt, &opts->halt);
 	if (opts->halt.when != CCMAP_HALT_NEVER || opts->delay_ns) {
 		/*
 		 * A job starts when it is handed to the pool, none waits
 		 * queued: so --halt soon stops what would start next, and
 		 * --delay spaces the starts themselves.
 		 */
-		c->chunksize = 1;
-		c->capacity = c->jobs;
+		c->cfg.chunksize = 1;
+		c->sched.capacity = c->cfg.jobs;
 	}
 	if (opts->resume == CCMAP_RESUME_FAILED && !opts->joblog) {
 		snprintf(err, errlen, "--resume-failed needs --joblog FILE");
@@ -226,20 +226,20 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	}
 	if (opts->pipe)
 		r = pipe_open(c, opts, err, errlen);
-	else if ((r = fields_new(&c->fields, opts, err, errlen)) == 0)
-		r = input_open(&c->in, opts, err, errlen);
+	else if ((r = fields_new(&c->disp.fields, opts, err, errlen)) == 0)
+		r = input_open(&c->disp.in, opts, err, errlen);
 	if (r < 0)
 		goto fail;
-	if (c->in) {
+	if (c->disp.in) {
 		/* --pipe has no items to shape: its --header is block.c's. */
-		c->shape = fields_active(c->fields);
+		c->cfg.shape = fields_active(c->disp.fields);
 		name_columns(c);
 	}
-	c->host = plughost;
-	c->next_item = 1;
+	c->cfg.host = plughost;
+	c->disp.next_item = 1;
 	if (opts->plugin) {
-		if ((r = plugin_open(&c->plugin, opts->plugin,
-		    (int)opts->ncommand, opts->command, &c->host, err,
+		if ((r = plugin_open(&c->cfg.plugin, opts->plugin,
+		    (int)opts->ncommand, opts->command, &c->cfg.host, err,
 		    errlen)) < 0)
 			goto fail;
 		/*
@@ -247,41 +247,41 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		 * finds the next one waiting, as Pool.map's task queue does.
 		 */
 		if (opts->chunksize && opts->chunksize < 2048)
-			c->capacity = (size_t)c->jobs * (4096 / opts->chunksize);
+			c->sched.capacity = (size_t)c->cfg.jobs * (4096 / opts->chunksize);
 		else
-			c->capacity = 2 * (size_t)c->jobs;
-		if (opts->executor == CCMAP_THREADS && c->jobs > 1 &&
-		    !(plugin_desc(c->plugin)->flags & CCMAP_PLUGIN_THREADSAFE)) {
+			c->sched.capacity = 2 * (size_t)c->cfg.jobs;
+		if (opts->executor == CCMAP_THREADS && c->cfg.jobs > 1 &&
+		    !(plugin_desc(c->cfg.plugin)->flags & CCMAP_PLUGIN_THREADSAFE)) {
 			snprintf(err, errlen, "--so: %s is not thread-safe: use "
-			    "--procs, or -j1", plugin_name(c->plugin));
+			    "--procs, or -j1", plugin_name(c->cfg.plugin));
 			r = CCMAP_EUSAGE;
 			goto fail;
 		}
-	} else if ((r = opts->pipe ? template_parse_pipe(&c->tmpl,
+	} else if ((r = opts->pipe ? template_parse_pipe(&c->cfg.tmpl,
 	    opts->command, opts->ncommand, opts->replace, opts->quote,
-	    opts->shell, err, errlen) : template_parse(&c->tmpl, c->words ?
-	    c->words : opts->command, opts->ncommand, opts->replace,
-	    opts->quote, input_nsources(c->in), opts->shell, err,
+	    opts->shell, err, errlen) : template_parse(&c->cfg.tmpl, c->cfg.words ?
+	    c->cfg.words : opts->command, opts->ncommand, opts->replace,
+	    opts->quote, input_nsources(c->disp.in), opts->shell, err,
 	    errlen)) < 0) {
 		goto fail;
 	} else {
-		template_set_context(c->tmpl, opts->exact_args ||
+		template_set_context(c->cfg.tmpl, opts->exact_args ||
 		    opts->fill == CCMAP_FILL_CONTEXT);
 	}
 
 	if (opts->results) {
 		/* A template's {NAME} is a {ID} too. */
-		char *spec = c->fields ? fields_rewrite(c->fields,
+		char *spec = c->disp.fields ? fields_rewrite(c->disp.fields,
 		    opts->results) : NULL;
-		r = results_new(&c->results, spec ? spec : opts->results,
+		r = results_new(&c->cfg.results, spec ? spec : opts->results,
 		    opts->replace, err, errlen);
 		free(spec);
 		if (r < 0)
 			goto fail;
 	}
-	if (c->results && opts->header && c->fields)
+	if (c->cfg.results && opts->header && c->disp.fields)
 		name_results(c);	/* not --pipe's --header */
-	if (c->results && results_kind(c->results) != RESULTS_DIR) {
+	if (c->cfg.results && results_kind(c->cfg.results) != RESULTS_DIR) {
 		if (opts->json) {
 			snprintf(err, errlen, "--json: not with a --results file "
 			    "of records ('%s'): each is a line per job",
@@ -289,17 +289,17 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 			r = CCMAP_EUSAGE;
 			goto fail;
 		}
-		if ((c->rfd = results_open_records(c->results)) < 0) {
-			r = c->rfd;
+		if ((c->emit.rfd = results_open_records(c->cfg.results)) < 0) {
+			r = c->emit.rfd;
 			snprintf(err, errlen, "--results: cannot write '%s': %s",
 			    opts->results, strerror(-r));
 			goto fail;
 		}
-		c->rheader = 1;
-		c->opts.outmode = CCMAP_GROUP;	/* a record a job, whole */
+		c->emit.rheader = 1;
+		c->cfg.opts.outmode = CCMAP_GROUP;	/* a record a job, whole */
 	}
-	if (opts->resume && !opts->joblog && !(c->results &&
-	    results_kind(c->results) == RESULTS_DIR)) {
+	if (opts->resume && !opts->joblog && !(c->cfg.results &&
+	    results_kind(c->cfg.results) == RESULTS_DIR)) {
 		snprintf(err, errlen, "--resume needs --joblog FILE or "
 		    "--results DIR");
 		r = CCMAP_EUSAGE;
@@ -311,43 +311,43 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		r = CCMAP_EUSAGE;
 		goto fail;
 	}
-	c->json_args = !opts->plugin && (input_nsources(c->in) > 1 ||
-	    c->max_args > 1 || opts->fill != CCMAP_FILL_NONE ||
+	c->cfg.json_args = !opts->plugin && (input_nsources(c->disp.in) > 1 ||
+	    c->cfg.max_args > 1 || opts->fill != CCMAP_FILL_NONE ||
 	    opts->colsep || opts->match);
 	if ((opts->tagstring || opts->tag) && !opts->json && !opts->results &&
-	    (r = template_parse_text(&c->tagt, c->tagstring ? c->tagstring :
+	    (r = template_parse_text(&c->cfg.tagt, c->cfg.tagstring ? c->cfg.tagstring :
 	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
 	    opts->replace : NULL, err, errlen)) < 0)
 		goto fail;
-	if (opts->joblog && (r = joblog_open(&c->joblog, opts->joblog,
+	if (opts->joblog && (r = joblog_open(&c->emit.joblog, opts->joblog,
 	    opts->resume, err, errlen)) < 0)
 		goto fail;
 	if (opts->interactive || opts->readline) {
 		struct tty_ops ops = { tty_item, tty_eof, sched_answer, c };
-		if ((r = tty_open(&c->tty, (opts->interactive ? TTY_ASK : 0) |
+		if ((r = tty_open(&c->emit.tty, (opts->interactive ? TTY_ASK : 0) |
 		    (opts->readline ? TTY_ITEMS : 0), &ops, err, errlen)) < 0) {
 			r = CCMAP_EUSAGE;
 			goto fail;
 		}
-		if (opts->readline && c->in)
-			input_set_fed(c->in);
+		if (opts->readline && c->disp.in)
+			input_set_fed(c->disp.in);
 		if (opts->interactive)	/* ask only when a job can start */
-			c->capacity = c->jobs;
+			c->sched.capacity = c->cfg.jobs;
 	}
-	c->sctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (c->sctx.devnull < 0) {
+	c->cfg.sctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (c->cfg.sctx.devnull < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot open /dev/null: %s",
 		    strerror(errno));
 		goto fail;
 	}
-	c->sctx.own_pgroup = 1;
-	c->sctx.timeout_ns = opts->timeout_ns;
-	c->sctx.termseq = &c->opts.termseq;
-	sigemptyset(&c->sctx.sigdef);
-	sigaddset(&c->sctx.sigdef, SIGPIPE);
-	sigaddset(&c->sctx.sigdef, SIGINT);
-	sigaddset(&c->sctx.sigdef, SIGTERM);
+	c->cfg.sctx.own_pgroup = 1;
+	c->cfg.sctx.timeout_ns = opts->timeout_ns;
+	c->cfg.sctx.termseq = &c->cfg.opts.termseq;
+	sigemptyset(&c->cfg.sctx.sigdef);
+	sigaddset(&c->cfg.sctx.sigdef, SIGPIPE);
+	sigaddset(&c->cfg.sctx.sigdef, SIGINT);
+	sigaddset(&c->cfg.sctx.sigdef, SIGTERM);
 	*cp = c;
 	return 0;
 fail:
@@ -358,29 +358,29 @@ fail:
 void
 ccmap_free(struct ccmap *c)
 {
-	if (!c || c->abandoned)
+	if (!c || c->sched.abandoned)
 		return;		/* (threads that still run use it all) */
-	tty_close(c->tty);
-	input_close(c->in);
-	fields_free(c->fields);
-	for (size_t i = 0; c->words && i < c->opts.ncommand; i++)
-		if (c->words[i] != c->opts.command[i])
-			free(c->words[i]);
-	free(c->words);
-	free(c->tagstring);
-	blocks_free(c->blocks);
-	plugin_close(c->plugin);
-	template_free(c->tmpl);
-	template_free(c->tagt);
-	joblog_close(c->joblog);
-	results_free(c->results);
-	if (c->rfd > 2)
-		close(c->rfd);
-	if (c->sctx.devnull >= 0)
-		close(c->sctx.devnull);
+	tty_close(c->emit.tty);
+	input_close(c->disp.in);
+	fields_free(c->disp.fields);
+	for (size_t i = 0; c->cfg.words && i < c->cfg.opts.ncommand; i++)
+		if (c->cfg.words[i] != c->cfg.opts.command[i])
+			free(c->cfg.words[i]);
+	free(c->cfg.words);
+	free(c->cfg.tagstring);
+	blocks_free(c->disp.blocks);
+	plugin_close(c->cfg.plugin);
+	template_free(c->cfg.tmpl);
+	template_free(c->cfg.tagt);
+	joblog_close(c->emit.joblog);
+	results_free(c->cfg.results);
+	if (c->emit.rfd > 2)
+		close(c->emit.rfd);
+	if (c->cfg.sctx.devnull >= 0)
+		close(c->cfg.sctx.devnull);
 	pthread_mutex_destroy(&c->pid_lock);
 	pthread_mutex_destroy(&c->delay_lock);
-	free(c->chunk);
-	free(c->chunkjv);
+	free(c->disp.chunk);
+	free(c->disp.chunkjv);
 	free(c);
 }
