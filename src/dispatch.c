@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "emit.h"
 #include "engine.h"
+#include "exec.h"
 #include "linemax.h"
 #include "progress.h"
 #include "schedule.h"
@@ -237,8 +238,8 @@ dispatch_batches(struct ccmap *c)
 			c->disp.need_input = 1;
 		break;
 	}
-	if (c->ppp)
-		plugpool_flush(c->ppp);	/* the chunks made, in one write */
+	if (c->sched.x->ops->flush)
+		c->sched.x->ops->flush(c->sched.x);	/* the batches made, at once */
 }
 
 /* -X, -m, --xargs: an item alone makes a line too long.  Stop there. */

@@ -1,205 +1,23 @@
 /*
- * pmap.c: mapping a plugin's function over batches of items, on worker
- * threads or in worker processes, and the services the plugin gets (its
- * output gathered per batch and handed on in order, messages, deadlines).
+ * exec-plugin.c: the plugin executor: a plugin's function mapped over
+ * batches of items, on worker threads (exec-threads.c) or in worker
+ * processes (plugpool.c), each item's output in its place.
  */
-#include "config.h"
-
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "dispatch.h"
-#include "engine.h"
-#include "exec.h"
-#include "record.h"
-#include "schedule.h"
-#include "util.h"
+#include "exec-threads.h"
+#include "plugexit.h"
+#include "plughost.h"
 #include "plugin.h"
+#include "plugpool.h"
+#include "record.h"
 #include "scan.h"
 #include "signals.h"
-
-/* A batch's output is handed on once it holds this much. */
-#define WRITE_FLUSH (64 * 1024)
-
-/*
- * What a worker thread is mapping, for a plugin that calls exit(): set
- * once a batch, so that the items' loop pays nothing for it.  call is the
- * item being mapped (its seq moves on with each item), or NULL while the
- * worker's state is made; with map_batch, the n items from call.
- */
-struct exit_site {
-	struct wstate *ws;
-	struct job *job;
-	const struct ccmap_call *call;
-	size_t n;
-};
-static __thread struct exit_site site;
-
-/* Hand what the worker gathered of a batch's output on to the output. */
-static void
-flush_batch_output(struct ccmap *c, struct wstate *ws, struct job *job)
-{
-	if (ws->bout[1].len)
-		ws->eout = 1;
-	for (int i = 0; i < 2; i++) {
-		if (!ws->bout[i].len)
-			continue;
-		output_data(c->emit.out, &job->out, i + 1, ws->bout[i].buf,
-		    ws->bout[i].len);
-		strbuf_reset(&ws->bout[i]);
-	}
-}
-
-/*
- * An item was mapped.  If it wrote on stderr, the batch's output so far is
- * handed on and marked as a group: each item's stdout, then its stderr,
- * before the next item's (--group, when stdout and stderr are one file).
- */
-static inline void
-item_done(struct ccmap *c, struct wstate *ws, struct job *job)
-{
-	if (!ws->bout[1].len && !ws->eout)
-		return;
-	flush_batch_output(c, ws, job);
-	output_mark(c->emit.out, &job->out);
-	ws->eout = 0;
-}
-
-/* host_write for all but short, untagged writes with room to spare. */
-static __attribute__((noinline)) int
-write_slow(struct ccmap_call *call, struct strbuf *sb, int stream,
-    const char *p, size_t len)
-{
-	if (!call->tag) {
-		strbuf_add(sb, p, len);
-	} else {
-		while (len) {
-			const char *nl = memchr(p, '\n', len);
-			size_t n = nl ? (size_t)(nl - p) + 1 : len;
-			if (call->bol[stream - 1]) {
-				strbuf_add(sb, call->tag->buf, call->tag->len);
-				strbuf_addch(sb, '\t');
-			}
-			strbuf_add(sb, p, n);
-			call->bol[stream - 1] = nl != NULL;
-			p += n;
-			len -= n;
-		}
-	}
-	if (sb->len >= WRITE_FLUSH && call->job && call->own == call->ws->bout)
-		flush_batch_output(call->c, call->ws, call->job);
-	return 0;
-}
-
-/*
- * host->write: gathered per batch (handed on whole, or every 64 KiB), each
- * line tagged with its item.  Plugins write a few bytes per item, millions
- * of times a second: that case is a handful of instructions.
- */
-static int
-host_write(struct ccmap_call *call, int stream, const void *buf, size_t len)
-{
-	struct strbuf *sb;
-	const char *p = buf;
-
-	if ((unsigned)stream - 1 > 1)
-		return -1;
-	sb = call->own + (stream - 1);
-	size_t used = sb->len;
-	if (call->tag || len > 16 || sb->alloc - used <= 16 ||
-	    used >= WRITE_FLUSH)
-		return write_slow(call, sb, stream, p, len);
-
-	char *b = sb->buf + used;
-	util_copy(b, p, len);
-	b[len] = '\0';
-	sb->len = used + len;
-	return 0;
-}
-
-static int
-host_vprintf(struct ccmap_call *call, int stream, const char *fmt,
-    va_list ap)
-{
-	char small[512], *big = NULL;
-	va_list copy;
-	int n, r;
-
-	va_copy(copy, ap);
-	n = vsnprintf(small, sizeof small, fmt, ap);
-	if (n < 0) {
-		va_end(copy);
-		return -1;
-	}
-	if ((size_t)n >= sizeof small) {
-		big = util_malloc((size_t)n + 1);
-		vsnprintf(big, (size_t)n + 1, fmt, copy);
-	}
-	va_end(copy);
-	r = host_write(call, stream, big ? big : small, (size_t)n);
-	free(big);
-	return r;
-}
-
-static int
-host_printf(struct ccmap_call *call, int stream, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = host_vprintf(call, stream, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* host->error: "NAME: item N: MESSAGE" on stderr, in the item's place. */
-static void
-host_error(struct ccmap_call *call, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	host_printf(call, 2, "%sitem %llu: %s\n", util_prefix(), call->seq,
-	    msg);
-}
-
-static int
-host_expired(struct ccmap_call *call)
-{
-	return call->c->cfg.opts.timeout_ns &&
-	    util_now_ns() - call->start >= call->c->cfg.opts.timeout_ns;
-}
-
-static unsigned long long
-host_seq(const struct ccmap_call *call)
-{
-	return call->seq;
-}
-
-static unsigned
-host_slot(const struct ccmap_call *call)
-{
-	return call->slot;
-}
-
-const struct ccmap_host plughost = {
-	.abi = CCMAP_PLUGIN_ABI,
-	.write = host_write,
-	.printf = host_printf,
-	.error = host_error,
-	.expired = host_expired,
-	.seq = host_seq,
-	.slot = host_slot,
-};
+#include "util.h"
 
 /* The items of a batch, in turn: its values, or the records in its store. */
 struct batch_iter {
@@ -247,14 +65,14 @@ map_one(struct ccmap *c, const struct ccmap_plugin *d, struct ccmap_call *call)
 	if (c->cfg.opts.timeout_ns)
 		call->start = util_now_ns();
 	if (ws->pinit < 0) {
-		host_error(call, "%s: worker init failed: %s",
+		plughost_error(call, "%s: worker init failed: %s",
 		    plugin_name(c->cfg.plugin), *ws->perr ? ws->perr : "?");
 		return 1;
 	}
 	/* (Plugins with map_batch go through batch_call instead.) */
 	st = d->map(&c->cfg.host, call, ws->pw, call->item, call->len);
-	if (st && host_expired(call))
-		host_error(call, "timed out");
+	if (st && plughost_expired(call))
+		plughost_error(call, "timed out");
 	return st;
 }
 
@@ -290,13 +108,14 @@ batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
 	}
 	if (ws->pinit < 0) {
 		for (size_t i = 0; i < n; i++) {
-			host_error(&calls[i], "%s: worker init failed: %s",
+			plughost_error(&calls[i], "%s: worker init failed: %s",
 			    plugin_name(c->cfg.plugin), *ws->perr ? ws->perr : "?");
 			status[i] = 1;
 		}
 	} else {
 		if (job)	/* (on a thread) */
-			site = (struct exit_site){ ws, job, &calls[0], n };
+			plugexit_site = (struct plugexit_site){ ws, job,
+			    &calls[0], n };
 		d->map_batch(&c->cfg.host, ws->pw, it, status, n);
 	}
 	for (size_t i = 0; tags && i < n; i++)
@@ -343,11 +162,11 @@ run_batch_whole(struct ccmap *c, struct wstate *ws, struct job *job,
 		job->ran_items++;
 		if (status[i])
 			job->failed_items++;
-		item_done(c, ws, job);
+		plughost_item_done(ws, job);
 		if (ws->bout[0].len + ws->bout[1].len >= WRITE_FLUSH)
-			flush_batch_output(c, ws, job);
+			plughost_flush(ws, job);
 	}
-	flush_batch_output(c, ws, job);
+	plughost_flush(ws, job);
 	if (items != job->v)
 		free(items);
 	free(outs);
@@ -360,9 +179,10 @@ run_batch_whole(struct ccmap *c, struct wstate *ws, struct job *job,
  * found 64 at a time, and the loop calls the plugin and little else.
  */
 static void
-map_records(struct ccmap *c, const struct ccmap_plugin *d,
+map_records(struct thread_exec *te, const struct ccmap_plugin *d,
     struct ccmap_call *call)
 {
+	struct ccmap *c = te->x.c;
 	struct job *job = call->job;
 	int (*map)(const struct ccmap_host *, struct ccmap_call *, void *,
 	    const char *, size_t) = d->map;
@@ -372,7 +192,7 @@ map_records(struct ccmap *c, const struct ccmap_plugin *d,
 	struct scan s;
 
 	scan_init(&s, job->store.buf, job->store.len, c->cfg.opts.delim);
-	while (!atomic_load_explicit(&c->stop_sig, memory_order_relaxed) &&
+	while (!atomic_load_explicit(&te->stop_sig, memory_order_relaxed) &&
 	    (n = scan_fill(&s, ends, ARRAY_SIZE(ends))) > 0) {
 		for (size_t k = 0; k < n; k++) {
 			call->seq = job->first_item + i + k;
@@ -380,7 +200,7 @@ map_records(struct ccmap *c, const struct ccmap_plugin *d,
 			call->len = (size_t)(ends[k] - pos);
 			call->bol[0] = call->bol[1] = 1;
 			failed += map(&c->cfg.host, call, pw, pos, call->len) != 0;
-			item_done(c, call->ws, job);
+			plughost_item_done(call->ws, job);
 			pos = ends[k] + 1;
 		}
 		i += n;
@@ -407,19 +227,21 @@ map_recorded(struct ccmap *c, const struct ccmap_plugin *d, struct wstate *ws,
 		strbuf_reset(&ws->iout[k]);
 	}
 	if (ws->bout[0].len + ws->bout[1].len >= WRITE_FLUSH)
-		flush_batch_output(c, ws, job);
+		plughost_flush(ws, job);
 	return st;
 }
 
-/* Map the plugin over one batch, in a worker. */
+/* Map the plugin over one batch, on a worker thread. */
 static void
-run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
+run_batch(struct thread_exec *te, struct wstate *ws, struct job *job,
+    unsigned slot)
 {
+	struct ccmap *c = te->x.c;
 	const struct ccmap_plugin *d = plugin_desc(c->cfg.plugin);
 	struct strbuf tag = STRBUF_INIT;
 
 	ws->eout = 0;
-	site = (struct exit_site){ .ws = ws, .job = job };
+	plugexit_site = (struct plugexit_site){ .ws = ws, .job = job };
 	if (!ws->pinit) {
 		ws->pinit = 1;
 		if (d->worker_init && d->worker_init(&c->cfg.host,
@@ -437,19 +259,19 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 	size_t i;
 	int record = record_active(c);
 
-	site.call = &call;
+	plugexit_site.call = &call;
 
 	if (!record && !c->cfg.tagt && !c->cfg.opts.timeout_ns && ws->pinit > 0 &&
 	    !job->v) {
-		map_records(c, d, &call);
-		flush_batch_output(c, ws, job);
+		map_records(te, d, &call);
+		plughost_flush(ws, job);
 		return;
 	}
 	if (record)
 		call.own = ws->iout;	/* each item's output on its own */
 	batch_begin(&it, c, job);
 	for (i = 0; i < job->items; i++) {
-		if (atomic_load_explicit(&c->stop_sig, memory_order_relaxed) ||
+		if (atomic_load_explicit(&te->stop_sig, memory_order_relaxed) ||
 		    !batch_item(&it, &call.item, &call.len))
 			break;	/* stopping: the rest of the batch does not run */
 		call.seq = job->first_item + i;
@@ -464,176 +286,127 @@ run_batch(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot)
 		if (record ? map_recorded(c, d, ws, job, &call) :
 		    map_one(c, d, &call))
 			job->failed_items++;
-		item_done(c, ws, job);
+		plughost_item_done(ws, job);
 	}
 	job->ran_items += i;
-	flush_batch_output(c, ws, job);
+	plughost_flush(ws, job);
 	strbuf_release(&tag);
 }
 
-/* --- a plugin that calls exit() on a worker thread ---------------------- */
+/* --- on worker threads --------------------------------------------------- */
 
-static struct ccmap *_Atomic watched;	/* the run, or NULL */
-static pid_t watched_pid;		/* its process (not a worker's) */
-static unsigned handlers;		/* exit handlers registered */
-/* The first exit, told to the main thread once ready is set: */
-static struct {
-	atomic_int taken, ready;
-	int status;		/* its status, or -1 if unknown */
-	unsigned long long seq;	/* the item's number (0: in worker_init) */
-	size_t n;		/* items in the call (map_batch), or 1 */
-	char item[48];		/* the item, cut short */
-	int cut;
-} exited;
-
-/*
- * Run by exit() (from the calling thread, before the process ends): on a
- * worker thread that maps, the batch ends here, the main loop hears of it,
- * and the thread waits for good, so that exit() never ends the process;
- * the main thread ends it, once the finished output is written.  Else
- * (the main thread, a worker process, no run) it lets exit() go on.
- */
 static void
-on_exit_handler(int status, void *arg)
+thread_run(struct thread_exec *te, struct job *job, struct wstate *ws,
+    unsigned slot)
 {
-	struct ccmap *c = atomic_load(&watched);
-	struct job *job = site.job;
-	const struct ccmap_call *call = site.call;
-	size_t n = call && site.n ? site.n : 1;
+	long long t0 = util_now_ns();
 
-	(void)arg;
-	if (!c || !job || getpid() != watched_pid)
-		return;
-	if (!atomic_exchange(&exited.taken, 1)) {
-		exited.status = status;
-		exited.seq = call ? call->seq : 0;
-		exited.n = n;
-		if (call) {
-			size_t len = call->len < sizeof exited.item - 1 ?
-			    call->len : sizeof exited.item - 1;
-			memcpy(exited.item, call->item, len);
-			exited.item[len] = '\0';
-			exited.cut = len < call->len;
-		}
-		atomic_store(&exited.ready, 1);
-	}
-	/* What the batch's items wrote so far; those after are not run. */
-	flush_batch_output(c, site.ws, job);
-	job->ran_items = call ? (size_t)(call->seq - job->first_item) + n : 0;
-	job->failed_items += n;
-	output_end(c->emit.out, &job->out);
-	atomic_fetch_add(&c->parked, 1);
-	signals_post(SIGNALS_PLUGIN_EXIT);
-	threadpool_complete(c->tp, &job->work);
-	for (;;)
-		pause();	/* (every signal is blocked in a worker) */
+	run_batch(te, ws, job, slot);
+	plugexit_site.job = NULL;
+	job->map_ns = util_now_ns() - t0;
 }
 
-#ifndef HAVE_ON_EXIT
+static int
+thread_start(struct executor *x)
+{
+	int r = exec_threads_start(x);
+
+	if (r == 0)
+		plugexit_watch(thread_exec(x));
+	return r;
+}
+
+/* SIGHUP: the batches running stop between items. */
 static void
-at_exit_handler(void)
+thread_hangup(struct executor *x)
 {
-	on_exit_handler(-1, NULL);
-}
-#endif
-
-void
-plugexit_watch(struct ccmap *c)
-{
-	if (c) {
-		watched_pid = getpid();
-		atomic_store(&exited.taken, 0);
-		atomic_store(&exited.ready, 0);
-		/*
-		 * One handler for each thread that might call exit(): each
-		 * caller takes the next one, so a second caller is held as
-		 * well, not let through to end the process.
-		 */
-		for (; handlers <= c->cfg.jobs; handlers++)
-#ifdef HAVE_ON_EXIT
-			on_exit(on_exit_handler, NULL);
-#else
-			atexit(at_exit_handler);
-#endif
-	}
-	atomic_store(&watched, c);
+	exec_threads_hangup(x);
+	atomic_store(&thread_exec(x)->stop_sig, SIGHUP);
 }
 
-int
-plugexit_message(struct ccmap *c, char *buf, size_t len)
+static int
+thread_failure(struct executor *x, char *msg, size_t len)
 {
-	char code[24] = "";
-	int one = 1;
-
-	/* (told once: 1 becomes 2) */
-	if (!atomic_compare_exchange_strong(&exited.ready, &one, 2))
-		return 0;
-	if (exited.status >= 0)
-		snprintf(code, sizeof code, "%d", exited.status);
-	if (!exited.seq)
-		snprintf(buf, len, "the plugin '%s' called exit(%s) as a worker "
-		    "started", plugin_name(c->cfg.plugin), code);
-	else if (exited.n > 1)
-		snprintf(buf, len, "items %llu-%llu: the plugin '%s' called "
-		    "exit(%s) in its map_batch", exited.seq, exited.seq +
-		    exited.n - 1, plugin_name(c->cfg.plugin), code);
-	else
-		snprintf(buf, len, "item %llu '%s%s': the plugin '%s' called "
-		    "exit(%s)", exited.seq, exited.item, exited.cut ? "..." : "",
-		    plugin_name(c->cfg.plugin), code);
-	return 1;
+	return plugexit_message(x->c, msg, len);
 }
 
-void
-exec_plugin_work(struct tp_work *w, unsigned worker, void *arg)
+static int
+thread_free(struct executor *x, int killed, int unfinished)
 {
-	struct ccmap *c = arg;
-	struct job *job = container_of(w, struct job, work), *next;
-	unsigned slot = w->slot;	/* (w goes with the first job) */
+	/* A thread held in the plugin's exit() is never done. */
+	if (unfinished || plugexit_parked())
+		return 1;
+	plugexit_watch(NULL);
+	return exec_threads_free(x, killed, 0);
+}
 
-	for (; job; job = next) {
-		next = job->chunk_next;
-		if (atomic_load(&c->stop_sig) || atomic_load(&c->no_start)) {
-			job->skipped = 1;
-		} else {
-			long long t0 = util_now_ns();
-			atomic_fetch_add(&c->running, 1);
-			run_batch(c, &c->ws[worker], job, slot);
-			atomic_fetch_sub(&c->running, 1);
-			site.job = NULL;
-			job->map_ns = util_now_ns() - t0;
-		}
-		output_end(c->emit.out, &job->out);
-		threadpool_complete(c->tp, &job->work);
-	}
+static const struct executor_ops thread_ops = {
+	.name = "threads",
+	.start = thread_start,
+	.submit = exec_threads_submit,
+	.kill = exec_threads_kill,
+	.hold = exec_threads_hold,
+	.hangup = thread_hangup,
+	.abandon = exec_threads_abandon,
+	.running = exec_threads_running,
+	.nfds = exec_threads_nfds,
+	.pollfds = exec_threads_pollfds,
+	.handle = exec_threads_handle,
+	.failure = thread_failure,
+	.free = thread_free,
+};
+
+struct executor *
+exec_plugin_threads(struct ccmap *c)
+{
+	return exec_threads_new(c, &thread_ops, thread_run);
+}
+
+/* --- in worker processes -------------------------------------------------- */
+
+struct pproc_exec {
+	struct executor x;
+	struct plugpool *pp;
+	struct wstate ws;	/* a worker process's own */
+	int stopping;		/* the run is being stopped: lost items
+				   are not told of */
+};
+
+static struct pproc_exec *
+pproc_exec(struct executor *x)
+{
+	return (struct pproc_exec *)x;
 }
 
 /* In a plugin's worker process: it starts. */
 static void
 pproc_start(void *arg, unsigned slot)
 {
-	struct ccmap *c = arg;
+	struct pproc_exec *pe = arg;
+	struct ccmap *c = pe->x.c;
 	const struct ccmap_plugin *d = plugin_desc(c->cfg.plugin);
 
-	c->pws.pcall = util_calloc(1, sizeof *c->pws.pcall);
-	*c->pws.pcall = (struct ccmap_call){ .c = c, .ws = &c->pws,
+	pe->ws.pcall = util_calloc(1, sizeof *pe->ws.pcall);
+	*pe->ws.pcall = (struct ccmap_call){ .c = c, .ws = &pe->ws,
 	    .slot = slot };
-	c->pws.pinit = 1;
-	if (d->worker_init && d->worker_init(&c->cfg.host, plugin_state(c->cfg.plugin),
-	    &c->pws.pw, c->pws.perr, sizeof c->pws.perr) != 0)
-		c->pws.pinit = -1;
+	pe->ws.pinit = 1;
+	if (d->worker_init && d->worker_init(&c->cfg.host,
+	    plugin_state(c->cfg.plugin), &pe->ws.pw, pe->ws.perr,
+	    sizeof pe->ws.perr) != 0)
+		pe->ws.pinit = -1;
 }
 
 static void
 pproc_end(void *arg)
 {
-	struct ccmap *c = arg;
+	struct pproc_exec *pe = arg;
+	struct ccmap *c = pe->x.c;
 	const struct ccmap_plugin *d = plugin_desc(c->cfg.plugin);
 
-	if (c->pws.pinit > 0 && d->worker_fini)
-		d->worker_fini(&c->cfg.host, c->pws.pw);
-	free(c->pws.pcall);
-	c->pws.pcall = NULL;
+	if (pe->ws.pinit > 0 && d->worker_fini)
+		d->worker_fini(&c->cfg.host, pe->ws.pw);
+	free(pe->ws.pcall);
+	pe->ws.pcall = NULL;
 }
 
 /*
@@ -645,8 +418,9 @@ static int
 pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
     size_t len, struct strbuf out[2])
 {
-	struct ccmap *c = arg;
-	struct ccmap_call *call = c->pws.pcall;
+	struct pproc_exec *pe = arg;
+	struct ccmap *c = pe->x.c;
+	struct ccmap_call *call = pe->ws.pcall;
 	int st;
 
 	(void)slot;
@@ -658,7 +432,7 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	if (record_active(c)) {
 		long long t0 = util_now_ns();
 		st = map_one(c, plugin_desc(c->cfg.plugin), call);
-		return record_item(c, &c->pws, seq, call->slot, item,
+		return record_item(c, &pe->ws, seq, call->slot, item,
 		    len, st, 0, util_now_ns() - t0, out);
 	}
 	if (!c->cfg.tagt)
@@ -676,12 +450,12 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 
 /* --procs: hand the results gathered for a batch on to the output. */
 static void
-hand_on(struct ccmap *c, struct job *job)
+hand_on(struct pproc_exec *pe, struct job *job)
 {
 	for (int i = 0; i < 2; i++) {
 		if (job->pend[i].len)
-			output_data_main(c->emit.out, &job->out, i + 1,
-			    job->pend[i].buf, job->pend[i].len);
+			pe->x.on.data(&pe->x, job, i + 1, job->pend[i].buf,
+			    job->pend[i].len);
 		strbuf_reset(&job->pend[i]);
 	}
 }
@@ -691,16 +465,17 @@ static void
 pproc_map_batch(void *arg, unsigned slot, unsigned long long first,
     const struct value *items, size_t n, struct strbuf *outs, int *status)
 {
-	struct ccmap *c = arg;
+	struct pproc_exec *pe = arg;
+	struct ccmap *c = pe->x.c;
 	long long t0 = util_now_ns();
 
-	batch_call(c, &c->pws, NULL, slot, first, items, n, outs, status);
+	batch_call(c, &pe->ws, NULL, slot, first, items, n, outs, status);
 	if (!record_active(c))
 		return;
 	/* --json: a batch's items share its time alike. */
 	long long each = n ? (util_now_ns() - t0) / (long long)n : 0;
 	for (size_t i = 0; i < n; i++)
-		status[i] = record_item(c, &c->pws, first + i, slot,
+		status[i] = record_item(c, &pe->ws, first + i, slot,
 		    items[i].p, items[i].len, status[i], 0, each, &outs[2 * i]);
 }
 
@@ -708,23 +483,23 @@ static void
 pproc_result(void *arg, void *cookie, unsigned long long seq, size_t count,
     int status, const char *out, size_t olen, const char *err, size_t elen)
 {
-	struct ccmap *c = arg;
+	struct pproc_exec *pe = arg;
 	struct job *job = cookie;
 
 	(void)seq;
 	if (olen >= WRITE_FLUSH / 16 && !job->pend[0].len &&
 	    !job->pend[1].len && !elen) {
 		/* A large piece goes on as it is, not through pend. */
-		output_data_main(c->emit.out, &job->out, 1, out, olen);
+		pe->x.on.data(&pe->x, job, 1, out, olen);
 	} else {
 		strbuf_add(&job->pend[0], out, olen);
 		strbuf_add(&job->pend[1], err, elen);
 		if (elen) {
 			/* (an item's stdout, then its stderr: see item_done) */
-			hand_on(c, job);
-			output_mark_main(c->emit.out, &job->out);
+			hand_on(pe, job);
+			pe->x.on.mark(&pe->x, job);
 		} else if (job->pend[0].len + job->pend[1].len >= WRITE_FLUSH) {
-			hand_on(c, job);
+			hand_on(pe, job);
 		}
 	}
 	job->ran_items += count;
@@ -738,8 +513,10 @@ pproc_result(void *arg, void *cookie, unsigned long long seq, size_t count,
  * just exited).
  */
 static void
-record_lost(struct ccmap *c, struct job *job, unsigned long long seq, int sig)
+record_lost(struct pproc_exec *pe, struct job *job, unsigned long long seq,
+    int sig)
 {
+	struct ccmap *c = pe->x.c;
 	struct strbuf io[2] = { STRBUF_INIT, STRBUF_INIT };
 	const char *item = "";
 	size_t len = 0;
@@ -749,7 +526,7 @@ record_lost(struct ccmap *c, struct job *job, unsigned long long seq, int sig)
 	for (size_t i = 0; i <= seq - job->first_item && i < job->items; i++)
 		if (!batch_item(&it, &item, &len))
 			break;
-	record_item(c, &c->pws, seq, 0, item, len, 1, sig, 0, io);
+	record_item(c, &pe->ws, seq, 0, item, len, 1, sig, 0, io);
 	for (int i = 0; i < 2; i++) {
 		strbuf_add(&job->pend[i], io[i].buf, io[i].len);
 		strbuf_release(&io[i]);
@@ -760,7 +537,8 @@ static void
 pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
     int code, int timed_out)
 {
-	struct ccmap *c = arg;
+	struct pproc_exec *pe = arg;
+	struct ccmap *c = pe->x.c;
 	struct job *job = cookie;
 	char name[16], line[128];
 	int n;
@@ -777,13 +555,13 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 	else
 		n = snprintf(line, sizeof line, "%sitem %llu: its worker "
 		    "exited\n", util_prefix(), seq);
-	if (!c->sched.stopping)
+	if (!pe->stopping)
 		strbuf_add(&job->pend[1], line, (size_t)n);
 	if (record_active(c))
-		record_lost(c, job, seq, sig ? sig : timed_out ? SIGKILL : 0);
+		record_lost(pe, job, seq, sig ? sig : timed_out ? SIGKILL : 0);
 	if (job->pend[1].len) {
-		hand_on(c, job);
-		output_mark_main(c->emit.out, &job->out);
+		hand_on(pe, job);
+		pe->x.on.mark(&pe->x, job);
 	}
 	job->ran_items++;
 	job->failed_items++;
@@ -792,20 +570,32 @@ pproc_lost(void *arg, void *cookie, unsigned long long seq, int sig,
 static void
 pproc_timing(void *arg, long long ns, size_t items)
 {
-	dispatch_item_time(arg, ns, items);
+	struct pproc_exec *pe = arg;
+
+	pe->x.on.timing(&pe->x, ns, items);
 }
 
 static void
 pproc_done(void *arg, void *cookie)
 {
-	hand_on(arg, cookie);
-	sched_finish(arg, cookie);
+	struct pproc_exec *pe = arg;
+
+	hand_on(pe, cookie);
+	pe->x.on.done(&pe->x, cookie);
 }
 
-void
-exec_plugin_pool_ops(struct ccmap *c, struct plugpool_ops *ops)
+static int
+pproc_pool_start(struct executor *x)
 {
-	*ops = (struct plugpool_ops){
+	struct pproc_exec *pe = pproc_exec(x);
+	struct ccmap *c = x->c;
+	struct plugpool_opts po = {
+		.workers = c->cfg.jobs,
+		.max_tasks = c->cfg.opts.max_tasks,
+		.timeout_ns = c->cfg.opts.timeout_ns,
+		.keep_fd = c->cfg.sctx.devnull,
+	};
+	struct plugpool_ops ops = {
 		.start = pproc_start,
 		.end = pproc_end,
 		.map = pproc_map,
@@ -815,6 +605,126 @@ exec_plugin_pool_ops(struct ccmap *c, struct plugpool_ops *ops)
 		.lost = pproc_lost,
 		.done = pproc_done,
 		.timing = pproc_timing,
-		.arg = c,
+		.arg = pe,
 	};
+
+	exec_wstate_init(&pe->ws, x);
+	return plugpool_new(&pe->pp, &po, &ops);
+}
+
+static void
+pproc_submit(struct executor *x, struct job **jobs, size_t n)
+{
+	struct pproc_exec *pe = pproc_exec(x);
+
+	for (size_t i = 0; i < n; i++)
+		plugpool_submit(pe->pp, jobs[i], jobs[i]->first_item,
+		    jobs[i]->items, jobs[i]->store.buf, jobs[i]->store.len,
+		    jobs[i]->v ? '\0' : x->c->cfg.opts.delim);
+}
+
+static void
+pproc_flush(struct executor *x)
+{
+	plugpool_flush(pproc_exec(x)->pp);	/* the chunks made, in one write */
+}
+
+static void
+pproc_kill(struct executor *x, int sig)
+{
+	pproc_exec(x)->stopping = 1;
+	plugpool_kill(pproc_exec(x)->pp, sig);
+}
+
+static void
+pproc_hold(struct executor *x)
+{
+	pproc_exec(x)->stopping = 1;
+}
+
+/* SIGHUP: the workers stop between items. */
+static void
+pproc_hangup(struct executor *x)
+{
+	pproc_kill(x, SIGTERM);
+}
+
+/* The workers were sent SIGKILL, and are reaped as they go. */
+static int
+pproc_abandon(struct executor *x)
+{
+	(void)x;
+	return 0;
+}
+
+static unsigned
+pproc_running(struct executor *x)
+{
+	return plugpool_busy(pproc_exec(x)->pp);
+}
+
+static size_t
+pproc_nfds(struct executor *x)
+{
+	return plugpool_nfds(pproc_exec(x)->pp);
+}
+
+static size_t
+pproc_pollfds(struct executor *x, struct pollfd *fds)
+{
+	return plugpool_pollfds(pproc_exec(x)->pp, fds);
+}
+
+static int
+pproc_handle(struct executor *x, const struct pollfd *fds, size_t n)
+{
+	return plugpool_handle(pproc_exec(x)->pp, fds, n);
+}
+
+static int
+pproc_timeout_ms(struct executor *x)
+{
+	return plugpool_timeout_ms(pproc_exec(x)->pp);
+}
+
+static int
+pproc_free(struct executor *x, int killed, int unfinished)
+{
+	struct pproc_exec *pe = pproc_exec(x);
+
+	(void)unfinished;
+	if (pe->pp) {
+		if (killed)
+			plugpool_kill(pe->pp, SIGKILL);
+		plugpool_free(pe->pp);
+	}
+	exec_wstate_release(&pe->ws);
+	free(pe);
+	return 0;
+}
+
+static const struct executor_ops pproc_ops = {
+	.name = "processes",
+	.start = pproc_pool_start,
+	.submit = pproc_submit,
+	.flush = pproc_flush,
+	.kill = pproc_kill,
+	.hold = pproc_hold,
+	.hangup = pproc_hangup,
+	.abandon = pproc_abandon,
+	.running = pproc_running,
+	.nfds = pproc_nfds,
+	.pollfds = pproc_pollfds,
+	.handle = pproc_handle,
+	.timeout_ms = pproc_timeout_ms,
+	.free = pproc_free,
+};
+
+struct executor *
+exec_plugin_procs(struct ccmap *c)
+{
+	struct pproc_exec *pe = util_calloc(1, sizeof *pe);
+
+	pe->x = (struct executor){ .ops = &pproc_ops, .c = c };
+	return &pe->x;
 }

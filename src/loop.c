@@ -16,8 +16,7 @@
 #include "engine.h"
 #include "exec.h"
 #include "guard.h"
-#include "plugin.h"
-#include "procpool.h"
+#include "loop.h"
 #include "progress.h"
 #include "schedule.h"
 #include "signals.h"
@@ -33,36 +32,10 @@ screen_show(struct ccmap *c)
 		tty_show(c->emit.tty);
 	if (c->emit.prog) {
 		/* Jobs running now, not those waiting in a queue. */
-		progress_running(c->emit.prog, c->tp ? atomic_load(&c->running) :
-		    c->pp ? procpool_busy(c->pp) : c->ppp ?
-		    plugpool_busy(c->ppp) : 0);
+		progress_running(c->emit.prog,
+		    c->sched.x->ops->running(c->sched.x));
 		progress_draw(c->emit.prog);
 	}
-}
-
-static void
-wstate_init(struct wstate *ws)
-{
-	memset(ws, 0, sizeof *ws);
-	cmdbuf_init(&ws->cb);
-	jobenv_init(&ws->env);
-}
-
-static void
-wstate_release(struct ccmap *c, struct wstate *ws)
-{
-	if (c->cfg.plugin && ws->pinit > 0 && plugin_desc(c->cfg.plugin)->worker_fini)
-		plugin_desc(c->cfg.plugin)->worker_fini(&c->cfg.host, ws->pw);
-	cmdbuf_release(&ws->cb);
-	jobenv_release(&ws->env);
-	strbuf_release(&ws->scratch);
-	strbuf_release(&ws->bout[0]);
-	strbuf_release(&ws->bout[1]);
-	for (int i = 0; i < 2; i++) {
-		strbuf_release(&ws->rec[i]);
-		strbuf_release(&ws->iout[i]);
-	}
-	strbuf_release(&ws->rpath);
 }
 
 /*
@@ -75,24 +48,22 @@ hangup(struct ccmap *c)
 	if (c->sched.stopping)
 		return;
 	c->sched.stopping = 1;
-	atomic_store(&c->no_start, 1);
-	if (c->cfg.plugin)
-		atomic_store(&c->stop_sig, SIGHUP);	/* between items */
-	if (c->pp)
-		procpool_kill(c->pp, 0);
-	if (c->ppp)
-		plugpool_kill(c->ppp, SIGTERM);	/* stops between items */
-	emit_warn(c, "SIGHUP: starting no more jobs, waiting for the running ones "
-	    "to finish (SIGTERM stops them)");
+	c->sched.x->ops->hangup(c->sched.x);
+	emit_warn(c, "SIGHUP: starting no more jobs, waiting for the running "
+	    "ones to finish (SIGTERM stops them)");
 }
 
-/* A plugin called exit() on a worker thread: say so, and stop the run. */
+/*
+ * The executor cannot go on (a plugin called exit() on a worker thread):
+ * say so, and stop the run.
+ */
 static void
-plugin_exited(struct ccmap *c)
+exec_failed(struct ccmap *c)
 {
+	struct executor *x = c->sched.x;
 	char msg[256];
 
-	if (!plugexit_message(c, msg, sizeof msg))
+	if (!x->ops->failure || !x->ops->failure(x, msg, sizeof msg))
 		return;
 	emit_warn(c, "%s", msg);
 	if (!c->sched.res->error)
@@ -111,7 +82,7 @@ on_signal(struct ccmap *c, int sig)
 		return;
 	}
 	if (sig == SIGNALS_PLUGIN_EXIT) {
-		plugin_exited(c);
+		exec_failed(c);
 		return;
 	}
 	if (c->emit.tty)
@@ -145,7 +116,8 @@ on_signal(struct ccmap *c, int sig)
 static int
 wait_ms(struct ccmap *c)
 {
-	int ms = c->ppp ? plugpool_timeout_ms(c->ppp) : -1;
+	struct executor *x = c->sched.x;
+	int ms = x->ops->timeout_ms ? x->ops->timeout_ms(x) : -1;
 	long long at = c->sched.kill_at, left;
 
 	if (c->emit.prog && (ms < 0 || progress_timeout_ms(c->emit.prog) < ms))
@@ -179,8 +151,8 @@ engine_failed(struct ccmap *c, int e, const char *what)
 static int
 loop(struct ccmap *c)
 {
-	size_t nfds = 3 + (c->pp ? procpool_nfds(c->pp) : 0) +
-	    (c->ppp ? plugpool_nfds(c->ppp) : 0);
+	struct executor *x = c->sched.x;
+	size_t nfds = 2 + x->ops->nfds(x);
 	struct pollfd *fds = util_calloc(nfds, sizeof *fds);
 	int r, err = 0;
 
@@ -211,13 +183,7 @@ loop(struct ccmap *c)
 			    input_fd(c->disp.in),
 			.events = POLLIN,
 		};
-		if (c->tp)
-			fds[n++] = (struct pollfd){ .fd = threadpool_fd(c->tp),
-			    .events = POLLIN };
-		else if (c->pp)
-			n += procpool_pollfds(c->pp, fds + n);
-		else
-			n += plugpool_pollfds(c->ppp, fds + n);
+		n += x->ops->pollfds(x, fds + n);
 		if (poll(fds, n, counting ? 0 : wait_ms(c)) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -252,15 +218,7 @@ loop(struct ccmap *c)
 				sched_terminate(c, 0);
 			}
 		}
-		if (c->tp && fds[2].revents) {
-			struct tp_work *w = threadpool_collect(c->tp), *next;
-			for (; w; w = next) {
-				next = w->next;
-				sched_finish(c, container_of(w, struct job, work));
-			}
-		} else if ((c->pp && (r = procpool_handle(c->pp, fds + 2,
-		    n - 2)) < 0) || (c->ppp && (r = plugpool_handle(c->ppp,
-		    fds + 2, n - 2)) < 0)) {
+		if ((r = x->ops->handle(x, fds + 2, n - 2)) < 0) {
 			err = engine_failed(c, r, "lost a worker process");
 			break;
 		}
@@ -271,8 +229,71 @@ loop(struct ccmap *c)
 	return err;
 }
 
+/* What the executor's jobs do, handed to the core. */
+static void
+on_data(struct executor *x, struct job *job, int stream, const char *buf,
+    size_t len)
+{
+	struct output *out = x->c->emit.out;
+
+	if (stream == 1)
+		job->received += len;
+	if (x->threads)
+		output_data(out, &job->out, stream, buf, len);
+	else
+		output_data_main(out, &job->out, stream, buf, len);
+}
+
+static void
+on_mark(struct executor *x, struct job *job)
+{
+	if (x->threads)
+		output_mark(x->c->emit.out, &job->out);
+	else
+		output_mark_main(x->c->emit.out, &job->out);
+}
+
+static void
+on_end(struct executor *x, struct job *job)
+{
+	output_end(x->c->emit.out, &job->out);
+}
+
+static void
+on_started(struct executor *x, unsigned slot, pid_t pgid)
+{
+	guard_set(x->c->sched.guard, slot, pgid);
+}
+
+static void
+on_done(struct executor *x, struct job *job)
+{
+	sched_finish(x->c, job);
+}
+
+static void
+on_timing(struct executor *x, long long ns, size_t items)
+{
+	dispatch_item_time(x->c, ns, items);
+}
+
+static const struct exec_hooks hooks = {
+	.data = on_data,
+	.mark = on_mark,
+	.end = on_end,
+	.started = on_started,
+	.done = on_done,
+	.timing = on_timing,
+};
+
 int
 ccmap_run(struct ccmap *c, struct ccmap_result *res)
+{
+	return loop_run(c, res, NULL);
+}
+
+int
+loop_run(struct ccmap *c, struct ccmap_result *res, struct executor *given)
 {
 	struct output_opts oo = {
 		.linebuffer = c->cfg.opts.outmode == CCMAP_LINEBUFFER,
@@ -309,39 +330,15 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 	if (!c->cfg.plugin && !c->cfg.opts.dry_run &&
 	    (r = guard_new(&c->sched.guard, c->cfg.jobs)) == 0)
 		c->sched.guard_at = util_now_ns() + GUARD_DELAY_NS;
-	if (r < 0) {
-		/* (no pool) */
-	} else if (c->cfg.opts.executor == CCMAP_PROCS && c->cfg.plugin) {
-		struct plugpool_ops ops;
-		struct plugpool_opts po = {
-			.workers = c->cfg.jobs,
-			.max_tasks = c->cfg.opts.max_tasks,
-			.timeout_ns = c->cfg.opts.timeout_ns,
-			.keep_fd = c->cfg.sctx.devnull,
-		};
-		exec_plugin_pool_ops(c, &ops);
-		wstate_init(&c->pws);
-		r = plugpool_new(&c->ppp, &po, &ops);
-	} else if (c->cfg.opts.executor == CCMAP_PROCS) {
-		struct procpool_ops ops;
-		exec_cmd_proc_ops(c, &ops);
-		wstate_init(&c->pws);
-		/*
-		 * No job waits queued behind another in a worker (a free one
-		 * would have run it, as GNU parallel does); with --chunksize N
-		 * a chunk's jobs do, by request.
-		 */
-		if (c->sched.capacity > (size_t)c->cfg.jobs * c->cfg.chunksize)
-			c->sched.capacity = (size_t)c->cfg.jobs * c->cfg.chunksize;
-		r = procpool_new(&c->pp, c->cfg.jobs, &ops, c->cfg.sctx.devnull);
-	} else {
-		c->ws = util_calloc(c->cfg.jobs, sizeof *c->ws);
-		for (unsigned i = 0; i < c->cfg.jobs; i++)
-			wstate_init(&c->ws[i]);
-		if ((r = threadpool_new(&c->tp, c->cfg.jobs, c)) == 0)
-			output_set_wake(c->emit.out, threadpool_fd(c->tp));
-		if (r == 0 && c->cfg.plugin)
-			plugexit_watch(c);
+	if (r == 0) {
+		struct executor *x = given ? given : exec_new(c);
+		x->on = hooks;
+		x->guard = c->sched.guard;
+		c->sched.x = x;
+		if (x->capacity && c->sched.capacity > x->capacity)
+			c->sched.capacity = x->capacity;
+		if ((r = x->ops->start(x)) == 0 && x->wake_fd > 0)
+			output_set_wake(c->emit.out, x->wake_fd);
 	}
 	/*
 	 * The due job's output streams as it comes, unless it may yet be
@@ -365,23 +362,10 @@ ccmap_run(struct ccmap *c, struct ccmap_result *res)
 		goto out;
 	}
 	loop(c);
-	if (atomic_load(&c->parked))
-		plugin_exited(c);	/* (the loop may have ended first) */
+	exec_failed(c);		/* (the loop may have ended first) */
 out:
-	if (c->ppp) {
-		if (res->signal)
-			plugpool_kill(c->ppp, SIGKILL);
-		plugpool_free(c->ppp);
-		c->ppp = NULL;
-		wstate_release(c, &c->pws);
-	}
-	if (c->pp) {
-		if (res->signal)
-			procpool_kill(c->pp, SIGKILL);
-		procpool_free(c->pp);
-		wstate_release(c, &c->pws);
-	}
-	if (c->tp && ((c->sched.inflight && c->sched.abandon) || atomic_load(&c->parked))) {
+	if (c->sched.x && c->sched.x->ops->free(c->sched.x, res->signal != 0,
+	    c->sched.inflight && c->sched.abandon)) {
 		/*
 		 * Threads still on a job when the kill sequence is over (a
 		 * plugin that would not stop, one held in exit()) cannot be
@@ -392,16 +376,7 @@ out:
 		c->sched.abandoned = res->abandoned = 1;
 		guard_kill(c->sched.guard, SIGKILL);
 	} else {
-		if (c->cfg.plugin)
-			plugexit_watch(NULL);
-		threadpool_free(c->tp);
-		c->tp = NULL;
-	}
-	if (c->ws && !c->sched.abandoned) {
-		for (unsigned i = 0; i < c->cfg.jobs; i++)
-			wstate_release(c, &c->ws[i]);
-		free(c->ws);
-		c->ws = NULL;
+		c->sched.x = NULL;
 	}
 	if (!c->sched.abandoned) {
 		guard_free(c->sched.guard);	/* (the guard must outlive the threads) */

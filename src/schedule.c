@@ -29,18 +29,7 @@ void
 sched_kill(struct ccmap *c, int sig)
 {
 	c->sched.stopping = 1;
-	if (c->tp) {
-		pthread_mutex_lock(&c->pid_lock);
-		atomic_store(&c->stop_sig, sig);
-		for (unsigned i = 0; i < c->cfg.jobs; i++)
-			if (c->ws[i].pid > 0)
-				kill(-c->ws[i].pid, sig);
-		pthread_mutex_unlock(&c->pid_lock);
-	}
-	if (c->pp)
-		procpool_kill(c->pp, sig);
-	if (c->ppp)
-		plugpool_kill(c->ppp, sig);
+	c->sched.x->ops->kill(c->sched.x, sig);
 }
 
 /*
@@ -59,16 +48,15 @@ sched_term_next(struct ccmap *c)
 	if (c->sched.term_step >= ts->n) {
 		if (c->sched.term_last != SIGKILL)
 			sched_kill(c, SIGKILL);
-		/* Worker processes can be killed, and are reaped as they go. */
-		if (c->pp)
-			procpool_abandon(c->pp);
-		if (c->tp)
-			c->sched.abandon = 1;	/* threads cannot be */
+		/* What still runs, the executor gives up on, or cannot. */
+		if (c->sched.x->ops->abandon(c->sched.x))
+			c->sched.abandon = 1;
 		c->sched.kill_at = 0;
 		return;
 	}
 	step = &ts->step[c->sched.term_step];
-	sig = c->sched.term_step == 0 && c->sched.term_first ? c->sched.term_first : step->sig;
+	sig = c->sched.term_step == 0 && c->sched.term_first ?
+	    c->sched.term_first : step->sig;
 	c->sched.term_step++;
 	c->sched.term_last = sig;
 	sched_kill(c, sig);
@@ -192,7 +180,8 @@ halt_act(struct ccmap *c, enum ccmap_halt_when when)
 
 	if (when == CCMAP_HALT_SOON) {
 		c->sched.stopping = 1;
-		atomic_store(&c->no_start, 1);
+		if (c->sched.x->ops->hold)
+			c->sched.x->ops->hold(c->sched.x);
 		if (running)
 			emit_warn(c, "starting no more jobs, waiting for %zu job%s "
 			    "to finish", running, running == 1 ? "" : "s");
@@ -251,7 +240,7 @@ sched_finish(struct ccmap *c, struct job *job)
 	emit_finished(c, job);
 }
 
-/* Hand jobs (already tracked) to the pool, as one chunk. */
+/* Hand jobs (already tracked) to the executor, as one chunk. */
 static void
 post(struct ccmap *c, struct job **chunk, size_t n)
 {
@@ -262,24 +251,7 @@ post(struct ccmap *c, struct job **chunk, size_t n)
 	c->sched.halt.started += n;
 	if (c->cfg.opts.delay_ns)
 		c->sched.next_start = util_now_ns() + c->cfg.opts.delay_ns;
-	if (c->tp) {
-		for (size_t i = 0; i + 1 < n; i++)
-			chunk[i]->chunk_next = chunk[i + 1];
-		chunk[0]->work.work = c->cfg.plugin ? exec_plugin_work :
-		    exec_cmd_thread_work;
-		threadpool_post(c->tp, &chunk[0]->work);
-	} else if (c->ppp) {
-		for (size_t i = 0; i < n; i++)
-			plugpool_submit(c->ppp, chunk[i], chunk[i]->first_item,
-			    chunk[i]->items, chunk[i]->store.buf,
-			    chunk[i]->store.len, chunk[i]->v ? '\0' :
-			    c->cfg.opts.delim);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			c->disp.chunkjv[i] = (struct jobvals){ .v = chunk[i]->v,
-			    .n = chunk[i]->nv, .seq = chunk[i]->seq };
-		procpool_submit(c->pp, (void *const *)chunk, c->disp.chunkjv, n);
-	}
+	c->sched.x->ops->submit(c->sched.x, chunk, n);
 }
 
 /* Count jobs in flight, among the unfinished ones by seq. */

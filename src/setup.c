@@ -16,6 +16,7 @@
 #include "linemax.h"
 #include "options.h"
 #include "plugin.h"
+#include "plughost.h"
 #include "progress.h"
 #include "schedule.h"
 #include "tty.h"
@@ -177,12 +178,9 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	}
 	/* Room for the jobs one item can end (see take_tuple). */
 	c->disp.chunk = util_calloc(c->cfg.chunksize + 2, sizeof *c->disp.chunk);
-	c->disp.chunkjv = util_calloc(c->cfg.chunksize, sizeof *c->disp.chunkjv);
 	c->sched.capacity = 2 * (size_t)c->cfg.jobs * c->cfg.chunksize;
 	c->cfg.sctx.devnull = -1;
 	c->emit.rfd = -1;
-	pthread_mutex_init(&c->pid_lock, NULL);
-	pthread_mutex_init(&c->delay_lock, NULL);
 	halt_init(&c->sched.halt, &opts->halt);
 	if (opts->halt.when != CCMAP_HALT_NEVER || opts->delay_ns) {
 		/*
@@ -378,9 +376,6 @@ ccmap_free(struct ccmap *c)
 		close(c->emit.rfd);
 	if (c->cfg.sctx.devnull >= 0)
 		close(c->cfg.sctx.devnull);
-	pthread_mutex_destroy(&c->pid_lock);
-	pthread_mutex_destroy(&c->delay_lock);
 	free(c->disp.chunk);
-	free(c->disp.chunkjv);
 	free(c);
 }
