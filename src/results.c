@@ -24,9 +24,8 @@ struct results {
 	atomic_size_t max;	/* longest path component, once one was too long */
 };
 
-/* What the name's suffix makes of --results, as GNU parallel reads it. */
-static enum results_kind
-suffix_kind(const char *spec)
+enum results_kind
+results_spec_kind(const char *spec)
 {
 	static const struct {
 		const char *suffix;
@@ -58,7 +57,7 @@ results_new(struct results **rp, const char *spec, const char *replace,
 	}
 	r = util_calloc(1, sizeof *r);
 	r->spec = util_strdup(spec);
-	r->kind = suffix_kind(spec);
+	r->kind = results_spec_kind(spec);
 	if (r->kind != RESULTS_DIR) {
 		*rp = r;
 		return 0;

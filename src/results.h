@@ -65,6 +65,8 @@ int results_new(struct results **rp, const char *spec, const char *replace,
 void results_free(struct results *r);
 
 enum results_kind results_kind(const struct results *r);
+/* What the name's suffix makes of --results' spec, as GNU parallel reads it. */
+enum results_kind results_spec_kind(const char *spec);
 /*
  * The file kinds: open the file for the records, made empty (the standard
  * output for "-.csv" and so on): a descriptor, or -errno.

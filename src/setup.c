@@ -5,6 +5,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,11 @@
 #include "engine.h"
 #include "linemax.h"
 #include "options.h"
-#include "plugin.h"
 #include "plughost.h"
+#include "plugin.h"
 #include "progress.h"
 #include "schedule.h"
+#include "setup.h"
 #include "tty.h"
 #include "util.h"
 
@@ -55,7 +57,7 @@ name_columns(struct ccmap *c)
 		const char *path = o->nsources ? o->sources[i].path : "-";
 		if (h)
 			fields_name_header(c->disp.fields, h);
-		else if (strcmp(o->header, "0") == 0 && path && strcmp(path, "-"))
+		else if (!strcmp(o->header, "0") && path && strcmp(path, "-"))
 			fields_name(c->disp.fields, path, strlen(path), i + 1);
 	}
 	for (size_t i = 0; i < o->ncommand; i++) {
@@ -63,9 +65,9 @@ name_columns(struct ccmap *c)
 		if (!w)
 			continue;
 		if (!c->cfg.words) {
-			c->cfg.words = util_calloc(o->ncommand, sizeof *c->cfg.words);
-			memcpy(c->cfg.words, o->command, o->ncommand *
-			    sizeof *c->cfg.words);
+			size_t size = o->ncommand * sizeof *c->cfg.words;
+			c->cfg.words = util_malloc(size);
+			memcpy(c->cfg.words, o->command, size);
 		}
 		c->cfg.words[i] = w;
 	}
@@ -120,25 +122,10 @@ pipe_open(struct ccmap *c, const struct ccmap_opts *opts, char *err,
 	const char *path = opts->nsources ? opts->sources[0].path : "-";
 	int close_fd, fd, r;
 
-	if (opts->plugin)
-		snprintf(err, errlen, "--pipe: a plugin (--so) cannot read "
-		    "blocks: give a command");
-	else if (opts->executor == CCMAP_PROCS)
-		snprintf(err, errlen, "--pipe does not work with --procs: use "
-		    "--threads");
-	else if (opts->ncommand == 0)
-		snprintf(err, errlen, "--pipe needs a command to pipe into "
-		    "(e.g. cat)");
-	else if (opts->nsources > 1 || !path)
-		snprintf(err, errlen, "--pipe reads standard input or one -a "
-		    "FILE, not ::: items or several sources");
-	else
-		err[0] = '\0';
-	if (err[0])
-		return CCMAP_EUSAGE;
 	if ((fd = input_open_file(path, &close_fd, err, errlen)) < 0)
 		return -errno;
-	if ((r = blocks_new(&c->disp.blocks, fd, close_fd, &bo, err, errlen)) < 0) {
+	r = blocks_new(&c->disp.blocks, fd, close_fd, &bo, err, errlen);
+	if (r < 0) {
 		if (close_fd)
 			close(fd);
 		return r;
@@ -151,77 +138,248 @@ pipe_open(struct ccmap *c, const struct ccmap_opts *opts, char *err,
 	return 0;
 }
 
-int
-ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
-    size_t errlen)
+static int
+refuse(char *err, size_t errlen, const char *fmt, ...)
 {
-	struct ccmap *c = util_calloc(1, sizeof *c);
-	int r;
+	va_list ap;
 
-	c->cfg.opts = *opts;
-	if (opts->json)
-		c->cfg.opts.outmode = CCMAP_GROUP;	/* whole lines, whatever else */
-	c->cfg.jobs = opts->jobs ? opts->jobs : options_cpus();
-	c->cfg.chunksize = opts->chunksize ? opts->chunksize : 1;
-	c->cfg.max_args = opts->max_args ? opts->max_args : 1;
-	c->cfg.no_values = opts->exact_args && !opts->max_args;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return CCMAP_EUSAGE;
+}
+
+int
+setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
+{
+	const char *path = o->nsources ? o->sources[0].path : "-";
+	int records = o->results && results_spec_kind(o->results) !=
+	    RESULTS_DIR;
+
+	if (o->resume == CCMAP_RESUME_FAILED && !o->joblog)
+		return refuse(err, errlen, "--resume-failed needs --joblog "
+		    "FILE");
+	if (o->plugin && (o->retries > 1 || o->joblog || o->delay_ns ||
+	    o->resume))
+		return refuse(err, errlen, "%s applies to commands, not to "
+		    "plugins (--so)", o->retries > 1 ? "--retries" :
+		    o->joblog ? "--joblog" : o->delay_ns ? "--delay" :
+		    "--resume");
+	if (o->plugin && (o->fill || o->dry_run))
+		return refuse(err, errlen, "--so: %s for commands only",
+		    o->dry_run ? "--dry-run is" : "-X, -m and --xargs are");
+	/* -L shapes the records of --pipe, and nothing else yet. */
+	if (!o->pipe && o->max_lines)
+		return refuse(err, errlen, "-L works only with --pipe");
+	if (o->interactive && o->plugin)
+		return refuse(err, errlen, "-p/--interactive cannot be used "
+		    "with --so");
+	if (o->pipe && o->plugin)
+		return refuse(err, errlen, "--pipe: a plugin (--so) cannot "
+		    "read blocks: give a command");
+	if (o->pipe && o->executor == CCMAP_PROCS)
+		return refuse(err, errlen, "--pipe does not work with --procs: "
+		    "use --threads");
+	if (o->pipe && o->ncommand == 0)
+		return refuse(err, errlen, "--pipe needs a command to pipe "
+		    "into (e.g. cat)");
+	if (o->pipe && (o->nsources > 1 || !path))
+		return refuse(err, errlen, "--pipe reads standard input or one "
+		    "-a FILE, not ::: items or several sources");
+	if (o->json && records)
+		return refuse(err, errlen, "--json: not with a --results file "
+		    "of records ('%s'): each is a line per job", o->results);
+	if (o->resume && !o->joblog && (!o->results || records))
+		return refuse(err, errlen, "--resume needs --joblog FILE or "
+		    "--results DIR");
+	/* Every block's files are the same ones: all would be skipped. */
+	if (o->resume && !o->joblog && o->pipe)
+		return refuse(err, errlen, "--resume with --pipe needs "
+		    "--joblog FILE");
+	return 0;
+}
+
+/* How many jobs, of how many items, and how many in flight. */
+static void
+size_run(struct ccmap *c, const struct ccmap_opts *opts)
+{
+	struct ccmap_cfg *cfg = &c->cfg;
+
+	if (opts->json)	/* whole lines, whatever else */
+		cfg->opts.outmode = CCMAP_GROUP;
+	cfg->jobs = opts->jobs ? opts->jobs : options_cpus();
+	cfg->chunksize = opts->chunksize ? opts->chunksize : 1;
+	cfg->max_args = opts->max_args ? opts->max_args : 1;
+	cfg->no_values = opts->exact_args && !opts->max_args;
 	if (opts->fill)
-		c->cfg.max_args = opts->max_args ? opts->max_args : SIZE_MAX;
-	if (c->cfg.max_args > 1 && !c->cfg.no_values) {
+		cfg->max_args = opts->max_args ? opts->max_args : SIZE_MAX;
+	if (cfg->max_args > 1 && !cfg->no_values) {
 		/* As GNU parallel, a job takes the items that fit its line. */
 		struct limits l;
 		limits_get(&l);
-		c->cfg.line_max = l.usable;
-		c->cfg.line_hard = l.hard;
-		c->cfg.line_factor = opts->quote ? 3 : 1;	/* as GNU parallel */
-		c->cfg.spread = opts->fill && opts->fill != CCMAP_FILL_XARGS;
+		cfg->line_max = l.usable;
+		cfg->line_hard = l.hard;
+		cfg->line_factor = opts->quote ? 3 : 1;	/* as GNU parallel */
+		cfg->spread = opts->fill && opts->fill != CCMAP_FILL_XARGS;
 	}
 	/* Room for the jobs one item can end (see take_tuple). */
-	c->disp.chunk = util_calloc(c->cfg.chunksize + 2, sizeof *c->disp.chunk);
-	c->sched.capacity = 2 * (size_t)c->cfg.jobs * c->cfg.chunksize;
-	c->cfg.sctx.devnull = -1;
-	c->emit.rfd = -1;
-	halt_init(&c->sched.halt, &opts->halt);
+	c->disp.chunk = util_calloc(cfg->chunksize + 2, sizeof *c->disp.chunk);
+	c->sched.capacity = 2 * (size_t)cfg->jobs * cfg->chunksize;
 	if (opts->halt.when != CCMAP_HALT_NEVER || opts->delay_ns) {
 		/*
 		 * A job starts when it is handed to the pool, none waits
 		 * queued: so --halt soon stops what would start next, and
 		 * --delay spaces the starts themselves.
 		 */
-		c->cfg.chunksize = 1;
-		c->sched.capacity = c->cfg.jobs;
+		cfg->chunksize = 1;
+		c->sched.capacity = cfg->jobs;
 	}
-	if (opts->resume == CCMAP_RESUME_FAILED && !opts->joblog) {
-		snprintf(err, errlen, "--resume-failed needs --joblog FILE");
-		r = CCMAP_EUSAGE;
-		goto fail;
-	}
-	if (opts->plugin && (opts->retries > 1 || opts->joblog ||
-	    opts->delay_ns || opts->resume)) {
-		snprintf(err, errlen, "%s applies to commands, not to plugins "
-		    "(--so)", opts->retries > 1 ? "--retries" : opts->joblog ?
-		    "--joblog" : opts->delay_ns ? "--delay" : "--resume");
-		r = CCMAP_EUSAGE;
-		goto fail;
-	}
+}
 
-	if (opts->plugin && (opts->fill || opts->dry_run)) {
-		snprintf(err, errlen, "--so: %s for commands only",
-		    opts->dry_run ? "--dry-run is" : "-X, -m and --xargs are");
-		r = CCMAP_EUSAGE;
-		goto fail;
+static int
+open_plugin(struct ccmap *c, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	int r = plugin_open(&c->cfg.plugin, opts->plugin, (int)opts->ncommand,
+	    opts->command, &c->cfg.host, err, errlen);
+
+	if (r < 0)
+		return r;
+	/*
+	 * Small chunks: keep enough of them in flight that a worker finds
+	 * the next one waiting, as Pool.map's task queue does.
+	 */
+	if (opts->chunksize && opts->chunksize < 2048)
+		c->sched.capacity = (size_t)c->cfg.jobs *
+		    (4096 / opts->chunksize);
+	else
+		c->sched.capacity = 2 * (size_t)c->cfg.jobs;
+	if (opts->executor == CCMAP_THREADS && c->cfg.jobs > 1 &&
+	    !(plugin_desc(c->cfg.plugin)->flags & CCMAP_PLUGIN_THREADSAFE)) {
+		snprintf(err, errlen, "--so: %s is not thread-safe: use "
+		    "--procs, or -j1", plugin_name(c->cfg.plugin));
+		return CCMAP_EUSAGE;
 	}
-	if (!opts->pipe && opts->max_lines) {
-		/* -L shapes the records of --pipe, and nothing else yet. */
-		snprintf(err, errlen, "-L works only with --pipe");
-		r = CCMAP_EUSAGE;
-		goto fail;
+	return 0;
+}
+
+/* The command's template: --pipe's, or the items'. */
+static int
+parse_command(struct ccmap *c, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	char **words = c->cfg.words ? c->cfg.words : opts->command;
+	int r;
+
+	if (opts->pipe)
+		return template_parse_pipe(&c->cfg.tmpl, opts->command,
+		    opts->ncommand, opts->replace, opts->quote, opts->shell,
+		    err, errlen);
+	r = template_parse(&c->cfg.tmpl, words, opts->ncommand, opts->replace,
+	    opts->quote, input_nsources(c->disp.in), opts->shell, err, errlen);
+	if (r == 0)
+		template_set_context(c->cfg.tmpl, opts->exact_args ||
+		    opts->fill == CCMAP_FILL_CONTEXT);
+	return r;
+}
+
+/* --results: a directory (a template for each job's), or a file. */
+static int
+open_results(struct ccmap *c, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	/* A template's {NAME} is a {ID} too. */
+	char *spec = c->disp.fields ? fields_rewrite(c->disp.fields,
+	    opts->results) : NULL;
+	int r = results_new(&c->cfg.results, spec ? spec : opts->results,
+	    opts->replace, err, errlen);
+
+	free(spec);
+	if (r < 0)
+		return r;
+	if (opts->header && c->disp.fields)
+		name_results(c);	/* not --pipe's --header */
+	if (results_kind(c->cfg.results) == RESULTS_DIR)
+		return 0;
+	if ((c->emit.rfd = results_open_records(c->cfg.results)) < 0) {
+		snprintf(err, errlen, "--results: cannot write '%s': %s",
+		    opts->results, strerror(-c->emit.rfd));
+		return c->emit.rfd;
 	}
-	if (opts->interactive && opts->plugin) {
-		snprintf(err, errlen, "-p/--interactive cannot be used with --so");
-		r = CCMAP_EUSAGE;
-		goto fail;
+	c->emit.rheader = 1;
+	c->cfg.opts.outmode = CCMAP_GROUP;	/* a record a job, whole */
+	return 0;
+}
+
+/* --tag, --tagstring (not where the values are in the records). */
+static int
+parse_tag(struct ccmap *c, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	const char *text = c->cfg.tagstring ? c->cfg.tagstring :
+	    opts->tagstring ? opts->tagstring : "{}";
+
+	if ((!opts->tagstring && !opts->tag) || opts->json || opts->results)
+		return 0;
+	return template_parse_text(&c->cfg.tagt, text, opts->tagstring ?
+	    opts->replace : NULL, err, errlen);
+}
+
+/* -p, and items typed at a prompt. */
+static int
+open_tty(struct ccmap *c, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	struct tty_ops ops = { tty_item, tty_eof, sched_answer, c };
+	int how = (opts->interactive ? TTY_ASK : 0) |
+	    (opts->readline ? TTY_ITEMS : 0);
+
+	if (tty_open(&c->emit.tty, how, &ops, err, errlen) < 0)
+		return CCMAP_EUSAGE;
+	if (opts->readline && c->disp.in)
+		input_set_fed(c->disp.in);
+	if (opts->interactive)	/* ask only when a job can start */
+		c->sched.capacity = c->cfg.jobs;
+	return 0;
+}
+
+/* How the jobs are spawned. */
+static int
+spawn_setup(struct ccmap *c, char *err, size_t errlen)
+{
+	struct spawn_ctx *sctx = &c->cfg.sctx;
+
+	if ((sctx->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open /dev/null: %s",
+		    strerror(e));
+		return -e;
 	}
+	sctx->own_pgroup = 1;
+	sctx->timeout_ns = c->cfg.opts.timeout_ns;
+	sctx->termseq = &c->cfg.opts.termseq;
+	sigemptyset(&sctx->sigdef);
+	sigaddset(&sctx->sigdef, SIGPIPE);
+	sigaddset(&sctx->sigdef, SIGINT);
+	sigaddset(&sctx->sigdef, SIGTERM);
+	return 0;
+}
+
+int
+ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
+    size_t errlen)
+{
+	struct ccmap *c;
+	int r;
+
+	if ((r = setup_refuse(opts, err, errlen)) < 0)
+		return r;
+	c = util_calloc(1, sizeof *c);
+	c->cfg.opts = *opts;
+	c->cfg.sctx.devnull = -1;
+	c->emit.rfd = -1;
+	size_run(c, opts);
+	halt_init(&c->sched.halt, &opts->halt);
 	if (opts->pipe)
 		r = pipe_open(c, opts, err, errlen);
 	else if ((r = fields_new(&c->disp.fields, opts, err, errlen)) == 0)
@@ -235,117 +393,24 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	}
 	c->cfg.host = plughost;
 	c->disp.next_item = 1;
-	if (opts->plugin) {
-		if ((r = plugin_open(&c->cfg.plugin, opts->plugin,
-		    (int)opts->ncommand, opts->command, &c->cfg.host, err,
-		    errlen)) < 0)
-			goto fail;
-		/*
-		 * Small chunks: keep enough of them in flight that a worker
-		 * finds the next one waiting, as Pool.map's task queue does.
-		 */
-		if (opts->chunksize && opts->chunksize < 2048)
-			c->sched.capacity = (size_t)c->cfg.jobs * (4096 / opts->chunksize);
-		else
-			c->sched.capacity = 2 * (size_t)c->cfg.jobs;
-		if (opts->executor == CCMAP_THREADS && c->cfg.jobs > 1 &&
-		    !(plugin_desc(c->cfg.plugin)->flags & CCMAP_PLUGIN_THREADSAFE)) {
-			snprintf(err, errlen, "--so: %s is not thread-safe: use "
-			    "--procs, or -j1", plugin_name(c->cfg.plugin));
-			r = CCMAP_EUSAGE;
-			goto fail;
-		}
-	} else if ((r = opts->pipe ? template_parse_pipe(&c->cfg.tmpl,
-	    opts->command, opts->ncommand, opts->replace, opts->quote,
-	    opts->shell, err, errlen) : template_parse(&c->cfg.tmpl, c->cfg.words ?
-	    c->cfg.words : opts->command, opts->ncommand, opts->replace,
-	    opts->quote, input_nsources(c->disp.in), opts->shell, err,
-	    errlen)) < 0) {
+	if ((r = opts->plugin ? open_plugin(c, opts, err, errlen) :
+	    parse_command(c, opts, err, errlen)) < 0)
 		goto fail;
-	} else {
-		template_set_context(c->cfg.tmpl, opts->exact_args ||
-		    opts->fill == CCMAP_FILL_CONTEXT);
-	}
-
-	if (opts->results) {
-		/* A template's {NAME} is a {ID} too. */
-		char *spec = c->disp.fields ? fields_rewrite(c->disp.fields,
-		    opts->results) : NULL;
-		r = results_new(&c->cfg.results, spec ? spec : opts->results,
-		    opts->replace, err, errlen);
-		free(spec);
-		if (r < 0)
-			goto fail;
-	}
-	if (c->cfg.results && opts->header && c->disp.fields)
-		name_results(c);	/* not --pipe's --header */
-	if (c->cfg.results && results_kind(c->cfg.results) != RESULTS_DIR) {
-		if (opts->json) {
-			snprintf(err, errlen, "--json: not with a --results file "
-			    "of records ('%s'): each is a line per job",
-			    opts->results);
-			r = CCMAP_EUSAGE;
-			goto fail;
-		}
-		if ((c->emit.rfd = results_open_records(c->cfg.results)) < 0) {
-			r = c->emit.rfd;
-			snprintf(err, errlen, "--results: cannot write '%s': %s",
-			    opts->results, strerror(-r));
-			goto fail;
-		}
-		c->emit.rheader = 1;
-		c->cfg.opts.outmode = CCMAP_GROUP;	/* a record a job, whole */
-	}
-	if (opts->resume && !opts->joblog && !(c->cfg.results &&
-	    results_kind(c->cfg.results) == RESULTS_DIR)) {
-		snprintf(err, errlen, "--resume needs --joblog FILE or "
-		    "--results DIR");
-		r = CCMAP_EUSAGE;
+	if (opts->results && (r = open_results(c, opts, err, errlen)) < 0)
 		goto fail;
-	}
-	if (opts->resume && !opts->joblog && opts->pipe) {
-		/* Every block's files are the same ones: all would be skipped. */
-		snprintf(err, errlen, "--resume with --pipe needs --joblog FILE");
-		r = CCMAP_EUSAGE;
-		goto fail;
-	}
 	c->cfg.json_args = !opts->plugin && (input_nsources(c->disp.in) > 1 ||
 	    c->cfg.max_args > 1 || opts->fill != CCMAP_FILL_NONE ||
 	    opts->colsep || opts->match);
-	if ((opts->tagstring || opts->tag) && !opts->json && !opts->results &&
-	    (r = template_parse_text(&c->cfg.tagt, c->cfg.tagstring ? c->cfg.tagstring :
-	    opts->tagstring ? opts->tagstring : "{}", opts->tagstring ?
-	    opts->replace : NULL, err, errlen)) < 0)
+	if ((r = parse_tag(c, opts, err, errlen)) < 0)
 		goto fail;
 	if (opts->joblog && (r = joblog_open(&c->emit.joblog, opts->joblog,
 	    opts->resume, err, errlen)) < 0)
 		goto fail;
-	if (opts->interactive || opts->readline) {
-		struct tty_ops ops = { tty_item, tty_eof, sched_answer, c };
-		if ((r = tty_open(&c->emit.tty, (opts->interactive ? TTY_ASK : 0) |
-		    (opts->readline ? TTY_ITEMS : 0), &ops, err, errlen)) < 0) {
-			r = CCMAP_EUSAGE;
-			goto fail;
-		}
-		if (opts->readline && c->disp.in)
-			input_set_fed(c->disp.in);
-		if (opts->interactive)	/* ask only when a job can start */
-			c->sched.capacity = c->cfg.jobs;
-	}
-	c->cfg.sctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (c->cfg.sctx.devnull < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot open /dev/null: %s",
-		    strerror(errno));
+	if ((opts->interactive || opts->readline) &&
+	    (r = open_tty(c, opts, err, errlen)) < 0)
 		goto fail;
-	}
-	c->cfg.sctx.own_pgroup = 1;
-	c->cfg.sctx.timeout_ns = opts->timeout_ns;
-	c->cfg.sctx.termseq = &c->cfg.opts.termseq;
-	sigemptyset(&c->cfg.sctx.sigdef);
-	sigaddset(&c->cfg.sctx.sigdef, SIGPIPE);
-	sigaddset(&c->cfg.sctx.sigdef, SIGINT);
-	sigaddset(&c->cfg.sctx.sigdef, SIGTERM);
+	if ((r = spawn_setup(c, err, errlen)) < 0)
+		goto fail;
 	*cp = c;
 	return 0;
 fail:

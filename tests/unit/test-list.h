@@ -233,3 +233,18 @@ TEST(termseq_parse_bad)
 TEST(guard_kills_listed_when_let_go)
 TEST(guard_kill_slot)
 TEST(guard_outlives_sigkill)
+
+/* test-setup.c */
+TEST(setup_refuse_plugin_options)
+TEST(setup_refuse_pipe)
+TEST(setup_refuse_resume_and_results)
+
+/* test-engine.c */
+TEST(engine_output_in_input_order)
+TEST(engine_output_as_completed)
+TEST(engine_packs_max_args)
+TEST(engine_packs_xargs_fill)
+TEST(engine_packs_x_spread_over_slots)
+TEST(engine_retries_keep_the_last_attempt)
+TEST(engine_halt_now_kills_the_running)
+TEST(engine_halt_soon_lets_the_running_end)
