@@ -73,8 +73,8 @@ dispatch_job_free(struct ccmap *c, struct job *job)
 	block_release(&job->blk);
 	strbuf_release(&job->tag);
 	strbuf_release(&job->logline);
-	if (c->disp.in)
-		input_recycle(c->disp.in, &job->store);	/* a read buffer, maybe */
+	if (c->disp.in)	/* (a read buffer, maybe) */
+		input_recycle(c->disp.in, &job->store);
 	strbuf_release(&job->store);
 	strbuf_release(&job->pend[0]);
 	strbuf_release(&job->pend[1]);
@@ -99,8 +99,8 @@ dispatch_show_total(struct ccmap *c)
 		progress_total(c->emit.prog, c->sched.halt.total);
 		return;
 	}
-	if (!c->disp.in || c->cfg.opts.match || c->cfg.opts.skip || c->cfg.opts.fill ||
-	    !input_tuples(c->disp.in, &n))
+	if (!c->disp.in || c->cfg.opts.match || c->cfg.opts.skip ||
+	    c->cfg.opts.fill || !input_tuples(c->disp.in, &n))
 		return;
 	if (!c->cfg.plugin && c->cfg.max_args > 1) {
 		n = n / c->cfg.max_args + (n % c->cfg.max_args != 0);
@@ -117,7 +117,8 @@ input_ended(struct ccmap *c)
 {
 	c->disp.input_done = 1;
 	c->sched.backlogging = 0;
-	c->sched.halt.total = c->cfg.plugin ? c->disp.next_item - 1 : c->disp.next_seq;
+	c->sched.halt.total = c->cfg.plugin ? c->disp.next_item - 1 :
+	    c->disp.next_seq;
 }
 
 /*
@@ -141,11 +142,11 @@ batch_items(const struct ccmap *c)
 void
 dispatch_item_time(struct ccmap *c, long long ns, size_t items)
 {
-	double each = (double)ns / (double)items;
+	double each = (double)ns / (double)items, *avg = &c->disp.item_ns;
 
 	if (!items)
 		return;
-	c->disp.item_ns = c->disp.item_ns > 0 ? (3 * c->disp.item_ns + each) / 4 : each;
+	*avg = *avg > 0 ? (3 * *avg + each) / 4 : each;
 }
 
 /*
@@ -163,8 +164,8 @@ next_batch(struct ccmap *c, struct job **jobp)
 	int r;
 
 	c->disp.pending = NULL;
-	if (!job->v && !c->cfg.shape && (r = input_take_block(c->disp.in, min, max,
-	    &job->store, &count)) != -EINVAL) {
+	if (!job->v && !c->cfg.shape && (r = input_take_block(c->disp.in,
+	    min, max, &job->store, &count)) != -EINVAL) {
 		if (r == INPUT_TUPLE) {
 			job->first_item = c->disp.next_item;
 			job->items = count;
@@ -184,9 +185,11 @@ next_batch(struct ccmap *c, struct job **jobp)
 		    !fields_apply(c->disp.fields, &t, &t))
 			continue;	/* --skip, --match */
 		if (r == INPUT_TUPLE) {
+			/* (Offsets into store until it has stopped moving.) */
 			job->v = util_realloc(job->v,
 			    (job->items + 1) * sizeof *job->v);
-			job->v[job->items].p = (const char *)(uintptr_t)job->store.len;
+			job->v[job->items].p =
+			    (const char *)(uintptr_t)job->store.len;
 			for (size_t i = 0; i < t.n; i++) {
 				if (i)
 					strbuf_addch(&job->store, '\t');
@@ -194,7 +197,8 @@ next_batch(struct ccmap *c, struct job **jobp)
 			}
 			job->v[job->items].len = job->store.len -
 			    (size_t)(uintptr_t)job->v[job->items].p;
-			strbuf_addch(&job->store, '\0');	/* a block for --procs */
+			/* (NUL-terminated: a block for --procs.) */
+			strbuf_addch(&job->store, '\0');
 			job->items++;
 			if (job->items < max && job->store.len < PLUGIN_BLOCK)
 				continue;
@@ -207,7 +211,7 @@ next_batch(struct ccmap *c, struct job **jobp)
 			dispatch_job_free(c, job);
 			return r;
 		}
-		for (size_t i = 0; i < job->items; i++)	/* offsets to pointers */
+		for (size_t i = 0; i < job->items; i++)
 			job->v[i].p = job->store.buf + (uintptr_t)job->v[i].p;
 		job->first_item = c->disp.next_item;
 		c->disp.next_item += job->items;
@@ -238,8 +242,8 @@ dispatch_batches(struct ccmap *c)
 			c->disp.need_input = 1;
 		break;
 	}
-	if (c->sched.x->ops->flush)
-		c->sched.x->ops->flush(c->sched.x);	/* the batches made, at once */
+	if (c->sched.x->ops->flush)	/* the batches made, at once */
+		c->sched.x->ops->flush(c->sched.x);
 }
 
 /* -X, -m, --xargs: an item alone makes a line too long.  Stop there. */
@@ -247,9 +251,11 @@ static void
 too_long(struct ccmap *c, size_t len, const struct tuple *t)
 {
 	const struct value *v = &t->v[0];
+	size_t max = len >= c->cfg.line_max ? c->cfg.line_max :
+	    c->cfg.line_hard;
 
 	emit_warn(c, "command line too long (%zu >= %zu) at item %llu: %.*s%s",
-	    len, len >= c->cfg.line_max ? c->cfg.line_max : c->cfg.line_hard, c->disp.items, (int)(v->len > 50 ? 50 : v->len), v->p,
+	    len, max, c->disp.items, (int)(v->len > 50 ? 50 : v->len), v->p,
 	    v->len > 50 || t->n > 1 ? "..." : "");
 	c->sched.res->error = CCMAP_EUSAGE;
 	c->sched.stopping = 1;
@@ -262,8 +268,8 @@ too_long(struct ccmap *c, size_t len, const struct tuple *t)
 static int
 line_fits(struct ccmap *c, const struct tuple *t, int start)
 {
-	struct jobvals rec = { .v = t->v, .n = t->n, .seq = c->disp.pending->seq,
-	    .slot = c->cfg.jobs };
+	struct jobvals rec = { .v = t->v, .n = t->n,
+	    .seq = c->disp.pending->seq, .slot = c->cfg.jobs };
 	struct tmeasure m = c->disp.plen;
 	size_t len;
 
@@ -407,21 +413,23 @@ dispatch_jobs(struct ccmap *c)
 		int r = INPUT_TUPLE;
 
 		while (n < c->cfg.chunksize && (c->sched.backlogging ||
-		    c->sched.inflight + n < c->sched.capacity) && !c->sched.stopping) {
+		    c->sched.inflight + n < c->sched.capacity) &&
+		    !c->sched.stopping) {
 			struct tuple t;
 			if ((r = input_next(c->disp.in, &t)) != INPUT_TUPLE)
 				break;
-			if (c->cfg.shape && !fields_apply(c->disp.fields, &t, &t))
+			if (c->cfg.shape &&
+			    !fields_apply(c->disp.fields, &t, &t))
 				continue;	/* --skip, --match */
 			take_tuple(c, &t, &n);
 		}
-		struct job *last = NULL;
+		struct job *last = NULL, *pending = c->disp.pending;
 		if (r == INPUT_EOF) {
-			if (c->disp.pending && c->cfg.spread && !c->disp.spread_done &&
-			    c->disp.pending->ntuples > 1)
-				last = c->disp.pending;
-			else if (c->disp.pending)
-				c->disp.chunk[n++] = job_seal(c, c->disp.pending);
+			if (pending && c->cfg.spread && !c->disp.spread_done &&
+			    pending->ntuples > 1)
+				last = pending;
+			else if (pending)
+				c->disp.chunk[n++] = job_seal(c, pending);
 			c->disp.pending = NULL;
 			input_ended(c);
 		}
@@ -429,7 +437,8 @@ dispatch_jobs(struct ccmap *c)
 			sched_give(c, c->disp.chunk, n);
 		if (last) {
 			spread_last(c, last);
-			c->sched.halt.total = c->disp.next_seq;	/* its parts, counted */
+			/* (Its parts counted.) */
+			c->sched.halt.total = c->disp.next_seq;
 		}
 		if (r == INPUT_EOF)
 			sched_start_waiting(c);

@@ -50,7 +50,8 @@ emit_warn(struct ccmap *c, const char *fmt, ...)
 void
 emit_failed(struct ccmap *c, int e)
 {
-	if (c->sched.stopping && (c->sched.res->broken_pipe || c->sched.res->error))
+	if (c->sched.stopping && (c->sched.res->broken_pipe ||
+	    c->sched.res->error))
 		return;
 	if (e == -EPIPE) {
 		c->sched.res->broken_pipe = 1;
@@ -72,7 +73,8 @@ log_write(struct ccmap *c, const char *buf, size_t len)
 			emit_failed(c, r);
 		return;
 	}
-	if ((r = joblog_write(c->emit.joblog, buf, len)) < 0 && !c->sched.res->error) {
+	if ((r = joblog_write(c->emit.joblog, buf, len)) < 0 &&
+	    !c->sched.res->error) {
 		emit_warn(c, "cannot write the joblog '%s': %s",
 		    joblog_name(c->emit.joblog), strerror(-r));
 		c->sched.res->error = r;
@@ -189,8 +191,10 @@ emit_item(struct ccmap *c, void *item)
 void
 emit_promote(struct ccmap *c)
 {
-	if (c->emit.streams && c->sched.ifirst && c->sched.ifirst->seq == c->emit.ro.head)
-		output_go_live(c->emit.out, &c->sched.ifirst->out);
+	struct job *first = c->sched.ifirst;
+
+	if (c->emit.streams && first && first->seq == c->emit.ro.head)
+		output_go_live(c->emit.out, &first->out);
 }
 
 /*

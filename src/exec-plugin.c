@@ -98,8 +98,9 @@ batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
 			.start = now, .bol = { 1, 1 }, .own = &outs[2 * i],
 		};
 		if (tags) {
-			template_text(c->cfg.tagt, &(struct jobvals){ .v = &items[i],
-			    .n = 1, .seq = first + i, .slot = slot }, &tags[i]);
+			struct jobvals jv = { .v = &items[i], .n = 1,
+			    .seq = first + i, .slot = slot };
+			template_text(c->cfg.tagt, &jv, &tags[i]);
 			calls[i].tag = &tags[i];
 		}
 		it[i] = (struct ccmap_item){ items[i].p, items[i].len,
@@ -108,8 +109,9 @@ batch_call(struct ccmap *c, struct wstate *ws, struct job *job, unsigned slot,
 	}
 	if (ws->pinit < 0) {
 		for (size_t i = 0; i < n; i++) {
-			plughost_error(&calls[i], "%s: worker init failed: %s",
-			    plugin_name(c->cfg.plugin), *ws->perr ? ws->perr : "?");
+			plughost_error(&calls[i], "%s: worker init failed: "
+			    "%s", plugin_name(c->cfg.plugin), *ws->perr ?
+			    ws->perr : "?");
 			status[i] = 1;
 		}
 	} else {
@@ -199,7 +201,8 @@ map_records(struct thread_exec *te, const struct ccmap_plugin *d,
 			call->item = pos;
 			call->len = (size_t)(ends[k] - pos);
 			call->bol[0] = call->bol[1] = 1;
-			failed += map(&c->cfg.host, call, pw, pos, call->len) != 0;
+			failed += map(&c->cfg.host, call, pw, pos,
+			    call->len) != 0;
 			plughost_item_done(call->ws, job);
 			pos = ends[k] + 1;
 		}
@@ -261,8 +264,8 @@ run_batch(struct thread_exec *te, struct wstate *ws, struct job *job,
 
 	plugexit_site.call = &call;
 
-	if (!record && !c->cfg.tagt && !c->cfg.opts.timeout_ns && ws->pinit > 0 &&
-	    !job->v) {
+	if (!record && !c->cfg.tagt && !c->cfg.opts.timeout_ns &&
+	    ws->pinit > 0 && !job->v) {
 		map_records(te, d, &call);
 		plughost_flush(ws, job);
 		return;
@@ -273,7 +276,7 @@ run_batch(struct thread_exec *te, struct wstate *ws, struct job *job,
 	for (i = 0; i < job->items; i++) {
 		if (atomic_load_explicit(&te->stop_sig, memory_order_relaxed) ||
 		    !batch_item(&it, &call.item, &call.len))
-			break;	/* stopping: the rest of the batch does not run */
+			break;	/* stopping: the rest of the batch is not run */
 		call.seq = job->first_item + i;
 		call.bol[0] = call.bol[1] = 1;
 		if (c->cfg.tagt) {
@@ -428,7 +431,7 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	call->item = item;
 	call->len = len;
 	call->bol[0] = call->bol[1] = 1;
-	call->own = out;	/* the output goes straight where it is wanted */
+	call->own = out;	/* the output goes straight where wanted */
 	if (record_active(c)) {
 		long long t0 = util_now_ns();
 		st = map_one(c, plugin_desc(c->cfg.plugin), call);
@@ -626,7 +629,7 @@ pproc_submit(struct executor *x, struct job **jobs, size_t n)
 static void
 pproc_flush(struct executor *x)
 {
-	plugpool_flush(pproc_exec(x)->pp);	/* the chunks made, in one write */
+	plugpool_flush(pproc_exec(x)->pp);	/* the chunks, one write */
 }
 
 static void

@@ -90,11 +90,11 @@ on_signal(struct ccmap *c, int sig)
 	if (sig == SIGHUP) {
 		hangup(c);
 	} else if (!c->sched.res->signal) {
-		/* Jobs get a SIGINT or SIGTERM first, and SIGQUIT's sequence. */
+		/* Jobs get SIGINT or SIGTERM first; SIGQUIT, the sequence. */
 		c->sched.res->signal = sig;
 		sched_terminate(c, sig == SIGQUIT ? 0 : sig);
 	} else if (!c->sched.abandon) {
-		/* Again: kill at once, and end soon after (as after KILL,25). */
+		/* Again: kill now, and end soon after (as after KILL,25). */
 		sched_kill(c, SIGKILL);
 		c->sched.term_step = termseq_get(&c->cfg.opts.termseq)->n;
 		c->sched.term_last = SIGKILL;
@@ -161,7 +161,8 @@ loop(struct ccmap *c)
 		if (c->emit.prog)
 			dispatch_show_total(c);
 		if (c->sched.inflight == 0 && (c->sched.stopping ||
-		    (c->disp.input_done && !c->sched.backlog.first && !c->sched.asking)))
+		    (c->disp.input_done && !c->sched.backlog.first &&
+		    !c->sched.asking)))
 			break;
 		if (c->sched.abandon)
 			break;	/* the kill sequence is over */
@@ -171,18 +172,20 @@ loop(struct ccmap *c)
 
 		size_t n = 0;
 		/* The terminal, when it is read, else the input. */
-		int ttyfd = c->emit.tty && !c->sched.stopping ? tty_fd(c->emit.tty) : -1;
+		int ttyfd = c->emit.tty && !c->sched.stopping ?
+		    tty_fd(c->emit.tty) : -1;
 		/* (Read ahead, or counted, for --bar and --eta.) */
 		int ahead = c->disp.in && input_reads_ahead(c->disp.in);
 		int counting = c->disp.in && !c->sched.stopping &&
 		    input_count_pending(c->disp.in);
-		fds[n++] = (struct pollfd){ .fd = signals_fd(), .events = POLLIN };
-		fds[n++] = (struct pollfd){
-			.fd = ttyfd >= 0 ? ttyfd : (!c->disp.need_input && !ahead) ||
-			    c->sched.stopping ? -1 : c->disp.blocks ? blocks_fd(c->disp.blocks) :
-			    input_fd(c->disp.in),
-			.events = POLLIN,
-		};
+		int fd = ttyfd;
+		if (fd < 0 && (c->disp.need_input || ahead) &&
+		    !c->sched.stopping)
+			fd = c->disp.blocks ? blocks_fd(c->disp.blocks) :
+			    input_fd(c->disp.in);
+		fds[n++] = (struct pollfd){ .fd = signals_fd(),
+		    .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 		n += x->ops->pollfds(x, fds + n);
 		if (poll(fds, n, counting ? 0 : wait_ms(c)) < 0) {
 			if (errno == EINTR)
@@ -208,10 +211,10 @@ loop(struct ccmap *c)
 		if (fds[1].revents && ttyfd >= 0) {
 			tty_read(c->emit.tty);
 		} else if (fds[1].revents) {
-			long got = c->disp.blocks ? blocks_fill(c->disp.blocks) :
-			    input_fill(c->disp.in);
+			struct blocks *b = c->disp.blocks;
+			long got = b ? blocks_fill(b) : input_fill(c->disp.in);
 			if (got < 0) {
-				emit_warn(c, "cannot read '%s': %s", c->disp.blocks ?
+				emit_warn(c, "cannot read '%s': %s", b ?
 				    c->cfg.pipe_name : input_name(c->disp.in),
 				    strerror((int)-got));
 				c->sched.res->error = (int)got;
@@ -347,15 +350,17 @@ loop_run(struct ccmap *c, struct ccmap_result *res, struct executor *given)
 	 * or a progress line must make way for it.  With -k --line-buffer it
 	 * streams, as --line-buffer output always does.
 	 */
-	c->emit.streams = !c->cfg.opts.as_completed && c->cfg.opts.outmode == CCMAP_GROUP &&
-	    c->cfg.opts.retries < 2 && c->cfg.opts.halt.when != CCMAP_HALT_NOW &&
+	c->emit.streams = !c->cfg.opts.as_completed &&
+	    c->cfg.opts.outmode == CCMAP_GROUP && c->cfg.opts.retries < 2 &&
+	    c->cfg.opts.halt.when != CCMAP_HALT_NOW &&
 	    c->emit.rfd < 0 &&	/* (a records' header goes first) */
 	    !c->emit.tty && !(c->emit.prog && isatty(2));
 	if (oo.linebuffer && oo.ordered)
 		c->emit.streams = 1;
 	c->sched.backlogging = halt_needs_total(&c->sched.halt);
 	if (c->emit.joblog && joblog_wants_header(c->emit.joblog))
-		output_emit_text(c->emit.out, 1, JOBLOG_HEADER, strlen(JOBLOG_HEADER));
+		output_emit_text(c->emit.out, 1, JOBLOG_HEADER,
+		    strlen(JOBLOG_HEADER));
 	if (r < 0) {
 		emit_warn(c, "cannot start the workers: %s", strerror(-r));
 		res->error = r;
@@ -379,7 +384,8 @@ out:
 		c->sched.x = NULL;
 	}
 	if (!c->sched.abandoned) {
-		guard_free(c->sched.guard);	/* (the guard must outlive the threads) */
+		/* (The guard must outlive the threads.) */
+		guard_free(c->sched.guard);
 		c->sched.guard = NULL;
 		/*
 		 * Jobs in flight when the engine failed (their workers are
@@ -399,7 +405,8 @@ out:
 	emit_rest(c);
 	reorder_release(&c->emit.ro);
 	if (c->sched.abandoned) {
-		int e = output_flush(c->emit.out);	/* threads may yet use it */
+		/* (Threads may yet use it.) */
+		int e = output_flush(c->emit.out);
 		if (e < 0 && !res->error && !res->broken_pipe)
 			emit_failed(c, e);
 	} else {

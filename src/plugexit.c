@@ -119,16 +119,16 @@ plugexit_message(const struct ccmap *c, char *buf, size_t len)
 	if (exited.status >= 0)
 		snprintf(code, sizeof code, "%d", exited.status);
 	if (!exited.seq)
-		snprintf(buf, len, "the plugin '%s' called exit(%s) as a worker "
-		    "started", plugin_name(c->cfg.plugin), code);
+		snprintf(buf, len, "the plugin '%s' called exit(%s) as a "
+		    "worker started", plugin_name(c->cfg.plugin), code);
 	else if (exited.n > 1)
 		snprintf(buf, len, "items %llu-%llu: the plugin '%s' called "
 		    "exit(%s) in its map_batch", exited.seq, exited.seq +
 		    exited.n - 1, plugin_name(c->cfg.plugin), code);
 	else
 		snprintf(buf, len, "item %llu '%s%s': the plugin '%s' called "
-		    "exit(%s)", exited.seq, exited.item, exited.cut ? "..." : "",
-		    plugin_name(c->cfg.plugin), code);
+		    "exit(%s)", exited.seq, exited.item,
+		    exited.cut ? "..." : "", plugin_name(c->cfg.plugin), code);
 	return 1;
 }
 

@@ -68,7 +68,8 @@ in_files(const struct ccmap *c)
 static size_t
 item_values(const struct ccmap *c, const struct jobvals *jv)
 {
-	return c->cfg.shape && c->cfg.max_args == 1 ? jv->n : input_nsources(c->disp.in);
+	return c->cfg.shape && c->cfg.max_args == 1 ? jv->n :
+	    input_nsources(c->disp.in);
 }
 
 int
@@ -149,7 +150,8 @@ record_job(struct ccmap *c, struct wstate *ws,
 		    &ws->rpath)) == 0) {
 			cio.capture = 0;
 			cio.to = fd;
-			spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, &cio, st);
+			spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, &cio,
+			    st);
 			struct stat sb;	/* its size: --joblog's Receive */
 			if (fstat(fd[0], &sb) == 0 && S_ISREG(sb.st_mode))
 				st->out_bytes = sb.st_size;

@@ -116,8 +116,8 @@ report(struct ccmap *c, struct job *job, const char *notice)
 		emit_warn(c, "job %llu: '%s': command not found", job->seq,
 		    line.buf);
 	else if (st->err)
-		emit_warn(c, "job %llu: '%s': cannot run: %s", job->seq, line.buf,
-		    strerror(st->err));
+		emit_warn(c, "job %llu: '%s': cannot run: %s", job->seq,
+		    line.buf, strerror(st->err));
 	else if (st->sig)
 		emit_warn(c, "job %llu: '%s': killed by %s", job->seq, line.buf,
 		    signal_name(st->sig, name));
@@ -183,8 +183,9 @@ halt_act(struct ccmap *c, enum ccmap_halt_when when)
 		if (c->sched.x->ops->hold)
 			c->sched.x->ops->hold(c->sched.x);
 		if (running)
-			emit_warn(c, "starting no more jobs, waiting for %zu job%s "
-			    "to finish", running, running == 1 ? "" : "s");
+			emit_warn(c, "starting no more jobs, waiting for %zu "
+			    "job%s to finish", running,
+			    running == 1 ? "" : "s");
 		return;
 	}
 	if (when != CCMAP_HALT_NOW || c->sched.halting_now)
@@ -261,7 +262,10 @@ track(struct ccmap *c, struct job **chunk, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct job *job = chunk[i];
 		job->iprev = c->sched.ilast;
-		*(c->sched.ilast ? &c->sched.ilast->inext : &c->sched.ifirst) = job;
+		if (c->sched.ilast)
+			c->sched.ilast->inext = job;
+		else
+			c->sched.ifirst = job;
 		c->sched.ilast = job;
 		if (c->emit.prog)
 			progress_started(c->emit.prog, c->cfg.plugin ? NULL :
@@ -291,8 +295,9 @@ give_now(struct ccmap *c, struct job **chunk, size_t n)
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if ((c->emit.joblog && joblog_skip(c->emit.joblog, chunk[i]->seq)) ||
-		    (c->cfg.results && record_done_before(c, chunk[i]))) {
+		if ((c->emit.joblog && joblog_skip(c->emit.joblog,
+		    chunk[i]->seq)) || (c->cfg.results &&
+		    record_done_before(c, chunk[i]))) {
 			chunk[i]->skipped = 1;
 			track(c, &chunk[i], 1);
 			sched_finish(c, chunk[i]);
@@ -313,7 +318,8 @@ ask_next(struct ccmap *c)
 	struct strbuf line = STRBUF_INIT;
 	struct job *job;
 
-	if (c->sched.asking || c->sched.stopping || !(job = jobq_pop(&c->sched.askq)))
+	if (c->sched.asking || c->sched.stopping ||
+	    !(job = jobq_pop(&c->sched.askq)))
 		return;
 	template_line(c->cfg.tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
 	    .seq = job->seq, .slot = 0 }, &line);
@@ -401,10 +407,12 @@ sched_start_waiting(struct ccmap *c)
 		job->out.taglen = taglen;
 		job->received = 0;
 		job->reported = 0;
-		emit_promote(c);	/* (it may be due: its output was reset) */
+		/* (It may be due: its output was reset.) */
+		emit_promote(c);
 		post(c, &job, 1);
 	}
-	while (!c->sched.backlogging && c->sched.backlog.first && sched_room(c) && sched_may_start(c)) {
+	while (!c->sched.backlogging && c->sched.backlog.first &&
+	    sched_room(c) && sched_may_start(c)) {
 		job = jobq_pop(&c->sched.backlog);
 		submit(c, &job, 1);
 	}
