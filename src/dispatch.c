@@ -68,6 +68,14 @@ job_seal(struct ccmap *c, struct job *job)
 }
 
 void
+dispatch_job_line(struct ccmap *c, const struct job *job, struct strbuf *sb)
+{
+	struct jobvals jv = { .v = job->v, .n = job->nv, .seq = job->seq };
+
+	template_line(c->cfg.tmpl, &jv, sb);
+}
+
+void
 dispatch_job_free(struct ccmap *c, struct job *job)
 {
 	block_release(&job->blk);

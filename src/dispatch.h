@@ -8,6 +8,7 @@
 
 struct ccmap;
 struct job;
+struct strbuf;
 
 /* Make jobs of the items at hand while there is room, and give them. */
 void dispatch_jobs(struct ccmap *c);
@@ -15,6 +16,9 @@ void dispatch_jobs(struct ccmap *c);
 void dispatch_show_total(struct ccmap *c);
 /* A plugin mapped items in ns: the next batches are sized by it. */
 void dispatch_item_time(struct ccmap *c, long long ns, size_t items);
+/* The job's command line, as messages, -p and the joblog show it. */
+void dispatch_job_line(struct ccmap *c, const struct job *job,
+    struct strbuf *sb);
 /* Free a job (made here, ended anywhere). */
 void dispatch_job_free(struct ccmap *c, struct job *job);
 

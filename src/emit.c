@@ -88,8 +88,7 @@ emit_log_job(struct ccmap *c, struct job *job)
 {
 	struct strbuf cmd = STRBUF_INIT;
 
-	template_line(c->cfg.tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
-	    .seq = job->seq, .slot = 0 }, &cmd);
+	dispatch_job_line(c, job, &cmd);
 	joblog_format(&job->logline, &(struct joblog_entry){
 		.seq = job->seq,
 		.host = ":",

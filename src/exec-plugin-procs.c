@@ -87,9 +87,7 @@ pproc_map(void *arg, unsigned slot, unsigned long long seq, const char *item,
 	if (!c->cfg.tagt)
 		return exec_plugin_map_one(c, plugin_desc(c->cfg.plugin), call);
 	struct strbuf tag = STRBUF_INIT;
-	struct value v = { item, len };
-	template_text(c->cfg.tagt, &(struct jobvals){ .v = &v, .n = 1,
-	    .seq = seq, .slot = call->slot }, &tag);
+	exec_plugin_tag(c, seq, call->slot, item, len, &tag);
 	call->tag = &tag;
 	st = exec_plugin_map_one(c, plugin_desc(c->cfg.plugin), call);
 	call->tag = NULL;

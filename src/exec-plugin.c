@@ -36,9 +36,8 @@ exec_plugin_batch(struct ccmap *c, struct wstate *ws, struct job *job,
 			.start = now, .bol = { 1, 1 }, .own = &outs[2 * i],
 		};
 		if (tags) {
-			struct jobvals jv = { .v = &items[i], .n = 1,
-			    .seq = first + i, .slot = slot };
-			template_text(c->cfg.tagt, &jv, &tags[i]);
+			exec_plugin_tag(c, first + i, slot, items[i].p,
+			    items[i].len, &tags[i]);
 			calls[i].tag = &tags[i];
 		}
 		it[i] = (struct ccmap_item){ items[i].p, items[i].len,
@@ -219,10 +218,9 @@ run_batch(struct thread_exec *te, struct wstate *ws, struct job *job,
 		call.seq = job->first_item + i;
 		call.bol[0] = call.bol[1] = 1;
 		if (c->cfg.tagt) {
-			struct value v = { call.item, call.len };
 			strbuf_reset(&tag);
-			template_text(c->cfg.tagt, &(struct jobvals){ .v = &v,
-			    .n = 1, .seq = call.seq, .slot = slot }, &tag);
+			exec_plugin_tag(c, call.seq, slot, call.item,
+			    call.len, &tag);
 			call.tag = &tag;
 		}
 		if (record ? map_recorded(c, d, ws, job, &call) :

@@ -49,6 +49,17 @@ batch_item(struct batch_iter *it, const char **item, size_t *len)
 	return 1;
 }
 
+/* An item's --tag / --tagstring, added to tag. */
+static inline void
+exec_plugin_tag(const struct ccmap *c, unsigned long long seq, unsigned slot,
+    const char *item, size_t len, struct strbuf *tag)
+{
+	struct value v = { item, len };
+	struct jobvals jv = { .v = &v, .n = 1, .seq = seq, .slot = slot };
+
+	template_text(c->cfg.tagt, &jv, tag);
+}
+
 /* Call the plugin d for one item. */
 static inline int
 exec_plugin_map_one(struct ccmap *c, const struct ccmap_plugin *d,

@@ -108,8 +108,7 @@ report(struct ccmap *c, struct job *job, const char *notice)
 	if (!notice && !st->err && !st->timed_out &&
 	    (!st->sig || st->sig == SIGPIPE))
 		return;
-	template_line(c->cfg.tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
-	    .seq = job->seq, .slot = 0 }, &line);
+	dispatch_job_line(c, job, &line);
 	if (st->timed_out)
 		emit_warn(c, "job %llu: '%s': timed out", job->seq, line.buf);
 	else if (st->err == ENOENT)
@@ -321,8 +320,7 @@ ask_next(struct ccmap *c)
 	if (c->sched.asking || c->sched.stopping ||
 	    !(job = jobq_pop(&c->sched.askq)))
 		return;
-	template_line(c->cfg.tmpl, &(struct jobvals){ .v = job->v, .n = job->nv,
-	    .seq = job->seq, .slot = 0 }, &line);
+	dispatch_job_line(c, job, &line);
 	c->sched.asking = job;
 	tty_ask(c->emit.tty, line.buf ? line.buf : "");
 	strbuf_release(&line);
