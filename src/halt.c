@@ -10,16 +10,7 @@
 static long long
 digits(const char *s, size_t len)
 {
-	long long v = 0;
-
-	if (len == 0 || len > 12)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
+	return util_digits(s, len, 12);
 }
 
 static int

@@ -53,15 +53,8 @@ parse_signal(const char *s, size_t len)
 static long
 parse_ms(const char *s, size_t len)
 {
-	unsigned long v = 0;
+	long long v = util_digits(s, len, 9);
 
-	if (len == 0 || len > 9)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
 	return v > STEP_MS_MAX ? -1 : (long)v;
 }
 

@@ -87,6 +87,21 @@ util_memdup(const void *src, size_t n)
 	return p;
 }
 
+long long
+util_digits(const char *s, size_t len, size_t max)
+{
+	long long v = 0;
+
+	if (len == 0 || len > max)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
 int
 util_write_all(int fd, const void *buf, size_t len)
 {

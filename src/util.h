@@ -55,6 +55,12 @@ util_copy(void *dst, const void *src, size_t len)
 }
 
 /* Write all of buf to fd, retrying on EINTR; 0 or -errno. */
+/*
+ * s[0..len) as a number written in at most max decimal digits (max <= 18),
+ * nothing else: its value, or -1.
+ */
+long long util_digits(const char *s, size_t len, size_t max);
+
 int util_write_all(int fd, const void *buf, size_t len);
 
 /* Read exactly len bytes; 1 done, 0 clean EOF before any byte, -errno. */
