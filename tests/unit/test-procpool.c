@@ -539,7 +539,10 @@ TEST_IMPL(procpool_workers_die_with_parent)
 	/*
 	 * The process that made the pool is killed with SIGKILL: its worker
 	 * dies too, busy as it is (an idle one would see its pipe end).  As
-	 * a subreaper, this test inherits it.
+	 * a subreaper, this test inherits it.  The owner is killed once the
+	 * worker is in the job (it has written its first bytes), never
+	 * before: a worker whose parent died before it could ask for
+	 * SIGKILL on that death just exits.
 	 */
 	struct procpool_ops ops = {
 		.job = echo_job, .capture = 1, .data = on_data, .done = on_done,
@@ -557,10 +560,20 @@ TEST_IMPL(procpool_workers_die_with_parent)
 		struct procpool *pp = NULL;
 		struct value v = { "HANG", 4 };
 		struct jobvals jv = { .v = &v, .n = 1, .seq = 1 };
-		void *cookie = NULL;
+		struct result res = { STRBUF_INIT, STRBUF_INIT, { 0 }, 0, 0 };
+		struct state s = { .res = &res, .n = 1 };
+		void *cookie = &res;
+		struct pollfd fds[2];
+		ops.arg = &s;
 		if (procpool_new(&pp, 1, &ops, -1) < 0)
 			_exit(1);
 		procpool_submit(pp, &cookie, &jv, 1);	/* (written at once) */
+		while (res.err.len == 0) {	/* (the job's slot, on stderr) */
+			size_t n = procpool_pollfds(pp, fds);
+			if (n > 2 || poll(fds, (nfds_t)n, 20000) <= 0 ||
+			    procpool_handle(pp, fds, n) < 0)
+				_exit(1);
+		}
 		if (write(p[1], "r", 1) != 1)
 			_exit(1);
 		for (;;)
