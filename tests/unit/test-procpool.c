@@ -539,11 +539,15 @@ TEST_IMPL(procpool_workers_die_with_parent)
 	/*
 	 * The process that made the pool is killed with SIGKILL: its worker
 	 * dies too, busy as it is (an idle one would see its pipe end).  As
-	 * a subreaper, this test inherits it.
+	 * a subreaper, this test inherits it.  The owner is killed once the
+	 * job has written: before, the worker might not yet have asked to
+	 * die with it, and would find it gone and exit (wpipe.c).
 	 */
 	struct procpool_ops ops = {
 		.job = echo_job, .capture = 1, .data = on_data, .done = on_done,
 	};
+	struct result res = { .out = STRBUF_INIT, .err = STRBUF_INIT };
+	struct state s = { .res = &res, .n = 1 };
 	int p[2], status, workers = 0;
 	pid_t owner, pid;
 	char c;
@@ -557,10 +561,20 @@ TEST_IMPL(procpool_workers_die_with_parent)
 		struct procpool *pp = NULL;
 		struct value v = { "HANG", 4 };
 		struct jobvals jv = { .v = &v, .n = 1, .seq = 1 };
-		void *cookie = NULL;
+		void *cookie = &res;
+		ops.arg = &s;
 		if (procpool_new(&pp, 1, &ops, -1) < 0)
 			_exit(1);
 		procpool_submit(pp, &cookie, &jv, 1);	/* (written at once) */
+		while (res.out.len == 0) {
+			struct pollfd fds[8];
+			size_t n = procpool_pollfds(pp, fds);
+			int r = poll(fds, (nfds_t)n, 20000);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0 || procpool_handle(pp, fds, n) < 0)
+				_exit(1);
+		}
 		if (write(p[1], "r", 1) != 1)
 			_exit(1);
 		for (;;)
