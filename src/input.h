@@ -26,18 +26,7 @@
 
 #include "ccmap.h"
 #include "strbuf.h"
-
-/* One value: bytes, not NUL-terminated. */
-struct value {
-	const char *p;
-	size_t len;
-};
-
-/* One argument tuple: one value per source. */
-struct tuple {
-	size_t n;
-	const struct value *v;
-};
+#include "value.h"
 
 struct regex;
 struct rmatch;
