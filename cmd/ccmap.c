@@ -291,6 +291,247 @@ warn_cb(void *data, const char *msg)
 	warnx_("%s", msg);
 }
 
+/* What parse_option() says, besides an exit status. */
+enum { PARSE_NEXT = -1, PARSE_OPERANDS = -2 };
+
+/*
+ * One option, as getopt_long() gave it, into o (a bad one dies).
+ * PARSE_NEXT; PARSE_OPERANDS when the rest of the command line is
+ * operands (--so); or the exit status when there is nothing more to do
+ * (--help, --version, --max-line-length-allowed).
+ */
+static int
+parse_option(struct ccmap_opts *o, int ch, int longindex, char **argv)
+{
+	char err[1024];
+
+	switch (ch) {
+	case 'a':
+		add_source(o, (struct ccmap_source){ .path = optarg });
+		break;
+	case OPT_LINK:
+		o->link = 1;
+		break;
+	case '0':
+		o->delim = '\0';
+		break;
+	case 'd':
+		o->delim = parse_delim(optarg);
+		break;
+	case OPT_RECSEP:
+		o->recsep = optarg;
+		break;
+	case 'C':
+		o->colsep = optarg;
+		break;
+	case OPT_HEADER:
+		o->header = optarg;
+		break;
+	case OPT_TRIM:
+		o->trim = optarg;
+		break;
+	case OPT_MATCH:
+		o->match = optarg;
+		break;
+	case OPT_SKIP:
+		o->skip = optarg;
+		break;
+	case 'j':
+	case 'P':
+		if (ccmap_parse_jobs(optarg, &o->jobs) < 0)
+			die("invalid number of jobs '%s' for %s%s (want N, "
+			    "N%%, +N or -N)", optarg,
+			    dashes(optname(ch, longindex)),
+			    optname(ch, longindex));
+		break;
+	case 'I':
+		if (!*optarg)
+			die("empty replacement string for -I");
+		o->replace = optarg;
+		break;
+	case 'n':
+	case 'N':
+		/* -n0 and -N0: one item per command, and none in it. */
+		o->max_args = parse_range(optarg, optname(ch, longindex),
+		    0, 1000000);
+		o->exact_args = ch == 'N' || o->max_args == 0;
+		break;
+	case 'X':
+		o->fill = CCMAP_FILL_CONTEXT;
+		break;
+	case 'm':
+		o->fill = CCMAP_FILL_MULTI;
+		break;
+	case OPT_XARGS:
+		o->fill = CCMAP_FILL_XARGS;
+		break;
+	case 'E':
+		o->eof_str = optarg;
+		break;
+	case 'r':
+		o->skip_blank = 1;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = 1;
+		break;
+	case OPT_MAX_LINE: {
+		size_t found;
+		ccmap_line_max(&found);
+		printf("%zu\n", found);
+		return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
+	}
+	case 'L':
+		o->max_lines = parse_count(optarg, "-L", 1000000);
+		break;
+	case 'q':
+		o->quote = 1;
+		break;
+	case OPT_PIPE:
+		o->pipe = 1;
+		break;
+	case OPT_BLOCK:
+		if (ccmap_parse_size(optarg, &o->block) < 0)
+			die("invalid size '%s' for --%s (want bytes, or a "
+			    "number with K, M, G, T or P)", optarg,
+			    optname(ch, longindex));
+		break;
+	case OPT_RECSTART:
+		o->recstart = optarg;
+		break;
+	case OPT_RECEND:
+		o->recend = optarg;
+		break;
+	case OPT_SO:
+		/* What follows are the plugin's arguments, - or not. */
+		o->plugin = optarg;
+		return PARSE_OPERANDS;
+	case OPT_THREADS:
+		o->executor = CCMAP_THREADS;
+		break;
+	case OPT_PROCS:
+		o->executor = CCMAP_PROCS;
+		break;
+	case OPT_CHUNKSIZE:
+		o->chunksize = parse_count(optarg, "chunksize", 1000000);
+		break;
+	case OPT_MAX_TASKS:
+		o->max_tasks = parse_count(optarg, "max-tasks-per-child",
+		    1000000000);
+		break;
+	case OPT_TIMEOUT:
+		if (ccmap_parse_duration(optarg, &o->timeout_ns) < 0 ||
+		    o->timeout_ns == 0)
+			die("invalid duration '%s' for --timeout (want "
+			    "seconds, or a number with ms, s, m, h or d)",
+			    optarg);
+		break;
+	case OPT_TERMSEQ:
+		if (ccmap_parse_termseq(optarg, &o->termseq, err,
+		    sizeof err) < 0)
+			die("%s", err);
+		break;
+	case OPT_HALT:
+		if (ccmap_parse_halt(optarg, &o->halt) < 0)
+			die("invalid value '%s' for --halt (want now or "
+			    "soon, then ,fail= ,success= or ,done= N or "
+			    "N%%; or never, 0, 1, 2, -1, -2, N%%)", optarg);
+		break;
+	case OPT_RETRIES:
+		/* As GNU parallel: 0 is for ever (2^31 attempts). */
+		if (strcmp(optarg, "0") == 0)
+			o->retries = 1u << 31;
+		else if (strspn(optarg, "0123456789") != strlen(optarg) ||
+		    (o->retries = (unsigned)strtoul(optarg, NULL, 10)) < 1 ||
+		    strlen(optarg) > 9)
+			die("invalid number '%s' for --retries (want 0 "
+			    "for ever, or 1 to 999999999)", optarg);
+		break;
+	case OPT_DELAY:
+		if (ccmap_parse_duration(optarg, &o->delay_ns) < 0)
+			die("invalid duration '%s' for --delay (want "
+			    "seconds, or a number with ms, s, m, h or d)",
+			    optarg);
+		break;
+	case OPT_JOBLOG:
+		if (!*optarg || strcmp(optarg, "+") == 0)
+			die("empty file name for --joblog");
+		o->joblog = optarg;
+		break;
+	case OPT_RESUME:
+		o->resume = CCMAP_RESUME_ALL;
+		break;
+	case OPT_RESUME_FAILED:
+		o->resume = CCMAP_RESUME_FAILED;
+		break;
+	case 'k':
+		o->as_completed = 0;
+		o->keep_order = 1;
+		break;
+	case OPT_AS_COMPLETED:
+		o->as_completed = 1;
+		o->keep_order = 0;
+		break;
+	case OPT_GROUP:
+		o->outmode = CCMAP_GROUP;
+		break;
+	case OPT_LINE_BUFFER:
+		o->outmode = CCMAP_LINEBUFFER;
+		break;
+	case 'u':
+		o->outmode = CCMAP_UNGROUP;
+		break;
+	case OPT_TAG:
+		o->tag = 1;
+		break;
+	case OPT_TAGSTRING:
+		o->tagstring = optarg;
+		break;
+	case OPT_RESULTS:
+		o->results = optarg;
+		break;
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	case OPT_TMPDIR:
+		if (access(optarg, W_OK | X_OK) < 0)
+			die("cannot use '%s' for --tmpdir: %s", optarg,
+			    strerror(errno));
+		o->tmpdir = optarg;
+		break;
+	case 'p':
+		o->interactive = 1;
+		break;
+	case OPT_BAR:
+		o->show |= CCMAP_SHOW_BAR;
+		break;
+	case OPT_ETA:
+		o->show |= CCMAP_SHOW_ETA;
+		break;
+	case OPT_PROGRESS:
+		o->show |= CCMAP_SHOW_PROGRESS;
+		break;
+	case 'h':
+		usage(stdout);
+		return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
+	case OPT_VERSION:
+		version();
+		return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
+	case ':':
+		/* For a long option, optopt holds its value, not a letter. */
+		if (strncmp(argv[optind - 1], "--", 2) == 0 ||
+		    optopt <= 0 || optopt >= 128 || !isalnum(optopt))
+			die("option '%s' needs a value", argv[optind - 1]);
+		die("option '-%c' needs a value", optopt);
+	default:
+		if (optopt)
+			die("unknown option '-%c' (see ccmap --help)", optopt);
+		check_ambiguous(argv[optind - 1]);
+		die("unknown option '%s' (see ccmap --help)",
+		    argv[optind - 1]);
+	}
+	return PARSE_NEXT;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -304,238 +545,15 @@ main(int argc, char **argv)
 	ccmap_opts_init(&o);
 	o.warn = warn_cb;
 	opterr = 0;
-	for (;;) {
+	for (r = PARSE_NEXT; r == PARSE_NEXT; ) {
 		longindex = -1;
 		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:L:XmE:rpqkuh",
 		    longopts, &longindex);
-		if (ch == -1)
-			break;
-		switch (ch) {
-		case 'a':
-			add_source(&o, (struct ccmap_source){ .path = optarg });
-			break;
-		case OPT_LINK:
-			o.link = 1;
-			break;
-		case '0':
-			o.delim = '\0';
-			break;
-		case 'd':
-			o.delim = parse_delim(optarg);
-			break;
-		case OPT_RECSEP:
-			o.recsep = optarg;
-			break;
-		case 'C':
-			o.colsep = optarg;
-			break;
-		case OPT_HEADER:
-			o.header = optarg;
-			break;
-		case OPT_TRIM:
-			o.trim = optarg;
-			break;
-		case OPT_MATCH:
-			o.match = optarg;
-			break;
-		case OPT_SKIP:
-			o.skip = optarg;
-			break;
-		case 'j':
-		case 'P':
-			if (ccmap_parse_jobs(optarg, &o.jobs) < 0)
-				die("invalid number of jobs '%s' for %s%s (want N, "
-				    "N%%, +N or -N)", optarg,
-				    dashes(optname(ch, longindex)),
-				    optname(ch, longindex));
-			break;
-		case 'I':
-			if (!*optarg)
-				die("empty replacement string for -I");
-			o.replace = optarg;
-			break;
-		case 'n':
-		case 'N':
-			/* -n0 and -N0: one item per command, and none in it. */
-			o.max_args = parse_range(optarg, optname(ch, longindex),
-			    0, 1000000);
-			o.exact_args = ch == 'N' || o.max_args == 0;
-			break;
-		case 'X':
-			o.fill = CCMAP_FILL_CONTEXT;
-			break;
-		case 'm':
-			o.fill = CCMAP_FILL_MULTI;
-			break;
-		case OPT_XARGS:
-			o.fill = CCMAP_FILL_XARGS;
-			break;
-		case 'E':
-			o.eof_str = optarg;
-			break;
-		case 'r':
-			o.skip_blank = 1;
-			break;
-		case OPT_DRY_RUN:
-			o.dry_run = 1;
-			break;
-		case OPT_MAX_LINE: {
-			size_t found;
-			ccmap_line_max(&found);
-			printf("%zu\n", found);
-			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
-		}
-		case 'L':
-			o.max_lines = parse_count(optarg, "-L", 1000000);
-			break;
-		case 'q':
-			o.quote = 1;
-			break;
-		case OPT_PIPE:
-			o.pipe = 1;
-			break;
-		case OPT_BLOCK:
-			if (ccmap_parse_size(optarg, &o.block) < 0)
-				die("invalid size '%s' for --%s (want bytes, or a "
-				    "number with K, M, G, T or P)", optarg,
-				    optname(ch, longindex));
-			break;
-		case OPT_RECSTART:
-			o.recstart = optarg;
-			break;
-		case OPT_RECEND:
-			o.recend = optarg;
-			break;
-		case OPT_SO:
-			/* What follows are the plugin's arguments, - or not. */
-			o.plugin = optarg;
-			goto operands;
-		case OPT_THREADS:
-			o.executor = CCMAP_THREADS;
-			break;
-		case OPT_PROCS:
-			o.executor = CCMAP_PROCS;
-			break;
-		case OPT_CHUNKSIZE:
-			o.chunksize = parse_count(optarg, "chunksize", 1000000);
-			break;
-		case OPT_MAX_TASKS:
-			o.max_tasks = parse_count(optarg, "max-tasks-per-child",
-			    1000000000);
-			break;
-		case OPT_TIMEOUT:
-			if (ccmap_parse_duration(optarg, &o.timeout_ns) < 0 ||
-			    o.timeout_ns == 0)
-				die("invalid duration '%s' for --timeout (want "
-				    "seconds, or a number with ms, s, m, h or d)",
-				    optarg);
-			break;
-		case OPT_TERMSEQ:
-			if (ccmap_parse_termseq(optarg, &o.termseq, err,
-			    sizeof err) < 0)
-				die("%s", err);
-			break;
-		case OPT_HALT:
-			if (ccmap_parse_halt(optarg, &o.halt) < 0)
-				die("invalid value '%s' for --halt (want now or "
-				    "soon, then ,fail= ,success= or ,done= N or "
-				    "N%%; or never, 0, 1, 2, -1, -2, N%%)", optarg);
-			break;
-		case OPT_RETRIES:
-			/* As GNU parallel: 0 is for ever (2^31 attempts). */
-			if (strcmp(optarg, "0") == 0)
-				o.retries = 1u << 31;
-			else if (strspn(optarg, "0123456789") != strlen(optarg) ||
-			    (o.retries = (unsigned)strtoul(optarg, NULL, 10)) < 1 ||
-			    strlen(optarg) > 9)
-				die("invalid number '%s' for --retries (want 0 "
-				    "for ever, or 1 to 999999999)", optarg);
-			break;
-		case OPT_DELAY:
-			if (ccmap_parse_duration(optarg, &o.delay_ns) < 0)
-				die("invalid duration '%s' for --delay (want "
-				    "seconds, or a number with ms, s, m, h or d)",
-				    optarg);
-			break;
-		case OPT_JOBLOG:
-			if (!*optarg || strcmp(optarg, "+") == 0)
-				die("empty file name for --joblog");
-			o.joblog = optarg;
-			break;
-		case OPT_RESUME:
-			o.resume = CCMAP_RESUME_ALL;
-			break;
-		case OPT_RESUME_FAILED:
-			o.resume = CCMAP_RESUME_FAILED;
-			break;
-		case 'k':
-			o.as_completed = 0;
-			o.keep_order = 1;
-			break;
-		case OPT_AS_COMPLETED:
-			o.as_completed = 1;
-			o.keep_order = 0;
-			break;
-		case OPT_GROUP:
-			o.outmode = CCMAP_GROUP;
-			break;
-		case OPT_LINE_BUFFER:
-			o.outmode = CCMAP_LINEBUFFER;
-			break;
-		case 'u':
-			o.outmode = CCMAP_UNGROUP;
-			break;
-		case OPT_TAG:
-			o.tag = 1;
-			break;
-		case OPT_TAGSTRING:
-			o.tagstring = optarg;
-			break;
-		case OPT_RESULTS:
-			o.results = optarg;
-			break;
-		case OPT_JSON:
-			o.json = 1;
-			break;
-		case OPT_TMPDIR:
-			if (access(optarg, W_OK | X_OK) < 0)
-				die("cannot use '%s' for --tmpdir: %s", optarg,
-				    strerror(errno));
-			o.tmpdir = optarg;
-			break;
-		case 'p':
-			o.interactive = 1;
-			break;
-		case OPT_BAR:
-			o.show |= CCMAP_SHOW_BAR;
-			break;
-		case OPT_ETA:
-			o.show |= CCMAP_SHOW_ETA;
-			break;
-		case OPT_PROGRESS:
-			o.show |= CCMAP_SHOW_PROGRESS;
-			break;
-		case 'h':
-			usage(stdout);
-			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
-		case OPT_VERSION:
-			version();
-			return fflush(stdout) ? CCMAP_EXIT_ERROR : 0;
-		case ':':
-			/* For a long option, optopt holds its value, not a letter. */
-			if (strncmp(argv[optind - 1], "--", 2) == 0 ||
-			    optopt <= 0 || optopt >= 128 || !isalnum(optopt))
-				die("option '%s' needs a value", argv[optind - 1]);
-			die("option '-%c' needs a value", optopt);
-		default:
-			if (optopt)
-				die("unknown option '-%c' (see ccmap --help)", optopt);
-			check_ambiguous(argv[optind - 1]);
-			die("unknown option '%s' (see ccmap --help)",
-			    argv[optind - 1]);
-		}
+		r = ch == -1 ? PARSE_OPERANDS :
+		    parse_option(&o, ch, longindex, argv);
 	}
-operands:
+	if (r != PARSE_OPERANDS)
+		return r;
 	parse_operands(&o, argc - optind, argv + optind);
 	/* Items from a terminal are typed: read them at a readline prompt. */
 	o.readline = o.nsources == 0 && !o.pipe && isatty(0);

@@ -20,6 +20,7 @@
 #include "joblog.h"
 #include "output.h"
 #include "plugpool.h"
+#include "reorder.h"
 #include "results.h"
 #include "strbuf.h"
 #include "template.h"

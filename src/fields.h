@@ -29,7 +29,7 @@
 #include <stddef.h>
 
 #include "ccmap.h"
-#include "input.h"
+#include "value.h"
 
 struct fields;
 

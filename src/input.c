@@ -10,19 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ahead.h"
 #include "input.h"
+#include "reader.h"
 #include "util.h"
 #include "regex.h"
 #include "scan.h"
-#include "spool.h"
 #include "strbuf.h"
 
-#define READ_SIZE (64 * 1024)
-#define COUNT_READS 16		/* a regular file is counted this many reads
-				   at a time */
 #define SPARES 16		/* read buffers kept for reuse */
-/* A reader's buffer holds cap bytes, and the NUL of a block handed over. */
-#define READ_ALLOC(cap) ((cap) + 1)
 
 /* A source read whole: its values point into store or into argv. */
 struct list {
@@ -69,149 +65,8 @@ struct input {
 	char *spare[SPARES];	/* read buffers back from their jobs, */
 	size_t spare_cap;	/* all for a reader's cap of this */
 	int nspare;
-	/*
-	 * Counting the streamed source's records ahead of the reading
-	 * (input_count_ahead): cnt reads the same bytes as rd, and keeps no
-	 * record.  A regular file's come to it by pread() from count_off on;
-	 * a pipe's are read ahead into the spool, where rd takes them from.
-	 */
-	int counting;		/* records are being counted */
-	int count_done;		/* all are: counted is the number */
-	unsigned long long counted;
-	struct reader cnt;
-	struct rmatch *cnt_m;	/* its --recsep match data */
-	int count_file;		/* a regular file: counted by pread() */
-	off_t count_off;
-	struct spool *spool;	/* a pipe's bytes read ahead, or NULL */
-	int ahead;		/* the descriptor is read into the spool */
-	int ahead_end;		/* it has ended: the spool holds the rest */
-	int spool_err;		/* the spool could not be read (-errno) */
+	struct ahead *ahead;	/* its records counted ahead, or NULL */
 };
-
-void
-reader_init(struct reader *r, int fd, int close_fd, int delim)
-{
-	memset(r, 0, sizeof *r);
-	r->fd = fd;
-	r->close_fd = close_fd;
-	r->delim = delim;
-}
-
-void
-reader_set_regex(struct reader *r, const struct regex *re, struct rmatch *m)
-{
-	r->re = re;
-	r->m = m;
-}
-
-void
-reader_release(struct reader *r)
-{
-	if (r->close_fd && r->fd >= 0)
-		close(r->fd);
-	free(r->buf);
-	memset(r, 0, sizeof *r);
-	r->fd = -1;
-}
-
-/*
- * Room for a read at the end of r's buffer: the unread bytes move to its
- * start, and it grows while less than half a read is free.
- */
-static void
-reader_room(struct reader *r)
-{
-	if (r->start > 0) {
-		size_t keep = r->end - r->start;
-		memmove(r->buf, r->buf + r->start, keep);
-		r->scan -= r->start;
-		r->end = keep;
-		r->start = 0;
-	}
-	if (r->cap - r->end < READ_SIZE / 2) {
-		r->cap = r->cap ? r->cap * 2 : READ_SIZE;
-		r->buf = util_realloc(r->buf, READ_ALLOC(r->cap));
-	}
-}
-
-long
-reader_fill(struct reader *r)
-{
-	ssize_t n;
-
-	if (r->eof)
-		return 0;
-	reader_room(r);
-	do
-		n = read(r->fd, r->buf + r->end, r->cap - r->end);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		r->eof = 1;
-	r->end += (size_t)n;
-	return (long)n;
-}
-
-/*
- * reader_next with a regex: the record ends where a match starts.  A match
- * that the next read could change (it reaches the end of what is read, or
- * could begin there) waits for that read.
- */
-static int
-next_regex(struct reader *r, struct value *rec)
-{
-	const char *s = r->buf + r->start;
-	size_t len = r->end - r->start, from = r->scan - r->start;
-	unsigned flags = (from == 0 ? REGEX_NOTEMPTY_START : 0) |
-	    (r->eof ? 0 : REGEX_GOES_ON);
-	int n = len ? regex_match_at(r->re, r->m, s, len, from, flags) : 0;
-
-	if (n > 0) {
-		rec->p = s;
-		rec->len = r->m->ov[0];
-		r->start = r->scan = r->start + r->m->ov[1];
-		return 1;
-	}
-	if (n == REGEX_MORE) {
-		/* No match starts before ov[0]: search on from there. */
-		r->scan = r->start + r->m->ov[0];
-		return 0;
-	}
-	r->scan = r->end;
-	if (r->eof && r->start < r->end) {
-		rec->p = s;
-		rec->len = len;
-		r->start = r->scan = r->end;
-		return 1;
-	}
-	return 0;
-}
-
-int
-reader_next(struct reader *r, struct value *rec)
-{
-	char *q = NULL;
-
-	if (r->re)
-		return next_regex(r, rec);
-	if (r->scan < r->end)
-		q = memchr(r->buf + r->scan, r->delim, r->end - r->scan);
-	if (q) {
-		rec->p = r->buf + r->start;
-		rec->len = (size_t)(q - rec->p);
-		r->start = r->scan = (size_t)(q - r->buf) + 1;
-		return 1;
-	}
-	r->scan = r->end;
-	if (r->eof && r->start < r->end) {
-		rec->p = r->buf + r->start;
-		rec->len = r->end - r->start;
-		r->start = r->scan = r->end;
-		return 1;
-	}
-	return 0;
-}
 
 int
 input_open_file(const char *path, int *close_fd, char *err,
@@ -500,9 +355,7 @@ input_close(struct input *in)
 	if (!in)
 		return;
 	reader_release(&in->rd);
-	reader_release(&in->cnt);
-	rmatch_free(in->cnt_m);
-	spool_free(in->spool);
+	ahead_free(in->ahead);
 	drop_spares(in);
 	for (size_t i = 0; i < in->nsrc; i++) {
 		free(in->lists[i].v);
@@ -537,9 +390,9 @@ input_nsources(const struct input *in)
 int
 input_fd(const struct input *in)
 {
-	if (in->spool_err)
+	if (ahead_error(in->ahead))
 		return in->rd.fd;	/* for input_fill() to say so */
-	if (in->ahead_end)
+	if (ahead_ended(in->ahead))
 		return -1;		/* the spool holds the rest */
 	return in->streamed && !in->fed && !in->rd.eof && !in->ended ?
 	    in->rd.fd : -1;
@@ -554,24 +407,8 @@ input_set_fed(struct input *in)
 void
 input_feed(struct input *in, const char *p, size_t len)
 {
-	struct reader *r = &in->rd;
-
-	if (!in->fed || r->eof)
-		return;
-	if (r->cap - r->end < len + 1 && r->start > 0) {
-		memmove(r->buf, r->buf + r->start, r->end - r->start);
-		r->scan -= r->start;
-		r->end -= r->start;
-		r->start = 0;
-	}
-	if (r->cap - r->end < len + 1) {
-		r->cap = r->end + len + 1 + READ_SIZE;
-		r->buf = util_realloc(r->buf, READ_ALLOC(r->cap));
-	}
-	if (len)
-		memcpy(r->buf + r->end, p, len);
-	r->end += len;
-	r->buf[r->end++] = (char)r->delim;
+	if (in->fed)
+		reader_feed(&in->rd, p, len);
 }
 
 void
@@ -581,163 +418,51 @@ input_feed_end(struct input *in)
 		in->rd.eof = 1;
 }
 
-static long read_ahead(struct input *in);
-
 long
 input_fill(struct input *in)
 {
-	if (in->spool_err)
-		return in->spool_err;
+	if (ahead_error(in->ahead))
+		return ahead_error(in->ahead);
 	if (!in->streamed || in->ended)
 		return 0;
-	if (in->ahead)
-		return read_ahead(in);
+	if (ahead_reads(in->ahead))
+		return ahead_read(in->ahead);
 	return reader_fill(&in->rd);
 }
 
-/* --- counting ahead --------------------------------------------------- */
-
-/* Counting ends: with the number (done), or without (it gave up). */
-static void
-count_end(struct input *in, int done)
+/* value_filter, for ahead.c. */
+static int
+keeps(void *in, const char *p, size_t len)
 {
-	in->counting = 0;
-	in->count_done = done;
-	reader_release(&in->cnt);
-	if (in->ahead) {
-		/*
-		 * Counted to the end (or to the -E value): the spool holds all
-		 * the reading needs.  Else it takes the spool's bytes, then
-		 * reads the descriptor itself again.
-		 */
-		in->ahead = 0;
-		in->ahead_end = done;
-	}
-}
-
-/* Count the records cnt holds whole (at its end, all of them). */
-static void
-count_records(struct input *in)
-{
-	struct value rec;
-	int keep;
-
-	while (in->counting && reader_next(&in->cnt, &rec)) {
-		if ((keep = value_filter(in, rec.p, rec.len)) < 0) {
-			count_end(in, 1);	/* -E: the rest is not read */
-			return;
-		}
-		in->counted += (unsigned)keep;
-	}
-	if (in->counting && in->cnt.eof)
-		count_end(in, 1);
+	return value_filter(in, p, len);
 }
 
 void
 input_count_ahead(struct input *in, size_t mem_limit, const char *tmpdir)
 {
-	struct reader *r = &in->rd;
-	struct stat st;
-	off_t at = 0;
-
-	if (!in->streamed || in->fed || in->counting || in->count_done ||
-	    r->eof || in->ended || fstat(r->fd, &st) < 0)
+	if (!in->streamed || in->fed || in->ahead || in->rd.eof || in->ended)
 		return;
-	if (S_ISREG(st.st_mode)) {
-		if ((at = lseek(r->fd, 0, SEEK_CUR)) < 0)
-			return;
-	} else if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) {
-		return;		/* a terminal, a device: as it comes */
-	}
-	reader_init(&in->cnt, -1, 0, r->delim);
-	if (in->recsep) {
-		in->cnt_m = rmatch_new(in->recsep);
-		reader_set_regex(&in->cnt, in->recsep, in->cnt_m);
-	}
-	if (S_ISREG(st.st_mode)) {
-		in->count_file = 1;
-		in->count_off = at;
-	} else {
-		in->spool = spool_new(mem_limit, tmpdir);
-		in->ahead = 1;
-	}
-	in->counting = 1;
-	/* The bytes read already (with --header) and not taken come first. */
-	if (r->end > r->start) {
-		reader_room(&in->cnt);
-		if (in->cnt.cap < r->end - r->start) {
-			in->cnt.cap = r->end - r->start;
-			in->cnt.buf = util_realloc(in->cnt.buf,
-			    READ_ALLOC(in->cnt.cap));
-		}
-		memcpy(in->cnt.buf, r->buf + r->start, r->end - r->start);
-		in->cnt.end = r->end - r->start;
-		count_records(in);
-	}
+	in->ahead = ahead_new(&in->rd, in->recsep, mem_limit, tmpdir, keeps,
+	    in);
 }
 
 int
 input_count_pending(const struct input *in)
 {
-	return in->counting && in->count_file && !in->rd.eof && !in->ended;
+	return ahead_pending(in->ahead) && !in->rd.eof && !in->ended;
 }
 
 void
 input_count_step(struct input *in)
 {
-	struct reader *c = &in->cnt;
-
-	for (int i = 0; i < COUNT_READS && in->counting; i++) {
-		ssize_t n;
-
-		reader_room(c);
-		do
-			n = pread(in->rd.fd, c->buf + c->end, c->cap - c->end,
-			    in->count_off);
-		while (n < 0 && errno == EINTR);
-		if (n < 0) {
-			count_end(in, 0);	/* the reading will say why */
-			return;
-		}
-		if (n == 0)
-			c->eof = 1;
-		c->end += (size_t)n;
-		in->count_off += n;
-		count_records(in);
-	}
-}
-
-/*
- * A pipe's next bytes: read where cnt counts them, and queued in the
- * spool for rd.  Bytes read, 0 at the end, or -errno.
- */
-static long
-read_ahead(struct input *in)
-{
-	struct reader *c = &in->cnt;
-	ssize_t n;
-
-	reader_room(c);
-	do
-		n = read(in->rd.fd, c->buf + c->end, c->cap - c->end);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0) {
-		c->eof = 1;
-	} else if (spool_put(in->spool, c->buf + c->end, (size_t)n) < 0) {
-		count_end(in, 0);	/* no room on disk: no more ahead */
-		return (long)n;
-	}
-	c->end += (size_t)n;
-	count_records(in);
-	return (long)n;
+	if (in->ahead)
+		ahead_step(in->ahead);
 }
 
 int
 input_reads_ahead(const struct input *in)
 {
-	return in->ahead;
+	return ahead_reads(in->ahead);
 }
 
 size_t
@@ -749,17 +474,17 @@ input_buffer_size(const struct input *in)
 int
 input_tuples(const struct input *in, unsigned long long *n)
 {
-	unsigned long long t;
+	unsigned long long t, counted = 0;
 
 	if (in->link) {
 		*n = in->linkn;
 		return 1;
 	}
-	if (in->streamed && !in->count_done)
+	if (in->streamed && !ahead_total(in->ahead, &counted))
 		return 0;
 	t = in->glen[0];
-	if (in->streamed && in->counted < t)
-		t = in->counted;
+	if (in->streamed && counted < t)
+		t = counted;
 	for (size_t g = 1; g < in->ngroups; g++)
 		t = in->glen[g] && t > ULLONG_MAX / in->glen[g] ? ULLONG_MAX :
 		    t * in->glen[g];
@@ -767,41 +492,12 @@ input_tuples(const struct input *in, unsigned long long *n)
 	return 1;
 }
 
-/*
- * What the spool holds, into rd: 1 when rd has more to give (bytes, or
- * its end), 0 when it must wait for the read ahead.
- */
-static int
-pull(struct input *in)
-{
-	struct reader *r = &in->rd;
-	long n;
-
-	if (!in->spool || r->eof || in->spool_err)
-		return 0;
-	if (spool_len(in->spool)) {
-		reader_room(r);
-		if ((n = spool_get(in->spool, r->buf + r->end,
-		    r->cap - r->end)) < 0) {
-			in->spool_err = (int)n;
-			return 0;
-		}
-		r->end += (size_t)n;
-		return 1;
-	}
-	if (in->ahead_end) {
-		r->eof = 1;
-		return 1;
-	}
-	return 0;
-}
-
 /* The streamed source's next record, taking what the spool holds. */
 static int
 next_record(struct input *in, struct value *rec)
 {
 	while (!reader_next(&in->rd, rec))
-		if (!pull(in))
+		if (!ahead_pull(in->ahead, &in->rd))
 			return 0;
 	return 1;
 }
@@ -909,10 +605,10 @@ input_take_block(struct input *in, size_t min, size_t max_records,
 	 * it, into the room the buffer has (it grows only for a record
 	 * longer than it, below).
 	 */
-	if (in->spool && unread < min && unread <= in->rd.cap / 2)
-		pull(in);
+	if (unread < min && unread <= in->rd.cap / 2)
+		ahead_pull(in->ahead, &in->rd);
 	while ((r = take_block(in, min, max_records, out, count)) ==
-	    INPUT_AGAIN && pull(in))
+	    INPUT_AGAIN && ahead_pull(in->ahead, &in->rd))
 		;
 	return r;
 }

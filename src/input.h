@@ -26,48 +26,7 @@
 
 #include "ccmap.h"
 #include "strbuf.h"
-
-/* One value: bytes, not NUL-terminated. */
-struct value {
-	const char *p;
-	size_t len;
-};
-
-/* One argument tuple: one value per source. */
-struct tuple {
-	size_t n;
-	const struct value *v;
-};
-
-struct regex;
-struct rmatch;
-
-/*
- * A delimited record reader over a descriptor.  Records point into buf and
- * stay valid until the next reader_fill().  Records end with the byte
- * delim, or with a match of the regex re (--recsep) when it is set.
- */
-struct reader {
-	int fd;
-	int close_fd;		/* we opened it */
-	int delim;
-	const struct regex *re;	/* or NULL */
-	struct rmatch *m;	/* its match data */
-	int eof;
-	char *buf;
-	size_t start, end, cap;	/* unread data is buf[start..end) */
-	size_t scan;		/* buf[start..scan) holds no delimiter */
-};
-
-void reader_init(struct reader *r, int fd, int close_fd, int delim);
-void reader_release(struct reader *r);
-/* Records end at matches of re (compiled with REGEX_PARTIAL) instead. */
-void reader_set_regex(struct reader *r, const struct regex *re,
-    struct rmatch *m);
-/* One read(2); bytes read, 0 at end of input, or -errno. */
-long reader_fill(struct reader *r);
-/* 1 and the next record, or 0 when more input (or nothing) is left. */
-int reader_next(struct reader *r, struct value *rec);
+#include "value.h"
 
 enum { INPUT_EOF = -1, INPUT_AGAIN = 0, INPUT_TUPLE = 1 };
 

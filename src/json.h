@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 
-#include "input.h"
 #include "strbuf.h"
+#include "value.h"
 
 /* Append the bytes as a JSON string, quotes included. */
 void json_string(struct strbuf *out, const char *s, size_t len);

@@ -1,6 +1,6 @@
 /*
- * output.c: captured job output, the spill file, and ordered writing
- * (see output.h).
+ * output.c: captured job output, held in memory or in the spill file
+ * (spill.c), and ordered writing (see output.h).
  */
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -13,6 +13,7 @@
 
 #include "util.h"
 #include "output.h"
+#include "spill.h"
 
 #define DEFAULT_MEM_LIMIT (4u << 20)
 #define WRITE_BUF (64 * 1024)
@@ -22,15 +23,9 @@ struct output {
 	int ordered;			/* line-buffer: the live job's lines only */
 	size_t mem_limit;
 	int fd[2];
-	char *tmpdir;
 	atomic_size_t mem_used;		/* bytes held in sinks' memory */
 	atomic_int err;			/* the first write error */
-
-	pthread_mutex_t spill_lock;	/* guards the three below */
-	int spill_fd;			/* -1 until needed */
-	off_t spill_end;
-	int spill_broken;		/* could not make or write it */
-	atomic_size_t spilled;
+	struct spill *spill;		/* past mem_limit */
 
 	pthread_mutex_t write_lock;	/* line-buffer mode: one writer */
 
@@ -45,20 +40,17 @@ void
 output_new(struct output **op, const struct output_opts *opts)
 {
 	struct output *o = util_calloc(1, sizeof *o);
-	const char *dir = opts->tmpdir ? opts->tmpdir : getenv("TMPDIR");
 
 	o->linebuffer = opts->linebuffer;
 	o->ordered = opts->linebuffer && opts->ordered;
 	o->mem_limit = opts->mem_limit ? opts->mem_limit : DEFAULT_MEM_LIMIT;
 	o->fd[0] = opts->fd[0];
 	o->fd[1] = opts->fd[1];
-	o->tmpdir = util_strdup(dir && *dir ? dir : "/tmp");
-	o->spill_fd = -1;
+	o->spill = spill_new(opts->tmpdir);
 	o->wfd = -1;
 	o->wake_fd = opts->wake_fd;
 	o->before_write = opts->before_write;
 	o->hook_arg = opts->hook_arg;
-	pthread_mutex_init(&o->spill_lock, NULL);
 	pthread_mutex_init(&o->write_lock, NULL);
 	*op = o;
 }
@@ -68,12 +60,9 @@ output_free(struct output *o)
 {
 	if (!o)
 		return;
-	if (o->spill_fd >= 0)
-		close(o->spill_fd);
-	pthread_mutex_destroy(&o->spill_lock);
+	spill_free(o->spill);
 	pthread_mutex_destroy(&o->write_lock);
 	strbuf_release(&o->wbuf);
-	free(o->tmpdir);
 	free(o);
 }
 
@@ -92,7 +81,7 @@ output_mem_used(struct output *o)
 size_t
 output_spilled(struct output *o)
 {
-	return atomic_load(&o->spilled);
+	return spill_size(o->spill);
 }
 
 /*
@@ -140,66 +129,16 @@ joboutput_release(struct output *o, struct joboutput *jo)
 	jo->nmarks = jo->markcap = 0;
 }
 
-/*
- * The spill file: made in the temporary directory and unlinked at once
- * (O_TMPFILE where the file system has it), so it disappears with us.
- * Called with spill_lock held.
- */
-static int
-spill_open(struct output *o)
-{
-	int fd;
-
-	if (o->spill_fd >= 0 || o->spill_broken)
-		return o->spill_fd;
-	fd = util_tmpfile(o->tmpdir, "ccmap");
-	if (fd < 0) {
-		o->spill_broken = 1;
-		fd = -1;
-	}
-	o->spill_fd = fd;
-	return fd;
-}
-
 /* Append a and b to the spill file as one extent of s; 0 or -1. */
 static int
-spill(struct output *o, struct sink *s, const char *a, size_t alen,
+stash(struct output *o, struct sink *s, const char *a, size_t alen,
     const char *b, size_t blen)
 {
-	struct iovec iov[2] = {
-		{ (void *)a, alen }, { (void *)b, blen },
-	};
-	size_t len = alen + blen, done = 0;
+	size_t len = alen + blen;
 	off_t off;
-	int r = -1;
 
-	pthread_mutex_lock(&o->spill_lock);
-	if (spill_open(o) < 0)
-		goto out;
-	off = o->spill_end;
-	while (done < len) {
-		ssize_t w = pwritev(o->spill_fd, iov, 2, off + (off_t)done);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto out;	/* disk full: keep it in memory */
-		}
-		done += (size_t)w;
-		for (int i = 0; i < 2; i++) {
-			size_t k = (size_t)w < iov[i].iov_len ? (size_t)w :
-			    iov[i].iov_len;
-			iov[i].iov_base = (char *)iov[i].iov_base + k;
-			iov[i].iov_len -= k;
-			w -= (ssize_t)k;
-		}
-	}
-	o->spill_end += (off_t)len;
-	r = 0;
-out:
-	pthread_mutex_unlock(&o->spill_lock);
-	if (r < 0)
-		return r;
-	atomic_fetch_add(&o->spilled, len);
+	if (spill_append(o->spill, a, alen, b, blen, &off) < 0)
+		return -1;
 	if (s->next && s->ext[s->next - 1].off +
 	    (off_t)s->ext[s->next - 1].len == off) {
 		s->ext[s->next - 1].len += len;
@@ -327,7 +266,7 @@ drain(struct output *o, struct joboutput *jo, int stream, put_fn *put)
 		if (!buf)
 			buf = util_malloc(WRITE_BUF);
 		while (left) {
-			ssize_t n = pread(o->spill_fd, buf, left < WRITE_BUF ?
+			ssize_t n = spill_read(o->spill, buf, left < WRITE_BUF ?
 			    left : WRITE_BUF, off);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -423,8 +362,8 @@ pass(struct output *o, struct joboutput *jo, int stream, struct cursor *cur,
 		if (!buf)
 			buf = util_malloc(WRITE_BUF);
 		if (k) {
-			ssize_t r = pread(o->spill_fd, buf, k < WRITE_BUF ? k :
-			    WRITE_BUF, x->off + (off_t)cur->off);
+			ssize_t r = spill_read(o->spill, buf, k < WRITE_BUF ?
+			    k : WRITE_BUF, x->off + (off_t)cur->off);
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0) {
@@ -523,7 +462,7 @@ static void
 hold(struct output *o, struct sink *s, const char *buf, size_t len)
 {
 	if (atomic_load(&o->mem_used) + len > o->mem_limit &&
-	    spill(o, s, s->mem.buf, s->mem.len, buf, len) == 0) {
+	    stash(o, s, s->mem.buf, s->mem.len, buf, len) == 0) {
 		atomic_fetch_sub(&o->mem_used, s->mem.len);
 		strbuf_release(&s->mem);
 		return;
@@ -733,52 +672,4 @@ output_emit_text(struct output *o, int stream, const char *p, size_t len)
 	joboutput_init(&jo);
 	(direct(o) ? put_now : put_queued)(o, &jo, stream - 1, p, len);
 	return atomic_load(&o->err);
-}
-
-void
-reorder_init(struct reorder *r, unsigned long long first)
-{
-	r->cap = 64;
-	r->slot = util_calloc(r->cap, sizeof *r->slot);
-	r->head = first;
-	r->count = 0;
-}
-
-void
-reorder_release(struct reorder *r)
-{
-	free(r->slot);
-	r->slot = NULL;
-}
-
-void
-reorder_put(struct reorder *r, unsigned long long seq, void *item)
-{
-	while (seq - r->head >= r->cap) {
-		size_t ncap = r->cap * 2;
-		void **ns = util_calloc(ncap, sizeof *ns);
-		for (size_t i = 0; i < r->cap; i++) {
-			unsigned long long s = r->head + i;
-			ns[s & (ncap - 1)] = r->slot[s & (r->cap - 1)];
-		}
-		free(r->slot);
-		r->slot = ns;
-		r->cap = ncap;
-	}
-	r->slot[seq & (r->cap - 1)] = item;
-	r->count++;
-}
-
-void *
-reorder_pop(struct reorder *r)
-{
-	void **p = &r->slot[r->head & (r->cap - 1)];
-	void *item = *p;
-
-	if (!item)
-		return NULL;
-	*p = NULL;
-	r->head++;
-	r->count--;
-	return item;
 }

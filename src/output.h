@@ -23,7 +23,7 @@
  * line-buffer mode does so for the live job alone, and holds the others'
  * output as above until their turn.
  *
- * struct reorder hands finished jobs back in sequence order.
+ * reorder.h hands finished jobs back in sequence order.
  */
 #ifndef CCMAP_OUTPUT_H
 #define CCMAP_OUTPUT_H
@@ -147,19 +147,5 @@ int output_error(struct output *o);
 /* Bytes of held-back output in memory, and spilled so far (for tests). */
 size_t output_mem_used(struct output *o);
 size_t output_spilled(struct output *o);
-
-/* Items by sequence number, handed back in order; main thread only. */
-struct reorder {
-	void **slot;
-	size_t cap;		/* a power of two */
-	unsigned long long head;	/* the next sequence number to hand out */
-	size_t count;
-};
-
-void reorder_init(struct reorder *r, unsigned long long first);
-void reorder_release(struct reorder *r);
-void reorder_put(struct reorder *r, unsigned long long seq, void *item);
-/* The item for r->head, advancing head; NULL while it has not arrived. */
-void *reorder_pop(struct reorder *r);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * plugpool.c: worker processes for plugins, with results in shared memory
- * (see plugpool.h).
+ * plugpool.c: worker processes for plugins, ccmap's side: chunks out to
+ * the workers, their results back from shared memory (see plugpool.h;
+ * the workers' side is plugworker.c).
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -13,63 +14,10 @@
 
 #include "util.h"
 #include "plugpool.h"
+#include "plugshm.h"
+#include "plugworker.h"
 #include "proto.h"
-#include "scan.h"
 #include "wpipe.h"
-
-#define SHM_SIZE (1u << 20)
-#define READ_CHUNK (64 * 1024)
-
-/*
- * The start of a worker's shared buffer.  Two halves of results follow it:
- * the worker fills one while ccmap reads the other, so neither waits for
- * the other as long as ccmap keeps up.
- *
- * In a half, the items' output bytes grow from its start, one after
- * another, and an entry per item (struct rec) grows down from its end.
- * So the output of items that ran in a row lies in one piece, and ccmap
- * hands it on whole, not item by item.  committed[h] holds both counts in
- * one word, stored with release after each item: the number of entries
- * (high half) and of output bytes (low half).
- */
-struct shm_hdr {
-	atomic_ullong committed[2];
-	atomic_int cur;			/* the half the worker fills */
-	atomic_ullong busy_seq;		/* the item being mapped, or 0 */
-	atomic_size_t busy_count;	/* and how many from it (map_batch) */
-	atomic_llong busy_since;	/* since when (monotonic ns) */
-	char pad[128 - 2 * sizeof(atomic_ullong) - sizeof(atomic_int) -
-	    sizeof(atomic_ullong) - sizeof(atomic_size_t) -
-	    sizeof(atomic_llong)];
-};
-
-#define HALF ((SHM_SIZE - sizeof(struct shm_hdr)) / 2 & ~(size_t)7)
-
-static char *
-half(struct shm_hdr *shm, int h)
-{
-	return (char *)(shm + 1) + (size_t)h * HALF;
-}
-
-/* One item's result: its olen + elen output bytes are elsewhere. */
-struct rec {
-	uint64_t seq;
-	int32_t status;
-	uint32_t olen, elen, pad;
-};
-
-/* The i-th entry of a half. */
-static char *
-rec_at(char *half, size_t i)
-{
-	return half + HALF - (i + 1) * sizeof(struct rec);
-}
-
-static uint64_t
-pack_committed(size_t entries, size_t bytes)
-{
-	return (uint64_t)entries << 32 | bytes;
-}
 
 /* A chunk given to a worker and not finished. */
 struct ppend {
@@ -85,7 +33,7 @@ struct pwork {
 	struct wpipe p;
 	unsigned slot;
 	struct plugpool *pp;
-	struct shm_hdr *shm;
+	struct plugshm *shm;
 	struct ppend *q;	/* a ring, oldest first */
 	size_t qhead, qn, qcap;
 	uint64_t chunks_done;	/* chunks of this worker reported done */
@@ -100,329 +48,24 @@ struct plugpool {
 	int stopping;
 };
 
-/* --- in a worker --------------------------------------------------------- */
-
-static volatile sig_atomic_t worker_stopping;
-
-static void
-worker_on_signal(int sig)
-{
-	(void)sig;
-	worker_stopping = 1;
-}
-
-/* What a worker process keeps. */
-struct wproc {
-	struct plugpool *pp;
-	struct pwork *w;
-	int in, out;
-	struct strbuf inbuf;	/* frames read, from inoff on not yet used */
-	size_t inoff;
-	size_t ackoff;		/* searched for ACKs up to here */
-	int acked[2];		/* ccmap is done with that half */
-	uint64_t chunks_done;	/* chunks finished */
-	uint64_t chunks_told;	/* and told of */
-	uint64_t busy_ns, busy_items;	/* mapping since the last FLUSH */
-	struct strbuf chunk;	/* the chunk being mapped (a copy) */
-};
-
-/* Read what the pipe has (blocking until something); 0 at its end. */
-static int
-wfill(struct wproc *wp)
-{
-	ssize_t n;
-
-	if (wp->inoff == wp->inbuf.len) {
-		strbuf_reset(&wp->inbuf);
-		wp->inoff = wp->ackoff = 0;
-	}
-	strbuf_grow(&wp->inbuf, READ_CHUNK);
-	do
-		n = read(wp->in, wp->inbuf.buf + wp->inbuf.len, READ_CHUNK);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return 0;
-	wp->inbuf.len += (size_t)n;
-	return 1;
-}
-
-/*
- * Take the ACKs out of what was read (they may stand behind chunks that
- * wait their turn), marking them used (type 0).
- */
-static void
-wtake_acks(struct wproc *wp)
-{
-	size_t off = wp->ackoff > wp->inoff ? wp->ackoff : wp->inoff;
-	struct frame f;
-	long n;
-
-	while ((n = proto_parse_any(wp->inbuf.buf + off, wp->inbuf.len - off,
-	    &f)) > 0) {
-		if (f.h.type == FRAME_ACK) {
-			wp->acked[f.h.seq & 1] = 1;
-			struct frame_hdr used = { 0, f.h.len, 0 };
-			memcpy(wp->inbuf.buf + off, &used, sizeof used);
-		}
-		off += (size_t)n;
-	}
-	wp->ackoff = off;
-}
-
-/* Tell ccmap of the records in the half being filled and move on. */
-static void
-wflush(struct wproc *wp)
-{
-	struct shm_hdr *shm = wp->w->shm;
-	int h = atomic_load(&shm->cur);
-
-	if (!atomic_load(&shm->committed[h]) &&
-	    wp->chunks_told == wp->chunks_done)
-		return;
-	uint64_t told[3] = { wp->chunks_done, wp->busy_ns, wp->busy_items };
-	wp->acked[h] = 0;
-	wpipe_send(wp->out, FRAME_FLUSH, (uint64_t)h, told, sizeof told);
-	wp->chunks_told = wp->chunks_done;
-	wp->busy_ns = wp->busy_items = 0;
-	/* The other half, once ccmap has read it. */
-	while (!wp->acked[h ^ 1]) {
-		wtake_acks(wp);
-		if (!wp->acked[h ^ 1] && !wfill(wp))
-			_exit(0);	/* ccmap is gone */
-	}
-	atomic_store(&shm->committed[h ^ 1], 0);
-	atomic_store(&shm->cur, h ^ 1);
-}
-
-/* wput when the half is full, or the result too big for it. */
-static __attribute__((noinline)) void
-wput_slow(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
-{
-	struct shm_hdr *shm = wp->w->shm;
-	int h = atomic_load(&shm->cur);
-	size_t olen = out[0].len, elen = out[1].len;
-	struct rec r = { seq, status, (uint32_t)olen, (uint32_t)elen, 0 };
-
-	if (atomic_load(&shm->committed[h]))
-		wflush(wp);	/* then there is room, unless it is too big */
-	if (olen + elen + sizeof r <= HALF) {
-		char *base = half(shm, atomic_load(&shm->cur));
-		util_copy(base, out[0].buf, olen);
-		util_copy(base + olen, out[1].buf, elen);
-		memcpy(rec_at(base, 0), &r, sizeof r);
-		atomic_store_explicit(&shm->committed[atomic_load(&shm->cur)],
-		    pack_committed(1, olen + elen), memory_order_release);
-		return;
-	}
-	/* Too big to share: through the pipe, in its turn. */
-	struct strbuf big = STRBUF_INIT;
-	strbuf_add(&big, &r, sizeof r);
-	strbuf_add(&big, out[0].buf, olen);
-	strbuf_add(&big, out[1].buf, elen);
-	wpipe_send(wp->out, FRAME_RESULT, seq, big.buf, big.len);
-	strbuf_release(&big);
-}
-
-/* An item's result into the half being filled, committed at once. */
-static inline void
-wput(struct wproc *wp, uint64_t seq, int status, struct strbuf out[2])
-{
-	struct shm_hdr *shm = wp->w->shm;
-	int h = atomic_load_explicit(&shm->cur, memory_order_relaxed);
-	uint64_t c = atomic_load_explicit(&shm->committed[h],
-	    memory_order_relaxed);
-	size_t n = (size_t)(c >> 32), at = (uint32_t)c;
-	size_t olen = out[0].len, elen = out[1].len;
-
-	if (at + olen + elen + (n + 1) * sizeof(struct rec) > HALF) {
-		wput_slow(wp, seq, status, out);
-		return;
-	}
-	char *base = half(shm, h);
-	struct rec r = { seq, status, (uint32_t)olen, (uint32_t)elen, 0 };
-	util_copy(base + at, out[0].buf, olen);
-	util_copy(base + at + olen, out[1].buf, elen);
-	memcpy(rec_at(base, n), &r, sizeof r);
-	atomic_store_explicit(&shm->committed[h],
-	    pack_committed(n + 1, at + olen + elen), memory_order_release);
-}
-
-/*
- * Say what the worker is on, for ccmap to see should it die or run late.
- * busy_seq is stored last, with release: whoever sees it sees the rest.
- */
-static void
-set_busy(struct shm_hdr *shm, uint64_t seq, size_t count, int timed)
-{
-	if (timed)
-		atomic_store_explicit(&shm->busy_since, util_now_ns(),
-		    memory_order_relaxed);
-	atomic_store_explicit(&shm->busy_count, count, memory_order_relaxed);
-	atomic_store_explicit(&shm->busy_seq, seq, memory_order_release);
-}
-
-/* Map the items of one chunk (its first byte is the items' delimiter). */
-static void
-wchunk(struct wproc *wp, uint64_t seq, const char *p, size_t len,
-    struct strbuf out[2])
-{
-	struct plugpool *pp = wp->pp;
-	struct shm_hdr *shm = wp->w->shm;
-	const char *end = p + len, *d;
-	int delim = len ? (unsigned char)*p++ : 0;
-	struct scan sc;
-	long long t0 = util_now_ns();
-	uint64_t first = seq;
-
-	if (pp->ops.map_batch && !worker_stopping) {
-		/* The whole chunk in one call: it stands or falls together. */
-		struct value *items = NULL;
-		size_t n = 0, cap = 0;
-		scan_init(&sc, p, (size_t)(end - p), delim);
-		for (; (d = scan_next(&sc)) != NULL; p = d + 1) {
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				items = util_realloc(items, cap * sizeof *items);
-			}
-			items[n++] = (struct value){ p, (size_t)(d - p) };
-		}
-		struct strbuf *outs = util_calloc(2 * n + 1, sizeof *outs);
-		int *status = util_calloc(n + 1, sizeof *status);
-		set_busy(shm, seq, n, pp->opts.timeout_ns != 0);
-		pp->ops.map_batch(pp->ops.arg, wp->w->slot, seq, items, n, outs,
-		    status);
-		for (size_t i = 0; i < n; i++) {
-			wput(wp, seq + i, status[i], &outs[2 * i]);
-			strbuf_release(&outs[2 * i]);
-			strbuf_release(&outs[2 * i + 1]);
-		}
-		set_busy(shm, 0, 0, 0);
-		free(outs);
-		free(status);
-		free(items);
-		seq += n;
-		p = end;
-	}
-	/*
-	 * Item by item.  busy_seq names the item being mapped; once its result
-	 * is committed it may go on naming it (ccmap skips what was told),
-	 * except with a timeout, where it must not look busy while it waits.
-	 */
-	int timed = pp->opts.timeout_ns != 0;
-	if (!timed)
-		set_busy(shm, seq, 1, 0);
-	const char *ends[64];
-	size_t n;
-	scan_init(&sc, p, (size_t)(end - p), delim);
-	while (!worker_stopping &&
-	    (n = scan_fill(&sc, ends, ARRAY_SIZE(ends))) > 0) {
-		for (size_t k = 0; k < n && !worker_stopping; k++) {
-			int st;
-
-			if (timed)
-				set_busy(shm, seq, 1, 1);
-			else
-				atomic_store_explicit(&shm->busy_seq, seq,
-				    memory_order_release);
-			strbuf_reset(&out[0]);
-			strbuf_reset(&out[1]);
-			st = pp->ops.map(pp->ops.arg, wp->w->slot, seq, p,
-			    (size_t)(ends[k] - p), out);
-			wput(wp, seq, st, out);
-			if (timed)
-				set_busy(shm, 0, 0, 0);
-			seq++;
-			p = ends[k] + 1;
-		}
-	}
-	set_busy(shm, 0, 0, 0);
-	wp->chunks_done++;
-	wp->busy_ns += (uint64_t)(util_now_ns() - t0);
-	wp->busy_items += seq - first;
-}
-
-/*
- * The next chunk into wp->chunk: 1 and its first item's number in *seq,
- * or 0 at the end.  Before waiting for one, what is done is told.
- */
-static int
-wnext(struct wproc *wp, uint64_t *seq)
-{
-	struct frame f;
-	long n;
-
-	for (;;) {
-		n = proto_parse_any(wp->inbuf.buf + wp->inoff,
-		    wp->inbuf.len - wp->inoff, &f);
-		if (n < 0)
-			_exit(1);
-		if (n > 0) {
-			wp->inoff += (size_t)n;
-			if (f.h.type == 0)
-				continue;	/* an ACK already taken */
-			if (f.h.type == FRAME_ACK) {
-				wp->acked[f.h.seq & 1] = 1;
-				continue;
-			}
-			if (f.h.type != FRAME_CHUNK)
-				_exit(1);
-			strbuf_reset(&wp->chunk);
-			strbuf_add(&wp->chunk, f.payload, f.h.len);
-			*seq = f.h.seq;
-			return 1;
-		}
-		/* Nothing to do: say what is done, then wait for more. */
-		size_t left = wp->inbuf.len - wp->inoff;
-		wflush(wp);
-		if (wp->inbuf.len - wp->inoff != left)
-			continue;	/* more came while it waited for an ACK */
-		if (!wfill(wp))
-			return 0;
-	}
-}
-
-static void
-worker_main(void *arg, int in, int out)
-{
-	struct pwork *w = arg;
-	struct plugpool *pp = w->pp;
-	struct wproc wp = { .pp = pp, .w = w, .in = in, .out = out };
-	struct strbuf res[2] = { STRBUF_INIT, STRBUF_INIT };
-	unsigned tasks = 0;
-	int keep[3] = { in, out, pp->opts.keep_fd };
-
-	wpipe_worker_setup(worker_on_signal, pp->opts.keep_fd, keep, 3);
-
-	pp->ops.start(pp->ops.arg, w->slot);
-	wp.acked[0] = wp.acked[1] = 1;
-	atomic_store(&w->shm->cur, 0);
-	for (uint64_t seq; wnext(&wp, &seq); ) {
-		wchunk(&wp, seq, wp.chunk.buf, wp.chunk.len, res);
-		if (pp->opts.max_tasks && ++tasks >= pp->opts.max_tasks) {
-			wflush(&wp);
-			break;
-		}
-	}
-	pp->ops.end(pp->ops.arg);
-	_exit(0);
-}
-
-/* --- in ccmap ------------------------------------------------------------- */
-
 static int
 start_worker(struct pwork *w)
 {
-	void *shm = mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE,
+	struct plugworker pw = {
+		.ops = &w->pp->ops, .opts = &w->pp->opts, .slot = w->slot,
+	};
+	void *shm = mmap(NULL, PLUGSHM_SIZE, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	int r;
 
 	if (shm == MAP_FAILED)
 		return -errno;
-	w->shm = shm;
+	w->shm = pw.shm = shm;
 	w->timed_out = 0;
 	w->chunks_done = 0;
-	if ((r = wpipe_start(&w->p, worker_main, w)) < 0) {
-		munmap(shm, SHM_SIZE);
+	/* (The worker runs in the fork: pw is its copy, and stays.) */
+	if ((r = wpipe_start(&w->p, plugworker_main, &pw)) < 0) {
+		munmap(shm, PLUGSHM_SIZE);
 		w->shm = NULL;
 	}
 	return r;
@@ -472,7 +115,7 @@ plugpool_free(struct plugpool *pp)
 			pop_front(w);
 		free(w->q);
 		if (w->shm)
-			munmap(w->shm, SHM_SIZE);
+			munmap(w->shm, PLUGSHM_SIZE);
 	}
 	free(pp->w);
 	free(pp);
@@ -621,17 +264,17 @@ drain_half(struct plugpool *pp, struct pwork *w, int h)
 	uint64_t c = atomic_load_explicit(&w->shm->committed[h],
 	    memory_order_acquire);
 	size_t n = (size_t)(c >> 32), bytes = (uint32_t)c, at = 0;
-	char *base = half(w->shm, h);
+	char *base = plugshm_half(w->shm, h);
 
 	for (size_t i = 0; i < n; ) {
-		struct rec r, q;
-		memcpy(&r, rec_at(base, i), sizeof r);
+		struct plugshm_rec r, q;
+		memcpy(&r, plugshm_rec(base, i), sizeof r);
 		size_t k = 1, olen = r.olen;
 		struct ppend *p = owner(pp, w, r.seq);
 		if (p && !r.status && !r.elen) {
 			uint64_t end = p->first + p->count;
 			for (; i + k < n; k++) {
-				memcpy(&q, rec_at(base, i + k), sizeof q);
+				memcpy(&q, plugshm_rec(base, i + k), sizeof q);
 				if (q.seq != r.seq + k || q.seq >= end ||
 				    q.status || q.elen)
 					break;
@@ -671,8 +314,8 @@ parse_frames(struct plugpool *pp, struct pwork *w)
 				chunk_done(pp, w);
 			wpipe_flush(&w->p);
 		} else if (f.h.type == FRAME_RESULT &&
-		    f.h.len >= sizeof(struct rec)) {
-			struct rec r;
+		    f.h.len >= sizeof(struct plugshm_rec)) {
+			struct plugshm_rec r;
 			struct ppend *p;
 			memcpy(&r, f.payload, sizeof r);
 			if (sizeof r + (size_t)r.olen + r.elen > f.h.len)
@@ -722,7 +365,7 @@ replace_worker(struct plugpool *pp, struct pwork *w)
 		    w->timed_out);
 		p->next = s + 1;
 	}
-	munmap(w->shm, SHM_SIZE);
+	munmap(w->shm, PLUGSHM_SIZE);
 	w->shm = NULL;
 	while (w->qn && complete(&w->q[w->qhead]))
 		chunk_done(pp, w);

@@ -21,8 +21,8 @@
 #include <poll.h>
 #include <stddef.h>
 
-#include "input.h"
 #include "strbuf.h"
+#include "value.h"
 
 struct plugpool_ops {
 	/* In a worker: it starts (slot from 1) and ends. */

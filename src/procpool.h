@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #include "job.h"
-#include "template.h"
+#include "value.h"
 
 struct guard;
 

@@ -28,9 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "input.h"
 #include "job.h"
 #include "strbuf.h"
+#include "value.h"
 
 enum frame_type {
 	FRAME_JOB = 1,

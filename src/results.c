@@ -14,6 +14,7 @@
 #include "util.h"
 #include "json.h"
 #include "results.h"
+#include "template.h"
 
 struct results {
 	enum results_kind kind;

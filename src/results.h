@@ -30,9 +30,8 @@
 
 #include <stddef.h>
 
-#include "input.h"
 #include "strbuf.h"
-#include "template.h"
+#include "value.h"
 
 struct results;
 

@@ -26,8 +26,8 @@
 
 #include <stddef.h>
 
-#include "input.h"
 #include "strbuf.h"
+#include "value.h"
 
 struct template;
 struct rmatch;
@@ -51,14 +51,6 @@ struct cmdbuf {
 	int search;		/* look file up in PATH */
 	int shell;		/* the line runs in a shell */
 	struct tscratch sx;
-};
-
-/* Where the values of one job come from. */
-struct jobvals {
-	const struct value *v;	/* one per source */
-	size_t n;
-	unsigned long long seq;	/* {#}, from 1 */
-	unsigned slot;		/* {%}, from 1 */
 };
 
 /*

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "reorder.h"
 #include "template.h"
 
 static int

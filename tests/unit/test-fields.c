@@ -9,7 +9,7 @@
 
 #include "ccmap.h"
 #include "fields.h"
-#include "input.h"
+#include "reader.h"
 #include "regex.h"
 #include "strbuf.h"
 #include "task.h"

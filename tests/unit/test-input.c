@@ -10,6 +10,7 @@
 
 #include "ccmap.h"
 #include "input.h"
+#include "reader.h"
 #include "strbuf.h"
 #include "task.h"
 

@@ -1,8 +1,8 @@
-/* Unit tests for struct reorder (src/output.[ch]). */
+/* Unit tests for struct reorder (src/reorder.[ch]). */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "output.h"
+#include "reorder.h"
 #include "task.h"
 
 /* Items are the sequence numbers themselves, as pointers. */
