@@ -1,12 +1,13 @@
 /*
  * engine.h: what the engine's own modules share (never installed): the
- * run's state, a job, a worker's state.
+ * run's state, a job, a worker's state.  HACKING.md maps the modules; in
+ * short, setup.c makes a run, dispatch.c cuts its items into jobs,
+ * schedule.c hands them to an executor (exec.h) and takes them back,
+ * emit.c writes what they made, loop.c polls it all.
  */
 #ifndef CCMAP_ENGINE_H
 #define CCMAP_ENGINE_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <sys/types.h>
 
 #include <ccmap/plugin.h>
@@ -19,7 +20,6 @@
 #include "job.h"
 #include "joblog.h"
 #include "output.h"
-#include "plugpool.h"
 #include "reorder.h"
 #include "results.h"
 #include "strbuf.h"
