@@ -55,7 +55,9 @@ unset CDPATH GREP_OPTIONS CCMAP_SEQ CCMAP_SLOT 2>/dev/null || true
 # its signal (the tests check which), not of ASan's report and exit 1.
 # A small quarantine keeps freed memory from counting in the RSS checks.
 ASAN_OPTIONS="handle_segv=0:handle_abort=0:handle_sigbus=0:quarantine_size_mb=16${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export ASAN_OPTIONS
+# (And under ThreadSanitizer, which would report the crash as its own.)
+TSAN_OPTIONS="handle_segv=0:handle_abort=0:handle_sigbus=0${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+export ASAN_OPTIONS TSAN_OPTIONS
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[1]:-$0}")" && pwd)
 if [ -z "${CCMAP:-}" ]; then
