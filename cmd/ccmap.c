@@ -53,10 +53,19 @@ enum {
 	OPT_ETA,
 	OPT_PROGRESS,
 	OPT_TERMSEQ,
+	OPT_SSHLOGINFILE,
+	OPT_SSH,
+	OPT_SSHDELAY,
 };
 
 static const struct option longopts[] = {
 	{ "arg-file",		required_argument, NULL, 'a' },
+	{ "sshlogin",		required_argument, NULL, 'S' },
+	{ "sshloginfile",	required_argument, NULL, OPT_SSHLOGINFILE },
+	{ "slf",		required_argument, NULL, OPT_SSHLOGINFILE },
+	{ "ssh",		required_argument, NULL, OPT_SSH },
+	{ "sshdelay",		required_argument, NULL, OPT_SSHDELAY },
+	{ "ssh-delay",		required_argument, NULL, OPT_SSHDELAY },
 	{ "link",		no_argument,       NULL, OPT_LINK },
 	{ "null",		no_argument,       NULL, '0' },
 	{ "delimiter",		required_argument, NULL, 'd' },
@@ -239,6 +248,28 @@ is_sep(const char *s)
 	    !strcmp(s, ":::+") || !strcmp(s, "::::+");
 }
 
+/* A duration option's value (a bad one dies). */
+static long long
+duration(const char *opt, const char *arg)
+{
+	long long ns;
+
+	if (ccmap_parse_duration(arg, &ns) < 0)
+		die("invalid duration '%s' for %s (want seconds, or a number "
+		    "with ms, s, m, h or d)", arg, opt);
+	return ns;
+}
+
+/* One more string in a list of them. */
+static void
+add_word(char ***v, size_t *n, char *s)
+{
+	*v = realloc(*v, (*n + 1) * sizeof **v);
+	if (!*v)
+		die("out of memory");
+	(*v)[(*n)++] = s;
+}
+
 static void
 add_source(struct ccmap_opts *o, struct ccmap_source src)
 {
@@ -311,6 +342,20 @@ parse_option(struct ccmap_opts *o, int ch, int longindex, char **argv)
 		break;
 	case OPT_LINK:
 		o->link = 1;
+		break;
+	case 'S':
+		add_word(&o->sshlogins, &o->nsshlogins, optarg);
+		break;
+	case OPT_SSHLOGINFILE:
+		add_word(&o->sshloginfiles, &o->nsshloginfiles, optarg);
+		break;
+	case OPT_SSH:
+		if (!optarg[strspn(optarg, " \t")])
+			die("empty command for --ssh");
+		o->ssh = optarg;
+		break;
+	case OPT_SSHDELAY:
+		o->sshdelay_ns = duration("--sshdelay", optarg);
 		break;
 	case '0':
 		o->delim = '\0';
@@ -447,10 +492,7 @@ parse_option(struct ccmap_opts *o, int ch, int longindex, char **argv)
 			    "for ever, or 1 to 999999999)", optarg);
 		break;
 	case OPT_DELAY:
-		if (ccmap_parse_duration(optarg, &o->delay_ns) < 0)
-			die("invalid duration '%s' for --delay (want "
-			    "seconds, or a number with ms, s, m, h or d)",
-			    optarg);
+		o->delay_ns = duration("--delay", optarg);
 		break;
 	case OPT_JOBLOG:
 		if (!*optarg || strcmp(optarg, "+") == 0)
@@ -544,10 +586,13 @@ main(int argc, char **argv)
 	ccmap_set_progname(PROG);
 	ccmap_opts_init(&o);
 	o.warn = warn_cb;
+	/* $CCMAP_SSH: the ssh command, unless --ssh says otherwise. */
+	if ((o.ssh = getenv("CCMAP_SSH")) != NULL && !*o.ssh)
+		o.ssh = NULL;
 	opterr = 0;
 	for (r = PARSE_NEXT; r == PARSE_NEXT; ) {
 		longindex = -1;
-		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:L:XmE:rpqkuh",
+		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:L:XmE:rpqkuhS:",
 		    longopts, &longindex);
 		r = ch == -1 ? PARSE_OPERANDS :
 		    parse_option(&o, ch, longindex, argv);
@@ -563,6 +608,8 @@ main(int argc, char **argv)
 	ccmap_run(c, &res);
 	ccmap_free(c);	/* (not when abandoned: threads still use it) */
 	free(o.sources);
+	free(o.sshlogins);
+	free(o.sshloginfiles);
 	if (res.error == CCMAP_EOUTPUT)
 		warnx_("cannot write the output: %s",
 		    strerror(res.output_errno));

@@ -161,7 +161,8 @@ struct ccmap_opts {
 	/* With --pipe, recsep ends records and header is N lines, ":"
 	   (one) or a regex, given to every job before its block. */
 
-	unsigned jobs;		/* pool size (0: the online CPUs) */
+	unsigned jobs;		/* pool size (0: the online CPUs); with -S,
+				   per host (0: the host's CPUs) */
 	enum ccmap_executor executor;
 	unsigned chunksize;	/* jobs handed to a worker at a time (0: one) */
 	unsigned max_tasks;	/* --max-tasks-per-child (0: no limit) */
@@ -182,6 +183,14 @@ struct ccmap_opts {
 
 	const char *results;	/* --results DIR or template, or NULL */
 	int json;		/* --json: one JSON object per job or item */
+
+	/* -S: the jobs run on these hosts, over ssh (see ccmap(1)). */
+	char **sshlogins;	/* -S values: [N/]SSHLOGIN[,...] */
+	size_t nsshlogins;
+	char **sshloginfiles;	/* --sshloginfile */
+	size_t nsshloginfiles;
+	const char *ssh;	/* --ssh: the ssh command (NULL: "ssh") */
+	long long sshdelay_ns;	/* --sshdelay: between ssh starts */
 
 	const char *tmpdir;	/* where held-back output spills (NULL: $TMPDIR) */
 	size_t mem_limit;	/* bytes of held-back output kept in memory */

@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "emit.h"
 #include "engine.h"
+#include "hosts.h"
 #include "progress.h"
 #include "schedule.h"
 #include "tty.h"
@@ -91,7 +92,7 @@ emit_log_job(struct ccmap *c, struct job *job)
 	dispatch_job_line(c, job, &cmd);
 	joblog_format(&job->logline, &(struct joblog_entry){
 		.seq = job->seq,
-		.host = ":",
+		.host = job->host ? host_name(job->host) : ":",
 		.start_ns = job->st.start_ns,
 		.run_ns = job->st.run_ns,
 		.send = job->sent,

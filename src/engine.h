@@ -27,6 +27,8 @@
 #include "threadpool.h"
 
 struct executor;
+struct host;
+struct hosts;
 struct progress;
 struct tty;
 
@@ -60,6 +62,10 @@ struct job {
 	unsigned long long received;	/* bytes from its stdout (--joblog) */
 	struct strbuf logline;	/* its --joblog line, until written */
 	struct job *qnext;	/* in c->retry or c->backlog */
+	/* -S: the host it ran on last, or NULL (hosts.h) */
+	const struct host *host;
+	int lost;		/* its host's session failed: run it again,
+				   not counted as an attempt */
 	/* With a plugin, a job is a batch of items: */
 	unsigned long long first_item;	/* the first item's number */
 	size_t items;		/* how many; their values are v[], or the
@@ -138,6 +144,7 @@ struct ccmap {
 		int json_args;		/* --json: "args" (several values), not
 					   "item" */
 		struct results *results;	/* --results, or NULL */
+		struct hosts *hosts;	/* -S, or NULL */
 	} cfg;
 
 	/*

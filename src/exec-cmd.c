@@ -102,20 +102,7 @@ thread_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 	    .seq = job->seq, .slot = slot }, &io, &job->st);
 }
 
-static const struct executor_ops thread_ops = {
-	.name = "threads",
-	.start = exec_threads_start,
-	.submit = exec_threads_submit,
-	.kill = exec_threads_kill,
-	.hold = exec_threads_hold,
-	.hangup = exec_threads_hangup,
-	.abandon = exec_threads_abandon,
-	.running = exec_threads_running,
-	.nfds = exec_threads_nfds,
-	.pollfds = exec_threads_pollfds,
-	.handle = exec_threads_handle,
-	.free = exec_threads_free,
-};
+static const struct executor_ops thread_ops = EXEC_THREADS_OPS("threads");
 
 struct executor *
 exec_cmd_threads(struct ccmap *c)

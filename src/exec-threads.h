@@ -48,7 +48,23 @@ struct executor *exec_threads_new(struct ccmap *c,
 void exec_threads_started(struct thread_exec *te, struct wstate *ws,
     pid_t pgid);
 
-/* The ops that both kinds of thread executor use as they are. */
+/* The ops of a thread executor that needs nothing of its own. */
+#define EXEC_THREADS_OPS(kind) {					\
+	.name = kind,							\
+	.start = exec_threads_start,					\
+	.submit = exec_threads_submit,					\
+	.kill = exec_threads_kill,					\
+	.hold = exec_threads_hold,					\
+	.hangup = exec_threads_hangup,					\
+	.abandon = exec_threads_abandon,				\
+	.running = exec_threads_running,				\
+	.nfds = exec_threads_nfds,					\
+	.pollfds = exec_threads_pollfds,				\
+	.handle = exec_threads_handle,					\
+	.free = exec_threads_free,					\
+}
+
+/* The ops that every kind of thread executor uses as they are. */
 int exec_threads_start(struct executor *x);
 void exec_threads_submit(struct executor *x, struct job **jobs, size_t n);
 void exec_threads_kill(struct executor *x, int sig);

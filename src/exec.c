@@ -15,6 +15,8 @@ exec_new(struct ccmap *c)
 
 	if (c->cfg.plugin)
 		return procs ? exec_plugin_procs(c) : exec_plugin_threads(c);
+	if (c->cfg.hosts)
+		return exec_ssh(c);
 	return procs ? exec_cmd_procs(c) : exec_cmd_threads(c);
 }
 

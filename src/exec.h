@@ -127,6 +127,7 @@ struct executor *exec_cmd_threads(struct ccmap *c);
 struct executor *exec_cmd_procs(struct ccmap *c);
 struct executor *exec_plugin_threads(struct ccmap *c);
 struct executor *exec_plugin_procs(struct ccmap *c);
+struct executor *exec_ssh(struct ccmap *c);	/* -S */
 
 /* A worker's state (engine.h), for executor x; and let go. */
 struct wstate;

@@ -250,19 +250,24 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	sigset_t none;
 	long long t0;
 	pid_t pid;
-	int e, status;
+	int e, status, held = -1;
 
 	memset(st, 0, sizeof *st);
 	st->start_ns = util_wall_ns();
 	t0 = util_now_ns();
 	if ((io->capture && (pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0)) || (io->nin && pipe2(in, O_CLOEXEC) < 0)) {
+	    pipe2(err, O_CLOEXEC) < 0)) || ((io->nin || io->hold_in) &&
+	    pipe2(in, O_CLOEXEC) < 0)) {
 		e = errno;
 		close_pair(out);
 		close_pair(err);
 		st->err = e;
 		st->code = 127;
 		return -e;
+	}
+	if (in[1] >= 0 && !io->nin) {
+		held = in[1];	/* (open, unwritten, until it has ended) */
+		in[1] = -1;
 	}
 	if (in[1] >= 0) {
 		/* Written between reads of its output: never blocks. */
@@ -306,6 +311,8 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 		}
 		if (in[1] >= 0)
 			close(in[1]);
+		if (held >= 0)
+			close(held);
 		st->err = e;
 		st->code = e == ENOENT ? 127 : 126;
 		return -e;
@@ -330,8 +337,12 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 		if (errno != EINTR) {
 			st->err = errno;
 			st->code = 127;
+			if (held >= 0)
+				close(held);
 			return -st->err;
 		}
+	if (held >= 0)
+		close(held);
 	st->run_ns = util_now_ns() - t0;
 	if (WIFSIGNALED(status))
 		st->sig = WTERMSIG(status);

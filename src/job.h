@@ -49,6 +49,12 @@ struct spawn_io {
 	 */
 	const struct iovec *in;
 	int nin;
+	/*
+	 * Else, with hold_in, its stdin is a pipe that stays open, and
+	 * empty, until it has ended: an ssh client's far end sees its end
+	 * (hosts.h) only when it has ended.
+	 */
+	int hold_in;
 };
 #define SPAWN_IN_MAX 4
 

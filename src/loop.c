@@ -354,6 +354,7 @@ loop_run(struct ccmap *c, struct ccmap_result *res, struct executor *given)
 	    c->cfg.opts.outmode == CCMAP_GROUP && c->cfg.opts.retries < 2 &&
 	    c->cfg.opts.halt.when != CCMAP_HALT_NOW &&
 	    c->emit.rfd < 0 &&	/* (a records' header goes first) */
+	    !c->cfg.hosts &&	/* (a job whose host failed runs again) */
 	    !c->emit.tty && !(c->emit.prog && isatty(2));
 	if (oo.linebuffer && oo.ordered)
 		c->emit.streams = 1;

@@ -140,6 +140,7 @@ record_job(struct ccmap *c, struct wstate *ws,
 		.arg = &cp,
 		.in = io->in,		/* --pipe: its block */
 		.nin = io->nin,
+		.hold_in = io->hold_in,
 	};
 	size_t nsrc = item_values(c, jv);
 	int fd[2], e = 0;

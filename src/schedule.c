@@ -158,6 +158,14 @@ jobq_pop(struct jobq *q)
 static int
 retry(struct ccmap *c, struct job *job)
 {
+	if (job->lost && !c->sched.stopping) {
+		/* Its host failed it (-S): again, as if not yet run. */
+		job->lost = 0;
+		job->attempts--;
+		c->sched.halt.started--;
+		jobq_push(&c->sched.retry, job);
+		return 1;
+	}
 	if (c->cfg.opts.retries < 2 || job->attempts >= c->cfg.opts.retries ||
 	    c->sched.stopping || !job_failed(&job->st))
 		return 0;

@@ -14,6 +14,7 @@
 
 #include "emit.h"
 #include "engine.h"
+#include "hosts.h"
 #include "linemax.h"
 #include "options.h"
 #include "plughost.h"
@@ -171,6 +172,15 @@ setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 	/* -L shapes the records of --pipe, and nothing else yet. */
 	if (!o->pipe && o->max_lines)
 		return refuse(err, errlen, "-L works only with --pipe");
+	if ((o->nsshlogins || o->nsshloginfiles) && o->plugin)
+		return refuse(err, errlen, "-S: a plugin (--so) runs on this "
+		    "machine only, for now");
+	if ((o->nsshlogins || o->nsshloginfiles) && o->executor ==
+	    CCMAP_PROCS)
+		return refuse(err, errlen, "-S: the jobs run over ssh: --procs "
+		    "does not apply");
+	if ((o->nsshlogins || o->nsshloginfiles) && o->pipe)
+		return refuse(err, errlen, "-S with --pipe: not yet");
 	if (o->interactive && o->plugin)
 		return refuse(err, errlen, "-p/--interactive cannot be used "
 		    "with --so");
@@ -207,7 +217,7 @@ size_run(struct ccmap *c, const struct ccmap_opts *opts)
 
 	if (opts->json)	/* whole lines, whatever else */
 		cfg->opts.outmode = CCMAP_GROUP;
-	cfg->jobs = opts->jobs ? opts->jobs : options_cpus();
+	cfg->jobs = cfg->opts.jobs ? cfg->opts.jobs : options_cpus();
 	cfg->chunksize = opts->chunksize ? opts->chunksize : 1;
 	cfg->max_args = opts->max_args ? opts->max_args : 1;
 	cfg->no_values = opts->exact_args && !opts->max_args;
@@ -378,6 +388,14 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->cfg.opts = *opts;
 	c->cfg.sctx.devnull = -1;
 	c->emit.rfd = -1;
+	if ((opts->nsshlogins || opts->nsshloginfiles) && !opts->dry_run) {
+		/* -S: the jobs' slots are the hosts'. */
+		unsigned slots;
+		if ((r = hosts_open(&c->cfg.hosts, opts, &slots, err,
+		    errlen)) < 0)
+			goto fail;
+		c->cfg.opts.jobs = slots;
+	}
 	size_run(c, opts);
 	halt_init(&c->sched.halt, &opts->halt);
 	if (opts->pipe)
@@ -442,5 +460,6 @@ ccmap_free(struct ccmap *c)
 	if (c->cfg.sctx.devnull >= 0)
 		close(c->cfg.sctx.devnull);
 	free(c->disp.chunk);
+	hosts_close(c->cfg.hosts, 0);
 	free(c);
 }

@@ -1380,6 +1380,32 @@ finish_argv(struct cmdbuf *cb)
 	cb->argv[cb->argc] = NULL;
 }
 
+void
+cmdbuf_reset(struct cmdbuf *cb)
+{
+	strbuf_reset(&cb->store);
+	cb->argc = 0;
+	cb->shell = 0;
+	cb->search = 0;
+}
+
+void
+cmdbuf_add(struct cmdbuf *cb, const char *s, size_t len)
+{
+	size_t start = cb->store.len;
+
+	strbuf_add(&cb->store, s, len);
+	end_arg(cb, &start);
+}
+
+void
+cmdbuf_finish(struct cmdbuf *cb)
+{
+	finish_argv(cb);
+	cb->file = cb->argv[0];
+	cb->search = !strchr(cb->file, '/');
+}
+
 /* The argument vector the shell would build from the line. */
 static void
 expand_argv(const struct template *t, const struct jobvals *jv,

@@ -80,6 +80,13 @@ int template_direct(const struct template *t);
 void tscratch_release(struct tscratch *sx);
 void cmdbuf_init(struct cmdbuf *cb);
 void cmdbuf_release(struct cmdbuf *cb);
+/*
+ * An argument vector made by hand: cmdbuf_reset, an argument at a time,
+ * then cmdbuf_finish (argv[0] looked up in PATH unless it has a '/').
+ */
+void cmdbuf_reset(struct cmdbuf *cb);
+void cmdbuf_add(struct cmdbuf *cb, const char *s, size_t len);
+void cmdbuf_finish(struct cmdbuf *cb);
 /* Compose the job's argument vector into cb. */
 void template_argv(const struct template *t, const struct jobvals *jv,
     struct cmdbuf *cb);

@@ -248,3 +248,10 @@ TEST(engine_packs_x_spread_over_slots)
 TEST(engine_retries_keep_the_last_attempt)
 TEST(engine_halt_now_kills_the_running)
 TEST(engine_halt_soon_lets_the_running_end)
+
+/* test-sshlogin.c */
+TEST(sshlogin_forms)
+TEST(sshlogin_own_ssh_command)
+TEST(sshlogin_commas_and_lines)
+TEST(sshlogin_refusals)
+TEST(sshlogin_file)

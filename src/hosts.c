@@ -1,0 +1,674 @@
+/*
+ * hosts.c: the hosts of -S, their ssh masters and their slots (see
+ * hosts.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hosts.h"
+#include "options.h"
+#include "sshlogin.h"
+#include "util.h"
+
+extern char **environ;
+
+/* A host is dropped after this many failed sessions in a row. */
+#define FAILS_MAX 3
+/* How long a master may take to connect and answer. */
+#define CONNECT_NS (60 * 1000000000LL)
+
+struct master {
+	pid_t pid;		/* 0: not running */
+	int in;			/* its own session's stdin: closed to end it */
+	int out;		/* its stdout, while it connects */
+	unsigned sessions;	/* jobs on it now */
+	struct strbuf said;	/* what it said on stdout */
+};
+
+struct host {
+	const struct sshlogin *login;
+	unsigned ncpu, slots, busy;
+	struct master *m;
+	size_t nm;
+	unsigned fails;		/* failed sessions in a row */
+	long long pause_until;	/* after a failure: no job before this */
+	int down;		/* dropped */
+};
+
+struct hosts {
+	const struct ccmap_opts *o;
+	struct sshlogins logins;
+	struct host *h;
+	size_t n;
+	char *dir;		/* the masters' sockets (mode 700) */
+	char marker[48];
+	pthread_mutex_t lock;	/* guards the hosts' busy, fails, pause_until,
+				   down and their masters' sessions */
+	pthread_cond_t cond;	/* a slot was given back */
+	long long last_start;	/* --sshdelay: when the last master started */
+};
+
+/*
+ * The wrapper a job's session runs, as $0 of sh -c with the job's number,
+ * slot, host and command line as $1..$4.  The command runs with stdin from
+ * /dev/null; the session's stdin is watched until it ends, and then the
+ * whole session (its process group: sshd made it a session leader) is
+ * killed.  %s is the marker.
+ */
+static const char wrapper[] =
+    "CCMAP_SEQ=$1 CCMAP_SLOT=$2 CCMAP_HOST=$3;"
+    "export CCMAP_SEQ CCMAP_SLOT CCMAP_HOST;"
+    "exec 3<&0 </dev/null;"
+    "sh -c \"$4\" &"
+    "p=$!;"
+    "{ trap '' TERM; cat <&3 >/dev/null 2>&1; kill -TERM 0; sleep 1;"
+    " kill -KILL 0; } >/dev/null 2>&1 &"
+    "w=$!;"
+    "exec 3<&-;"
+    "wait $p; s=$?;"
+    "kill $w 2>/dev/null;"
+    "[ $s = 255 ] && printf %%s '%s' >&2;"
+    "exit $s";
+
+/* Its CPUs, with POSIX tools, then its session held until ccmap ends it. */
+static const char hello[] =
+    "echo ccmap-ready; (getconf _NPROCESSORS_ONLN || nproc || echo 1)"
+    " 2>/dev/null; exec cat >/dev/null";
+
+static void
+warn(struct hosts *hs, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!hs->o->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	hs->o->warn(hs->o->data, msg);
+}
+
+/* The last line of what ssh said, for a message. */
+static const char *
+last_line(struct strbuf *sb)
+{
+	size_t end;
+	char *p;
+
+	if (!sb->len)
+		return "no answer";
+	end = sb->len;
+	while (end && (sb->buf[end - 1] == '\n' || sb->buf[end - 1] == '\r'))
+		sb->buf[--end] = '\0';
+	p = memrchr(sb->buf, '\n', end);
+	return p ? p + 1 : sb->buf;
+}
+
+static void
+ctl_path(const struct hosts *hs, size_t host, size_t k, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s/%zu.%zu", hs->dir, host, k);
+}
+
+/* The ssh words of the host, and the master or client options. */
+static void
+ssh_words(struct cmdbuf *cb, const struct sshlogin *l)
+{
+	for (size_t i = 0; i < l->nssh; i++)
+		cmdbuf_add(cb, l->ssh[i], strlen(l->ssh[i]));
+}
+
+static void
+add_str(struct cmdbuf *cb, const char *s)
+{
+	cmdbuf_add(cb, s, strlen(s));
+}
+
+static void
+dest_words(struct cmdbuf *cb, const struct sshlogin *l)
+{
+	if (l->port) {
+		add_str(cb, "-p");
+		add_str(cb, l->port);
+	}
+	add_str(cb, "--");
+	add_str(cb, l->dest);
+}
+
+/* --sshdelay: wait until the next ssh may start. */
+static void
+space_start(struct hosts *hs)
+{
+	long long now = util_now_ns(), at = hs->last_start +
+	    hs->o->sshdelay_ns;
+
+	if (hs->o->sshdelay_ns && hs->last_start && at > now) {
+		struct timespec ts = { (at - now) / 1000000000,
+		    (at - now) % 1000000000 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		now = at;
+	}
+	hs->last_start = now;
+}
+
+/* Start master k of host i, connecting: 0, or -errno. */
+static int
+master_start(struct hosts *hs, size_t i, size_t k)
+{
+	struct host *h = &hs->h[i];
+	struct master *m = &h->m[k];
+	int in[2], out[2], e;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	struct cmdbuf cb;
+	char ctl[4200], opt[4300];
+	sigset_t none, def;
+
+	ctl_path(hs, i, k, ctl, sizeof ctl);
+	cmdbuf_init(&cb);
+	ssh_words(&cb, h->login);
+	add_str(&cb, "-o");
+	add_str(&cb, "ControlMaster=yes");
+	add_str(&cb, "-o");
+	snprintf(opt, sizeof opt, "ControlPath=%s", ctl);
+	add_str(&cb, opt);
+	add_str(&cb, "-o");
+	add_str(&cb, "ControlPersist=no");
+	dest_words(&cb, h->login);
+	add_str(&cb, hello);
+	cmdbuf_finish(&cb);
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		e = -errno;
+		close(in[0]);
+		close(in[1]);
+		return e;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	/* (What it says on stderr, for a message should it fail.) */
+	strcat(ctl, ".err");
+	posix_spawn_file_actions_addopen(&fa, 2, ctl, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_APPEND, 0600);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGTERM);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	/* Its own group: ccmap ends it after the jobs, not with them. */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	space_start(hs);
+	e = (cb.search ? posix_spawnp : posix_spawn)(&m->pid, cb.file, &fa,
+	    &attr, cb.argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	cmdbuf_release(&cb);
+	close(in[0]);
+	close(out[1]);
+	if (e) {
+		m->pid = 0;
+		close(in[1]);
+		close(out[0]);
+		return -e;
+	}
+	m->in = in[1];
+	m->out = out[0];
+	return 0;
+}
+
+/* A master is gone: reap it, close what is left. */
+static void
+master_end(struct master *m, int sig)
+{
+	if (m->pid > 0) {
+		if (sig)
+			kill(-m->pid, sig);
+		while (waitpid(m->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	m->pid = 0;
+	if (m->in >= 0)
+		close(m->in);
+	if (m->out >= 0)
+		close(m->out);
+	m->in = m->out = -1;
+}
+
+/* Has the master said it is ready, and its CPUs? */
+static int
+hello_done(const struct strbuf *said)
+{
+	const char *p = said->len ? strstr(said->buf, "ccmap-ready\n") :
+	    NULL;
+
+	return p && strchr(p + 12, '\n') != NULL;
+}
+
+/*
+ * Wait for the masters started (out >= 0) to answer: each says it is
+ * ready and its host's CPUs; one that ends, or says nothing in time,
+ * has failed (pid 0), and what ssh said on stderr is kept in said.
+ */
+static void
+masters_wait(struct hosts *hs)
+{
+	long long until = util_now_ns() + CONNECT_NS;
+	size_t max = 0;
+
+	for (size_t i = 0; i < hs->n; i++)
+		max += hs->h[i].nm;
+	struct pollfd *fds = util_calloc(max + 1, sizeof *fds);
+	struct master **who = util_calloc(max + 1, sizeof *who);
+	for (;;) {
+		size_t n = 0;
+		for (size_t i = 0; i < hs->n; i++)
+			for (size_t k = 0; k < hs->h[i].nm; k++) {
+				struct master *m = &hs->h[i].m[k];
+				if (m->out < 0)
+					continue;
+				who[n] = m;
+				fds[n++] = (struct pollfd){ m->out, POLLIN, 0 };
+			}
+		long long left = (until - util_now_ns()) / 1000000;
+		if (n == 0 || left <= 0)
+			break;
+		if (poll(fds, n, (int)left) < 0 && errno != EINTR)
+			break;
+		for (size_t j = 0; j < n; j++) {
+			struct master *m = who[j];
+			char buf[512];
+			ssize_t got;
+			if (!fds[j].revents)
+				continue;
+			got = read(m->out, buf, sizeof buf);
+			if (got > 0)
+				strbuf_add(&m->said, buf, (size_t)got);
+			else if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				master_end(m, 0);	/* it failed */
+			} else if (hello_done(&m->said)) {
+				close(m->out);
+				m->out = -1;
+			}
+		}
+	}
+	/* What did not answer in time has failed. */
+	for (size_t i = 0; i < hs->n; i++)
+		for (size_t k = 0; k < hs->h[i].nm; k++)
+			if (hs->h[i].m[k].out >= 0)
+				master_end(&hs->h[i].m[k], SIGKILL);
+	free(who);
+	free(fds);
+}
+
+/* Why master k of host i failed: the last line ssh wrote, or a guess. */
+static const char *
+master_why(struct hosts *hs, size_t i, size_t k, struct strbuf *sb)
+{
+	char path[4200];
+	int fd;
+
+	strbuf_reset(sb);
+	ctl_path(hs, i, k, path, sizeof path);
+	strcat(path, ".err");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		char buf[4096];
+		ssize_t got;
+		while ((got = read(fd, buf, sizeof buf)) > 0)
+			strbuf_add(sb, buf, (size_t)got);
+		close(fd);
+	}
+	return sb->len ? last_line(sb) : "no answer in time";
+}
+
+/* The CPUs a ready master's hello gave. */
+static unsigned
+hello_cpus(const struct master *m)
+{
+	const char *p = strstr(m->said.buf, "ccmap-ready\n");
+	long v = p ? strtol(p + 12, NULL, 10) : 0;
+
+	return v > 0 && v < 1000000 ? (unsigned)v : 1;
+}
+
+static int
+make_dir(struct hosts *hs, char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, tmp && *tmp ? tmp : "/tmp");
+	strbuf_addstr(&sb, "/ccmap-ssh.XXXXXX");
+	if (!mkdtemp(sb.buf)) {
+		int e = errno;
+		snprintf(err, errlen, "-S: cannot make a directory in '%s': "
+		    "%s", tmp && *tmp ? tmp : "/tmp", strerror(e));
+		strbuf_release(&sb);
+		return -e;
+	}
+	/* (Sockets have long paths: ssh's limit is about 100 bytes.) */
+	hs->dir = strbuf_detach(&sb, NULL);
+	return 0;
+}
+
+static void
+make_marker(struct hosts *hs)
+{
+	unsigned long long r = (unsigned long long)util_now_ns() ^
+	    ((unsigned long long)getpid() << 32);
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		unsigned long long x;
+		if (read(fd, &x, sizeof x) == (ssize_t)sizeof x)
+			r ^= x;
+		close(fd);
+	}
+	snprintf(hs->marker, sizeof hs->marker, "ccmap: exit 255 %016llx",
+	    r);
+}
+
+static void
+host_drop(struct hosts *hs, struct host *h, const char *why)
+{
+	h->down = 1;
+	warn(hs, "-S %s: %s; not used from now on", h->login->name, why);
+}
+
+int
+hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
+    char *err, size_t errlen)
+{
+	struct hosts *hs = util_calloc(1, sizeof *hs);
+	struct strbuf why = STRBUF_INIT;
+	pthread_condattr_t ca;
+	unsigned total = 0;
+	int r = 0;
+
+	hs->o = o;
+	pthread_mutex_init(&hs->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&hs->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	make_marker(hs);
+	for (size_t i = 0; i < o->nsshlogins && r == 0; i++)
+		r = sshlogin_parse(&hs->logins, o->sshlogins[i], o->ssh, err,
+		    errlen);
+	for (size_t i = 0; i < o->nsshloginfiles && r == 0; i++)
+		r = sshlogin_file(&hs->logins, o->sshloginfiles[i], o->ssh,
+		    err, errlen);
+	if (r == 0 && !hs->logins.n) {
+		snprintf(err, errlen, "-S: no host given");
+		r = CCMAP_EUSAGE;
+	}
+	if (r < 0 || (r = make_dir(hs, err, errlen)) < 0) {
+		hosts_close(hs, 1);
+		return r;
+	}
+	hs->n = hs->logins.n;
+	hs->h = util_calloc(hs->n, sizeof *hs->h);
+	for (size_t i = 0; i < hs->n; i++) {
+		struct host *h = &hs->h[i];
+		h->login = &hs->logins.v[i];
+		h->ncpu = h->login->ncpu;
+		if (h->login->local) {
+			if (!h->ncpu)
+				h->ncpu = options_cpus();
+			continue;
+		}
+		h->m = util_calloc(1, sizeof *h->m);
+		h->nm = 1;
+		h->m[0].in = h->m[0].out = -1;
+		master_start(hs, i, 0);
+	}
+	masters_wait(hs);
+	/* Each host's slots, and the masters to carry them. */
+	for (size_t i = 0; i < hs->n; i++) {
+		struct host *h = &hs->h[i];
+		if (!h->login->local && !h->m[0].pid) {
+			host_drop(hs, h, master_why(hs, i, 0, &why));
+			continue;
+		}
+		if (!h->login->local && !h->ncpu)
+			h->ncpu = hello_cpus(&h->m[0]);
+		h->slots = o->jobs ? o->jobs : h->ncpu;
+		if (h->login->local)
+			continue;
+		size_t nm = (h->slots + HOSTS_SESSIONS - 1) / HOSTS_SESSIONS;
+		h->m = util_realloc(h->m, nm * sizeof *h->m);
+		for (size_t k = h->nm; k < nm; k++) {
+			h->m[k] = (struct master){ .in = -1, .out = -1 };
+			master_start(hs, i, k);
+		}
+		h->nm = nm;
+	}
+	masters_wait(hs);
+	for (size_t i = 0; i < hs->n; i++) {
+		struct host *h = &hs->h[i];
+		unsigned up = 0;
+		for (size_t k = 0; !h->down && k < h->nm; k++)
+			up += h->m[k].pid > 0;
+		if (!h->down && !h->login->local && up < h->nm) {
+			/* Fewer masters: fewer slots. */
+			if (h->slots > up * HOSTS_SESSIONS)
+				h->slots = up * HOSTS_SESSIONS;
+		}
+		if (!h->down)
+			total += h->slots;
+	}
+	strbuf_release(&why);
+	if (!total) {
+		snprintf(err, errlen, "-S: no host could be reached");
+		hosts_close(hs, 1);
+		return CCMAP_EUSAGE;
+	}
+	*slots = total;
+	*hp = hs;
+	return 0;
+}
+
+void
+hosts_close(struct hosts *hs, int killed)
+{
+	if (!hs)
+		return;
+	for (size_t i = 0; i < hs->n; i++) {
+		struct host *h = &hs->h[i];
+		/* Its session's stdin closed, a master ends of itself. */
+		for (size_t k = 0; k < h->nm; k++)
+			if (h->m[k].in >= 0) {
+				close(h->m[k].in);
+				h->m[k].in = -1;
+			}
+		for (size_t k = 0; k < h->nm; k++) {
+			if (killed && h->m[k].pid > 0)
+				kill(-h->m[k].pid, SIGTERM);
+			master_end(&h->m[k], 0);
+			strbuf_release(&h->m[k].said);
+		}
+		free(h->m);
+	}
+	if (hs->dir) {
+		for (size_t i = 0; i < hs->n; i++)
+			for (size_t k = 0; k < hs->h[i].nm; k++) {
+				char ctl[4200];
+				ctl_path(hs, i, k, ctl, sizeof ctl);
+				unlink(ctl);
+				strcat(ctl, ".err");
+				unlink(ctl);
+			}
+		rmdir(hs->dir);
+		free(hs->dir);
+	}
+	free(hs->h);
+	sshlogin_free(&hs->logins);
+	pthread_cond_destroy(&hs->cond);
+	pthread_mutex_destroy(&hs->lock);
+	free(hs);
+}
+
+/* The master of h with the fewest sessions, if one has room. */
+static int
+free_master(const struct host *h)
+{
+	int best = -1;
+
+	for (size_t k = 0; k < h->nm; k++)
+		if (h->m[k].pid > 0 && h->m[k].sessions < HOSTS_SESSIONS &&
+		    (best < 0 || h->m[k].sessions < h->m[best].sessions))
+			best = (int)k;
+	return best;
+}
+
+int
+hosts_take(struct hosts *hs, const struct host *avoid,
+    struct hostslot *slot)
+{
+	pthread_mutex_lock(&hs->lock);
+	for (;;) {
+		long long now = util_now_ns(), wake = 0;
+		struct host *best = NULL;
+		int alive = 0, bestm = -1;
+		for (size_t i = 0; i < hs->n; i++) {
+			struct host *h = &hs->h[i];
+			int m = 0;
+			if (h->down)
+				continue;
+			alive = 1;
+			if (h->pause_until > now) {
+				if (!wake || h->pause_until < wake)
+					wake = h->pause_until;
+				continue;
+			}
+			if (h->busy >= h->slots || (!h->login->local &&
+			    (m = free_master(h)) < 0))
+				continue;
+			/* Another host than avoid; the least busy. */
+			if (!best || (best == avoid && h != avoid) ||
+			    ((h != avoid || best == avoid) &&
+			    (double)h->busy / h->slots <
+			    (double)best->busy / best->slots)) {
+				best = h;
+				bestm = m;
+			}
+		}
+		if (best) {
+			best->busy++;
+			if (!best->login->local)
+				best->m[bestm].sessions++;
+			slot->h = best;
+			slot->master = (unsigned)bestm;
+			pthread_mutex_unlock(&hs->lock);
+			return 0;
+		}
+		if (!alive) {
+			pthread_mutex_unlock(&hs->lock);
+			return -1;
+		}
+		if (wake) {
+			/* (util_now_ns() is CLOCK_MONOTONIC's, as is cond's.) */
+			struct timespec ts = { wake / 1000000000,
+			    wake % 1000000000 };
+			pthread_cond_timedwait(&hs->cond, &hs->lock, &ts);
+		} else {
+			pthread_cond_wait(&hs->cond, &hs->lock);
+		}
+	}
+}
+
+void
+hosts_give(struct hosts *hs, const struct hostslot *slot, int ok,
+    const char *why)
+{
+	struct host *h = slot->h;
+
+	pthread_mutex_lock(&hs->lock);
+	h->busy--;
+	if (!h->login->local)
+		h->m[slot->master].sessions--;
+	if (ok) {
+		h->fails = 0;
+	} else if (!h->down && ++h->fails >= FAILS_MAX) {
+		host_drop(hs, h, why && *why ? why : "its sessions failed");
+	} else if (!h->down) {
+		/* Tried again later: 1 s, 2 s, ... */
+		h->pause_until = util_now_ns() + h->fails * 1000000000LL;
+	}
+	pthread_cond_broadcast(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
+}
+
+const char *
+host_name(const struct host *h)
+{
+	return h->login->name;
+}
+
+int
+host_local(const struct host *h)
+{
+	return h->login->local;
+}
+
+void
+hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
+    size_t len, unsigned long long seq, unsigned jobslot, struct cmdbuf *cb)
+{
+	const struct host *h = slot->h;
+	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT;
+	char ctl[4096], num[32];
+
+	cmdbuf_reset(cb);
+	ssh_words(cb, h->login);
+	ctl_path(hs, (size_t)(h - hs->h), slot->master, ctl, sizeof ctl);
+	add_str(cb, "-S");
+	add_str(cb, ctl);
+	add_str(cb, "-o");
+	add_str(cb, "ControlMaster=no");
+	dest_words(cb, h->login);
+	/* The far end's shell reads: exec sh -c WRAPPER sh SEQ SLOT HOST CMD */
+	strbuf_addf(&w, wrapper, hs->marker);
+	strbuf_addstr(&line, "exec /bin/sh -c ");
+	shell_quote(&line, w.buf, w.len);
+	snprintf(num, sizeof num, " sh %llu %u ", seq, jobslot);
+	strbuf_addstr(&line, num);
+	shell_quote(&line, h->login->name, strlen(h->login->name));
+	strbuf_addch(&line, ' ');
+	shell_quote(&line, cmd, len);
+	cmdbuf_add(cb, line.buf, line.len);
+	cmdbuf_finish(cb);
+	strbuf_release(&line);
+	strbuf_release(&w);
+}
+
+const char *
+hosts_marker(const struct hosts *hs, size_t *len)
+{
+	*len = strlen(hs->marker);
+	return hs->marker;
+}

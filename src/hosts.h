@@ -1,0 +1,78 @@
+/*
+ * hosts.h: the hosts of -S, connected.  Each remote host gets ssh
+ * masters (ControlMaster) that ccmap starts before the first job, in a
+ * private directory, and closes at the end; a job is one session over a
+ * master, never a handshake of its own.  A master carries at most
+ * HOSTS_SESSIONS jobs (sshd's MaxSessions is 10, the master's own session
+ * counts), so a host with more slots gets more masters.
+ *
+ * A job's session runs a small POSIX sh wrapper on the host: it sets
+ * CCMAP_SEQ, CCMAP_SLOT and CCMAP_HOST, runs the command, and kills the
+ * session's process group when the session's stdin ends (ccmap gone, the
+ * connection cut), so that no job outlives its run.  Its exit status is
+ * the command's; a command's 255 is told from ssh's own failure by a
+ * marker the wrapper writes last on stderr (hosts_marker()).
+ *
+ * Slots are taken and given back from any thread.
+ */
+#ifndef CCMAP_HOSTS_H
+#define CCMAP_HOSTS_H
+
+#include <stddef.h>
+
+#include "ccmap.h"
+#include "strbuf.h"
+#include "template.h"
+
+#define HOSTS_SESSIONS 9
+
+struct hosts;
+struct host;
+
+/* A slot of a host, held by a job. */
+struct hostslot {
+	struct host *h;
+	unsigned master;	/* which of its masters (remote hosts) */
+};
+
+/*
+ * Connect to the hosts of opts (-S, --sshloginfile): each remote host's
+ * first master, spaced by --sshdelay, its CPUs asked when the login does
+ * not say, then the masters for its other slots.  A host that cannot be
+ * reached is left out, with one warning.  *slots: the slots in all (-j
+ * per host, or its CPUs).  0, or CCMAP_EUSAGE / -errno with err.
+ */
+int hosts_open(struct hosts **hp, const struct ccmap_opts *opts,
+    unsigned *slots, char *err, size_t errlen);
+/* Close the masters and wait for them (killed: at once). */
+void hosts_close(struct hosts *hs, int killed);
+
+/*
+ * Take a free slot, on another host than avoid if one has room (NULL: any
+ * host), waiting for one: 0, or -1 when no host is left.
+ */
+int hosts_take(struct hosts *hs, const struct host *avoid,
+    struct hostslot *slot);
+/*
+ * Give it back: ok 0 if the job's session failed (ssh's 255 with no
+ * marker; why: ssh's last line, or ""), which counts against the host
+ * (dropped, with a warning, after a few in a row).
+ */
+void hosts_give(struct hosts *hs, const struct hostslot *slot, int ok,
+    const char *why);
+
+/* The host's name as written (the joblog's Host), and whether it is ":". */
+const char *host_name(const struct host *h);
+int host_local(const struct host *h);
+
+/*
+ * The argument vector that runs the command line cmd (as the shell sees
+ * it) on the slot's host, as job seq in slot jobslot, into cb.
+ */
+void hosts_argv(struct hosts *hs, const struct hostslot *slot,
+    const char *cmd, size_t len, unsigned long long seq, unsigned jobslot,
+    struct cmdbuf *cb);
+/* What the wrapper writes last on stderr when the command exited 255. */
+const char *hosts_marker(const struct hosts *hs, size_t *len);
+
+#endif
