@@ -12,6 +12,7 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--max-line-length-allowed -q --quote --dry-run
 	--pipe --spreadstdin --block --block-size --blocksize --recend --recstart -L
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
+	-S --ssh --sshlogin --sshloginfile --slf --sshdelay --ssh-delay
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --resume
 	--resume-failed -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
@@ -23,31 +24,34 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
 	--header --trim --match --skip -E --eof -I -n --max-args -N
 	--max-replace-args --so -j -P --jobs --chunksize --max-tasks-per-child
+	-S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay
 	--block --block-size --blocksize --recend --recstart -L
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring
 	--results --tmpdir'
-_ccmap_valshort='aCdEIjnNLP'
+_ccmap_valshort='aCdEIjnNLPS'
 
 # _ccmap_resolve WORD: the option WORD stands for: a long option in full
-# (it may be abbreviated), or the last letter of a short cluster.
+# (it may be abbreviated; a whole name wins over the longer ones it
+# begins, as --ssh over --sshlogin), or the last letter of a short cluster.
 _ccmap_resolve()
 {
-	local w=$1 o match=
+	local w=$1 o match= n=0
 	case $w in
 	--*)
 		w=${w%%=*}
 		for o in $_ccmap_opts; do
 			[[ $o == --* ]] || continue
 			if [[ $o == "$w" ]]; then
-				match=$o
+				match=$o n=1
 				break
 			fi
 			if [[ $o == "$w"* ]]; then
-				[[ -n $match ]] && return 1 # ambiguous
 				match=$o
+				((n++))
 			fi
 		done
-		[[ -n $match ]] && printf '%s\n' "$match"
+		((n == 1)) || return 1 # unknown, or ambiguous
+		printf '%s\n' "$match"
 		;;
 	-?*)
 		printf '%s\n' "-${w: -1}"
@@ -67,6 +71,24 @@ _ccmap_files()
 		COMPREPLY=($(compgen -d -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+
+# _ccmap_hosts: complete the last login of a -S value: a host name from
+# ssh's configuration and known hosts, after the logins before it (up to a
+# comma) and an N/ of its own.
+_ccmap_hosts()
+{
+	local pre=${cur%"${cur##*,}"} login=${cur##*,}
+	if [[ $login =~ ^[0-9]+/ ]]; then
+		pre+=${BASH_REMATCH[0]}
+		login=${login#"${BASH_REMATCH[0]}"}
+	fi
+	COMPREPLY=()
+	if declare -F _known_hosts_real >/dev/null; then
+		_known_hosts_real -a -p "$pre" -- "$login"
+	else
+		COMPREPLY=($(compgen -P "$pre" -A hostname -- "$login"))
 	fi
 }
 
@@ -224,8 +246,17 @@ _ccmap()
 		--timeout)
 			COMPREPLY=($(compgen -W '10 30 60 500ms 30s 1m 5m 1h' -- "$cur"))
 			;;
-		--delay)
+		--delay | --sshdelay | --ssh-delay)
 			COMPREPLY=($(compgen -W '0.1 0.5 1 5 100ms 1s 1m' -- "$cur"))
+			;;
+		-S | --sshlogin)
+			_ccmap_hosts
+			;;
+		--sshloginfile | --slf)
+			_ccmap_files
+			;;
+		--ssh)
+			COMPREPLY=($(compgen -c -- "$cur"))
 			;;
 		--termseq | --term-seq)
 			COMPREPLY=($(compgen -W 'TERM,200,TERM,100,TERM,50,KILL,25

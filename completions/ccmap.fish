@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -36,9 +36,9 @@ function __fish_ccmap_where
                 case '-?*'
                     if contains -- $t $__fish_ccmap_valopts
                         set skip 1
-                    else if string match -qr -- '^-[^-]*[aCdEIjnNLP]$' $t
+                    else if string match -qr -- '^-[^-]*[aCdEIjnNLPS]$' $t
                         # a cluster ending in a letter that takes a value: -kj
-                        and not string match -qr -- '^-[^-]*[aCdEIjnNLP].' $t
+                        and not string match -qr -- '^-[^-]*[aCdEIjnNLPS].' $t
                         set skip 1
                     end
                     continue
@@ -74,6 +74,14 @@ end
 function __fish_ccmap_so_value
     set -l tokens (commandline -opc)
     test (count $tokens) -ge 2; and test $tokens[-1] = --so
+end
+
+# The value of -S: host names for its last login, after the logins before
+# it (up to a comma) and an N/ of its own.
+function __fish_ccmap_sshlogins
+    set -l cur (string replace -r -- '^--[^=]*=' '' (commandline -ct))
+    set -l pre (string match -r -- '^(?:.*,)?(?:[0-9]+/)?' $cur)
+    printf '%s\n' $pre(__fish_print_hostnames)
 end
 
 function __fish_ccmap_in_sources
@@ -120,6 +128,12 @@ complete -c ccmap -n __fish_ccmap_in_options -l threads -d 'Run jobs from a pool
 complete -c ccmap -n __fish_ccmap_in_options -l procs -d 'Run jobs from a pool of worker processes'
 complete -c ccmap -n __fish_ccmap_in_options -l chunksize -x -a '1 10 100 1000' -d 'Hand N items to a worker at a time'
 complete -c ccmap -n __fish_ccmap_in_options -l max-tasks-per-child -x -a '1 10 100 1000' -d 'Replace a worker process after N tasks'
+
+# Remote hosts
+complete -c ccmap -n __fish_ccmap_in_options -s S -l sshlogin -x -a '(__fish_ccmap_sshlogins)' -d 'Run the jobs on these hosts over ssh: [N/][user@]host[:port] or :'
+complete -c ccmap -n __fish_ccmap_in_options -l sshloginfile -l slf -r -F -d 'Read sshlogins from FILE, one a line'
+complete -c ccmap -n __fish_ccmap_in_options -l ssh -x -a '(__fish_complete_command)' -d 'The ssh command of the logins that give none'
+complete -c ccmap -n __fish_ccmap_in_options -l sshdelay -l ssh-delay -x -a '0.1 0.5 1 5 100ms 1s 1m' -d 'Start the ssh connections at least this long apart'
 
 # Failure and time
 complete -c ccmap -n __fish_ccmap_in_options -l timeout -x -a '10 30 60 500ms 30s 1m 5m 1h' -d 'Kill a job or plugin worker running longer'
