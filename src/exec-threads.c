@@ -4,10 +4,8 @@
  * worker that takes it, unless the run is stopping; the signal for the
  * jobs; --delay's spacing of the starts.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "exec-threads.h"
 #include "threadpool.h"
@@ -21,18 +19,8 @@
 static void
 delay_gate(struct thread_exec *te)
 {
-	long long now, at, delay = te->x.c->cfg.opts.delay_ns;
-
 	pthread_mutex_lock(&te->delay_lock);
-	now = util_now_ns();
-	at = te->last_start ? te->last_start + delay : now;
-	if (at > now) {
-		struct timespec ts = { (at - now) / 1000000000,
-		    (at - now) % 1000000000 };
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
-	te->last_start = at > now ? at : now;
+	util_pace(&te->last_start, te->x.c->cfg.opts.delay_ns);
 	pthread_mutex_unlock(&te->delay_lock);
 }
 

@@ -153,17 +153,7 @@ dest_words(struct cmdbuf *cb, const struct sshlogin *l)
 static void
 space_start(struct hosts *hs)
 {
-	long long now = util_now_ns(), at = hs->last_start +
-	    hs->o->sshdelay_ns;
-
-	if (hs->o->sshdelay_ns && hs->last_start && at > now) {
-		struct timespec ts = { (at - now) / 1000000000,
-		    (at - now) % 1000000000 };
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		now = at;
-	}
-	hs->last_start = now;
+	util_pace(&hs->last_start, hs->o->sshdelay_ns);
 }
 
 /* Start master k of host i, connecting: 0, or -errno. */

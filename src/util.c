@@ -87,6 +87,21 @@ util_memdup(const void *src, size_t n)
 	return p;
 }
 
+void
+util_pace(long long *last, long long delay_ns)
+{
+	long long now = util_now_ns(), at = *last ? *last + delay_ns : now;
+
+	if (at > now) {
+		struct timespec ts = { (at - now) / 1000000000,
+		    (at - now) % 1000000000 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		now = at;
+	}
+	*last = now;
+}
+
 long long
 util_digits(const char *s, size_t len, size_t max)
 {

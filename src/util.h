@@ -75,6 +75,11 @@ int util_tmpfile(const char *dir, const char *name);
 
 /* Monotonic time in nanoseconds. */
 long long util_now_ns(void);
+/*
+ * Starts spaced by delay_ns: wait until delay_ns after *last (none if
+ * *last is 0), then make *last now.
+ */
+void util_pace(long long *last, long long delay_ns);
 /* Wall-clock time in nanoseconds since the epoch. */
 long long util_wall_ns(void);
 
