@@ -46,7 +46,7 @@ run_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
 	template_argv(c->cfg.tmpl, jv, &ws->cb);
 	jobenv_set(&ws->env, jv->seq, jv->slot);
 	if (record_active(c))
-		record_job(c, ws, jv, io, st);
+		record_job(c, ws, jv, io, st, NULL, NULL);
 	else
 		spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, io, st);
 }

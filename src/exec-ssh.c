@@ -23,6 +23,7 @@ struct ssh_job {
 	struct wstate *ws;
 	char tail[TAIL_MAX];	/* the last of its stderr, not yet handed on */
 	size_t ntail;
+	int lost;		/* its session failed */
 };
 
 static void
@@ -67,22 +68,41 @@ ssh_started(void *arg, pid_t pid)
 	exec_threads_started(sj->te, sj->ws, pid);
 }
 
-/* ssh's own failure: 255, and no marker from the wrapper. */
+/*
+ * Did the session fail (ssh's own 255, with no marker from the wrapper),
+ * rather than the job?  The marker, if there, is cut from the end of its
+ * stderr (buf, *len).  A job that ccmap killed (--timeout, the run
+ * stopping) has not lost its session: ssh's 255 is then the kill's.
+ */
 static int
-session_failed(struct hosts *hs, struct ssh_job *sj,
+session_failed(struct ssh_job *sj, const char *buf, size_t *len,
     const struct job_status *st)
 {
 	size_t mlen;
-	const char *m = hosts_marker(hs, &mlen);
+	const char *m = hosts_marker(sj->te->x.c->cfg.hosts, &mlen);
 
-	if (st->err || st->sig || st->code != 255)
-		return 0;
-	if (sj->ntail >= mlen && !memcmp(sj->tail + sj->ntail - mlen, m,
-	    mlen)) {
-		sj->ntail -= mlen;	/* the command's own 255 */
+	if (st->code == 255 && !st->sig && *len >= mlen &&
+	    !memcmp(buf + *len - mlen, m, mlen)) {
+		*len -= mlen;	/* the command's own 255 */
 		return 0;
 	}
-	return 1;
+	return !st->err && !st->sig && st->code == 255 && !st->timed_out &&
+	    !atomic_load(&sj->te->stop_sig);
+}
+
+/* record_settle_fn: the same for a job whose output is recorded. */
+static int
+settle(void *arg, struct strbuf *err, const struct job_status *st)
+{
+	struct ssh_job *sj = arg;
+
+	if (!session_failed(sj, err->buf, &err->len, st))
+		return 0;
+	/* What ssh said, for why() */
+	size_t n = err->len < TAIL_MAX ? err->len : TAIL_MAX;
+	memcpy(sj->tail, err->buf + err->len - n, n);
+	sj->ntail = n;
+	return sj->lost = 1;
 }
 
 /* The last line of what ssh said, for a message. */
@@ -136,13 +156,15 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		    ws->scratch.len, job->seq, slot, &ws->cb);
 	}
 	jobenv_set(&ws->env, job->seq, slot);
-	if (record_active(c))
-		record_job(c, ws, &jv, &io, &job->st);
-	else
+	if (record_active(c)) {
+		record_job(c, ws, &jv, &io, &job->st,
+		    host_local(hsl.h) ? NULL : settle, &sj);
+	} else {
 		spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, &io, &job->st);
-	/* (--results, --json: the records have the marker, if any.) */
-	if (!host_local(hsl.h) && !record_active(c) &&
-	    session_failed(hs, &sj, &job->st)) {
+		sj.lost = !host_local(hsl.h) &&
+		    session_failed(&sj, sj.tail, &sj.ntail, &job->st);
+	}
+	if (sj.lost) {
 		/* Not the job's failure: it runs again, elsewhere. */
 		job->lost = 1;
 		hosts_give(hs, &hsl, 0, why(&sj));

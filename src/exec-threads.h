@@ -2,7 +2,8 @@
  * exec-threads.h: what the executors on worker threads share (the command
  * executor and the plugin executor): the pool, each worker's state, the
  * signal their jobs get, and the run of a chunk of jobs on a worker.
- * Only exec-threads.c, exec-cmd.c and exec-plugin.c include it.
+ * Only exec-threads.c and the thread executors (exec-cmd.c, exec-plugin.c,
+ * exec-ssh.c) include it.
  */
 #ifndef CCMAP_EXEC_THREADS_H
 #define CCMAP_EXEC_THREADS_H

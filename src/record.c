@@ -127,9 +127,9 @@ reset_captured(struct strbuf *b)
 }
 
 void
-record_job(struct ccmap *c, struct wstate *ws,
-    const struct jobvals *jv, const struct spawn_io *io,
-    struct job_status *st)
+record_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
+    const struct spawn_io *io, struct job_status *st,
+    record_settle_fn *settle, void *arg)
 {
 	struct strbuf *b = ws->rec, msg = STRBUF_INIT, cmd = STRBUF_INIT;
 	struct capture cp = { io, b };
@@ -145,7 +145,7 @@ record_job(struct ccmap *c, struct wstate *ws,
 	size_t nsrc = item_values(c, jv);
 	int fd[2], e = 0;
 
-	if (in_files(c) && !c->cfg.opts.json) {
+	if (in_files(c) && !c->cfg.opts.json && !settle) {
 		/* The files are the job's stdout and stderr. */
 		if ((e = results_open(c->cfg.results, jv, nsrc, fd,
 		    &ws->rpath)) == 0) {
@@ -167,6 +167,11 @@ record_job(struct ccmap *c, struct wstate *ws,
 		strbuf_reset(&b[0]);
 		strbuf_reset(&b[1]);
 		spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, &cio, st);
+		if (settle && settle(arg, &b[1], st)) {
+			/* No record: the job runs again. */
+			reset_captured(b);
+			return;
+		}
 		o.start = st->start_ns / 1e9;
 		o.ns = st->run_ns;
 		o.code = st->code;
@@ -174,12 +179,16 @@ record_job(struct ccmap *c, struct wstate *ws,
 		if (in_files(c))
 			e = results_write(c->cfg.results, jv, nsrc, b[0].buf,
 			    b[0].len, b[1].buf, b[1].len, &ws->rpath);
-		if (!c->cfg.opts.json) {
-			template_line(c->cfg.tmpl, jv, &cmd);
-			o.cmd = cmd.buf ? cmd.buf : "";
+		if (in_files(c) && !c->cfg.opts.json) {
+			st->out_bytes = (long long)b[0].len;
+		} else {
+			if (!c->cfg.opts.json) {
+				template_line(c->cfg.tmpl, jv, &cmd);
+				o.cmd = cmd.buf ? cmd.buf : "";
+			}
+			outcome_line(c, &msg, &o);
+			io->data(io->arg, 1, msg.buf, msg.len);
 		}
-		outcome_line(c, &msg, &o);
-		io->data(io->arg, 1, msg.buf, msg.len);
 		reset_captured(b);
 	}
 	if (e < 0) {
