@@ -108,7 +108,7 @@ static const char help[] =
 "      --sshdelay, --ssh-delay DURATION  start the ssh connections at least\n"
 "                          DURATION apart\n"
 "  A job whose ssh session fails runs again on another host.  Not yet\n"
-"  with -S: --pipe, --so, file transfer.\n"
+"  with -S: --so, file transfer.\n"
 "\n"
 "Failure and time:\n"
 "      --timeout DURATION  kill a job (by --termseq) or a plugin's worker\n"

@@ -89,15 +89,8 @@ thread_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		.arg = &tj,
 	};
 
-	if (job->blk.buf) {
-		const char *h;
-		blocks_header(c->disp.blocks, &h, &in[0].iov_len);
-		in[0].iov_base = (void *)h;
-		in[1].iov_base = (void *)job->blk.p;
-		in[1].iov_len = job->blk.len;
+	if ((io.nin = exec_job_in(c, job, in)) > 0)
 		io.in = in;
-		io.nin = 2;
-	}
 	run_job(c, ws, &(struct jobvals){ .v = job->v, .n = job->nv,
 	    .seq = job->seq, .slot = slot }, &io, &job->st);
 }

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "exec-threads.h"
 #include "hosts.h"
@@ -121,6 +122,34 @@ why(struct ssh_job *sj)
 	return p ? p + 1 : sj->tail;
 }
 
+/*
+ * --pipe: the job's block, first into a file on the host that the job's
+ * session reads (its own stdin is the wrapper's watch on the session).
+ * 0, or -1 when this failed (job->st; sj->lost if its session did).
+ */
+static int
+put_block(struct ssh_job *sj, const struct hostslot *hsl, struct iovec *in,
+    int nin, const char *name)
+{
+	struct ccmap *c = sj->te->x.c;
+	struct spawn_io io = {
+		.capture = 1,
+		.data = ssh_data,
+		.started = ssh_started,
+		.arg = sj,
+		.in = in,
+		.nin = nin,
+	};
+
+	hosts_put_argv(c->cfg.hosts, hsl, name, &sj->ws->cb);
+	spawn_job(&c->cfg.sctx, &sj->ws->cb, sj->ws->env.envp, &io,
+	    &sj->job->st);
+	if (!job_failed(&sj->job->st))
+		return 0;
+	sj->lost = session_failed(sj, sj->tail, &sj->ntail, &sj->job->st);
+	return -1;
+}
+
 static void
 ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
     unsigned slot)
@@ -130,6 +159,7 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 	struct ssh_job sj = { .te = te, .job = job, .ws = ws };
 	struct jobvals jv = { .v = job->v, .n = job->nv, .seq = job->seq,
 	    .slot = slot };
+	struct iovec in[2];
 	struct spawn_io io = {
 		.capture = 1,	/* (for the marker; -u writes it as it comes) */
 		.data = ssh_data,
@@ -137,6 +167,8 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		.arg = &sj,
 		.hold_in = 1,
 	};
+	int nin = exec_job_in(c, job, in);
+	char block[80];
 	struct hostslot hsl;
 
 	if (hosts_take(hs, job->host, &hsl) < 0) {
@@ -146,16 +178,24 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		return;
 	}
 	job->host = hsl.h;
+	jobenv_set(&ws->env, job->seq, slot);
 	if (host_local(hsl.h)) {
 		io.hold_in = 0;
+		io.in = nin ? in : NULL;
+		io.nin = nin;
 		template_argv(c->cfg.tmpl, &jv, &ws->cb);
 	} else {
+		if (nin) {
+			hosts_block_name(hs, job->seq, block, sizeof block);
+			if (put_block(&sj, &hsl, in, nin, block) < 0)
+				goto ended;
+		}
 		strbuf_reset(&ws->scratch);
 		template_line(c->cfg.tmpl, &jv, &ws->scratch);
 		hosts_argv(hs, &hsl, ws->scratch.buf ? ws->scratch.buf : "",
-		    ws->scratch.len, job->seq, slot, &ws->cb);
+		    ws->scratch.len, job->seq, slot, nin ? block : NULL,
+		    &ws->cb);
 	}
-	jobenv_set(&ws->env, job->seq, slot);
 	if (record_active(c)) {
 		record_job(c, ws, &jv, &io, &job->st,
 		    host_local(hsl.h) ? NULL : settle, &sj);
@@ -164,6 +204,7 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		sj.lost = !host_local(hsl.h) &&
 		    session_failed(&sj, sj.tail, &sj.ntail, &job->st);
 	}
+ended:
 	if (sj.lost) {
 		/* Not the job's failure: it runs again, elsewhere. */
 		job->lost = 1;

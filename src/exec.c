@@ -3,6 +3,7 @@
  * and a worker's state.
  */
 #include <string.h>
+#include <sys/uio.h>
 
 #include "engine.h"
 #include "exec.h"
@@ -18,6 +19,20 @@ exec_new(struct ccmap *c)
 	if (c->cfg.hosts)
 		return exec_ssh(c);
 	return procs ? exec_cmd_procs(c) : exec_cmd_threads(c);
+}
+
+int
+exec_job_in(const struct ccmap *c, const struct job *job, struct iovec in[2])
+{
+	const char *h;
+
+	if (!job->blk.buf)
+		return 0;
+	blocks_header(c->disp.blocks, &h, &in[0].iov_len);
+	in[0].iov_base = (void *)h;
+	in[1].iov_base = (void *)job->blk.p;
+	in[1].iov_len = job->blk.len;
+	return 2;
 }
 
 void

@@ -130,6 +130,14 @@ struct executor *exec_plugin_procs(struct ccmap *c);
 struct executor *exec_ssh(struct ccmap *c);	/* -S */
 
 /* A worker's state (engine.h), for executor x; and let go. */
+/*
+ * --pipe: what job reads on its stdin, as iovecs into in (the --header
+ * line, then its block): how many, 0 for a job with no block.
+ */
+struct iovec;
+int exec_job_in(const struct ccmap *c, const struct job *job,
+    struct iovec in[2]);
+
 struct wstate;
 void exec_wstate_init(struct wstate *ws, struct executor *x);
 void exec_wstate_release(struct wstate *ws);

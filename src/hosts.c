@@ -62,7 +62,9 @@ struct hosts {
 
 /*
  * The wrapper a job's session runs, as $0 of sh -c with the job's number,
- * slot, host and command line as $1..$4.  The command runs with stdin from
+ * slot, host and command line as $1..$4, and with --pipe, as $5, the name
+ * of the file in the host's temporary directory that holds its block
+ * (hosts_put_argv()).  The command runs with stdin from that file or from
  * /dev/null; the session's stdin is watched until it ends, and then the
  * whole session (its process group: sshd made it a session leader) is
  * killed.  %s is the marker.
@@ -70,17 +72,24 @@ struct hosts {
 static const char wrapper[] =
     "CCMAP_SEQ=$1 CCMAP_SLOT=$2 CCMAP_HOST=$3;"
     "export CCMAP_SEQ CCMAP_SLOT CCMAP_HOST;"
+    "i=/dev/null; [ -z \"$5\" ] || i=${TMPDIR:-/tmp}/$5;"
     "exec 3<&0 </dev/null;"
-    "sh -c \"$4\" &"
+    "sh -c \"$4\" <\"$i\" &"
     "p=$!;"
-    "{ trap '' TERM; cat <&3 >/dev/null 2>&1; kill -TERM 0; sleep 1;"
-    " kill -KILL 0; } >/dev/null 2>&1 &"
+    "{ trap '' TERM; cat <&3 >/dev/null 2>&1;"
+    " [ -z \"$5\" ] || rm -f \"$i\";"
+    " kill -TERM 0; sleep 1; kill -KILL 0; } >/dev/null 2>&1 &"
     "w=$!;"
     "exec 3<&-;"
     "wait $p; s=$?;"
     "kill $w 2>/dev/null;"
+    "[ -z \"$5\" ] || rm -f \"$i\";"
     "[ $s = 255 ] && printf %%s '%s' >&2;"
     "exit $s";
+
+/* What a block's session runs: its stdin into $1 (a name, as above). */
+static const char put[] =
+    "umask 077; exec cat >\"${TMPDIR:-/tmp}/$1\"";
 
 /* Its CPUs, with POSIX tools, then its session held until ccmap ends it. */
 static const char hello[] =
@@ -625,13 +634,13 @@ host_local(const struct host *h)
 	return h->login->local;
 }
 
-void
-hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
-    size_t len, unsigned long long seq, unsigned jobslot, struct cmdbuf *cb)
+/* The words of a session over the slot's master, but for its command. */
+static void
+session_words(struct hosts *hs, const struct hostslot *slot,
+    struct cmdbuf *cb)
 {
 	const struct host *h = slot->h;
-	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT;
-	char ctl[4096], num[32];
+	char ctl[4096];
 
 	cmdbuf_reset(cb);
 	ssh_words(cb, h->login);
@@ -641,7 +650,22 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 	add_str(cb, "-o");
 	add_str(cb, "ControlMaster=no");
 	dest_words(cb, h->login);
-	/* The far end's shell reads: exec sh -c WRAPPER sh SEQ SLOT HOST CMD */
+}
+
+void
+hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
+    size_t len, unsigned long long seq, unsigned jobslot, const char *block,
+    struct cmdbuf *cb)
+{
+	const struct host *h = slot->h;
+	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT;
+	char num[32];
+
+	session_words(hs, slot, cb);
+	/*
+	 * The far end's shell reads:
+	 * exec sh -c WRAPPER sh SEQ SLOT HOST CMD [BLOCK]
+	 */
 	strbuf_addf(&w, wrapper, hs->marker);
 	strbuf_addstr(&line, "exec /bin/sh -c ");
 	shell_quote(&line, w.buf, w.len);
@@ -650,10 +674,39 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 	shell_quote(&line, h->login->name, strlen(h->login->name));
 	strbuf_addch(&line, ' ');
 	shell_quote(&line, cmd, len);
+	if (block) {
+		strbuf_addch(&line, ' ');
+		strbuf_addstr(&line, block);
+	}
 	cmdbuf_add(cb, line.buf, line.len);
 	cmdbuf_finish(cb);
 	strbuf_release(&line);
 	strbuf_release(&w);
+}
+
+void
+hosts_block_name(const struct hosts *hs, unsigned long long seq, char *buf,
+    size_t len)
+{
+	/* (The marker's random part: no other run's.) */
+	snprintf(buf, len, "ccmap-%s-%llu", strrchr(hs->marker, ' ') + 1,
+	    seq);
+}
+
+void
+hosts_put_argv(struct hosts *hs, const struct hostslot *slot,
+    const char *block, struct cmdbuf *cb)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	session_words(hs, slot, cb);
+	strbuf_addstr(&line, "exec /bin/sh -c ");
+	shell_quote(&line, put, strlen(put));
+	strbuf_addstr(&line, " sh ");
+	strbuf_addstr(&line, block);
+	cmdbuf_add(cb, line.buf, line.len);
+	cmdbuf_finish(cb);
+	strbuf_release(&line);
 }
 
 const char *

@@ -67,11 +67,21 @@ int host_local(const struct host *h);
 
 /*
  * The argument vector that runs the command line cmd (as the shell sees
- * it) on the slot's host, as job seq in slot jobslot, into cb.
+ * it) on the slot's host, as job seq in slot jobslot, into cb; with
+ * block (--pipe), its stdin is that file (hosts_put_argv()), which is
+ * removed when it ends.
  */
 void hosts_argv(struct hosts *hs, const struct hostslot *slot,
     const char *cmd, size_t len, unsigned long long seq, unsigned jobslot,
-    struct cmdbuf *cb);
+    const char *block, struct cmdbuf *cb);
+/*
+ * --pipe: the name of job seq's block on a host, in its temporary
+ * directory, and the argument vector that writes its stdin there.
+ */
+void hosts_block_name(const struct hosts *hs, unsigned long long seq,
+    char *buf, size_t len);
+void hosts_put_argv(struct hosts *hs, const struct hostslot *slot,
+    const char *block, struct cmdbuf *cb);
 /* What the wrapper writes last on stderr when the command exited 255. */
 const char *hosts_marker(const struct hosts *hs, size_t *len);
 

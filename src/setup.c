@@ -179,8 +179,6 @@ setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 	    CCMAP_PROCS)
 		return refuse(err, errlen, "-S: the jobs run over ssh: --procs "
 		    "does not apply");
-	if ((o->nsshlogins || o->nsshloginfiles) && o->pipe)
-		return refuse(err, errlen, "-S with --pipe: not yet");
 	if (o->interactive && o->plugin)
 		return refuse(err, errlen, "-p/--interactive cannot be used "
 		    "with --so");
