@@ -153,6 +153,7 @@ static const char help[] =
 "                          item (or args), exit, signal, duration, stdout,\n"
 "                          stderr\n"
 "      --tmpdir DIR        hold back output past the memory bound in DIR\n"
+"                          (and -S's ssh sockets)\n"
 "\n"
 "Terminal:\n"
 "  -p, --interactive       ask on the terminal before each job; run it on y\n"

@@ -26,6 +26,12 @@ extern char **environ;
 
 /* A host is dropped after this many failed sessions in a row. */
 #define FAILS_MAX 3
+/*
+ * sshd's MaxStartups (10:30:100 by default) refuses some of the
+ * connections beyond 10 that have not logged in yet: a host's masters
+ * connect at most this many at a time.
+ */
+#define CONNECTING_MAX 8
 /* How long a master may take to connect and answer. */
 #define CONNECT_NS (60 * 1000000000LL)
 
@@ -357,7 +363,8 @@ hello_cpus(const struct master *m)
 static int
 make_dir(struct hosts *hs, char *err, size_t errlen)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = hs->o->tmpdir && *hs->o->tmpdir ? hs->o->tmpdir :
+	    getenv("TMPDIR");
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, tmp && *tmp ? tmp : "/tmp");
@@ -460,13 +467,21 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 			continue;
 		size_t nm = (h->slots + HOSTS_SESSIONS - 1) / HOSTS_SESSIONS;
 		h->m = util_realloc(h->m, nm * sizeof *h->m);
-		for (size_t k = h->nm; k < nm; k++) {
+		for (size_t k = h->nm; k < nm; k++)
 			h->m[k] = (struct master){ .in = -1, .out = -1 };
-			master_start(hs, i, k);
-		}
 		h->nm = nm;
 	}
-	masters_wait(hs);
+	/* The others, a few at a time on each host. */
+	for (size_t k0 = 1;; k0 += CONNECTING_MAX) {
+		int started = 0;
+		for (size_t i = 0; i < hs->n; i++)
+			for (size_t k = k0; !hs->h[i].down && k < hs->h[i].nm &&
+			    k < k0 + CONNECTING_MAX; k++)
+				started |= master_start(hs, i, k) == 0;
+		if (!started)
+			break;
+		masters_wait(hs);
+	}
 	for (size_t i = 0; i < hs->n; i++) {
 		struct host *h = &hs->h[i];
 		unsigned up = 0;
@@ -474,8 +489,14 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 			up += h->m[k].pid > 0;
 		if (!h->down && !h->login->local && up < h->nm) {
 			/* Fewer masters: fewer slots. */
+			size_t k = 0;
+			while (h->m[k].pid)
+				k++;
 			if (h->slots > up * HOSTS_SESSIONS)
 				h->slots = up * HOSTS_SESSIONS;
+			warn(hs, "-S %s: %zu of its %zu connections failed "
+			    "(%s); %u slots", h->login->name, h->nm - up,
+			    h->nm, master_why(hs, i, k, &why), h->slots);
 		}
 		if (!h->down)
 			total += h->slots;
