@@ -205,13 +205,16 @@ remote_sleeps() {
 		'$2 == n && $3 == "sleep" && index($0, m) { c++ } END { print c + 0 }'
 }
 no_remote_sleep() { [ "$(remote_sleeps "$1")" -eq 0 ]; }
+timed_cmd="echo x >>$G/runs; sleep {}"
+gates_reset
 local_status=0
-$CCMAP --timeout 2 sleep ::: "$mark" 2>"$T/err-local" || local_status=$?
-local_err=$(cat "$T/err-local")
+$CCMAP --timeout 2 "$timed_cmd" ::: "$mark" 2>"$T/err-local" || local_status=$?
 kill_sleeps "$mark"
+gates_reset
 run_case "--timeout 2 -S node1: the status as locally" "$local_status" '' -- \
-	$CCMAP --timeout 2 -S node1 sleep ::: "$mark"
-is "$ERR" "$local_err" "--timeout 2 -S node1: the message as locally"
+	$CCMAP --timeout 2 -S node1 "$timed_cmd" ::: "$mark"
+is "$(cat "$T/err")" "$(cat "$T/err-local")" "--timeout 2 -S node1: the message as locally"
+is "$(cat "$G/runs")" x "--timeout 2 -S node1: the job ran once (not taken for a lost session)"
 check "--timeout 2 -S node1: the remote sleep is killed" wait_for 30 no_remote_sleep 1
 
 # --- 11. --retries: a job that fails on node1 runs again on node2.
