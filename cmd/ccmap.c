@@ -56,6 +56,10 @@ enum {
 	OPT_SSHLOGINFILE,
 	OPT_SSH,
 	OPT_SSHDELAY,
+	OPT_ONALL,
+	OPT_NONALL,
+	OPT_FILTER_HOSTS,
+	OPT_ENV,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +70,10 @@ static const struct option longopts[] = {
 	{ "ssh",		required_argument, NULL, OPT_SSH },
 	{ "sshdelay",		required_argument, NULL, OPT_SSHDELAY },
 	{ "ssh-delay",		required_argument, NULL, OPT_SSHDELAY },
+	{ "onall",		no_argument,       NULL, OPT_ONALL },
+	{ "nonall",		no_argument,       NULL, OPT_NONALL },
+	{ "filter-hosts",	no_argument,       NULL, OPT_FILTER_HOSTS },
+	{ "env",		required_argument, NULL, OPT_ENV },
 	{ "link",		no_argument,       NULL, OPT_LINK },
 	{ "null",		no_argument,       NULL, '0' },
 	{ "delimiter",		required_argument, NULL, 'd' },
@@ -357,6 +365,18 @@ parse_option(struct ccmap_opts *o, int ch, int longindex, char **argv)
 	case OPT_SSHDELAY:
 		o->sshdelay_ns = duration("--sshdelay", optarg);
 		break;
+	case OPT_ONALL:
+		o->onall = 1;
+		break;
+	case OPT_NONALL:
+		o->nonall = 1;
+		break;
+	case OPT_FILTER_HOSTS:
+		o->filter_hosts = 1;
+		break;
+	case OPT_ENV:
+		add_word(&o->env, &o->nenv, optarg);
+		break;
 	case '0':
 		o->delim = '\0';
 		break;
@@ -601,7 +621,7 @@ main(int argc, char **argv)
 		return r;
 	parse_operands(&o, argc - optind, argv + optind);
 	/* Items from a terminal are typed: read them at a readline prompt. */
-	o.readline = o.nsources == 0 && !o.pipe && isatty(0);
+	o.readline = o.nsources == 0 && !o.pipe && !o.nonall && isatty(0);
 
 	if ((r = ccmap_new(&c, &o, err, sizeof err)) < 0)
 		die("%s", err);
@@ -610,6 +630,7 @@ main(int argc, char **argv)
 	free(o.sources);
 	free(o.sshlogins);
 	free(o.sshloginfiles);
+	free(o.env);
 	if (res.error == CCMAP_EOUTPUT)
 		warnx_("cannot write the output: %s",
 		    strerror(res.output_errno));

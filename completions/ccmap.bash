@@ -13,6 +13,7 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--pipe --spreadstdin --block --block-size --blocksize --recend --recstart -L
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
 	-S --ssh --sshlogin --sshloginfile --slf --sshdelay --ssh-delay
+	--onall --nonall --filter-hosts --env
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --resume
 	--resume-failed -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
@@ -24,7 +25,7 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
 	--header --trim --match --skip -E --eof -I -n --max-args -N
 	--max-replace-args --so -j -P --jobs --chunksize --max-tasks-per-child
-	-S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay
+	-S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --env
 	--block --block-size --blocksize --recend --recstart -L
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring
 	--results --tmpdir'
@@ -257,6 +258,10 @@ _ccmap()
 			;;
 		--ssh)
 			COMPREPLY=($(compgen -c -- "$cur"))
+			;;
+		--env)
+			# Exported variables, and functions (export -f them).
+			COMPREPLY=($(compgen -e -- "$cur") $(compgen -A function -- "$cur"))
 			;;
 		--termseq | --term-seq)
 			COMPREPLY=($(compgen -W 'TERM,200,TERM,100,TERM,50,KILL,25

@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --env --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -134,6 +134,10 @@ complete -c ccmap -n __fish_ccmap_in_options -s S -l sshlogin -x -a '(__fish_ccm
 complete -c ccmap -n __fish_ccmap_in_options -l sshloginfile -l slf -r -F -d 'Read sshlogins from FILE, one a line'
 complete -c ccmap -n __fish_ccmap_in_options -l ssh -x -a '(__fish_complete_command)' -d 'The ssh command of the logins that give none'
 complete -c ccmap -n __fish_ccmap_in_options -l sshdelay -l ssh-delay -x -a '0.1 0.5 1 5 100ms 1s 1m' -d 'Start the ssh connections at least this long apart'
+complete -c ccmap -n __fish_ccmap_in_options -l onall -d 'Run every item on every host; -j is hosts at a time'
+complete -c ccmap -n __fish_ccmap_in_options -l nonall -d 'Run the command once on every host, reading no items'
+complete -c ccmap -n __fish_ccmap_in_options -l filter-hosts -d 'Leave out the hosts that cannot be reached (done anyway)'
+complete -c ccmap -n __fish_ccmap_in_options -l env -x -a '(set --names --export)' -d 'Give remote jobs this variable (or exported bash function)'
 
 # Failure and time
 complete -c ccmap -n __fish_ccmap_in_options -l timeout -x -a '10 30 60 500ms 30s 1m 5m 1h' -d 'Kill a job or plugin worker running longer'

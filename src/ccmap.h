@@ -191,6 +191,13 @@ struct ccmap_opts {
 	size_t nsshloginfiles;
 	const char *ssh;	/* --ssh: the ssh command (NULL: "ssh") */
 	long long sshdelay_ns;	/* --sshdelay: between ssh starts */
+	int onall;		/* --onall: every job on every host */
+	int nonall;		/* --nonall: the command once on every host,
+				   no items read (implies onall) */
+	int filter_hosts;	/* --filter-hosts (always done: accepted) */
+	char **env;		/* --env: variables (or exported bash
+				   functions) given to remote jobs */
+	size_t nenv;
 
 	const char *tmpdir;	/* where held-back output spills (NULL: $TMPDIR) */
 	size_t mem_limit;	/* bytes of held-back output kept in memory */

@@ -11,6 +11,7 @@
 #include "emit.h"
 #include "engine.h"
 #include "exec.h"
+#include "hosts.h"
 #include "linemax.h"
 #include "progress.h"
 #include "schedule.h"
@@ -47,6 +48,15 @@ job_add(struct job *job, const struct tuple *t, int no_values)
 	job->ntuples++;
 }
 
+/* The job's output lines start with its tag, as it is now. */
+static void
+tag_output(struct job *job)
+{
+	strbuf_grow(&job->tag, 0);
+	job->out.tag = job->tag.buf;
+	job->out.taglen = job->tag.len;
+}
+
 /* The job has all its values: point them into the store. */
 static struct job *
 job_seal(struct ccmap *c, struct job *job)
@@ -60,11 +70,35 @@ job_seal(struct ccmap *c, struct job *job)
 	if (c->cfg.tagt) {
 		template_text(c->cfg.tagt, &(struct jobvals){ .v = job->v,
 		    .n = job->nv, .seq = job->seq }, &job->tag);
-		strbuf_grow(&job->tag, 0);
-		job->out.tag = job->tag.buf;
-		job->out.taglen = job->tag.len;
+		tag_output(job);
 	}
 	return job;
+}
+
+struct job *
+dispatch_job_copy(struct ccmap *c, const struct job *src)
+{
+	struct job *job = job_begin(c);
+
+	strbuf_add(&job->store, src->store.buf, src->store.len);
+	job->v = util_calloc(src->nv ? src->nv : 1, sizeof *job->v);
+	for (size_t i = 0; i < src->nv; i++)
+		job->v[i].len = src->v[i].len;
+	job->nv = job->vcap = src->nv;
+	job->ntuples = src->ntuples;
+	return job_seal(c, job);
+}
+
+void
+dispatch_pin(struct ccmap *c, struct job *job, const struct host *h)
+{
+	job->host = h;
+	job->pinned = 1;
+	if (c->cfg.tagt && c->cfg.opts.tag && !c->cfg.opts.tagstring) {
+		strbuf_reset(&job->tag);
+		strbuf_addstr(&job->tag, host_name(h));
+		tag_output(job);
+	}
 }
 
 void

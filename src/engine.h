@@ -66,6 +66,7 @@ struct job {
 	const struct host *host;
 	int lost;		/* its host's session failed: run it again,
 				   not counted as an attempt */
+	int pinned;		/* --onall: it runs on host, nowhere else */
 	/* With a plugin, a job is a batch of items: */
 	unsigned long long first_item;	/* the first item's number */
 	size_t items;		/* how many; their values are v[], or the

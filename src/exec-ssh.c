@@ -171,7 +171,8 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 	char block[80];
 	struct hostslot hsl;
 
-	if (hosts_take(hs, job->host, &hsl) < 0) {
+	if ((job->pinned ? hosts_take_on(hs, job->host, &hsl) :
+	    hosts_take(hs, job->host, &hsl)) < 0) {
 		/* No host is left: the job cannot run. */
 		job->st = (struct job_status){ .err = EHOSTUNREACH,
 		    .code = 255 };

@@ -64,6 +64,9 @@ struct hosts {
 				   down and their masters' sessions */
 	pthread_cond_t cond;	/* a slot was given back */
 	long long last_start;	/* --sshdelay: when the last master started */
+	struct strbuf envvars;	/* --env: "V='value'; export V" lines */
+	struct strbuf envfuncs;	/* --env: bash functions, defined and
+				   exported */
 };
 
 /*
@@ -398,6 +401,57 @@ make_marker(struct hosts *hs)
 	    r);
 }
 
+/*
+ * --env, from ccmap's environment: each variable named, set and exported
+ * in envvars; each exported bash function named (bash keeps function f
+ * in the environment as BASH_FUNC_f%%, its value "() { ...}"), defined
+ * and exported in envfuncs.  A name that is neither is left out.
+ */
+static void
+env_make(struct hosts *hs)
+{
+	for (size_t i = 0; i < hs->o->nenv; i++) {
+		const char *name = hs->o->env[i], *v;
+		char fn[300];
+		if ((v = getenv(name)) != NULL) {
+			strbuf_addf(&hs->envvars, "%s=", name);
+			shell_quote(&hs->envvars, v, strlen(v));
+			strbuf_addf(&hs->envvars, "; export %s\n", name);
+		}
+		snprintf(fn, sizeof fn, "BASH_FUNC_%s%%%%", name);
+		if ((v = getenv(fn)) != NULL)
+			strbuf_addf(&hs->envfuncs, "%s %s\nexport -f %s\n",
+			    name, v, name);
+	}
+}
+
+/*
+ * The command line cmd as a remote job runs it, with --env's variables
+ * set first; with functions, it runs in bash (which the host must have),
+ * after their definitions.  cmd itself when --env gives nothing.
+ */
+static const char *
+env_line(const struct hosts *hs, const char *cmd, size_t *len,
+    struct strbuf *sb)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (!hs->envvars.len && !hs->envfuncs.len)
+		return cmd;
+	strbuf_add(sb, hs->envvars.buf, hs->envvars.len);
+	if (hs->envfuncs.len) {
+		strbuf_add(&line, hs->envfuncs.buf, hs->envfuncs.len);
+		strbuf_add(&line, cmd, *len);
+		strbuf_addstr(sb, "exec bash -c ");
+		shell_quote(sb, line.buf, line.len);
+		strbuf_release(&line);
+	} else {
+		strbuf_add(sb, cmd, *len);
+	}
+	*len = sb->len;
+	return sb->buf;
+}
+
 static void
 host_drop(struct hosts *hs, struct host *h, const char *why)
 {
@@ -422,6 +476,7 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 	pthread_cond_init(&hs->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	make_marker(hs);
+	env_make(hs);
 	for (size_t i = 0; i < o->nsshlogins && r == 0; i++)
 		r = sshlogin_parse(&hs->logins, o->sshlogins[i], o->ssh, err,
 		    errlen);
@@ -462,7 +517,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 		}
 		if (!h->login->local && !h->ncpu)
 			h->ncpu = hello_cpus(&h->m[0]);
-		h->slots = o->jobs ? o->jobs : h->ncpu;
+		/* (--onall: a host runs its jobs one at a time.) */
+		h->slots = o->onall ? 1 : o->jobs ? o->jobs : h->ncpu;
 		if (h->login->local)
 			continue;
 		size_t nm = (h->slots + HOSTS_SESSIONS - 1) / HOSTS_SESSIONS;
@@ -546,6 +602,8 @@ hosts_close(struct hosts *hs, int killed)
 		free(hs->dir);
 	}
 	free(hs->h);
+	strbuf_release(&hs->envvars);
+	strbuf_release(&hs->envfuncs);
 	sshlogin_free(&hs->logins);
 	pthread_cond_destroy(&hs->cond);
 	pthread_mutex_destroy(&hs->lock);
@@ -565,8 +623,27 @@ free_master(const struct host *h)
 	return best;
 }
 
-int
-hosts_take(struct hosts *hs, const struct host *avoid,
+/* May a job take a slot of h now?  (Else why not: wake, when to retry.) */
+static int
+host_free(struct host *h, long long now, long long *wake, int *m)
+{
+	*m = 0;
+	if (h->pause_until > now) {
+		if (!*wake || h->pause_until < *wake)
+			*wake = h->pause_until;
+		return 0;
+	}
+	return h->busy < h->slots && (h->login->local ||
+	    (*m = free_master(h)) >= 0);
+}
+
+/*
+ * A free slot: on host only (not NULL), else on another host than avoid
+ * if one has room, the least busy.  Waits for one: 0, or -1 when the
+ * host (or every host) is gone.
+ */
+static int
+take(struct hosts *hs, const struct host *avoid, const struct host *only,
     struct hostslot *slot)
 {
 	pthread_mutex_lock(&hs->lock);
@@ -576,17 +653,11 @@ hosts_take(struct hosts *hs, const struct host *avoid,
 		int alive = 0, bestm = -1;
 		for (size_t i = 0; i < hs->n; i++) {
 			struct host *h = &hs->h[i];
-			int m = 0;
-			if (h->down)
+			int m;
+			if (h->down || (only && h != only))
 				continue;
 			alive = 1;
-			if (h->pause_until > now) {
-				if (!wake || h->pause_until < wake)
-					wake = h->pause_until;
-				continue;
-			}
-			if (h->busy >= h->slots || (!h->login->local &&
-			    (m = free_master(h)) < 0))
+			if (!host_free(h, now, &wake, &m))
 				continue;
 			/* Another host than avoid; the least busy. */
 			if (!best || (best == avoid && h != avoid) ||
@@ -619,6 +690,28 @@ hosts_take(struct hosts *hs, const struct host *avoid,
 			pthread_cond_wait(&hs->cond, &hs->lock);
 		}
 	}
+}
+
+int
+hosts_take(struct hosts *hs, const struct host *avoid,
+    struct hostslot *slot)
+{
+	return take(hs, avoid, NULL, slot);
+}
+
+int
+hosts_take_on(struct hosts *hs, const struct host *h, struct hostslot *slot)
+{
+	return take(hs, NULL, h, slot);
+}
+
+const struct host *
+hosts_next(const struct hosts *hs, const struct host *h)
+{
+	for (size_t i = h ? (size_t)(h - hs->h) + 1 : 0; i < hs->n; i++)
+		if (!hs->h[i].down)
+			return &hs->h[i];
+	return NULL;
 }
 
 void
@@ -679,9 +772,10 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
     struct cmdbuf *cb)
 {
 	const struct host *h = slot->h;
-	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT, env = STRBUF_INIT;
 	char num[32];
 
+	cmd = env_line(hs, cmd, &len, &env);
 	session_words(hs, slot, cb);
 	/*
 	 * The far end's shell reads:
@@ -703,6 +797,7 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 	cmdbuf_finish(cb);
 	strbuf_release(&line);
 	strbuf_release(&w);
+	strbuf_release(&env);
 }
 
 void

@@ -53,6 +53,14 @@ void hosts_close(struct hosts *hs, int killed);
  */
 int hosts_take(struct hosts *hs, const struct host *avoid,
     struct hostslot *slot);
+/* The same, on host h only (--onall): -1 when h is gone. */
+int hosts_take_on(struct hosts *hs, const struct host *h,
+    struct hostslot *slot);
+/*
+ * The hosts in use, in the order given: the one after h (NULL: the
+ * first), or NULL after the last.  (Those left out at the start are not.)
+ */
+const struct host *hosts_next(const struct hosts *hs, const struct host *h);
 /*
  * Give it back: ok 0 if the job's session failed (ssh's 255 with no
  * marker; why: ssh's last line, or ""), which counts against the host

@@ -358,7 +358,9 @@ loop_run(struct ccmap *c, struct ccmap_result *res, struct executor *given)
 	    !c->emit.tty && !(c->emit.prog && isatty(2));
 	if (oo.linebuffer && oo.ordered)
 		c->emit.streams = 1;
-	c->sched.backlogging = halt_needs_total(&c->sched.halt);
+	/* (--onall over -S: every job is copied to every host, once known.) */
+	c->sched.backlogging = halt_needs_total(&c->sched.halt) ||
+	    (c->cfg.hosts && c->cfg.opts.onall);
 	if (c->emit.joblog && joblog_wants_header(c->emit.joblog))
 		output_emit_text(c->emit.out, 1, JOBLOG_HEADER,
 		    strlen(JOBLOG_HEADER));

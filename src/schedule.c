@@ -15,6 +15,7 @@
 #include "emit.h"
 #include "engine.h"
 #include "exec.h"
+#include "hosts.h"
 #include "procpool.h"
 #include "progress.h"
 #include "record.h"
@@ -291,6 +292,49 @@ submit(struct ccmap *c, struct job **chunk, size_t n)
 	post(c, chunk, n);
 }
 
+/* --onall over -S: every job runs on every host. */
+static int
+onall(const struct ccmap *c)
+{
+	return c->cfg.hosts && c->cfg.opts.onall;
+}
+
+/*
+ * --onall, once every job is known (held in the backlog): each runs on
+ * every host.  The first host's jobs are the jobs read, the others' are
+ * copies numbered on from the last, host after host; each host's go to
+ * the pool as one chunk, so that a worker runs them in turn, in input
+ * order, and the -j workers are that many hosts at a time.  In input
+ * order, the output comes host by host, as GNU parallel's -k gives it.
+ */
+static void
+onall_start(struct ccmap *c)
+{
+	size_t n = c->sched.backlog.n, nh = 0;
+	const struct host *h;
+	struct job **v;
+
+	for (h = hosts_next(c->cfg.hosts, NULL); h;
+	    h = hosts_next(c->cfg.hosts, h))
+		nh++;
+	v = util_calloc(n * nh, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = jobq_pop(&c->sched.backlog);
+	/* (All copied before any runs: the pool ends none meanwhile.) */
+	for (size_t k = n; k < n * nh; k++)
+		v[k] = dispatch_job_copy(c, v[k % n]);
+	h = hosts_next(c->cfg.hosts, NULL);
+	for (size_t k = 0; k < n * nh; k += n, h = hosts_next(c->cfg.hosts, h)) {
+		for (size_t i = 0; i < n; i++)
+			dispatch_pin(c, v[k + i], h);
+		submit(c, v + k, n);
+	}
+	c->sched.halt.total = c->disp.next_seq;
+	if (c->emit.prog)
+		dispatch_show_total(c);
+	free(v);
+}
+
 /*
  * New jobs: those the joblog has done (--resume), or whose --results files
  * are there, end at once, unrun; with
@@ -308,7 +352,8 @@ give_now(struct ccmap *c, struct job **chunk, size_t n)
 			chunk[i]->skipped = 1;
 			track(c, &chunk[i], 1);
 			sched_finish(c, chunk[i]);
-		} else if (c->sched.backlogging) {
+		} else if (c->sched.backlogging || onall(c)) {
+			/* (--onall: also the jobs made as the input ends.) */
 			jobq_push(&c->sched.backlog, chunk[i]);
 		} else {
 			chunk[k++] = chunk[i];
@@ -417,6 +462,8 @@ sched_start_waiting(struct ccmap *c)
 		emit_promote(c);
 		post(c, &job, 1);
 	}
+	if (onall(c) && c->disp.input_done && c->sched.backlog.first)
+		onall_start(c);
 	while (!c->sched.backlogging && c->sched.backlog.first &&
 	    sched_room(c) && sched_may_start(c)) {
 		job = jobq_pop(&c->sched.backlog);

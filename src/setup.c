@@ -150,6 +150,49 @@ refuse(char *err, size_t errlen, const char *fmt, ...)
 	return CCMAP_EUSAGE;
 }
 
+/* Is name one --env can copy: a shell variable's name? */
+static int
+env_name_ok(const char *name)
+{
+	if (!*name || (*name >= '0' && *name <= '9'))
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+/* What --onall, --nonall and --env cannot work with. */
+static int
+refuse_onall(const struct ccmap_opts *o, char *err, size_t errlen)
+{
+	const char *opt = o->nonall ? "--nonall" : "--onall";
+
+	for (size_t i = 0; i < o->nenv; i++) {
+		if (!strcmp(o->env[i], "_"))
+			return refuse(err, errlen, "--env _ (every exported "
+			    "variable) is not supported: name the variables");
+		if (!env_name_ok(o->env[i]))
+			return refuse(err, errlen, "--env: '%s' is not a "
+			    "variable or function name", o->env[i]);
+	}
+	if (!o->onall && !o->nonall)
+		return 0;
+	if (o->nonall && o->nsources)
+		return refuse(err, errlen, "--nonall reads no items: drop the "
+		    "::: or -a sources, or use --onall");
+	if (o->plugin || o->pipe)
+		return refuse(err, errlen, "%s runs a command on every host: "
+		    "not with %s", opt, o->plugin ? "--so" : "--pipe");
+	/* (A job skipped or declined before the copies are made would
+	   leave a gap in their numbers.) */
+	if (o->resume || o->interactive)
+		return refuse(err, errlen, "%s: not with %s", opt,
+		    o->resume ? "--resume" : "-p/--interactive");
+	return 0;
+}
+
 int
 setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 {
@@ -182,6 +225,8 @@ setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 	if (o->interactive && o->plugin)
 		return refuse(err, errlen, "-p/--interactive cannot be used "
 		    "with --so");
+	if (refuse_onall(o, err, errlen) < 0)
+		return CCMAP_EUSAGE;
 	if (o->pipe && o->plugin)
 		return refuse(err, errlen, "--pipe: a plugin (--so) cannot "
 		    "read blocks: give a command");
@@ -373,15 +418,40 @@ spawn_setup(struct ccmap *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * --nonall: --onall with one item that puts nothing in the command (as
+ * -N0), and no input read.
+ */
+static void
+nonall_opts(struct ccmap_opts *o)
+{
+	static char empty[1];
+	static char *none[] = { empty };
+	static struct ccmap_source one = { .args = none, .nargs = 1 };
+
+	o->onall = 1;
+	o->sources = &one;
+	o->nsources = 1;
+	o->exact_args = 1;
+	o->max_args = 0;
+	o->readline = 0;
+}
+
 int
 ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
     size_t errlen)
 {
+	struct ccmap_opts own;
 	struct ccmap *c;
 	int r;
 
 	if ((r = setup_refuse(opts, err, errlen)) < 0)
 		return r;
+	if (opts->nonall) {
+		own = *opts;
+		nonall_opts(&own);
+		opts = &own;
+	}
 	c = util_calloc(1, sizeof *c);
 	c->cfg.opts = *opts;
 	c->cfg.sctx.devnull = -1;
@@ -389,10 +459,12 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	if ((opts->nsshlogins || opts->nsshloginfiles) && !opts->dry_run) {
 		/* -S: the jobs' slots are the hosts'. */
 		unsigned slots;
-		if ((r = hosts_open(&c->cfg.hosts, opts, &slots, err,
+		if ((r = hosts_open(&c->cfg.hosts, &c->cfg.opts, &slots, err,
 		    errlen)) < 0)
 			goto fail;
-		c->cfg.opts.jobs = slots;
+		/* --onall: a slot per host, and -j hosts at a time. */
+		if (!opts->onall || !opts->jobs || opts->jobs > slots)
+			c->cfg.opts.jobs = slots;
 	}
 	size_run(c, opts);
 	halt_init(&c->sched.halt, &opts->halt);
