@@ -62,12 +62,14 @@ struct hosts {
 
 /*
  * The wrapper a job's session runs, as $0 of sh -c with the job's number,
- * slot, host and command line as $1..$4.  The command runs with stdin from
+ * slot, host and command line as $1..$4, and its working directory as $5
+ * (--workdir; "": the login directory), made if missing.  The command runs with stdin from
  * /dev/null; the session's stdin is watched until it ends, and then the
  * whole session (its process group: sshd made it a session leader) is
  * killed.  %s is the marker.
  */
 static const char wrapper[] =
+    "[ -z \"$5\" ] || { mkdir -p -- \"$5\" && cd -- \"$5\"; } || exit 1;"
     "CCMAP_SEQ=$1 CCMAP_SLOT=$2 CCMAP_HOST=$3;"
     "export CCMAP_SEQ CCMAP_SLOT CCMAP_HOST;"
     "exec 3<&0 </dev/null;"
@@ -82,9 +84,12 @@ static const char wrapper[] =
     "[ $s = 255 ] && printf %%s '%s' >&2;"
     "exit $s";
 
-/* Its CPUs, with POSIX tools, then its session held until ccmap ends it. */
+/*
+ * Whether it has rsync (for --transferfile and its kin), its CPUs, with
+ * POSIX tools, then its session held until ccmap ends it.
+ */
 static const char hello[] =
-    "echo ccmap-ready; (getconf _NPROCESSORS_ONLN || nproc || echo 1)"
+    "command -v rsync >/dev/null 2>&1 && echo ccmap-rsync; echo ccmap-ready; (getconf _NPROCESSORS_ONLN || nproc || echo 1)"
     " 2>/dev/null; exec cat >/dev/null";
 
 static void
@@ -625,13 +630,25 @@ host_local(const struct host *h)
 	return h->login->local;
 }
 
+int
+host_rsync(const struct host *h)
+{
+	return h->nm && h->m[0].said.len &&
+	    strstr(h->m[0].said.buf, "ccmap-rsync\n") != NULL;
+}
+
+const char *
+host_dest(const struct host *h)
+{
+	return h->login->dest;
+}
+
 void
-hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
-    size_t len, unsigned long long seq, unsigned jobslot, struct cmdbuf *cb)
+hosts_client(struct hosts *hs, const struct hostslot *slot,
+    struct cmdbuf *cb)
 {
 	const struct host *h = slot->h;
-	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT;
-	char ctl[4096], num[32];
+	char ctl[4096];
 
 	cmdbuf_reset(cb);
 	ssh_words(cb, h->login);
@@ -640,8 +657,25 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 	add_str(cb, ctl);
 	add_str(cb, "-o");
 	add_str(cb, "ControlMaster=no");
-	dest_words(cb, h->login);
-	/* The far end's shell reads: exec sh -c WRAPPER sh SEQ SLOT HOST CMD */
+	if (h->login->port) {
+		add_str(cb, "-p");
+		add_str(cb, h->login->port);
+	}
+}
+
+void
+hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
+    size_t len, unsigned long long seq, unsigned jobslot, const char *wd,
+    struct cmdbuf *cb)
+{
+	const struct host *h = slot->h;
+	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT;
+	char num[32];
+
+	hosts_client(hs, slot, cb);
+	add_str(cb, "--");
+	add_str(cb, h->login->dest);
+	/* The far end's shell reads: exec sh -c WRAPPER sh SEQ SLOT HOST CMD WD */
 	strbuf_addf(&w, wrapper, hs->marker);
 	strbuf_addstr(&line, "exec /bin/sh -c ");
 	shell_quote(&line, w.buf, w.len);
@@ -650,6 +684,8 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 	shell_quote(&line, h->login->name, strlen(h->login->name));
 	strbuf_addch(&line, ' ');
 	shell_quote(&line, cmd, len);
+	strbuf_addch(&line, ' ');
+	shell_quote(&line, wd ? wd : "", wd ? strlen(wd) : 0);
 	cmdbuf_add(cb, line.buf, line.len);
 	cmdbuf_finish(cb);
 	strbuf_release(&line);
