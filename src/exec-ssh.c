@@ -12,6 +12,7 @@
 #include "exec-threads.h"
 #include "hosts.h"
 #include "record.h"
+#include "transfer.h"
 #include "util.h"
 
 /* Bytes of a job's stderr kept back, to see the marker (and why ssh failed). */
@@ -118,6 +119,9 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		.hold_in = 1,
 	};
 	struct hostslot hsl;
+	struct xfer_job xj = { .hs = hs, .slot = &hsl, .jv = &jv,
+	    .sctx = &c->cfg.sctx, .started = ssh_started, .arg = &sj };
+	int ran = 1;
 
 	if (hosts_take(hs, job->host, &hsl) < 0) {
 		/* No host is left: the job cannot run. */
@@ -132,11 +136,15 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 	} else {
 		strbuf_reset(&ws->scratch);
 		template_line(c->cfg.tmpl, &jv, &ws->scratch);
+		ran = transfer_before(c->cfg.xfer, &xj, &job->st) == 0;
 		hosts_argv(hs, &hsl, ws->scratch.buf ? ws->scratch.buf : "",
-		    ws->scratch.len, job->seq, slot, &ws->cb);
+		    ws->scratch.len, job->seq, slot, transfer_workdir(&xj),
+		    &ws->cb);
 	}
 	jobenv_set(&ws->env, job->seq, slot);
-	if (record_active(c))
+	if (!ran)
+		;	/* (its files did not get there: job->st says so) */
+	else if (record_active(c))
 		record_job(c, ws, &jv, &io, &job->st);
 	else
 		spawn_job(&c->cfg.sctx, &ws->cb, ws->env.envp, &io, &job->st);
@@ -145,14 +153,28 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 	    session_failed(hs, &sj, &job->st)) {
 		/* Not the job's failure: it runs again, elsewhere. */
 		job->lost = 1;
+		transfer_job_release(&xj);
 		hosts_give(hs, &hsl, 0, why(&sj));
 		return;
 	}
+	if (!host_local(hsl.h))
+		transfer_after(c->cfg.xfer, &xj, &job->st);
 	hand_on(&sj, 2, sj.tail, sj.ntail);
 	hosts_give(hs, &hsl, 1, NULL);
 }
 
-static const struct executor_ops ssh_ops = EXEC_THREADS_OPS("ssh");
+/* The end of the run: --cleanup's basefiles go, unless it was killed. */
+static int
+ssh_free(struct executor *x, int killed, int unfinished)
+{
+	if (!killed && !unfinished)
+		transfer_end(x->c->cfg.xfer, x->c->cfg.hosts,
+		    &x->c->cfg.sctx);
+	return exec_threads_free(x, killed, unfinished);
+}
+
+static const struct executor_ops ssh_ops = EXEC_THREADS_OPS_FREE("ssh",
+    ssh_free);
 
 struct executor *
 exec_ssh(struct ccmap *c)
