@@ -171,10 +171,12 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 			return refuse(err, errlen, "--basefile: an empty file "
 			    "name");
 		if (o->workdir && !strcmp(o->workdir, "...") &&
-		    *o->basefiles[i] != '/' && !strstr(o->basefiles[i], "/./"))
-			return refuse(err, errlen, "--basefile '%s': relative, "
-			    "it would go to each job's own --workdir ...: give "
-			    "it as an absolute path", o->basefiles[i]);
+		    (*o->basefiles[i] != '/' || strstr(o->basefiles[i],
+		    "/./")))
+			return refuse(err, errlen, "--basefile '%s': relative "
+			    "on the host, it would not be in the jobs' own "
+			    "--workdir ...: give an absolute path",
+			    o->basefiles[i]);
 	}
 	return 0;
 }

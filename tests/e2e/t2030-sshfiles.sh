@@ -229,7 +229,7 @@ stderr_is "ccmap: --transferfile: only with -S or --sshloginfile (the files of r
 " "--tf without -S: one line"
 run_case "--wd ... with a relative --bf: refused (as GNU)" 255 '' \
 	-- $CCMAP -S node1 --wd ... --bf base.txt echo ::: 1
-stderr_has "^ccmap: --basefile 'base.txt': relative" "--wd ... --bf relative: one line"
+stderr_has "^ccmap: --basefile 'base.txt': relative on the host" "--wd ... --bf relative: one line"
 run_case "--wd '': refused" 255 '' -- $CCMAP -S node1 --wd '' echo ::: 1
 
 check "nothing of the jobs left running on the hosts" \
