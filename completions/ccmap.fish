@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --transferfile --tf --return --trc --basefile --bf --workdir --wd --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -134,6 +134,13 @@ complete -c ccmap -n __fish_ccmap_in_options -s S -l sshlogin -x -a '(__fish_ccm
 complete -c ccmap -n __fish_ccmap_in_options -l sshloginfile -l slf -r -F -d 'Read sshlogins from FILE, one a line'
 complete -c ccmap -n __fish_ccmap_in_options -l ssh -x -a '(__fish_complete_command)' -d 'The ssh command of the logins that give none'
 complete -c ccmap -n __fish_ccmap_in_options -l sshdelay -l ssh-delay -x -a '0.1 0.5 1 5 100ms 1s 1m' -d 'Start the ssh connections at least this long apart'
+complete -c ccmap -n __fish_ccmap_in_options -l transferfile -l tf -r -F -d 'Copy FILE (a template) to the host before the job'
+complete -c ccmap -n __fish_ccmap_in_options -l transfer -d 'Copy the item, a file, to the host before the job'
+complete -c ccmap -n __fish_ccmap_in_options -l return -r -F -d 'Copy FILE (a template) back from the host after the job'
+complete -c ccmap -n __fish_ccmap_in_options -l cleanup -d 'Remove the files copied there and back from the host'
+complete -c ccmap -n __fish_ccmap_in_options -l trc -r -F -d '--transfer --return FILE --cleanup'
+complete -c ccmap -n __fish_ccmap_in_options -l basefile -l bf -r -F -d 'Copy FILE to each host once, before its first job'
+complete -c ccmap -n __fish_ccmap_in_options -l workdir -l wd -x -a '... . (__fish_complete_directories)' -d 'Run the remote jobs in DIR (. here, ... one per job)'
 
 # Failure and time
 complete -c ccmap -n __fish_ccmap_in_options -l timeout -x -a '10 30 60 500ms 30s 1m 5m 1h' -d 'Kill a job or plugin worker running longer'
