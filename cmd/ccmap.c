@@ -60,6 +60,13 @@ enum {
 	OPT_NONALL,
 	OPT_FILTER_HOSTS,
 	OPT_ENV,
+	OPT_TRANSFERFILE,
+	OPT_TRANSFER,
+	OPT_RETURN,
+	OPT_CLEANUP,
+	OPT_TRC,
+	OPT_BASEFILE,
+	OPT_WORKDIR,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +81,16 @@ static const struct option longopts[] = {
 	{ "nonall",		no_argument,       NULL, OPT_NONALL },
 	{ "filter-hosts",	no_argument,       NULL, OPT_FILTER_HOSTS },
 	{ "env",		required_argument, NULL, OPT_ENV },
+	{ "transferfile",	required_argument, NULL, OPT_TRANSFERFILE },
+	{ "tf",			required_argument, NULL, OPT_TRANSFERFILE },
+	{ "transfer",		no_argument,       NULL, OPT_TRANSFER },
+	{ "return",		required_argument, NULL, OPT_RETURN },
+	{ "cleanup",		no_argument,       NULL, OPT_CLEANUP },
+	{ "trc",		required_argument, NULL, OPT_TRC },
+	{ "basefile",		required_argument, NULL, OPT_BASEFILE },
+	{ "bf",			required_argument, NULL, OPT_BASEFILE },
+	{ "workdir",		required_argument, NULL, OPT_WORKDIR },
+	{ "wd",			required_argument, NULL, OPT_WORKDIR },
 	{ "link",		no_argument,       NULL, OPT_LINK },
 	{ "null",		no_argument,       NULL, '0' },
 	{ "delimiter",		required_argument, NULL, 'd' },
@@ -377,6 +394,28 @@ parse_option(struct ccmap_opts *o, int ch, int longindex, char **argv)
 	case OPT_ENV:
 		add_word(&o->env, &o->nenv, optarg);
 		break;
+	case OPT_TRANSFERFILE:
+		add_word(&o->transferfiles, &o->ntransferfiles, optarg);
+		break;
+	case OPT_TRC:		/* --transfer --return FILE --cleanup */
+		o->transfer = o->cleanup = 1;
+		add_word(&o->returnfiles, &o->nreturnfiles, optarg);
+		break;
+	case OPT_TRANSFER:
+		o->transfer = 1;
+		break;
+	case OPT_RETURN:
+		add_word(&o->returnfiles, &o->nreturnfiles, optarg);
+		break;
+	case OPT_CLEANUP:
+		o->cleanup = 1;
+		break;
+	case OPT_BASEFILE:
+		add_word(&o->basefiles, &o->nbasefiles, optarg);
+		break;
+	case OPT_WORKDIR:
+		o->workdir = optarg;
+		break;
 	case '0':
 		o->delim = '\0';
 		break;
@@ -631,6 +670,9 @@ main(int argc, char **argv)
 	free(o.sshlogins);
 	free(o.sshloginfiles);
 	free(o.env);
+	free(o.transferfiles);
+	free(o.returnfiles);
+	free(o.basefiles);
 	if (res.error == CCMAP_EOUTPUT)
 		warnx_("cannot write the output: %s",
 		    strerror(res.output_errno));

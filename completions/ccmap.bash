@@ -14,6 +14,8 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
 	-S --ssh --sshlogin --sshloginfile --slf --sshdelay --ssh-delay
 	--onall --nonall --filter-hosts --env
+	--transferfile --tf --transfer --return --cleanup --trc --basefile --bf
+	--workdir --wd
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --resume
 	--resume-failed -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
@@ -26,6 +28,7 @@ _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
 	--header --trim --match --skip -E --eof -I -n --max-args -N
 	--max-replace-args --so -j -P --jobs --chunksize --max-tasks-per-child
 	-S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --env
+	--transferfile --tf --return --trc --basefile --bf --workdir --wd
 	--block --block-size --blocksize --recend --recstart -L
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring
 	--results --tmpdir'
@@ -253,8 +256,14 @@ _ccmap()
 		-S | --sshlogin)
 			_ccmap_hosts
 			;;
-		--sshloginfile | --slf)
+		--sshloginfile | --slf | --transferfile | --tf | --return | \
+		--trc | --basefile | --bf)
 			_ccmap_files
+			;;
+		--workdir | --wd)
+			# (The special ones, and this machine's directories.)
+			_ccmap_files -d
+			COMPREPLY+=($(compgen -W '... .' -- "$cur"))
 			;;
 		--ssh)
 			COMPREPLY=($(compgen -c -- "$cur"))

@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --env --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --env --transferfile --tf --return --trc --basefile --bf --workdir --wd --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -138,6 +138,13 @@ complete -c ccmap -n __fish_ccmap_in_options -l onall -d 'Run every item on ever
 complete -c ccmap -n __fish_ccmap_in_options -l nonall -d 'Run the command once on every host, reading no items'
 complete -c ccmap -n __fish_ccmap_in_options -l filter-hosts -d 'Leave out the hosts that cannot be reached (done anyway)'
 complete -c ccmap -n __fish_ccmap_in_options -l env -x -a '(set --names --export)' -d 'Give remote jobs this variable (or exported bash function)'
+complete -c ccmap -n __fish_ccmap_in_options -l transferfile -l tf -r -F -d 'Copy FILE (a template) to the host before the job'
+complete -c ccmap -n __fish_ccmap_in_options -l transfer -d 'Copy the item, a file, to the host before the job'
+complete -c ccmap -n __fish_ccmap_in_options -l return -r -F -d 'Copy FILE (a template) back from the host after the job'
+complete -c ccmap -n __fish_ccmap_in_options -l cleanup -d 'Remove the files copied there and back from the host'
+complete -c ccmap -n __fish_ccmap_in_options -l trc -r -F -d '--transfer --return FILE --cleanup'
+complete -c ccmap -n __fish_ccmap_in_options -l basefile -l bf -r -F -d 'Copy FILE to each host once, before its first job'
+complete -c ccmap -n __fish_ccmap_in_options -l workdir -l wd -x -a '... . (__fish_complete_directories)' -d 'Run the remote jobs in DIR (. here, ... one per job)'
 
 # Failure and time
 complete -c ccmap -n __fish_ccmap_in_options -l timeout -x -a '10 30 60 500ms 30s 1m 5m 1h' -d 'Kill a job or plugin worker running longer'

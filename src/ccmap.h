@@ -198,6 +198,16 @@ struct ccmap_opts {
 	char **env;		/* --env: variables (or exported bash
 				   functions) given to remote jobs */
 	size_t nenv;
+	/* Their files (see ccmap(1)); each a template but basefiles. */
+	char **transferfiles;	/* --transferfile: copied there before */
+	size_t ntransferfiles;
+	int transfer;		/* --transfer: --transferfile {} */
+	char **returnfiles;	/* --return: copied back after */
+	size_t nreturnfiles;
+	char **basefiles;	/* --basefile: to each host once */
+	size_t nbasefiles;
+	int cleanup;		/* --cleanup: all of those removed there */
+	const char *workdir;	/* --workdir: where the jobs run there */
 
 	const char *tmpdir;	/* where held-back output spills (NULL: $TMPDIR) */
 	size_t mem_limit;	/* bytes of held-back output kept in memory */

@@ -29,6 +29,7 @@
 struct executor;
 struct host;
 struct hosts;
+struct transfer;
 struct progress;
 struct tty;
 
@@ -146,6 +147,7 @@ struct ccmap {
 					   "item" */
 		struct results *results;	/* --results, or NULL */
 		struct hosts *hosts;	/* -S, or NULL */
+		struct transfer *xfer;	/* -S's files, or NULL */
 	} cfg;
 
 	/*

@@ -13,6 +13,7 @@
 #include "exec-threads.h"
 #include "hosts.h"
 #include "record.h"
+#include "transfer.h"
 #include "util.h"
 
 /* Bytes of a job's stderr kept back, to see the marker (and why ssh failed). */
@@ -170,6 +171,8 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 	int nin = exec_job_in(c, job, in);
 	char block[80];
 	struct hostslot hsl;
+	struct xfer_job xj = { .hs = hs, .slot = &hsl, .jv = &jv,
+	    .sctx = &c->cfg.sctx, .started = ssh_started, .arg = &sj };
 
 	if ((job->pinned ? hosts_take_on(hs, job->host, &hsl) :
 	    hosts_take(hs, job->host, &hsl)) < 0) {
@@ -186,16 +189,22 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		io.nin = nin;
 		template_argv(c->cfg.tmpl, &jv, &ws->cb);
 	} else {
+		strbuf_reset(&ws->scratch);
+		template_line(c->cfg.tmpl, &jv, &ws->scratch);
+		if (transfer_before(c->cfg.xfer, &xj, &job->st) < 0) {
+			/* (Its files did not get there: job->st says so.) */
+			sj.lost = session_failed(&sj, sj.tail, &sj.ntail,
+			    &job->st);
+			goto ended;
+		}
 		if (nin) {
 			hosts_block_name(hs, job->seq, block, sizeof block);
 			if (put_block(&sj, &hsl, in, nin, block) < 0)
 				goto ended;
 		}
-		strbuf_reset(&ws->scratch);
-		template_line(c->cfg.tmpl, &jv, &ws->scratch);
 		hosts_argv(hs, &hsl, ws->scratch.buf ? ws->scratch.buf : "",
-		    ws->scratch.len, job->seq, slot, nin ? block : NULL,
-		    &ws->cb);
+		    ws->scratch.len, job->seq, slot, transfer_workdir(&xj),
+		    nin ? block : NULL, &ws->cb);
 	}
 	if (record_active(c)) {
 		record_job(c, ws, &jv, &io, &job->st,
@@ -209,14 +218,28 @@ ended:
 	if (sj.lost) {
 		/* Not the job's failure: it runs again, elsewhere. */
 		job->lost = 1;
+		transfer_job_release(&xj);
 		hosts_give(hs, &hsl, 0, why(&sj));
 		return;
 	}
+	if (!host_local(hsl.h))
+		transfer_after(c->cfg.xfer, &xj, &job->st);
 	hand_on(&sj, 2, sj.tail, sj.ntail);
 	hosts_give(hs, &hsl, 1, NULL);
 }
 
-static const struct executor_ops ssh_ops = EXEC_THREADS_OPS("ssh");
+/* The end of the run: --cleanup's basefiles go, unless it was killed. */
+static int
+ssh_free(struct executor *x, int killed, int unfinished)
+{
+	if (!killed && !unfinished)
+		transfer_end(x->c->cfg.xfer, x->c->cfg.hosts,
+		    &x->c->cfg.sctx);
+	return exec_threads_free(x, killed, unfinished);
+}
+
+static const struct executor_ops ssh_ops = EXEC_THREADS_OPS_FREE("ssh",
+    ssh_free);
 
 struct executor *
 exec_ssh(struct ccmap *c)

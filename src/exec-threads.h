@@ -49,8 +49,10 @@ struct executor *exec_threads_new(struct ccmap *c,
 void exec_threads_started(struct thread_exec *te, struct wstate *ws,
     pid_t pgid);
 
-/* The ops of a thread executor that needs nothing of its own. */
-#define EXEC_THREADS_OPS(kind) {					\
+/* The ops of a thread executor that needs nothing of its own... */
+#define EXEC_THREADS_OPS(kind) EXEC_THREADS_OPS_FREE(kind, exec_threads_free)
+/* ...or only its own end (which calls exec_threads_free). */
+#define EXEC_THREADS_OPS_FREE(kind, free_fn) {				\
 	.name = kind,							\
 	.start = exec_threads_start,					\
 	.submit = exec_threads_submit,					\
@@ -62,7 +64,7 @@ void exec_threads_started(struct thread_exec *te, struct wstate *ws,
 	.nfds = exec_threads_nfds,					\
 	.pollfds = exec_threads_pollfds,				\
 	.handle = exec_threads_handle,					\
-	.free = exec_threads_free,					\
+	.free = free_fn,						\
 }
 
 /* The ops that every kind of thread executor uses as they are. */

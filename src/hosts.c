@@ -71,28 +71,32 @@ struct hosts {
 
 /*
  * The wrapper a job's session runs, as $0 of sh -c with the job's number,
- * slot, host and command line as $1..$4, and with --pipe, as $5, the name
- * of the file in the host's temporary directory that holds its block
- * (hosts_put_argv()).  The command runs with stdin from that file or from
- * /dev/null; the session's stdin is watched until it ends, and then the
+ * slot, host and command line as $1..$4, its working directory as $5
+ * (--workdir, made if missing; "": the login directory), and with --pipe,
+ * as $6, the name of the file in the host's temporary directory that
+ * holds its block (hosts_put_argv()).  The command runs with stdin from
+ * that file or from /dev/null; the session's stdin is watched until it
+ * ends (ccmap holds it open, and empty, while the job runs), and then the
  * whole session (its process group: sshd made it a session leader) is
- * killed.  %s is the marker.
+ * killed.  The watcher reads with the shell's read, so that killing it
+ * when the command is done leaves no process behind.  %s is the marker.
  */
 static const char wrapper[] =
+    "[ -z \"$5\" ] || { mkdir -p -- \"$5\" && cd -- \"$5\"; } || exit 1;"
     "CCMAP_SEQ=$1 CCMAP_SLOT=$2 CCMAP_HOST=$3;"
     "export CCMAP_SEQ CCMAP_SLOT CCMAP_HOST;"
-    "i=/dev/null; [ -z \"$5\" ] || i=${TMPDIR:-/tmp}/$5;"
+    "i=/dev/null; [ -z \"$6\" ] || i=${TMPDIR:-/tmp}/$6;"
     "exec 3<&0 </dev/null;"
     "sh -c \"$4\" <\"$i\" &"
     "p=$!;"
-    "{ trap '' TERM; cat <&3 >/dev/null 2>&1;"
-    " [ -z \"$5\" ] || rm -f \"$i\";"
+    "{ trap '' TERM; while read -r x; do :; done <&3;"
+    " [ -z \"$6\" ] || rm -f \"$i\";"
     " kill -TERM 0; sleep 1; kill -KILL 0; } >/dev/null 2>&1 &"
     "w=$!;"
     "exec 3<&-;"
     "wait $p; s=$?;"
-    "kill $w 2>/dev/null;"
-    "[ -z \"$5\" ] || rm -f \"$i\";"
+    "kill -KILL $w 2>/dev/null;"
+    "[ -z \"$6\" ] || rm -f \"$i\";"
     "[ $s = 255 ] && printf %%s '%s' >&2;"
     "exit $s";
 
@@ -100,9 +104,13 @@ static const char wrapper[] =
 static const char put[] =
     "umask 077; exec cat >\"${TMPDIR:-/tmp}/$1\"";
 
-/* Its CPUs, with POSIX tools, then its session held until ccmap ends it. */
+/*
+ * Whether it has rsync (for --transferfile and its kin), its CPUs, with
+ * POSIX tools, then its session held until ccmap ends it.
+ */
 static const char hello[] =
-    "echo ccmap-ready; (getconf _NPROCESSORS_ONLN || nproc || echo 1)"
+    "command -v rsync >/dev/null 2>&1 && echo ccmap-rsync; echo ccmap-ready;"
+    " (getconf _NPROCESSORS_ONLN || nproc || echo 1)"
     " 2>/dev/null; exec cat >/dev/null";
 
 static void
@@ -748,9 +756,21 @@ host_local(const struct host *h)
 	return h->login->local;
 }
 
-/* The words of a session over the slot's master, but for its command. */
-static void
-session_words(struct hosts *hs, const struct hostslot *slot,
+int
+host_rsync(const struct host *h)
+{
+	return h->nm && h->m[0].said.len &&
+	    strstr(h->m[0].said.buf, "ccmap-rsync\n") != NULL;
+}
+
+const char *
+host_dest(const struct host *h)
+{
+	return h->login->dest;
+}
+
+void
+hosts_client(struct hosts *hs, const struct hostslot *slot,
     struct cmdbuf *cb)
 {
 	const struct host *h = slot->h;
@@ -763,13 +783,26 @@ session_words(struct hosts *hs, const struct hostslot *slot,
 	add_str(cb, ctl);
 	add_str(cb, "-o");
 	add_str(cb, "ControlMaster=no");
-	dest_words(cb, h->login);
+	if (h->login->port) {
+		add_str(cb, "-p");
+		add_str(cb, h->login->port);
+	}
+}
+
+/* The words of a session over the slot's master, but for its command. */
+static void
+session_words(struct hosts *hs, const struct hostslot *slot,
+    struct cmdbuf *cb)
+{
+	hosts_client(hs, slot, cb);
+	add_str(cb, "--");
+	add_str(cb, slot->h->login->dest);
 }
 
 void
 hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
-    size_t len, unsigned long long seq, unsigned jobslot, const char *block,
-    struct cmdbuf *cb)
+    size_t len, unsigned long long seq, unsigned jobslot, const char *wd,
+    const char *block, struct cmdbuf *cb)
 {
 	const struct host *h = slot->h;
 	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT, env = STRBUF_INIT;
@@ -779,7 +812,7 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 	session_words(hs, slot, cb);
 	/*
 	 * The far end's shell reads:
-	 * exec sh -c WRAPPER sh SEQ SLOT HOST CMD [BLOCK]
+	 * exec sh -c WRAPPER sh SEQ SLOT HOST CMD WD [BLOCK]
 	 */
 	strbuf_addf(&w, wrapper, hs->marker);
 	strbuf_addstr(&line, "exec /bin/sh -c ");
@@ -789,6 +822,8 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 	shell_quote(&line, h->login->name, strlen(h->login->name));
 	strbuf_addch(&line, ' ');
 	shell_quote(&line, cmd, len);
+	strbuf_addch(&line, ' ');
+	shell_quote(&line, wd ? wd : "", wd ? strlen(wd) : 0);
 	if (block) {
 		strbuf_addch(&line, ' ');
 		strbuf_addstr(&line, block);

@@ -75,13 +75,14 @@ int host_local(const struct host *h);
 
 /*
  * The argument vector that runs the command line cmd (as the shell sees
- * it) on the slot's host, as job seq in slot jobslot, into cb; with
+ * it) on the slot's host, as job seq in slot jobslot, in the directory wd
+ * (made if missing; NULL or "": the login directory), into cb; with
  * block (--pipe), its stdin is that file (hosts_put_argv()), which is
  * removed when it ends.
  */
 void hosts_argv(struct hosts *hs, const struct hostslot *slot,
     const char *cmd, size_t len, unsigned long long seq, unsigned jobslot,
-    const char *block, struct cmdbuf *cb);
+    const char *wd, const char *block, struct cmdbuf *cb);
 /*
  * --pipe: the name of job seq's block on a host, in its temporary
  * directory, and the argument vector that writes its stdin there.
@@ -90,6 +91,17 @@ void hosts_block_name(const struct hosts *hs, unsigned long long seq,
     char *buf, size_t len);
 void hosts_put_argv(struct hosts *hs, const struct hostslot *slot,
     const char *block, struct cmdbuf *cb);
+/*
+ * The first words of a session over the slot's master, into cb (reset,
+ * not finished): the ssh command and its options, without the "--" and
+ * the destination (for rsync's -e, with host_dest()).
+ */
+void hosts_client(struct hosts *hs, const struct hostslot *slot,
+    struct cmdbuf *cb);
+/* Its [user@]host, as ssh takes it. */
+const char *host_dest(const struct host *h);
+/* Did the remote host say it has rsync (in its master's hello)? */
+int host_rsync(const struct host *h);
 /* What the wrapper writes last on stderr when the command exited 255. */
 const char *hosts_marker(const struct hosts *hs, size_t *len);
 

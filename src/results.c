@@ -197,33 +197,6 @@ results_dirname(struct strbuf *out, const char *const *names, size_t nnames,
 		free(order);
 }
 
-/* mkdir -p: make each directory of path that is missing.  0 or -errno. */
-static int
-mkpath(char *path)
-{
-	struct stat sb;
-
-	if (stat(path, &sb) == 0)
-		return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
-	for (char *p = path + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		if (p[-1] != '/') {
-			char saved = *p;
-			*p = '\0';
-			int r = mkdir(path, 0777);
-			int e = errno;
-			*p = saved;
-			if (r < 0 && e != EEXIST)
-				return -e;
-		}
-		if (!*p)
-			break;
-	}
-	return stat(path, &sb) < 0 ? -errno :
-	    S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
-}
-
 /* From now on, every value in a path is cut to the longest file name. */
 static void
 cut_names(struct results *r)
@@ -249,13 +222,13 @@ job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
 	if (strcmp(dir->buf, r->spec) != 0) {
 		/* A template: a directory if it ends in '/', else a file. */
 		if (dir->len && dir->buf[dir->len - 1] == '/')
-			return make ? mkpath(dir->buf) : 0;
+			return make ? util_mkpath(dir->buf) : 0;
 		*in_dir = 0;
 		char *slash = strrchr(dir->buf, '/');
 		if (!make || !slash || slash == dir->buf)
 			return 0;
 		*slash = '\0';
-		e = mkpath(dir->buf);
+		e = util_mkpath(dir->buf);
 		*slash = '/';
 		return e;
 	}
@@ -266,7 +239,7 @@ job_dir(struct results *r, const struct jobvals *jv, size_t nsrc,
 		results_dirname(dir, (const char *const *)r->names, r->nnames,
 		    nsrc, jv->v, jv->n, atomic_load(&r->max));
 		if (make)
-			e = mkpath(dir->buf);
+			e = util_mkpath(dir->buf);
 		else if (access(dir->buf, F_OK) == 0 || errno == ENOENT)
 			e = 0;	/* (not made yet is no error here) */
 		else

@@ -22,6 +22,7 @@
 #include "progress.h"
 #include "schedule.h"
 #include "setup.h"
+#include "transfer.h"
 #include "tty.h"
 #include "util.h"
 
@@ -193,6 +194,36 @@ refuse_onall(const struct ccmap_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* -S's files: with -S, and a --basefile where every job finds it. */
+static int
+refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
+{
+	const char *opt = o->ntransferfiles ? "--transferfile" :
+	    o->transfer ? "--transfer" : o->nreturnfiles ? "--return" :
+	    o->nbasefiles ? "--basefile" : o->cleanup ? "--cleanup" :
+	    o->workdir ? "--workdir" : NULL;
+
+	if (opt && !o->nsshlogins && !o->nsshloginfiles)
+		return refuse(err, errlen, "%s: only with -S or "
+		    "--sshloginfile (the files of remote jobs)", opt);
+	if (o->workdir && !*o->workdir)
+		return refuse(err, errlen, "--workdir: an empty directory "
+		    "name");
+	for (size_t i = 0; i < o->nbasefiles; i++) {
+		if (!*o->basefiles[i])
+			return refuse(err, errlen, "--basefile: an empty file "
+			    "name");
+		if (o->workdir && !strcmp(o->workdir, "...") &&
+		    (*o->basefiles[i] != '/' || strstr(o->basefiles[i],
+		    "/./")))
+			return refuse(err, errlen, "--basefile '%s': relative "
+			    "on the host, it would not be in the jobs' own "
+			    "--workdir ...: give an absolute path",
+			    o->basefiles[i]);
+	}
+	return 0;
+}
+
 int
 setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 {
@@ -222,6 +253,8 @@ setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 	    CCMAP_PROCS)
 		return refuse(err, errlen, "-S: the jobs run over ssh: --procs "
 		    "does not apply");
+	if (refuse_files(o, err, errlen) < 0)
+		return CCMAP_EUSAGE;
 	if (o->interactive && o->plugin)
 		return refuse(err, errlen, "-p/--interactive cannot be used "
 		    "with --so");
@@ -465,6 +498,8 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		/* --onall: a slot per host, and -j hosts at a time. */
 		if (!opts->onall || !opts->jobs || opts->jobs > slots)
 			c->cfg.opts.jobs = slots;
+		if ((r = transfer_new(&c->cfg.xfer, opts, err, errlen)) < 0)
+			goto fail;
 	}
 	size_run(c, opts);
 	halt_init(&c->sched.halt, &opts->halt);
@@ -530,6 +565,7 @@ ccmap_free(struct ccmap *c)
 	if (c->cfg.sctx.devnull >= 0)
 		close(c->cfg.sctx.devnull);
 	free(c->disp.chunk);
+	transfer_free(c->cfg.xfer);
 	hosts_close(c->cfg.hosts, 0);
 	free(c);
 }

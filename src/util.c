@@ -2,10 +2,12 @@
  * util.c: allocation, full reads and writes, temporary files and the clock
  * (util.h).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,6 +117,32 @@ util_digits(const char *s, size_t len, size_t max)
 		v = v * 10 + (s[i] - '0');
 	}
 	return v;
+}
+
+int
+util_mkpath(char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == 0)
+		return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {
+			char saved = *p;
+			*p = '\0';
+			int r = mkdir(path, 0777);
+			int e = errno;
+			*p = saved;
+			if (r < 0 && e != EEXIST)
+				return -e;
+		}
+		if (!*p)
+			break;
+	}
+	return stat(path, &sb) < 0 ? -errno :
+	    S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
 }
 
 int

@@ -63,6 +63,12 @@ long long util_digits(const char *s, size_t len, size_t max);
 
 int util_write_all(int fd, const void *buf, size_t len);
 
+/*
+ * mkdir -p: make each directory of path that is missing (path is
+ * written to, and put back).  0 or -errno.
+ */
+int util_mkpath(char *path);
+
 /* Read exactly len bytes; 1 done, 0 clean EOF before any byte, -errno. */
 int util_read_full(int fd, void *buf, size_t len);
 

@@ -37,7 +37,9 @@ bcomp() {
 	' bcomp "$bc" "$bashc" "$@") || :
 }
 is "$(bcomp 1 ccmap --int)" "--interactive" "bash: --int completes to --interactive"
-is "$(bcomp 1 ccmap --ba)" "--bar" "bash: --ba completes to --bar"
+# (--ba is --bar or --basefile, as in GNU parallel.)
+is "$(bcomp 1 ccmap --ba | sort)" $'--bar\n--basefile' "bash: --ba offers --bar and --basefile"
+is "$(bcomp 1 ccmap --bar)" "--bar" "bash: --bar completes to itself"
 is "$(bcomp 1 ccmap --et)" "--eta" "bash: --et completes to --eta"
 is "$(bcomp 1 ccmap --prog)" "--progress" "bash: --prog completes to --progress"
 out=$(bcomp 1 ccmap -)
@@ -68,7 +70,7 @@ else
 	skip "fish completion" "fish is not installed"
 fi
 
-# --- zsh: in a terminal, Tab after 'ccmap --ba' gives --bar.
+# --- zsh: in a terminal, Tab after 'ccmap --bar' ends the word (a space).
 if command -v zsh >/dev/null 2>&1; then
 	. "$SRC/tmux.sh"
 	tm_start
@@ -79,9 +81,10 @@ if command -v zsh >/dev/null 2>&1; then
 	tm_type "PS1='%% '; fpath=(\$T/zfunc \$fpath); autoload -Uz compinit; compinit -u -D; echo READY"
 	tm_keys Enter
 	check "zsh: compinit with completions/_ccmap in fpath loads" tm_wait '^READY$'
-	tm_type "ccmap --ba"
+	tm_type "ccmap --bar"
 	tm_keys Tab
-	check "zsh: Tab completes 'ccmap --ba' to --bar" tm_wait '^% ccmap --bar ?$'
+	tm_type "X"
+	check "zsh: Tab completes 'ccmap --bar' (a space after)" tm_wait '^% ccmap --bar X$'
 	tm_keys C-u
 	tm_type "ccmap --inter"
 	tm_keys Tab
