@@ -71,9 +71,13 @@ struct hosts {
  * slot, host and command line as $1..$4, and with --pipe, as $5, the name
  * of the file in the host's temporary directory that holds its block
  * (hosts_put_argv()).  The command runs with stdin from that file or from
- * /dev/null; the session's stdin is watched until it ends, and then the
- * whole session (its process group: sshd made it a session leader) is
- * killed.  %s is the marker.
+ * /dev/null; the session's stdin is watched until it ends, and if the
+ * command is still running then, the whole session (its process group:
+ * sshd made it a session leader) is killed.  The watcher reads with the
+ * shell's read, not cat: no program to start for each job.  It ignores the
+ * TERM it sends, so once the command is done the wrapper ends it with
+ * KILL: a plain kill would leave it to wait for the session's end, and
+ * then to kill and sleep for nothing.  %s is the marker.
  */
 static const char wrapper[] =
     "CCMAP_SEQ=$1 CCMAP_SLOT=$2 CCMAP_HOST=$3;"
@@ -82,13 +86,13 @@ static const char wrapper[] =
     "exec 3<&0 </dev/null;"
     "sh -c \"$4\" <\"$i\" &"
     "p=$!;"
-    "{ trap '' TERM; cat <&3 >/dev/null 2>&1;"
+    "{ trap '' TERM; while read -r x; do :; done <&3;"
     " [ -z \"$5\" ] || rm -f \"$i\";"
     " kill -TERM 0; sleep 1; kill -KILL 0; } >/dev/null 2>&1 &"
     "w=$!;"
     "exec 3<&-;"
     "wait $p; s=$?;"
-    "kill $w 2>/dev/null;"
+    "kill -KILL $w 2>/dev/null;"
     "[ -z \"$5\" ] || rm -f \"$i\";"
     "[ $s = 255 ] && printf %%s '%s' >&2;"
     "exit $s";
