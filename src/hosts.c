@@ -41,6 +41,8 @@ struct master {
 	int out;		/* its stdout, while it connects */
 	unsigned sessions;	/* jobs on it now */
 	struct strbuf said;	/* what it said on stdout */
+	int dead;		/* it ended during the run: to start again */
+	int connecting;		/* a worker is starting it again */
 };
 
 struct host {
@@ -182,7 +184,10 @@ space_start(struct hosts *hs)
 	util_pace(&hs->last_start, hs->o->sshdelay_ns);
 }
 
-/* Start master k of host i, connecting: 0, or -errno. */
+/*
+ * Start master k of host i, connecting: 0, or -errno.  (Spaced by
+ * --sshdelay, but when it starts again during the run.)
+ */
 static int
 master_start(struct hosts *hs, size_t i, size_t k)
 {
@@ -236,7 +241,8 @@ master_start(struct hosts *hs, size_t i, size_t k)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
 	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&attr, 0);
-	space_start(hs);
+	if (!m->dead)
+		space_start(hs);
 	e = (cb.search ? posix_spawnp : posix_spawn)(&m->pid, cb.file, &fa,
 	    &attr, cb.argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -284,6 +290,42 @@ hello_done(const struct strbuf *said)
 }
 
 /*
+ * A connecting master has something to say: what, or that it ended
+ * (it failed: pid 0).  Once it said it is ready, its out is closed (-1).
+ */
+static void
+master_heard(struct master *m)
+{
+	char buf[512];
+	ssize_t got = read(m->out, buf, sizeof buf);
+
+	if (got > 0)
+		strbuf_add(&m->said, buf, (size_t)got);
+	else if (got < 0 && errno == EINTR)
+		return;
+	if (got <= 0) {
+		master_end(m, 0);
+	} else if (hello_done(&m->said)) {
+		close(m->out);
+		m->out = -1;
+	}
+}
+
+/* Wait for one master (out >= 0) to answer, as masters_wait(). */
+static void
+master_wait(struct master *m)
+{
+	long long until = util_now_ns() + CONNECT_NS, left;
+
+	while (m->out >= 0 && (left = (until - util_now_ns()) / 1000000) > 0)
+		if (poll(&(struct pollfd){ m->out, POLLIN, 0 }, 1,
+		    (int)left) > 0)
+			master_heard(m);
+	if (m->out >= 0)
+		master_end(m, SIGKILL);
+}
+
+/*
  * Wait for the masters started (out >= 0) to answer: each says it is
  * ready and its host's CPUs; one that ends, or says nothing in time,
  * has failed (pid 0), and what ssh said on stderr is kept in said.
@@ -313,24 +355,9 @@ masters_wait(struct hosts *hs)
 			break;
 		if (poll(fds, n, (int)left) < 0 && errno != EINTR)
 			break;
-		for (size_t j = 0; j < n; j++) {
-			struct master *m = who[j];
-			char buf[512];
-			ssize_t got;
-			if (!fds[j].revents)
-				continue;
-			got = read(m->out, buf, sizeof buf);
-			if (got > 0)
-				strbuf_add(&m->said, buf, (size_t)got);
-			else if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0) {
-				master_end(m, 0);	/* it failed */
-			} else if (hello_done(&m->said)) {
-				close(m->out);
-				m->out = -1;
-			}
-		}
+		for (size_t j = 0; j < n; j++)
+			if (fds[j].revents)
+				master_heard(who[j]);
 	}
 	/* What did not answer in time has failed. */
 	for (size_t i = 0; i < hs->n; i++)
@@ -625,10 +652,77 @@ free_master(const struct host *h)
 	int best = -1;
 
 	for (size_t k = 0; k < h->nm; k++)
-		if (h->m[k].pid > 0 && h->m[k].sessions < HOSTS_SESSIONS &&
+		if (!h->m[k].connecting && h->m[k].pid > 0 &&
+		    h->m[k].sessions < HOSTS_SESSIONS &&
 		    (best < 0 || h->m[k].sessions < h->m[best].sessions))
 			best = (int)k;
 	return best;
+}
+
+/*
+ * Has master m ended during the run (killed, its connection lost)?  Then
+ * it is reaped, and marked to start again: 1 (and 1 after, while it is
+ * marked).  (Under the lock.)
+ */
+static int
+master_gone(struct master *m)
+{
+	if (m->connecting || m->dead)
+		return m->dead;
+	if (m->pid <= 0 || waitpid(m->pid, NULL, WNOHANG) != m->pid)
+		return 0;
+	m->pid = 0;
+	master_end(m, 0);
+	return m->dead = 1;
+}
+
+/* A master of h that ended, to start again (-1: none). */
+static int
+dead_master(struct host *h)
+{
+	for (size_t k = 0; k < h->nm; k++)
+		if (!h->m[k].connecting)
+			master_gone(&h->m[k]);
+	for (size_t k = 0; k < h->nm; k++)
+		if (h->m[k].dead && !h->m[k].connecting)
+			return (int)k;
+	return -1;
+}
+
+/*
+ * A session on h failed (or its master could not start again): the host
+ * is paused, 1 s, 2 s, ..., and dropped after a few in a row.  (Under
+ * the lock.)
+ */
+static void
+host_failed(struct hosts *hs, struct host *h, const char *why)
+{
+	if (h->down)
+		return;
+	if (++h->fails >= FAILS_MAX)
+		host_drop(hs, h, why && *why ? why : "its sessions failed");
+	else
+		h->pause_until = util_now_ns() + h->fails * 1000000000LL;
+}
+
+/*
+ * Start master k of h again, from the worker that claimed it
+ * (connecting), outside the lock: 0, or -1 with why it failed in why.
+ */
+static int
+master_restart(struct hosts *hs, struct host *h, size_t k,
+    struct strbuf *why)
+{
+	struct master *m = &h->m[k];
+	size_t i = (size_t)(h - hs->h);
+
+	strbuf_reset(&m->said);
+	if (master_start(hs, i, k) == 0)
+		master_wait(m);
+	if (m->pid > 0)
+		return 0;
+	master_why(hs, i, k, why);
+	return -1;
 }
 
 /* May a job take a slot of h now?  (Else why not: wake, when to retry.) */
@@ -657,16 +751,23 @@ take(struct hosts *hs, const struct host *avoid, const struct host *only,
 	pthread_mutex_lock(&hs->lock);
 	for (;;) {
 		long long now = util_now_ns(), wake = 0;
-		struct host *best = NULL;
-		int alive = 0, bestm = -1;
+		struct host *best = NULL, *again = NULL;
+		int alive = 0, bestm = -1, againm = -1;
 		for (size_t i = 0; i < hs->n; i++) {
 			struct host *h = &hs->h[i];
 			int m;
 			if (h->down || (only && h != only))
 				continue;
 			alive = 1;
-			if (!host_free(h, now, &wake, &m))
+			if (!host_free(h, now, &wake, &m)) {
+				/* (Its masters ended?  One starts again.) */
+				if (!again && !h->login->local &&
+				    h->pause_until <= now &&
+				    h->busy < h->slots &&
+				    (againm = dead_master(h)) >= 0)
+					again = h;
 				continue;
+			}
 			/* Another host than avoid; the least busy. */
 			if (!best || (best == avoid && h != avoid) ||
 			    ((h != avoid || best == avoid) &&
@@ -684,6 +785,33 @@ take(struct hosts *hs, const struct host *avoid, const struct host *only,
 			slot->master = (unsigned)bestm;
 			pthread_mutex_unlock(&hs->lock);
 			return 0;
+		}
+		if (again) {
+			struct master *m = &again->m[againm];
+			struct strbuf why = STRBUF_INIT;
+			int r;
+			m->connecting = 1;
+			again->busy++;
+			m->sessions++;
+			pthread_mutex_unlock(&hs->lock);
+			r = master_restart(hs, again, (size_t)againm, &why);
+			pthread_mutex_lock(&hs->lock);
+			m->connecting = 0;
+			/* (Those waiting for it, or for this slot.) */
+			pthread_cond_broadcast(&hs->cond);
+			if (r == 0) {
+				m->dead = 0;
+				slot->h = again;
+				slot->master = (unsigned)againm;
+				pthread_mutex_unlock(&hs->lock);
+				strbuf_release(&why);
+				return 0;
+			}
+			again->busy--;
+			m->sessions--;
+			host_failed(hs, again, last_line(&why));
+			strbuf_release(&why);
+			continue;
 		}
 		if (!alive) {
 			pthread_mutex_unlock(&hs->lock);
@@ -732,14 +860,12 @@ hosts_give(struct hosts *hs, const struct hostslot *slot, int ok,
 	h->busy--;
 	if (!h->login->local)
 		h->m[slot->master].sessions--;
-	if (ok) {
+	if (ok)
 		h->fails = 0;
-	} else if (!h->down && ++h->fails >= FAILS_MAX) {
-		host_drop(hs, h, why && *why ? why : "its sessions failed");
-	} else if (!h->down) {
-		/* Tried again later: 1 s, 2 s, ... */
-		h->pause_until = util_now_ns() + h->fails * 1000000000LL;
-	}
+	else if (h->login->local || !master_gone(&h->m[slot->master]))
+		host_failed(hs, h, why);
+	/* (Else its master ended: the next job starts it again, which
+	   counts against the host if it fails.) */
 	pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
 }
@@ -783,6 +909,9 @@ hosts_client(struct hosts *hs, const struct hostslot *slot,
 	add_str(cb, ctl);
 	add_str(cb, "-o");
 	add_str(cb, "ControlMaster=no");
+	/* (Without its master, ssh would log in on its own: it fails.) */
+	add_str(cb, "-o");
+	add_str(cb, "ProxyCommand=false");
 	if (h->login->port) {
 		add_str(cb, "-p");
 		add_str(cb, h->login->port);

@@ -3,7 +3,9 @@
 # (MaxStartups 10:30:100, MaxSessions 10).  A host with 100 slots needs 12
 # masters, and every slot runs a job at once.  A host with 300 slots needs
 # 34: ccmap connects them a few at a time, so that sshd refuses none (all
-# at once, some are refused).  The masters' directory is made in
+# at once, some are refused).  A master killed during the run is started
+# again: the jobs it carried run again, over the new one, and no job logs
+# in on its own meanwhile.  The masters' directory is made in
 # --tmpdir (else $TMPDIR), mode 700, and removed at the end.
 #
 # No check depends on timing: the jobs wait at a gate file, and the test
@@ -66,5 +68,48 @@ touch "$G/go"
 ends "300 slots" "$pid"
 is "$s" 0 "300 slots: status 0"
 is "$(cat "$T/err")" "" "300 slots: no warning (no master refused)"
+
+# --- a master killed during the run: started again -------------------------
+rm -f "$G"/*
+master_pids() { pgrep -f "ControlPath=$T/tmp/ccmap-ssh" | sort; }
+seq 4 | "$CCMAP" -S 2/node1 --tmpdir "$T/tmp" \
+	"touch $G/started.{}.\$\$; while [ ! -e $G/go ]; do sleep 0.2; done; echo {}" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+two_started() { [ "$(find "$G" -name 'started.*' | wc -l)" -ge 2 ]; }
+if wait_for 60 two_started; then
+	pass "master killed: two jobs running"
+else
+	fail "master killed: two jobs running"
+fi
+old=$(master_pids)
+is "$(echo "$old" | grep -c .)" 1 "master killed: one master for 2 slots"
+kill -TERM $old
+other_master() { m=$(master_pids); [ -n "$m" ] && [ "$m" != "$old" ]; }
+if wait_for 60 other_master; then
+	pass "master killed: a new master is started"
+else
+	fail "master killed: a new master is started"
+fi
+# Two more jobs run over it (the two cut off wait for a slot after them).
+four_started() { [ "$(find "$G" -name 'started.*' | wc -l)" -ge 4 ]; }
+if wait_for 60 four_started; then
+	pass "master killed: jobs start over the new master"
+else
+	fail "master killed: jobs start over the new master"
+fi
+touch "$G/go"
+ends "master killed" "$pid"
+is "$s" 0 "master killed: status 0"
+check "master killed: each item's output once, in order" cmp -s "$T/out" <(seq 4)
+is "$(find "$G" -name 'started.[12].*' | wc -l)" 4 \
+	"master killed: the two jobs it carried ran again"
+is "$(cat "$T/err")" "" "master killed: no warning (the host is not dropped)"
+if wait_for 30 sshbed_none_left; then
+	pass "master killed: nothing of the run left on node1"
+else
+	fail "master killed: nothing of the run left on node1"
+	sshbed_ps | diag
+fi
 
 done_testing
