@@ -80,6 +80,7 @@ static const struct option longopts[] = {
 	{ "onall",		no_argument,       NULL, OPT_ONALL },
 	{ "nonall",		no_argument,       NULL, OPT_NONALL },
 	{ "filter-hosts",	no_argument,       NULL, OPT_FILTER_HOSTS },
+	{ "controlmaster",	no_argument,       NULL, 'M' },
 	{ "env",		required_argument, NULL, OPT_ENV },
 	{ "transferfile",	required_argument, NULL, OPT_TRANSFERFILE },
 	{ "tf",			required_argument, NULL, OPT_TRANSFERFILE },
@@ -391,6 +392,8 @@ parse_option(struct ccmap_opts *o, int ch, int longindex, char **argv)
 	case OPT_FILTER_HOSTS:
 		o->filter_hosts = 1;
 		break;
+	case 'M':	/* --controlmaster: what -S always does */
+		break;
 	case OPT_ENV:
 		add_word(&o->env, &o->nenv, optarg);
 		break;
@@ -651,7 +654,7 @@ main(int argc, char **argv)
 	opterr = 0;
 	for (r = PARSE_NEXT; r == PARSE_NEXT; ) {
 		longindex = -1;
-		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:L:XmE:rpqkuhS:",
+		ch = getopt_long(argc, argv, "+:a:0d:C:j:P:I:n:N:L:XmME:rpqkuhS:",
 		    longopts, &longindex);
 		r = ch == -1 ? PARSE_OPERANDS :
 		    parse_option(&o, ch, longindex, argv);

@@ -111,6 +111,8 @@ static const char help[] =
 "                          each; -j is hosts at a time (default: all)\n"
 "      --nonall            run the command once on every host, reading no\n"
 "                          items\n"
+"  -M, --controlmaster     accepted: -S always runs the jobs over a master\n"
+"                          connection per host\n"
 "      --filter-hosts      leave out the hosts that cannot be reached (done\n"
 "                          anyway, before the first job)\n"
 "      --env VAR           give remote jobs the variable VAR, or the exported\n"

@@ -13,7 +13,7 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	--pipe --spreadstdin --block --block-size --blocksize --recend --recstart -L
 	--so -j -P --jobs --threads --procs --chunksize --max-tasks-per-child
 	-S --ssh --sshlogin --sshloginfile --slf --sshdelay --ssh-delay
-	--onall --nonall --filter-hosts --env
+	--onall --nonall --filter-hosts --env -M --controlmaster
 	--transferfile --tf --transfer --return --cleanup --trc --basefile --bf
 	--workdir --wd
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --resume

@@ -136,6 +136,7 @@ complete -c ccmap -n __fish_ccmap_in_options -l ssh -x -a '(__fish_complete_comm
 complete -c ccmap -n __fish_ccmap_in_options -l sshdelay -l ssh-delay -x -a '0.1 0.5 1 5 100ms 1s 1m' -d 'Start the ssh connections at least this long apart'
 complete -c ccmap -n __fish_ccmap_in_options -l onall -d 'Run every item on every host; -j is hosts at a time'
 complete -c ccmap -n __fish_ccmap_in_options -l nonall -d 'Run the command once on every host, reading no items'
+complete -c ccmap -n __fish_ccmap_in_options -s M -l controlmaster -d 'Accepted: -S always uses a master connection per host'
 complete -c ccmap -n __fish_ccmap_in_options -l filter-hosts -d 'Leave out the hosts that cannot be reached (done anyway)'
 complete -c ccmap -n __fish_ccmap_in_options -l env -x -a '(set --names --export)' -d 'Give remote jobs this variable (or exported bash function)'
 complete -c ccmap -n __fish_ccmap_in_options -l transferfile -l tf -r -F -d 'Copy FILE (a template) to the host before the job'

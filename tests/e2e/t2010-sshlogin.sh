@@ -6,7 +6,7 @@
 # and N/ (concurrent jobs counted at a gate); exit statuses, the joblog's
 # Host column and a command's own 255 told from ssh's; items quoted through
 # ssh; a host down at the start or killed mid-run; TERM/INT leaving no
-# remote process; --timeout, --retries, refusals, --tag, --results, --json.
+# remote process; --timeout, --retries, refusals, --tag, -M, --results, --json.
 #
 # No check depends on timing: jobs that must be running together wait at a
 # gate (a file) that the script opens once it has counted them, and every
@@ -236,6 +236,10 @@ is "$(wc -l <"$T/err")" 1 "-S with --so: one line"
 stderr_has '^ccmap: -S: .*--so' "-S with --so: the line names both"
 run_case "--tag with -S: the item as tag" 0 $'a\thi a\nb\thi b\n' -- \
 	$CCMAP --tag -S node1,node2 echo hi ::: a b
+run_case "-M (GNU's --controlmaster) is accepted: every job runs once" 0 \
+	$'1 node1\n2 node1\n3 node1\n' -- $CCMAP -M -S node1 'echo {} $(hostname)' ::: 1 2 3
+run_case "--controlmaster is accepted" 0 $'x node2\n' -- \
+	$CCMAP --controlmaster -S node2 'echo {} $(hostname)' ::: x
 
 # --- 13. --results and --json: the job's own stdout and stderr.
 rec_cmd='echo out {}; echo err {} >&2; exit {}'
