@@ -201,6 +201,8 @@ master_start(struct hosts *hs, size_t i, size_t k)
 	sigset_t none, def;
 
 	ctl_path(hs, i, k, ctl, sizeof ctl);
+	/* (A master killed before it could remove its socket left it.) */
+	unlink(ctl);
 	cmdbuf_init(&cb);
 	ssh_words(&cb, h->login);
 	add_str(&cb, "-o");

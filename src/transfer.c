@@ -149,7 +149,9 @@ transfer_new(struct transfer **tp, const struct ccmap_opts *o, char *err,
 	tr->warn = o->warn;
 	tr->data = o->data;
 	tr->base = util_calloc(o->nbasefiles + 1, sizeof *tr->base);
-	memcpy(tr->base, o->basefiles, o->nbasefiles * sizeof *tr->base);
+	if (o->nbasefiles)
+		memcpy(tr->base, o->basefiles, o->nbasefiles *
+		    sizeof *tr->base);
 	tr->nbase = o->nbasefiles;
 	tr->cleanup = o->cleanup;
 	tr->rsync = have_rsync();
