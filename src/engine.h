@@ -85,6 +85,7 @@ struct wstate {
 	struct cmdbuf cb;
 	struct jobenv env;
 	pid_t pid;		/* its running job (threads), or 0 */
+	int sock;		/* its running session's socket (-S), or -1 */
 	void *pw;		/* the plugin's worker state */
 	int pinit;		/* 1 after worker_init, -1 if it failed */
 	char perr[256];		/* why it failed */

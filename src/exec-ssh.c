@@ -23,6 +23,7 @@ struct ssh_job {
 	struct thread_exec *te;
 	struct job *job;
 	struct wstate *ws;
+	char ctl[4096];		/* its master's socket */
 	char tail[TAIL_MAX];	/* the last of its stderr, not yet handed on */
 	size_t ntail;
 	int lost;		/* its session failed */
@@ -68,6 +69,14 @@ ssh_started(void *arg, pid_t pid)
 	struct ssh_job *sj = arg;
 
 	exec_threads_started(sj->te, sj->ws, pid);
+}
+
+static void
+ssh_opened(void *arg, int fd)
+{
+	struct ssh_job *sj = arg;
+
+	exec_threads_opened(sj->te, sj->ws, fd);
 }
 
 /*
@@ -137,9 +146,11 @@ put_block(struct ssh_job *sj, const struct hostslot *hsl, struct iovec *in,
 		.capture = 1,
 		.data = ssh_data,
 		.started = ssh_started,
+		.opened = ssh_opened,
 		.arg = sj,
 		.in = in,
 		.nin = nin,
+		.mux = sj->ctl,
 	};
 
 	hosts_put_argv(c->cfg.hosts, hsl, name, &sj->ws->cb);
@@ -165,6 +176,7 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		.capture = 1,	/* (for the marker; -u writes it as it comes) */
 		.data = ssh_data,
 		.started = ssh_started,
+		.opened = ssh_opened,
 		.arg = &sj,
 		.hold_in = 1,
 	};
@@ -189,6 +201,8 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		io.nin = nin;
 		template_argv(c->cfg.tmpl, &jv, &ws->cb);
 	} else {
+		hosts_ctl(hs, &hsl, sj.ctl, sizeof sj.ctl);
+		io.mux = sj.ctl;
 		strbuf_reset(&ws->scratch);
 		template_line(c->cfg.tmpl, &jv, &ws->scratch);
 		if (transfer_before(c->cfg.xfer, &xj, &job->st) < 0) {

@@ -6,6 +6,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "exec-threads.h"
 #include "threadpool.h"
@@ -91,6 +92,16 @@ exec_threads_started(struct thread_exec *te, struct wstate *ws, pid_t pgid)
 }
 
 void
+exec_threads_opened(struct thread_exec *te, struct wstate *ws, int fd)
+{
+	pthread_mutex_lock(&te->pid_lock);
+	ws->sock = fd;
+	if (fd >= 0 && atomic_load(&te->stop_sig))
+		shutdown(fd, SHUT_RDWR);
+	pthread_mutex_unlock(&te->pid_lock);
+}
+
+void
 exec_threads_submit(struct executor *x, struct job **jobs, size_t n)
 {
 	struct thread_exec *te = thread_exec(x);
@@ -111,6 +122,9 @@ exec_threads_kill(struct executor *x, int sig)
 	for (unsigned i = 0; i < x->c->cfg.jobs; i++)
 		if (te->ws[i].pid > 0)
 			kill(-te->ws[i].pid, sig);
+		else if (te->ws[i].sock >= 0)
+			/* (The session ends; its wrapper kills the job.) */
+			shutdown(te->ws[i].sock, SHUT_RDWR);
 	pthread_mutex_unlock(&te->pid_lock);
 }
 

@@ -23,7 +23,8 @@ struct thread_exec {
 	struct threadpool *tp;
 	struct wstate *ws;	/* one per thread */
 	/* Shared with the workers: */
-	pthread_mutex_t pid_lock;	/* guards ws[].pid, stop_sig's kill */
+	pthread_mutex_t pid_lock;	/* guards ws[].pid and ws[].sock,
+					   stop_sig's kill */
 	atomic_int stop_sig;	/* the signal for jobs that start from now on */
 	atomic_int no_start;	/* queued jobs do not start (--halt soon) */
 	atomic_uint running;	/* jobs running now, not queued */
@@ -48,6 +49,12 @@ struct executor *exec_threads_new(struct ccmap *c,
  */
 void exec_threads_started(struct thread_exec *te, struct wstate *ws,
     pid_t pgid);
+
+/*
+ * The same for a session over an ssh master (mux.h) on socket fd (-1:
+ * ended): shut down when the jobs are stopped.
+ */
+void exec_threads_opened(struct thread_exec *te, struct wstate *ws, int fd);
 
 /* The ops of a thread executor that needs nothing of its own... */
 #define EXEC_THREADS_OPS(kind) EXEC_THREADS_OPS_FREE(kind, exec_threads_free)

@@ -40,6 +40,7 @@ exec_wstate_init(struct wstate *ws, struct executor *x)
 {
 	memset(ws, 0, sizeof *ws);
 	ws->x = x;
+	ws->sock = -1;
 	cmdbuf_init(&ws->cb);
 	jobenv_init(&ws->env);
 }

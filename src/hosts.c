@@ -906,7 +906,7 @@ hosts_client(struct hosts *hs, const struct hostslot *slot,
 
 	cmdbuf_reset(cb);
 	ssh_words(cb, h->login);
-	ctl_path(hs, (size_t)(h - hs->h), slot->master, ctl, sizeof ctl);
+	hosts_ctl(hs, slot, ctl, sizeof ctl);
 	add_str(cb, "-S");
 	add_str(cb, ctl);
 	add_str(cb, "-o");
@@ -918,6 +918,13 @@ hosts_client(struct hosts *hs, const struct hostslot *slot,
 		add_str(cb, "-p");
 		add_str(cb, h->login->port);
 	}
+}
+
+void
+hosts_ctl(const struct hosts *hs, const struct hostslot *slot, char *buf,
+    size_t len)
+{
+	ctl_path(hs, (size_t)(slot->h - hs->h), slot->master, buf, len);
 }
 
 /* The words of a session over the slot's master, but for its command. */

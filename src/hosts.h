@@ -98,6 +98,9 @@ void hosts_put_argv(struct hosts *hs, const struct hostslot *slot,
  */
 void hosts_client(struct hosts *hs, const struct hostslot *slot,
     struct cmdbuf *cb);
+/* The socket of the slot's master, into buf (a session's io->mux). */
+void hosts_ctl(const struct hosts *hs, const struct hostslot *slot,
+    char *buf, size_t len);
 /* Its [user@]host, as ssh takes it. */
 const char *host_dest(const struct host *h);
 /* Did the remote host say it has rsync (in its master's hello)? */

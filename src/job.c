@@ -13,6 +13,7 @@
 
 #include "util.h"
 #include "job.h"
+#include "mux.h"
 #include "termseq.h"
 
 extern char **environ;
@@ -148,55 +149,51 @@ feed_write(struct feed *f, int fd)
 
 /*
  * Read the job's pipes (when captured) until both end, handing the data
- * on, and write its stdin (with in >= 0) until all of it is written or the
- * job stops reading; with a timeout, also watch for its exit and, when its
- * time is up, kill it as the kill sequence says (--termseq: a signal, a
- * wait, the next signal...), and with SIGKILL after it, unless its last
- * step sent that.  Returns once the pipes have ended and, with a timeout,
- * the job has exited (it is not reaped).
+ * on, and write its stdin (p->in[1] >= 0) until all of it is written or
+ * the job stops reading; until then, and until end has ended (when it
+ * must: with a timeout, or always for a session), hear what end says;
+ * when the job's time is up, kill it as the kill sequence says
+ * (--termseq: a signal, a wait, the next signal...), and with SIGKILL
+ * after it, unless its last step sent that.  Closes the pipes' ends.
  */
-static void
-watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
-    const struct spawn_io *io, struct job_status *st)
+void
+job_watch(const struct spawn_ctx *ctx, struct job_end *end,
+    struct job_pipes *p, const struct spawn_io *io, struct job_status *st)
 {
 	struct pollfd pfd[4] = {
-		{ .fd = out, .events = POLLIN },
-		{ .fd = err, .events = POLLIN },
-		{ .fd = -1, .events = POLLIN },
-		{ .fd = in, .events = POLLOUT },
+		{ .fd = p->out[0], .events = POLLIN },
+		{ .fd = p->err[0], .events = POLLIN },
+		{ .fd = end->fd, .events = POLLIN },
+		{ .fd = p->in[1], .events = POLLOUT },
 	};
 	const struct ccmap_termseq *ts = termseq_get(ctx->termseq);
 	long long deadline = ctx->timeout_ns ?
 	    util_now_ns() + ctx->timeout_ns : 0;
-	int exited = !deadline, last = 0;
+	int last = 0;
 	unsigned stage = 0;
-	char *buf = out >= 0 ? util_malloc(CAPTURE_BUF) : NULL;
+	char *buf = pfd[0].fd >= 0 ? util_malloc(CAPTURE_BUF) : NULL;
 	struct feed f;
 
+	p->out[0] = p->err[0] = p->in[1] = -1;	/* (pfd's now) */
 	feed_init(&f, io);
-	if (deadline)
-		pfd[2].fd = pid_fd(pid);
-	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[3].fd >= 0 || !exited) {
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[3].fd >= 0 ||
+	    !end->ended) {
 		int ms = -1;
 		if (deadline) {
 			long long left = deadline - util_now_ns();
 			ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 		}
-		if (!exited && pfd[2].fd < 0 && (ms < 0 || ms > 10))
-			ms = 10;	/* no pidfd: look now and then */
+		if (!end->ended && end->fd < 0 && (ms < 0 || ms > 10))
+			ms = 10;	/* nothing to poll: look now and then */
+		pfd[2].fd = end->ended ? -1 : end->fd;
 		if (poll(pfd, 4, ms) < 0 && errno != EINTR)
 			break;
 		if (pfd[3].fd >= 0 && pfd[3].revents && feed_write(&f, pfd[3].fd)) {
 			close(pfd[3].fd);	/* all written, or no reader */
 			pfd[3].fd = -1;
 		}
-		if (!exited && (pfd[2].fd < 0 ? has_exited(pid) :
-		    pfd[2].revents != 0)) {
-			exited = 1;
-			if (pfd[2].fd >= 0)
-				close(pfd[2].fd);
-			pfd[2].fd = -1;
-		}
+		if (!end->ended && (end->fd < 0 || pfd[2].revents))
+			end->heard(end);
 		for (int i = 0; i < 2; i++) {
 			if (pfd[i].fd < 0 || !pfd[i].revents)
 				continue;
@@ -211,22 +208,21 @@ watch(const struct spawn_ctx *ctx, pid_t pid, int out, int err, int in,
 			io->data(io->arg, i + 1, buf, (size_t)n);
 		}
 		if (deadline && util_now_ns() >= deadline) {
-			pid_t target = ctx->own_pgroup ? -pid : pid;
 			st->timed_out = 1;
 			if (stage < ts->n) {
 				last = ts->step[stage].sig;
-				kill(target, last);
+				end->kill(end, last);
 				deadline = util_now_ns() +
 				    ts->step[stage++].ms * 1000000LL;
 			} else {
 				if (last != SIGKILL)
-					kill(target, SIGKILL);
+					end->kill(end, SIGKILL);
 				deadline = 0;
 			}
 		}
 	}
 	for (int i = 0; i < 4; i++)
-		if (pfd[i].fd >= 0)
+		if (pfd[i].fd >= 0 && i != 2)
 			close(pfd[i].fd);
 	free(buf);
 }
@@ -238,6 +234,82 @@ close_pair(int p[2])
 		close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
+int
+job_pipes_open(struct job_pipes *p, const struct spawn_io *io)
+{
+	int e;
+
+	*p = (struct job_pipes){ { -1, -1 }, { -1, -1 }, { -1, -1 }, -1 };
+	if ((io->capture && (pipe2(p->out, O_CLOEXEC) < 0 ||
+	    pipe2(p->err, O_CLOEXEC) < 0)) || ((io->nin || io->hold_in) &&
+	    pipe2(p->in, O_CLOEXEC) < 0)) {
+		e = errno;
+		job_pipes_close(p);
+		return -e;
+	}
+	if (p->in[1] >= 0 && !io->nin) {
+		p->held = p->in[1];	/* (open, unwritten, until it has ended) */
+		p->in[1] = -1;
+	}
+	if (p->in[1] >= 0) {
+		/* Written between reads of its output: never blocks. */
+		fcntl(p->in[1], F_SETFL, O_NONBLOCK);
+		/* A larger pipe, if allowed: fewer turns between the two. */
+		if (feed_size(io) > PIPE_DEFAULT_SIZE)
+			fcntl(p->in[1], F_SETPIPE_SZ, PIPE_IN_SIZE);
+	}
+	return 0;
+}
+
+void
+job_pipes_given(struct job_pipes *p)
+{
+	if (p->out[1] >= 0)
+		close(p->out[1]);
+	if (p->err[1] >= 0)
+		close(p->err[1]);
+	if (p->in[0] >= 0)
+		close(p->in[0]);
+	p->out[1] = p->err[1] = p->in[0] = -1;
+}
+
+void
+job_pipes_close(struct job_pipes *p)
+{
+	close_pair(p->out);
+	close_pair(p->err);
+	close_pair(p->in);
+	if (p->held >= 0)
+		close(p->held);
+	p->held = -1;
+}
+
+/* A process as what ends a job (job_end): its exit, and kill(). */
+struct proc_end {
+	struct job_end e;
+	pid_t pid, target;
+};
+
+static void
+proc_heard(struct job_end *e)
+{
+	struct proc_end *pe = (struct proc_end *)e;
+
+	if (e->fd < 0 ? has_exited(pe->pid) : 1) {
+		e->ended = 1;
+		if (e->fd >= 0)
+			close(e->fd);
+		e->fd = -1;
+	}
+}
+
+static void
+proc_kill(struct job_end *e, int sig)
+{
+	kill(((struct proc_end *)e)->target, sig);
 }
 
 int
@@ -246,41 +318,29 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	struct job_pipes p;
 	sigset_t none;
 	long long t0;
 	pid_t pid;
-	int e, status, held = -1;
+	int e, status;
 
+	if (io->mux && (e = mux_job(ctx, io->mux,
+	    cb->argv[cb->argc - 1], io, st)) != -EPROTONOSUPPORT)
+		return e;
 	memset(st, 0, sizeof *st);
 	st->start_ns = util_wall_ns();
 	t0 = util_now_ns();
-	if ((io->capture && (pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0)) || ((io->nin || io->hold_in) &&
-	    pipe2(in, O_CLOEXEC) < 0)) {
-		e = errno;
-		close_pair(out);
-		close_pair(err);
-		st->err = e;
+	if ((e = job_pipes_open(&p, io)) < 0) {
+		st->err = -e;
 		st->code = 127;
-		return -e;
-	}
-	if (in[1] >= 0 && !io->nin) {
-		held = in[1];	/* (open, unwritten, until it has ended) */
-		in[1] = -1;
-	}
-	if (in[1] >= 0) {
-		/* Written between reads of its output: never blocks. */
-		fcntl(in[1], F_SETFL, O_NONBLOCK);
-		/* A larger pipe, if allowed: fewer turns between the two. */
-		if (feed_size(io) > PIPE_DEFAULT_SIZE)
-			fcntl(in[1], F_SETPIPE_SZ, PIPE_IN_SIZE);
+		return e;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0] >= 0 ? in[0] : ctx->devnull, 0);
+	posix_spawn_file_actions_adddup2(&fa, p.in[0] >= 0 ? p.in[0] :
+	    ctx->devnull, 0);
 	if (io->capture) {
-		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-		posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+		posix_spawn_file_actions_adddup2(&fa, p.out[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, p.err[1], 2);
 	} else if (io->to) {
 		posix_spawn_file_actions_adddup2(&fa, io->to[0], 1);
 		posix_spawn_file_actions_adddup2(&fa, io->to[1], 2);
@@ -298,30 +358,27 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	    &attr, cb->argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	if (io->capture) {
-		close(out[1]);
-		close(err[1]);
-	}
-	if (in[0] >= 0)
-		close(in[0]);
+	job_pipes_given(&p);
 	if (e) {
-		if (io->capture) {
-			close(out[0]);
-			close(err[0]);
-		}
-		if (in[1] >= 0)
-			close(in[1]);
-		if (held >= 0)
-			close(held);
+		job_pipes_close(&p);
 		st->err = e;
 		st->code = e == ENOENT ? 127 : 126;
 		return -e;
 	}
 	if (io->started)
 		io->started(io->arg, pid);
-	if (io->capture || ctx->timeout_ns || in[1] >= 0)
-		watch(ctx, pid, io->capture ? out[0] : -1,
-		    io->capture ? err[0] : -1, in[1], io, st);
+	if (io->capture || ctx->timeout_ns || p.in[1] >= 0) {
+		struct proc_end pe = {
+			.e = { .fd = ctx->timeout_ns ? pid_fd(pid) : -1,
+			    .ended = !ctx->timeout_ns, .heard = proc_heard,
+			    .kill = proc_kill },
+			.pid = pid,
+			.target = ctx->own_pgroup ? -pid : pid,
+		};
+		job_watch(ctx, &pe.e, &p, io, st);
+		if (pe.e.fd >= 0)
+			close(pe.e.fd);
+	}
 	if (io->started) {
 		/*
 		 * Wait without reaping, so that the pid cannot be reused while
@@ -337,12 +394,10 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 		if (errno != EINTR) {
 			st->err = errno;
 			st->code = 127;
-			if (held >= 0)
-				close(held);
+			job_pipes_close(&p);
 			return -st->err;
 		}
-	if (held >= 0)
-		close(held);
+	job_pipes_close(&p);
 	st->run_ns = util_now_ns() - t0;
 	if (WIFSIGNALED(status))
 		st->sig = WTERMSIG(status);

@@ -55,6 +55,18 @@ struct spawn_io {
 	 * (hosts.h) only when it has ended.
 	 */
 	int hold_in;
+	/*
+	 * -S: run the last word of the command as a session over the
+	 * OpenSSH master listening on this socket, spoken to directly
+	 * (mux.h), with no ssh client of its own; the command as a whole
+	 * if that master cannot be spoken to so.  NULL: spawn it.
+	 */
+	const char *mux;
+	/*
+	 * Such a session opened on socket fd (shutdown() ends it), or
+	 * ended: -1.  May be NULL.
+	 */
+	void (*opened)(void *arg, int fd);
 };
 #define SPAWN_IN_MAX 4
 
@@ -84,6 +96,36 @@ struct spawn_ctx {
  */
 int spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
     char *const envp[], const struct spawn_io *io, struct job_status *st);
+
+/*
+ * The ways of running a job (spawn_job, mux_job) share these: its pipes,
+ * and the watch of them until it ends.
+ */
+struct job_pipes {
+	int out[2], err[2];	/* captured stdout and stderr */
+	int in[2];		/* what it reads (io->in) */
+	int held;		/* io->hold_in: a stdin open until it ends */
+};
+/* Open what io asks for: 0, or -errno. */
+int job_pipes_open(struct job_pipes *p, const struct spawn_io *io);
+/* The job has its ends (spawned, or passed on): ours are closed. */
+void job_pipes_given(struct job_pipes *p);
+void job_pipes_close(struct job_pipes *p);
+
+/* What ends a job besides its pipes: a process, a session. */
+struct job_end {
+	int fd;		/* readable when it has something to say (-1: none,
+			   heard() is called now and then) */
+	int ended;	/* it has ended (set by heard()) */
+	void (*heard)(struct job_end *e);
+	void (*kill)(struct job_end *e, int sig);
+};
+/*
+ * Hand on its output and write its stdin until these end, and until end
+ * ends; kill it with end->kill when its time (--timeout) is up.
+ */
+void job_watch(const struct spawn_ctx *ctx, struct job_end *end,
+    struct job_pipes *p, const struct spawn_io *io, struct job_status *st);
 
 /* Did the job fail? */
 int job_failed(const struct job_status *st);

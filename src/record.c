@@ -45,6 +45,15 @@ capture_started(void *arg, pid_t pid)
 		cp->io->started(cp->io->arg, pid);
 }
 
+static void
+capture_opened(void *arg, int fd)
+{
+	struct capture *cp = arg;
+
+	if (cp->io->opened)
+		cp->io->opened(cp->io->arg, fd);
+}
+
 /* "NAME: WHAT N: cannot write 'PATH': ERROR" into out. */
 static void
 write_failed(struct strbuf *out, const char *what, unsigned long long seq,
@@ -141,6 +150,8 @@ record_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
 		.in = io->in,		/* --pipe: its block */
 		.nin = io->nin,
 		.hold_in = io->hold_in,
+		.mux = io->mux,
+		.opened = capture_opened,
 	};
 	size_t nsrc = item_values(c, jv);
 	int fd[2], e = 0;
