@@ -76,31 +76,37 @@ struct hosts {
  * slot, host and command line as $1..$4, its working directory as $5
  * (--workdir, made if missing; "": the login directory), and with --pipe,
  * as $6, the name of the file in the host's temporary directory that
- * holds its block (hosts_put_argv()).  The command runs with stdin from
- * that file or from /dev/null; the session's stdin is watched until it
- * ends (ccmap holds it open, and empty, while the job runs), and then the
- * whole session (its process group: sshd made it a session leader) is
- * killed.  The watcher reads with the shell's read, so that killing it
- * when the command is done leaves no process behind.  %s is the marker.
+ * holds its block (hosts_put_argv()).  The command runs in the
+ * foreground (so that INT and QUIT reach it as they would here), with
+ * stdin from that file or from /dev/null.  The session's stdin is
+ * watched meanwhile, by a child that reads it until it ends (ccmap holds
+ * it open, and empty, while the job runs), and then kills the whole
+ * session (its process group: sshd made it a session leader); it is
+ * killed once the command is done.  The wrapper itself outlives a
+ * command that signals its own process group (`kill 0`): it catches
+ * what the command may send, so that its exit status still comes back
+ * rather than ssh's 255 of a lost session, and then leaves the watcher
+ * to end the session's leftovers.  %s is the marker.
  */
 static const char wrapper[] =
     "[ -z \"$5\" ] || { mkdir -p -- \"$5\" && cd -- \"$5\"; } || exit 1;"
     "CCMAP_SEQ=$1 CCMAP_SLOT=$2 CCMAP_HOST=$3;"
     "export CCMAP_SEQ CCMAP_SLOT CCMAP_HOST;"
-    "i=/dev/null; [ -z \"$6\" ] || i=${TMPDIR:-/tmp}/$6;"
+    "ccmap_i=/dev/null ccmap_t=;"
+    "[ -z \"$6\" ] || ccmap_i=${TMPDIR:-/tmp}/$6;"
     "exec 3<&0 </dev/null;"
-    "sh -c \"$4\" <\"$i\" &"
-    "p=$!;"
-    "{ trap '' TERM; while read -r x; do :; done <&3;"
-    " [ -z \"$6\" ] || rm -f \"$i\";"
+    "{ trap '' TERM; while read -r ccmap_x; do :; done <&3;"
+    " [ -z \"$6\" ] || rm -f \"$ccmap_i\";"
     " kill -TERM 0; sleep 1; kill -KILL 0; } >/dev/null 2>&1 &"
-    "w=$!;"
+    "ccmap_w=$!;"
     "exec 3<&-;"
-    "wait $p; s=$?;"
-    "kill -KILL $w 2>/dev/null;"
-    "[ -z \"$6\" ] || rm -f \"$i\";"
-    "[ $s = 255 ] && printf %%s '%s' >&2;"
-    "exit $s";
+    "trap ccmap_t=1 TERM INT QUIT HUP;"
+    "sh -c \"$4\" <\"$ccmap_i\";"
+    "ccmap_s=$?;"
+    "[ -n \"$ccmap_t\" ] || kill -KILL $ccmap_w 2>/dev/null;"
+    "[ -z \"$6\" ] || rm -f \"$ccmap_i\";"
+    "[ $ccmap_s = 255 ] && printf %%s '%s' >&2;"
+    "exit $ccmap_s";
 
 /* What a block's session runs: its stdin into $1 (a name, as above). */
 static const char put[] =

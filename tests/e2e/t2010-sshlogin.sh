@@ -117,6 +117,10 @@ check "--sshloginfile: a missing file: no job ran" test ! -e "$G/ran"
 gate_hold "-S node1 (its $ncpu CPUs asked)" "$ncpu" -S node1
 gate_open "-S node1"
 gate_hold "-S 2/node1" 2 -S 2/node1
+# (Each job is a session asked of the master on its socket: the only ssh
+# process is the master.)
+is "$(pgrep -P "$cpid" -x ssh | wc -l)" 1 \
+	"-S 2/node1: two jobs running, one ssh process (the master)"
 gate_open "-S 2/node1"
 gate_hold "-j1 -S node1,node2" 2 -j1 -S node1,node2
 is "$(started node1) $(started node2)" "1 1" "-j1 -S node1,node2: one on each host"
@@ -241,7 +245,31 @@ run_case "-M (GNU's --controlmaster) is accepted: every job runs once" 0 \
 run_case "--controlmaster is accepted" 0 $'x node2\n' -- \
 	$CCMAP --controlmaster -S node2 'echo {} $(hostname)' ::: x
 
-# --- 13. --results and --json: the job's own stdout and stderr.
+# --- 13. What the command does to its own process group and gets.
+# A command that signals its own process group (trap 'kill 0' EXIT) does
+# not take the wrapper with it: its status comes back, once, and the host
+# is not taken for lost.
+gates_reset
+pg_cmd="trap 'kill 0' EXIT; echo x >>$G/runs.{}; echo {}"
+local_status=0
+$CCMAP "$pg_cmd" ::: 1 2 3 >/dev/null 2>&1 || local_status=$?
+gates_reset
+run_case "kill 0 in the job: the status as locally" "$local_status" \
+	$'1\n2\n3\n' -- $CCMAP -S node1 "$pg_cmd" ::: 1 2 3
+is "$(cat "$G/runs.1" "$G/runs.2" "$G/runs.3" | tr -d '\n')" xxx \
+	"kill 0 in the job: each job ran once (no lost session)"
+# (Its shell may say "Terminated": the job's own stderr, not ccmap's.)
+is "$(grep -c '^ccmap:' "$T/err")" 0 \
+	"kill 0 in the job: no warning (the host is not dropped)"
+# SIGINT and SIGQUIT reach the remote command as a local one (it runs in
+# the foreground, not as an asynchronous list that ignores them).
+int_cmd='trap "echo caught {}" INT; kill -INT $$; echo after {}'
+local_out=$($CCMAP "$int_cmd" ::: a 2>/dev/null; echo x)
+run_case "SIGINT: the remote command can trap it, as locally" 0 \
+	"${local_out%x}" -- $CCMAP -S node1 "$int_cmd" ::: a
+is "${local_out%x}" $'caught a\nafter a\n' "SIGINT: locally, caught"
+
+# --- 14. --results and --json: the job's own stdout and stderr.
 rec_cmd='echo out {}; echo err {} >&2; exit {}'
 local_out=$($CCMAP --results "$T/res-local" "$rec_cmd" ::: 0 255 2>/dev/null; echo x)
 run_case "--results with -S: the output as locally" 1 "${local_out%x}" -- \
