@@ -53,6 +53,7 @@ struct host {
 	unsigned fails;		/* failed sessions in a row */
 	long long pause_until;	/* after a failure: no job before this */
 	int down;		/* dropped */
+	int posix;		/* its login shell reads sh (posix_shells) */
 };
 
 struct hosts {
@@ -113,13 +114,25 @@ static const char put[] =
     "umask 077; exec cat >\"${TMPDIR:-/tmp}/$1\"";
 
 /*
- * Whether it has rsync (for --transferfile and its kin), its CPUs, with
- * POSIX tools, then its session held until ccmap ends it.
+ * Whether it has rsync (for --transferfile and its kin), the user's login
+ * shell (sshd sets $SHELL), its CPUs, with POSIX tools, then its session
+ * held until ccmap ends it.  In sh, whatever the login shell (csh and
+ * fish read this line as well as sh does).
  */
 static const char hello[] =
-    "command -v rsync >/dev/null 2>&1 && echo ccmap-rsync; echo ccmap-ready;"
+    "exec /bin/sh -c '"
+    "command -v rsync >/dev/null 2>&1 && echo ccmap-rsync;"
+    " echo \"ccmap-shell ${SHELL##*/}\"; echo ccmap-ready;"
     " (getconf _NPROCESSORS_ONLN || nproc || echo 1)"
-    " 2>/dev/null; exec cat >/dev/null";
+    " 2>/dev/null; exec cat >/dev/null'";
+
+/*
+ * Login shells that read a job's line as sh would: the wrapper is given
+ * to them as it is, with no sh started for it (a shell less per job).
+ */
+static const char *const posix_shells[] = {
+	"sh", "dash", "bash", "ksh", "ksh93", "mksh", "ash", "yash", "posh",
+};
 
 static void
 warn(struct hosts *hs, const char *fmt, ...)
@@ -396,6 +409,24 @@ master_why(struct hosts *hs, size_t i, size_t k, struct strbuf *sb)
 	return sb->len ? last_line(sb) : "no answer in time";
 }
 
+/* Is the login shell that a ready master's hello named one of those? */
+static int
+hello_posix(const struct master *m)
+{
+	const char *p = strstr(m->said.buf, "ccmap-shell ");
+	size_t len;
+
+	if (!p)
+		return 0;
+	p += 12;
+	len = strcspn(p, "\n");
+	for (size_t i = 0; i < sizeof posix_shells / sizeof *posix_shells; i++)
+		if (strlen(posix_shells[i]) == len &&
+		    !memcmp(p, posix_shells[i], len))
+			return 1;
+	return 0;
+}
+
 /* The CPUs a ready master's hello gave. */
 static unsigned
 hello_cpus(const struct master *m)
@@ -560,6 +591,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 		}
 		if (!h->login->local && !h->ncpu)
 			h->ncpu = hello_cpus(&h->m[0]);
+		if (!h->login->local)
+			h->posix = hello_posix(&h->m[0]);
 		/* (--onall: a host runs its jobs one at a time.) */
 		h->slots = o->onall ? 1 : o->jobs ? o->jobs : h->ncpu;
 		if (h->login->local)
@@ -933,6 +966,30 @@ hosts_ctl(const struct hosts *hs, const struct hostslot *slot, char *buf,
 	ctl_path(hs, (size_t)(slot->h - hs->h), slot->master, buf, len);
 }
 
+/*
+ * s quoted for a login shell that may not be sh (csh, fish): as
+ * shell_quote() does, but each backslash outside the quotes, where all
+ * three read \\ as one (fish reads \\ and \' inside single quotes as
+ * escapes).
+ */
+static void
+login_quote(struct strbuf *sb, const char *s, size_t len)
+{
+	const char *bs;
+	int any = 0;
+
+	while ((bs = memchr(s, '\\', len)) != NULL) {
+		if (bs > s)
+			shell_quote(sb, s, (size_t)(bs - s));
+		strbuf_addstr(sb, "\\\\");
+		len -= (size_t)(bs + 1 - s);
+		s = bs + 1;
+		any = 1;
+	}
+	if (len || !any)
+		shell_quote(sb, s, len);
+}
+
 /* The words of a session over the slot's master, but for its command. */
 static void
 session_words(struct hosts *hs, const struct hostslot *slot,
@@ -950,27 +1007,40 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 {
 	const struct host *h = slot->h;
 	struct strbuf line = STRBUF_INIT, w = STRBUF_INIT, env = STRBUF_INIT;
+	void (*quote)(struct strbuf *, const char *, size_t) =
+	    h->posix ? shell_quote : login_quote;
 	char num[32];
 
 	cmd = env_line(hs, cmd, &len, &env);
 	session_words(hs, slot, cb);
 	/*
-	 * The far end's shell reads:
-	 * exec sh -c WRAPPER sh SEQ SLOT HOST CMD WD [BLOCK]
+	 * The far end's login shell reads
+	 *	set -- SEQ SLOT HOST CMD WD [BLOCK]; WRAPPER
+	 * if it is sh, else
+	 *	exec /bin/sh -c WRAPPER sh SEQ SLOT HOST CMD WD [BLOCK]
 	 */
 	strbuf_addf(&w, wrapper, hs->marker);
-	strbuf_addstr(&line, "exec /bin/sh -c ");
-	shell_quote(&line, w.buf, w.len);
-	snprintf(num, sizeof num, " sh %llu %u ", seq, jobslot);
+	if (h->posix) {
+		strbuf_addstr(&line, "set --");
+	} else {
+		strbuf_addstr(&line, "exec /bin/sh -c ");
+		login_quote(&line, w.buf, w.len);
+		strbuf_addstr(&line, " sh");
+	}
+	snprintf(num, sizeof num, " %llu %u ", seq, jobslot);
 	strbuf_addstr(&line, num);
-	shell_quote(&line, h->login->name, strlen(h->login->name));
+	quote(&line, h->login->name, strlen(h->login->name));
 	strbuf_addch(&line, ' ');
-	shell_quote(&line, cmd, len);
+	quote(&line, cmd, len);
 	strbuf_addch(&line, ' ');
-	shell_quote(&line, wd ? wd : "", wd ? strlen(wd) : 0);
+	quote(&line, wd ? wd : "", wd ? strlen(wd) : 0);
 	if (block) {
 		strbuf_addch(&line, ' ');
 		strbuf_addstr(&line, block);
+	}
+	if (h->posix) {
+		strbuf_addch(&line, ';');
+		strbuf_add(&line, w.buf, w.len);
 	}
 	cmdbuf_add(cb, line.buf, line.len);
 	cmdbuf_finish(cb);

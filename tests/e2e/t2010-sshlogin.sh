@@ -282,4 +282,24 @@ run_case "--json with -S" 1 '*' -- $CCMAP -S node1 --json "$rec_cmd" ::: 0 255
 is "$(no_duration <"$T/out")" "$(cat "$T/json-local")" \
 	"--json with -S: the records as locally (exit 255 too)"
 
+# --- 15. The user's login shell: sh reads the job's line as it is; zsh,
+# fish (and csh) get it through /bin/sh, quoted so that each reads it the
+# same (fish reads backslashes in single quotes as escapes).
+ls_cmd='printf "%s|" {} "$CCMAP_SEQ" a\\b "$0"; echo; exit 3'
+ls_items=("x y" "q't" 'b\s' '$HOME' '*')
+run_case "login shell sh: quoting, status" 5 '*' -- \
+	$CCMAP -S node1 "$ls_cmd" ::: "${ls_items[@]}"
+sh_out=$(cat "$T/out")
+is "$(head -1 "$T/out")" 'x y|1|a\b|sh|' "login shell sh: the line as sh reads it"
+for lsh in zsh fish; do
+	if ! p=$(command -v "$lsh"); then
+		skip "login shell $lsh: not installed here"
+		continue
+	fi
+	usermod -s "$p" "$SSHBED_USER"
+	run_case "login shell $lsh: quoting, status, as with sh" 5 "$sh_out"$'\n' -- \
+		$CCMAP -S node1 "$ls_cmd" ::: "${ls_items[@]}"
+	usermod -s /bin/sh "$SSHBED_USER"
+done
+
 done_testing
