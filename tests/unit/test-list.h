@@ -126,6 +126,13 @@ TEST(job_signals_reset)
 TEST(job_no_fd_leak)
 TEST(job_timeout_termseq)
 
+/* test-mux.c */
+TEST(mux_session_output_and_status)
+TEST(mux_session_refused)
+TEST(mux_no_master)
+TEST(mux_other_version_falls_back)
+TEST(mux_timeout_ends_session)
+
 /* test-proto.c */
 TEST(proto_job_round_trip)
 TEST(proto_done_round_trip)
