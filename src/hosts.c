@@ -2,6 +2,7 @@
  * hosts.c: the hosts of -S, their ssh masters and their slots (see
  * hosts.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -437,6 +438,51 @@ hello_cpus(const struct master *m)
 	return v > 0 && v < 1000000 ? (unsigned)v : 1;
 }
 
+/*
+ * The directories of earlier runs of ours in tmp whose ccmap was killed
+ * (SIGKILL: nothing could remove them; their masters have ended since):
+ * named ccmap-ssh.PID.*, ours, and PID gone.  Their sockets and masters'
+ * messages are removed, then they; anything else in one keeps it.
+ */
+static void
+sweep_dirs(const char *tmp)
+{
+	DIR *d = opendir(tmp), *in;
+	struct dirent *e, *f;
+	struct strbuf path = STRBUF_INIT;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat sb;
+		char *end;
+		long pid;
+		if (strncmp(e->d_name, "ccmap-ssh.", 10) ||
+		    (pid = strtol(e->d_name + 10, &end, 10)) <= 0 ||
+		    *end != '.' || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", tmp, e->d_name);
+		if (lstat(path.buf, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
+		    sb.st_uid != geteuid() || !(in = opendir(path.buf)))
+			continue;
+		size_t len = path.len;
+		while ((f = readdir(in)) != NULL) {
+			/* (Only what hosts.c puts there: N.K and N.K.err.) */
+			if (f->d_name[0] < '0' || f->d_name[0] > '9')
+				continue;
+			strbuf_addf(&path, "/%s", f->d_name);
+			unlink(path.buf);
+			path.len = len;
+			path.buf[len] = '\0';
+		}
+		closedir(in);
+		rmdir(path.buf);
+	}
+	closedir(d);
+	strbuf_release(&path);
+}
+
 static int
 make_dir(struct hosts *hs, char *err, size_t errlen)
 {
@@ -444,12 +490,14 @@ make_dir(struct hosts *hs, char *err, size_t errlen)
 	    getenv("TMPDIR");
 	struct strbuf sb = STRBUF_INIT;
 
-	strbuf_addstr(&sb, tmp && *tmp ? tmp : "/tmp");
-	strbuf_addstr(&sb, "/ccmap-ssh.XXXXXX");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	sweep_dirs(tmp);
+	strbuf_addf(&sb, "%s/ccmap-ssh.%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(sb.buf)) {
 		int e = errno;
 		snprintf(err, errlen, "-S: cannot make a directory in '%s': "
-		    "%s", tmp && *tmp ? tmp : "/tmp", strerror(e));
+		    "%s", tmp, strerror(e));
 		strbuf_release(&sb);
 		return -e;
 	}

@@ -181,13 +181,20 @@ diag "node2 killed mid-run: ccmap said:"
 diag <"$T/g.err"
 sshbed_start_node 2
 
-# --- 9. TERM and INT to ccmap: nothing left on any host.
+# --- 9. TERM, INT and KILL to ccmap: nothing left on any host.
 # (A background job of a script starts with SIGINT ignored: ccmap's own
-# handler takes it.)
-for sig in TERM INT; do
-	want=143
-	[ "$sig" = TERM ] || want=130
-	gate_hold "SIG$sig" 2 -j1 -S node1,node2
+# handler takes it.  Killed, ccmap leaves its sockets' connections to
+# the masters, which end the sessions, and the masters' own, which ends
+# the masters.)
+no_master_left() { ! pgrep -f "ControlPath=$1/" >/dev/null; }
+for sig in TERM INT KILL; do
+	case $sig in
+	TERM) want=143 ;;
+	INT) want=130 ;;
+	KILL) want=137 ;;
+	esac
+	mkdir -p "$T/kt"
+	gate_hold "SIG$sig" 2 -j1 --tmpdir "$T/kt" -S node1,node2
 	kill -"$sig" "$cpid"
 	ends "SIG$sig" "$cpid"
 	is "$s" "$want" "SIG$sig: exit $want"
@@ -199,6 +206,16 @@ for sig in TERM INT; do
 			sshbed_ps | diag
 		fi
 	done
+	if [ "$sig" = KILL ]; then
+		dir=$(ls -d "$T"/kt/ccmap-ssh.* 2>/dev/null | tail -1)
+		check "SIGKILL: its sockets' directory is there" test -d "$dir"
+		check "SIGKILL: the masters end" wait_for 30 no_master_left "$dir"
+		# (The next run's ccmap removes it: its ccmap is gone.)
+		$CCMAP --tmpdir "$T/kt" -S node1 true ::: 1
+		check "SIGKILL: the next run removes the directory left" \
+			test ! -e "$dir"
+		is "$(ls "$T/kt")" "" "SIGKILL: nothing else left in --tmpdir"
+	fi
 	touch "$G/go" # (should anything be left)
 done
 
