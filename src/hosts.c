@@ -48,6 +48,7 @@ struct master {
 struct host {
 	const struct sshlogin *login;
 	unsigned ncpu, slots, busy;
+	int rsync;		/* it has rsync (its first master's hello) */
 	struct master *m;
 	size_t nm;
 	unsigned fails;		/* failed sessions in a row */
@@ -558,6 +559,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 		h->slots = o->onall ? 1 : o->jobs ? o->jobs : h->ncpu;
 		if (h->login->local)
 			continue;
+		/* (Read once: a master's said changes when it starts again.) */
+		h->rsync = strstr(h->m[0].said.buf, "ccmap-rsync\n") != NULL;
 		size_t nm = (h->slots + HOSTS_SESSIONS - 1) / HOSTS_SESSIONS;
 		h->m = util_realloc(h->m, nm * sizeof *h->m);
 		for (size_t k = h->nm; k < nm; k++)
@@ -887,8 +890,7 @@ host_local(const struct host *h)
 int
 host_rsync(const struct host *h)
 {
-	return h->nm && h->m[0].said.len &&
-	    strstr(h->m[0].said.buf, "ccmap-rsync\n") != NULL;
+	return h->rsync;
 }
 
 const char *

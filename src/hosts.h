@@ -100,7 +100,8 @@ void hosts_client(struct hosts *hs, const struct hostslot *slot,
     struct cmdbuf *cb);
 /* Its [user@]host, as ssh takes it. */
 const char *host_dest(const struct host *h);
-/* Did the remote host say it has rsync (in its master's hello)? */
+/* Did the remote host say it has rsync (its first master's hello, read
+   when the hosts were opened)? */
 int host_rsync(const struct host *h);
 /* What the wrapper writes last on stderr when the command exited 255. */
 const char *hosts_marker(const struct hosts *hs, size_t *len);
