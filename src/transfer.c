@@ -490,7 +490,8 @@ copy_to(struct transfer *tr, struct xfer_job *xj, const char *wd,
 			quoted(&sb, "mkdir -p -- ", remote,
 			    (size_t)(slash - remote), " && ");
 		quoted(&sb, "cat >", remote, strlen(remote), "");
-		strbuf_addf(&sb, " && chmod %o ", (unsigned)sbuf.st_mode & 0777);
+		strbuf_addf(&sb, " && chmod %o -- ",
+		    (unsigned)sbuf.st_mode & 0777);
 		shell_quote(&sb, remote, strlen(remote));
 		session_argv(xj, sb.buf, &cb);
 		r = copy_run(xj, &cb, fd, -1, cp, st);

@@ -191,6 +191,14 @@ run_case "no rsync here: a directory cannot be sent" 1 '' \
 	-- env PATH="$T/norsync" $CCMAP -S node1 --tf {} 'echo ran' ::: sub/dir
 stderr_has "^ccmap: job 1 on node1: --transferfile 'sub/dir': a directory" \
 	"cat: a directory: the job fails, told"
+echo dash >./-x
+empty_home
+rm -f ./-x.back
+run_case "no rsync here: a file named -x, there and back" 0 $'dash\n' \
+	-- env PATH="$T/norsync" $CCMAP -S node1 --tf {} --return {}.back --cleanup \
+	'cat ./{}; cp ./{} ./{}.back' ::: -x
+is "$(cat ./-x.back 2>&1)" dash "cat: -x.back came back"
+is "$(left)" "" "cat: -x and -x.back removed (--cleanup)"
 
 # The host without rsync: node2's sshd gives its sessions that PATH.
 sshbed_stop_node 2
