@@ -816,6 +816,14 @@ transfer_after(struct transfer *tr, struct xfer_job *xj,
 }
 
 void
+transfer_not_run(struct transfer *tr, struct xfer_job *xj)
+{
+	if (tr && tr->cleanup)
+		clean_up(xj, xj->wd.buf, xj->fresh, &xj->clean);
+	transfer_job_release(xj);
+}
+
+void
 transfer_job_release(struct xfer_job *xj)
 {
 	strbuf_release(&xj->wd);

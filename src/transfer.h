@@ -74,7 +74,13 @@ const char *transfer_workdir(const struct xfer_job *xj);
  */
 void transfer_after(struct transfer *tr, struct xfer_job *xj,
     struct job_status *st);
-/* Release xj without transfer_after (the job did not get that far). */
+/*
+ * Instead of transfer_after, for a job that was not run (its files or its
+ * --pipe block did not get there): no --return; with --cleanup, what got
+ * there is removed.  Releases xj.
+ */
+void transfer_not_run(struct transfer *tr, struct xfer_job *xj);
+/* Release xj without transfer_after (the job's session failed). */
 void transfer_job_release(struct xfer_job *xj);
 
 /*

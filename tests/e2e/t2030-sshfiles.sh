@@ -222,6 +222,22 @@ stderr_is "ccmap: job 1 on node1: --transferfile 'missing': No such file or dire
 " "a missing file: one warning, naming the file and the host"
 run_case "a missing file: the other jobs run" 1 $'ran input_file\n' \
 	-- $CCMAP -S node1 -k --tf {} 'echo ran {}' ::: missing input_file
+# A job not run has no --return to fetch; --cleanup removes what got there.
+empty_home
+run_case "a missing file with --return: the job fails, not run" 1 '' \
+	-- $CCMAP -S node1 --tf {} --return {}.out 'cat {} >{}.out' ::: missing
+stderr_is "ccmap: job 1 on node1: --transferfile 'missing': No such file or directory; the job is not run
+" "a missing file with --return: one warning, none about the return"
+run_case "one file of two missing, --return, --cleanup" 1 '' \
+	-- $CCMAP -S node1 --tf {1} --tf {2} --return {1}.out --cleanup \
+	'cat {1} {2} >{1}.out' ::: input_file ::: missing
+stderr_is "ccmap: job 1 on node1: --transferfile 'missing': No such file or directory; the job is not run
+" "one file of two missing: one warning"
+is "$(left)" "" "one file of two missing: --cleanup removed the one sent"
+run_case "--wd ...: a missing file, --cleanup" 1 '' \
+	-- $CCMAP -S node1 --wd ... --tf {1} --tf {2} --cleanup 'cat {1} {2}' \
+	::: input_file ::: missing
+is "$(left)" "" "--wd ... and a missing file: the job's directory removed"
 run_case "a return that is not made: the job fails" 1 $'ran x\n' \
 	-- $CCMAP -S node1 --return {}.none 'echo ran' ::: x
 stderr_has "^ccmap: job 1 on node1: --return 'x.none': .*No such file or directory.*; the job fails$" \
