@@ -217,8 +217,8 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 		    (*o->basefiles[i] != '/' || strstr(o->basefiles[i],
 		    "/./")))
 			return refuse(err, errlen, "--basefile '%s': relative "
-			    "on the host, it would not be in the jobs' own "
-			    "--workdir ...: give an absolute path",
+			    "on the host, it would be copied again for each "
+			    "job (--workdir ...): give an absolute path",
 			    o->basefiles[i]);
 	}
 	return 0;

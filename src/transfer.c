@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,14 @@ enum wd_kind {
 	WD_HERE,		/* ".": where ccmap is */
 };
 
-/* A host's basefiles. */
+/*
+ * A host's absolute basefiles, or its relative ones in one working
+ * directory (--workdir may differ from job to job).
+ */
 struct based {
 	struct host *h;
+	char *wd;		/* the relative ones': their directory; NULL:
+				   the absolute ones */
 	enum { BASE_NONE, BASE_BUSY, BASE_DONE } state;
 	struct strbuf clean;	/* what they are on the host */
 };
@@ -43,18 +49,24 @@ struct transfer {
 	struct template **tf, **ret;	/* --transferfile, --return */
 	size_t ntf, nret;
 	char **base;		/* --basefile (the strings are the caller's) */
-	size_t nbase;
+	size_t nbase, nrel;	/* how many; how many are relative on the
+				   host */
 	enum wd_kind wd;
 	struct template *wdt;	/* WD_GIVEN's */
 	char *here_wd;		/* WD_HERE's */
 	int cleanup;
 	int rsync;		/* this end has rsync */
 	char here[256];		/* WD_FRESH's names: this host-pid */
-	pthread_mutex_t lock;	/* guards bases */
+	pthread_mutex_t lock;	/* guards bases and their index */
 	pthread_cond_t cond;	/* a host's basefiles were copied, or not */
 	struct based *bases;
 	size_t nbases;
+	size_t *index;		/* a hash of bases by host and wd: 1 + their
+				   place, or 0 */
+	size_t nindex;		/* its size, a power of 2 (or 0) */
 };
+
+static int base_relative(const char *p);
 
 static void
 warn(struct transfer *tr, const char *fmt, ...)
@@ -153,6 +165,8 @@ transfer_new(struct transfer **tp, const struct ccmap_opts *o, char *err,
 		memcpy(tr->base, o->basefiles, o->nbasefiles *
 		    sizeof *tr->base);
 	tr->nbase = o->nbasefiles;
+	for (size_t i = 0; i < tr->nbase; i++)
+		tr->nrel += base_relative(tr->base[i]);
 	tr->cleanup = o->cleanup;
 	tr->rsync = have_rsync();
 	pthread_mutex_init(&tr->lock, NULL);
@@ -202,9 +216,12 @@ transfer_free(struct transfer *tr)
 	template_free(tr->wdt);
 	free(tr->here_wd);
 	free(tr->base);
-	for (size_t i = 0; i < tr->nbases; i++)
+	for (size_t i = 0; i < tr->nbases; i++) {
+		free(tr->bases[i].wd);
 		strbuf_release(&tr->bases[i].clean);
+	}
 	free(tr->bases);
+	free(tr->index);
 	pthread_cond_destroy(&tr->cond);
 	pthread_mutex_destroy(&tr->lock);
 	free(tr);
@@ -228,6 +245,13 @@ rel_part(const char *p)
 		for (p += 2; *p == '/'; p++)
 			;
 	return p;
+}
+
+/* Is a --basefile relative on the host (to the working directory)? */
+static int
+base_relative(const char *p)
+{
+	return *rel_part(p) != '/';
 }
 
 /* Where a path is on the host, as its shell reads it from its home. */
@@ -654,27 +678,82 @@ copy_failed(struct transfer *tr, struct xfer_job *xj, const char *what,
 		    why_failed(&cp->errs, cst, buf, sizeof buf), then);
 }
 
-/* The host's basefiles, copied by the first job there; -1 if they fail. */
-static int
-basefiles(struct transfer *tr, struct xfer_job *xj, struct copy *cp,
-    struct job_status *st)
+static size_t
+based_hash(const struct host *h, const char *wd)
 {
-	struct based *b = NULL;
+	uint64_t x = 14695981039346656037ULL ^ (uintptr_t)h;
+
+	x *= 1099511628211ULL;
+	for (const char *p = wd ? wd : ""; *p; p++) {
+		x ^= (unsigned char)*p;
+		x *= 1099511628211ULL;
+	}
+	return (size_t)(x ^ (x >> 32));
+}
+
+static int
+based_is(const struct based *b, const struct host *h, const char *wd)
+{
+	return b->h == h && (b->wd && wd ? !strcmp(b->wd, wd) : b->wd == wd);
+}
+
+/* The index's slot for (h, wd): where it is, or the free one it would take. */
+static size_t
+index_slot(const struct transfer *tr, const struct host *h, const char *wd)
+{
+	size_t mask = tr->nindex - 1, i = based_hash(h, wd) & mask;
+
+	while (tr->index[i] && !based_is(&tr->bases[tr->index[i] - 1], h, wd))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/*
+ * The basefiles of host h, in wd for the relative ones (NULL: the
+ * absolute ones), made if new: their place in bases (which may move).
+ * (Under the lock.)
+ */
+static size_t
+based_find(struct transfer *tr, struct host *h, const char *wd)
+{
+	size_t i;
+
+	if (2 * (tr->nbases + 1) > tr->nindex) {
+		/* (At most half full.) */
+		free(tr->index);
+		tr->nindex = tr->nindex ? 2 * tr->nindex : 16;
+		tr->index = util_calloc(tr->nindex, sizeof *tr->index);
+		for (size_t k = 0; k < tr->nbases; k++)
+			tr->index[index_slot(tr, tr->bases[k].h,
+			    tr->bases[k].wd)] = k + 1;
+	}
+	i = index_slot(tr, h, wd);
+	if (tr->index[i])
+		return tr->index[i] - 1;
+	tr->bases = util_realloc(tr->bases, (tr->nbases + 1) *
+	    sizeof *tr->bases);
+	tr->bases[tr->nbases] = (struct based){ .h = h,
+	    .wd = wd ? util_strdup(wd) : NULL };
+	tr->index[i] = ++tr->nbases;
+	return tr->nbases - 1;
+}
+
+/*
+ * The host's absolute basefiles (rel 0), or its relative ones in the
+ * job's working directory (rel 1), copied by the first job there; -1 if
+ * they fail.
+ */
+static int
+base_group(struct transfer *tr, struct xfer_job *xj, int rel,
+    struct copy *cp, struct job_status *st)
+{
+	struct based *b;
 	struct strbuf remote = STRBUF_INIT, clean = STRBUF_INIT;
 	struct job_status cst;
 	int r = 0;
 
 	pthread_mutex_lock(&tr->lock);
-	for (size_t i = 0; i < tr->nbases && !b; i++)
-		if (tr->bases[i].h == xj->slot->h)
-			b = &tr->bases[i];
-	if (!b) {
-		tr->bases = util_realloc(tr->bases, (tr->nbases + 1) *
-		    sizeof *tr->bases);
-		b = &tr->bases[tr->nbases++];
-		*b = (struct based){ .h = xj->slot->h };
-	}
-	size_t k = (size_t)(b - tr->bases);	/* (bases may move) */
+	size_t k = based_find(tr, xj->slot->h, rel ? xj->wd.buf : NULL);
 	while (tr->bases[k].state == BASE_BUSY)
 		pthread_cond_wait(&tr->cond, &tr->lock);
 	if (tr->bases[k].state == BASE_DONE) {
@@ -686,6 +765,8 @@ basefiles(struct transfer *tr, struct xfer_job *xj, struct copy *cp,
 
 	for (size_t i = 0; i < tr->nbase && r == 0; i++) {
 		const char *p = tr->base[i];
+		if (base_relative(p) != rel)
+			continue;
 		remote_path(xj->wd.buf, p, &remote);
 		if ((r = copy_to(tr, xj, xj->wd.buf, p, remote.buf, cp,
 		    &cst)) < 0)
@@ -708,6 +789,23 @@ basefiles(struct transfer *tr, struct xfer_job *xj, struct copy *cp,
 	pthread_mutex_unlock(&tr->lock);
 	strbuf_release(&remote);
 	strbuf_release(&clean);
+	return r;
+}
+
+/*
+ * The basefiles the job needs: the host's absolute ones, and the relative
+ * ones in its working directory (once each directory): 0, or -1.
+ */
+static int
+basefiles(struct transfer *tr, struct xfer_job *xj, struct copy *cp,
+    struct job_status *st)
+{
+	int r = 0;
+
+	if (tr->nrel < tr->nbase)
+		r = base_group(tr, xj, 0, cp, st);
+	if (r == 0 && tr->nrel)
+		r = base_group(tr, xj, 1, cp, st);
 	return r;
 }
 

@@ -3,8 +3,10 @@
  * --transferfile (--transfer, --trc) files copied to the host before a
  * job, the --return files copied back after it, --cleanup removing both
  * on the host, the --basefile files copied to each host once before its
- * first job (and removed at the end with --cleanup), and --workdir, the
- * remote directory the jobs run in and the files' paths are relative to.
+ * first job (those relative on the host: once in each working directory
+ * that jobs run in there) and removed at the end with --cleanup, and
+ * --workdir, the remote directory the jobs run in and the files' paths
+ * are relative to.
  *
  * A path holding "/./" is cut there (as rsync -R does): what follows is
  * the path on the host, relative to the working directory; else a
@@ -59,7 +61,8 @@ void transfer_free(struct transfer *tr);
 
 /*
  * Before a job on a remote host: its working directory, the host's
- * basefiles (the first job on the host copies them, the others wait),
+ * basefiles (the first job on the host, or in that directory, copies
+ * them, the others wait),
  * its transferfiles.  0, or -1 with st saying how the job failed (not
  * to be run).  tr may be NULL (nothing to do).
  */

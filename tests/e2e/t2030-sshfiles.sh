@@ -140,6 +140,17 @@ empty_home
 run_case "--wd DIR --bf --cleanup" 0 $'base\nbase\n' \
 	-- $CCMAP -S node1 --wd wd1 --bf base.txt --cleanup 'cat base.txt; : {}' ::: 1 2
 is "$(left)" "" "--wd DIR --cleanup: DIR gone with its files"
+# A relative --bf goes in each job's directory, once a directory.
+empty_home
+run_case "--wd w{} --bf relative: in each job's directory" 0 \
+	$'base 1\nbase 2\nbase 1\n' \
+	-- $CCMAP -S 2/node1 -k --wd 'w{}' --bf base.txt 'echo $(head -n 1 base.txt) {}' ::: 1 2 1
+is "$(copies base.txt)" 2 "--wd w{} --bf: one copy per directory"
+empty_home
+run_case "--wd w{} --bf --cleanup, two hosts" 0 '*' \
+	-- $CCMAP -S 2/node1,2/node2 --wd 'w{}' --bf base.txt --cleanup 'cat base.txt; : {}' ::: 1 2 3 4
+is "$(sort "$T/out" | tr '\n' ' ')" "base base base base " "--wd w{} --bf: every job read it"
+is "$(left)" "" "--wd w{} --bf --cleanup: removed at the end, with the directories"
 
 empty_home
 run_case "--wd ...: a directory per job" 0 '*' \
