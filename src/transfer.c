@@ -617,37 +617,61 @@ copy_back(struct transfer *tr, struct xfer_job *xj, const char *wd,
 	return r ? -1 : 0;
 }
 
+/*
+ * Add to script the removal of the files in clean (len bytes of
+ * NUL-terminated paths) and of the directories made for them, or of wd
+ * if fresh.
+ */
+static void
+clean_script(struct strbuf *script, const char *wd, int fresh,
+    const char *clean, size_t len)
+{
+	if (fresh) {
+		quoted(script, "rm -rf -- ", wd, strlen(wd), ";");
+		strbuf_addstr(script, "rmdir .parallel/tmp .parallel "
+		    "2>/dev/null;");
+	} else if (len) {
+		strbuf_addstr(script, "rm -f --");
+		for (const char *p = clean; p < clean + len;
+		    p += strlen(p) + 1) {
+			strbuf_addch(script, ' ');
+			shell_quote(script, p, strlen(p));
+		}
+		strbuf_addstr(script, " 2>/dev/null;");
+		add_parents(script, wd, clean, len);
+	}
+}
+
+/*
+ * Run script (not empty) on the host, as a copy is run (st): 0, or -1 if
+ * its session failed (ssh's 255), with why in cp->errs.
+ */
+static int
+run_script(struct xfer_job *xj, struct strbuf *script, struct copy *cp,
+    struct job_status *st)
+{
+	struct cmdbuf cb;
+
+	strbuf_addstr(script, "exit 0");
+	cmdbuf_init(&cb);
+	session_argv(xj, script->buf, &cb);
+	copy_run(xj, &cb, -1, -1, cp, st);
+	cmdbuf_release(&cb);
+	return !st->err && !st->sig && st->code == 255 ? -1 : 0;
+}
+
 /* Remove the files in clean (NUL-terminated paths), and wd if fresh. */
 static void
 clean_up(struct xfer_job *xj, const char *wd, int fresh,
     const struct strbuf *clean)
 {
 	struct strbuf script = STRBUF_INIT;
-	struct cmdbuf cb;
 	struct copy cp = { 0 };
 	struct job_status st;
 
-	if (fresh) {
-		quoted(&script, "rm -rf -- ", wd, strlen(wd), ";");
-		strbuf_addstr(&script, "rmdir .parallel/tmp .parallel "
-		    "2>/dev/null;");
-	} else if (clean->len) {
-		strbuf_addstr(&script, "rm -f --");
-		for (const char *p = clean->buf; p < clean->buf + clean->len;
-		    p += strlen(p) + 1) {
-			strbuf_addch(&script, ' ');
-			shell_quote(&script, p, strlen(p));
-		}
-		strbuf_addstr(&script, " 2>/dev/null;");
-		add_parents(&script, wd, clean->buf, clean->len);
-	}
-	if (script.len) {
-		strbuf_addstr(&script, "exit 0");
-		cmdbuf_init(&cb);
-		session_argv(xj, script.buf, &cb);
-		copy_run(xj, &cb, -1, -1, &cp, &st);
-		cmdbuf_release(&cb);
-	}
+	clean_script(&script, wd, fresh, clean->buf, clean->len);
+	if (script.len)
+		run_script(xj, &script, &cp, &st);
 	strbuf_release(&cp.errs);
 	strbuf_release(&script);
 }
@@ -928,25 +952,70 @@ transfer_job_release(struct xfer_job *xj)
 	strbuf_release(&xj->clean);
 }
 
+/*
+ * At the end, run script (then reset it) on host h over a slot of its
+ * own, as a job would take one: not on a host dropped meanwhile, and
+ * once more if the session failed (its master may have ended since the
+ * last job: it is then started again).
+ */
+static void
+end_run(struct hosts *hs, const struct host *h,
+    const struct spawn_ctx *sctx, struct strbuf *script)
+{
+	struct jobvals jv = { 0 };
+	struct copy cp = { 0 };
+	struct hostslot slot;
+	struct xfer_job xj = { .hs = hs, .slot = &slot, .jv = &jv,
+	    .sctx = sctx };
+	size_t len = script->len;
+	char buf[64];
+
+	for (int tries = 0; tries < 2; tries++) {
+		struct job_status st;
+		int r;
+		if (hosts_take_on(hs, h, &slot) < 0)
+			break;
+		script->len = len;	/* (without the last try's "exit 0") */
+		script->buf[len] = '\0';
+		r = run_script(&xj, script, &cp, &st);
+		hosts_give(hs, &slot, r == 0, r ? why_failed(&cp.errs, &st,
+		    buf, sizeof buf) : NULL);
+		if (r == 0)
+			break;
+	}
+	strbuf_reset(script);
+	strbuf_release(&cp.errs);
+}
+
+/* (A script at the end is run once this long: a command line's bound.) */
+#define END_SCRIPT_MAX (64 * 1024)
+
 void
 transfer_end(struct transfer *tr, struct hosts *hs,
     const struct spawn_ctx *sctx)
 {
+	struct strbuf script = STRBUF_INIT;
+
 	if (!tr || !tr->cleanup)
 		return;
-	for (size_t i = 0; i < tr->nbases; i++) {
-		struct based *b = &tr->bases[i];
-		struct hostslot slot = { .h = b->h, .master = 0 };
-		struct jobvals jv = { 0 };
-		struct xfer_job xj = { .hs = hs, .slot = &slot, .jv = &jv,
-		    .sctx = sctx };
-		size_t wl;
-		if (b->state != BASE_DONE || !b->clean.len)
-			continue;
-		/* (clean: the working directory, then the files.) */
-		wl = strlen(b->clean.buf) + 1;
-		struct strbuf files = { .buf = b->clean.buf + wl,
-		    .len = b->clean.len - wl };
-		clean_up(&xj, b->clean.buf, 0, &files);
+	/* The hosts in use, each's basefiles in a script or a few. */
+	for (const struct host *h = hosts_next(hs, NULL); h;
+	    h = hosts_next(hs, h)) {
+		for (size_t i = 0; i < tr->nbases; i++) {
+			const struct based *b = &tr->bases[i];
+			size_t wl;
+			if (b->h != h || b->state != BASE_DONE ||
+			    !b->clean.len)
+				continue;
+			/* (clean: the working directory, then the files.) */
+			wl = strlen(b->clean.buf) + 1;
+			clean_script(&script, b->clean.buf, 0,
+			    b->clean.buf + wl, b->clean.len - wl);
+			if (script.len >= END_SCRIPT_MAX)
+				end_run(hs, h, sctx, &script);
+		}
+		if (script.len)
+			end_run(hs, h, sctx, &script);
 	}
+	strbuf_release(&script);
 }

@@ -129,6 +129,27 @@ run_case "--bf on two hosts, --cleanup" 0 '*' \
 is "$(copies base.txt)" 2 "--bf: one copy per host"
 is "$(sort -u "$T/out")" base "--bf: every job read it"
 is "$(left)" "" "--bf --cleanup: removed at the end"
+# The removal at the end goes over a master that runs: one that ended
+# after the last job (killed here, while ccmap waits for more input) is
+# started again for it.
+empty_home
+mkdir -p "$T/tmp5"
+mkfifo "$T/in5"
+$CCMAP -S 1/node1 --tmpdir "$T/tmp5" --bf base.txt --cleanup 'cat base.txt; : {}' \
+	<"$T/in5" >"$T/out5" 2>"$T/err5" &
+pid=$!
+exec 7>"$T/in5"
+echo 1 >&7
+check "--bf --cleanup, master killed: the job ran" wait_for 60 grep -q base "$T/out5"
+master5() { pgrep -f "ControlPath=$T/tmp5/ccmap-ssh"; }
+no_master5() { ! master5 >/dev/null; }
+kill -TERM $(master5)
+check "--bf --cleanup, master killed: it is gone" wait_for 30 no_master5
+exec 7>&-
+ends "--bf --cleanup, master killed" "$pid"
+is "$s" 0 "--bf --cleanup, master killed: status 0"
+is "$(cat "$T/err5")" "" "--bf --cleanup, master killed: no warning"
+is "$(left)" "" "--bf --cleanup, master killed: removed at the end all the same"
 
 # --- --workdir -------------------------------------------------------------
 empty_home
