@@ -58,6 +58,8 @@ struct host {
 
 struct hosts {
 	const struct ccmap_opts *o;
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 	struct sshlogins logins;
 	struct host *h;
 	size_t n;
@@ -122,12 +124,12 @@ warn(struct hosts *hs, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
-	if (!hs->o->warn)
+	if (!hs->warn)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	hs->o->warn(hs->o->data, msg);
+	hs->warn(hs->warn_arg, msg);
 }
 
 /* The last line of what ssh said, for a message. */
@@ -498,7 +500,8 @@ host_drop(struct hosts *hs, struct host *h, const char *why)
 }
 
 int
-hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
+hosts_open(struct hosts **hp, const struct ccmap_opts *o,
+    void (*warn_fn)(void *arg, const char *msg), void *arg, unsigned *slots,
     char *err, size_t errlen)
 {
 	struct hosts *hs = util_calloc(1, sizeof *hs);
@@ -508,6 +511,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 	int r = 0;
 
 	hs->o = o;
+	hs->warn = warn_fn;
+	hs->warn_arg = arg;
 	pthread_mutex_init(&hs->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -40,10 +40,13 @@ struct hostslot {
  * first master, spaced by --sshdelay, its CPUs asked when the login does
  * not say, then the masters for its other slots.  A host that cannot be
  * reached is left out, with one warning.  *slots: the slots in all (-j
- * per host, or its CPUs).  0, or CCMAP_EUSAGE / -errno with err.
+ * per host, or its CPUs).  0, or CCMAP_EUSAGE / -errno with err.  The
+ * warnings, then and during the run, go to warn_fn(arg, msg) (NULL:
+ * none), from the thread that takes or gives a slot.
  */
 int hosts_open(struct hosts **hp, const struct ccmap_opts *opts,
-    unsigned *slots, char *err, size_t errlen);
+    void (*warn_fn)(void *arg, const char *msg), void *arg, unsigned *slots,
+    char *err, size_t errlen);
 /* Close the masters and wait for them (killed: at once). */
 void hosts_close(struct hosts *hs, int killed);
 

@@ -147,7 +147,8 @@ wd_here(struct transfer *tr, char *err, size_t errlen)
 }
 
 int
-transfer_new(struct transfer **tp, const struct ccmap_opts *o, char *err,
+transfer_new(struct transfer **tp, const struct ccmap_opts *o,
+    void (*warn_fn)(void *arg, const char *msg), void *arg, char *err,
     size_t errlen)
 {
 	struct transfer *tr;
@@ -158,8 +159,8 @@ transfer_new(struct transfer **tp, const struct ccmap_opts *o, char *err,
 	    !o->nbasefiles && !o->workdir)
 		return 0;
 	tr = util_calloc(1, sizeof *tr);
-	tr->warn = o->warn;
-	tr->data = o->data;
+	tr->warn = warn_fn;
+	tr->data = arg;
 	tr->base = util_calloc(o->nbasefiles + 1, sizeof *tr->base);
 	if (o->nbasefiles)
 		memcpy(tr->base, o->basefiles, o->nbasefiles *

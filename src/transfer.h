@@ -53,10 +53,12 @@ struct xfer_job {
 
 /*
  * The templates of the options in o (NULL in *tp when the options ask
- * for nothing): 0, or CCMAP_EUSAGE with one line in err.
+ * for nothing): 0, or CCMAP_EUSAGE with one line in err.  The warnings
+ * go to warn_fn(arg, msg) (NULL: none), from the jobs' threads.
  */
 int transfer_new(struct transfer **tp, const struct ccmap_opts *o,
-    char *err, size_t errlen);
+    void (*warn_fn)(void *arg, const char *msg), void *arg, char *err,
+    size_t errlen);
 void transfer_free(struct transfer *tr);
 
 /*

@@ -13,6 +13,12 @@
 
 # shellcheck disable=SC2016 # $ in the jobs' commands is the remote shell's
 . "$(dirname "$0")/setup.sh"
+# (A terminal for --bar, when tmux is there; sourced before the bed.)
+have_tmux=
+if command -v tmux >/dev/null 2>&1; then
+	. "$SRC/tmux.sh"
+	have_tmux=1
+fi
 . "$SRC/sshbed.sh"
 
 command -v rsync >/dev/null 2>&1 || skip_all "no rsync"
@@ -278,6 +284,27 @@ run_case "a --basefile that is missing" 1 '' \
 	-- $CCMAP -S node1 --bf nonesuch 'echo ran' ::: 1
 stderr_has "^ccmap: job 1 on node1: --basefile 'nonesuch': No such file or directory; the job is not run$" \
 	"a missing --basefile: told"
+
+# A job thread's warning with --bar on a terminal: the bar makes way (the
+# warning has its line to itself), then is drawn again.  Job 1 holds at a
+# gate while the bar is drawn; job 2's file is missing.
+if [ -n "$have_tmux" ]; then
+	tm_start
+	rm -f "$T/go6"
+	tm_run "ccmap --ssh '$SSHBED_SSH' -S 1/node1 --bar --tf {} 'while [ ! -e $T/go6 ]; do sleep 0.1; done; echo {}' ::: input_file missing >\$T/bar6.out"
+	check "--bar, a job's warning: the bar is drawn" tm_wait '^0% 0:2=' 60
+	touch "$T/go6"
+	check "--bar, a job's warning: on a line of its own" \
+		tm_wait "^ccmap: job 2 on node1: --transferfile 'missing': No such file or directory; the job is not run\$" 60
+	check "--bar, a job's warning: the run ends" tm_wait '^END:1$' 60
+	tm_screen | grep -n -e '^ccmap: job 2' -e '^100% 2:0=0s missing' |
+		sed 's/:.*//' | tr '\n' ' ' >"$T/order6"
+	check "--bar, a job's warning: the bar drawn again below it" \
+		awk '{ exit !($1 < $2) }' "$T/order6"
+	is "$(cat "$T/bar6.out")" input_file "--bar, a job's warning: stdout as usual"
+else
+	skip "--bar, a job's warning" "tmux is not installed"
+fi
 
 # --- refused -----------------------------------------------------------------
 run_case "--tf without -S: refused" 255 '' -- $CCMAP --tf {} echo ::: 1
