@@ -219,7 +219,11 @@ struct ccmap_opts {
 				   (the caller saw that stdin is a terminal) */
 	int show;		/* CCMAP_SHOW_*: progress on stderr */
 
-	/* Warnings about jobs, one line each, without a prefix. */
+	/*
+	 * Warnings about jobs, one line each, without a prefix; called
+	 * from the thread that called ccmap_new() (its hosts) or runs
+	 * ccmap_run(), never from another.
+	 */
 	void (*warn)(void *data, const char *msg);
 	void *data;
 };

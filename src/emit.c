@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dispatch.h"
 #include "emit.h"
@@ -45,6 +46,77 @@ emit_warn(struct ccmap *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	c->cfg.opts.warn(c->cfg.opts.data, msg);
+}
+
+void
+emit_warn_any(void *arg, const char *msg)
+{
+	struct ccmap *c = arg;
+	struct ccmap_warnq *q = &c->warnq;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&q->lock);
+	if (pthread_equal(pthread_self(), q->main)) {
+		pthread_mutex_unlock(&q->lock);
+		emit_warn(c, "%s", msg);
+		return;
+	}
+	/*
+	 * (Another thread may not write it: the prompt and the progress
+	 * line are the main thread's, drawn without a lock.)
+	 */
+	strbuf_add(&q->msgs, msg, strlen(msg) + 1);
+	if (q->wake_fd >= 0)
+		(void)!write(q->wake_fd, &one, sizeof one);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void
+emit_warn_queued(struct ccmap *c)
+{
+	struct ccmap_warnq *q = &c->warnq;
+	struct strbuf msgs;
+
+	pthread_mutex_lock(&q->lock);
+	msgs = q->msgs;
+	strbuf_init(&q->msgs, 0);
+	pthread_mutex_unlock(&q->lock);
+	for (size_t at = 0; at < msgs.len; at += strlen(msgs.buf + at) + 1)
+		emit_warn(c, "%s", msgs.buf + at);
+	strbuf_release(&msgs);
+}
+
+void
+emit_warnq_init(struct ccmap *c)
+{
+	pthread_mutex_init(&c->warnq.lock, NULL);
+	strbuf_init(&c->warnq.msgs, 0);
+	c->warnq.wake_fd = -1;
+	c->warnq.main = pthread_self();
+}
+
+void
+emit_warnq_start(struct ccmap *c, int wake_fd)
+{
+	pthread_mutex_lock(&c->warnq.lock);
+	c->warnq.main = pthread_self();
+	c->warnq.wake_fd = wake_fd;
+	pthread_mutex_unlock(&c->warnq.lock);
+}
+
+void
+emit_warnq_stop(struct ccmap *c)
+{
+	pthread_mutex_lock(&c->warnq.lock);
+	c->warnq.wake_fd = -1;
+	pthread_mutex_unlock(&c->warnq.lock);
+}
+
+void
+emit_warnq_free(struct ccmap *c)
+{
+	strbuf_release(&c->warnq.msgs);
+	pthread_mutex_destroy(&c->warnq.lock);
 }
 
 /* Note a write error: a closed pipe quietly, others as errors. */

@@ -16,6 +16,25 @@ struct job;
  */
 void emit_warn(struct ccmap *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * The warn callback of hosts.c and transfer.c (arg: the ccmap), safe
+ * from any thread: on the main thread it is emit_warn(); from another,
+ * the warning is queued and the loop woken, to write it with
+ * emit_warn_queued().
+ */
+void emit_warn_any(void *arg, const char *msg);
+/* Write the warnings queued so far (main thread). */
+void emit_warn_queued(struct ccmap *c);
+/*
+ * The queue: made by ccmap_new(), whose thread is the main one until
+ * emit_warnq_start() makes the calling thread so, with the fd that wakes
+ * the loop (an eventfd; -1: none); emit_warnq_stop() before that fd is
+ * closed; freed by ccmap_free().
+ */
+void emit_warnq_init(struct ccmap *c);
+void emit_warnq_start(struct ccmap *c, int wake_fd);
+void emit_warnq_stop(struct ccmap *c);
+void emit_warnq_free(struct ccmap *c);
 /* output.h's before_write hook: the prompt and progress lines make way. */
 void emit_hide(void *arg, int fd, const char *buf, size_t len);
 /* A write failed with e (-errno): a closed pipe quietly, others as errors;

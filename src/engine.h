@@ -8,6 +8,7 @@
 #ifndef CCMAP_ENGINE_H
 #define CCMAP_ENGINE_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include <ccmap/plugin.h>
@@ -221,10 +222,23 @@ struct ccmap {
 	} emit;
 
 	/*
-	 * Nothing here is shared by threads that write it.  What they share
-	 * has its own lock: the output (output.c, its jobs' data from any
-	 * thread) and each executor's (exec-threads.h: which pid each
-	 * worker runs, the --delay gate).
+	 * emit.c's too: the warnings of hosts.c and transfer.c (a host
+	 * dropped, a file not copied) from the workers' threads, queued for
+	 * the main thread, which writes them as emit_warn() does.  Under
+	 * its lock.
+	 */
+	struct ccmap_warnq {
+		pthread_mutex_t lock;
+		struct strbuf msgs;	/* NUL-terminated, oldest first */
+		int wake_fd;		/* written to wake the loop, or -1 */
+		pthread_t main;		/* the thread that runs the core */
+	} warnq;
+
+	/*
+	 * Nothing else here is shared by threads that write it.  What they
+	 * share has its own lock: the output (output.c, its jobs' data from
+	 * any thread), the warnings above, and each executor's
+	 * (exec-threads.h: which pid each worker runs, the --delay gate).
 	 */
 };
 

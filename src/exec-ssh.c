@@ -183,6 +183,7 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 	int nin = exec_job_in(c, job, in);
 	char block[80];
 	struct hostslot hsl;
+	int ran = 0;		/* (not when its files did not get there) */
 	struct xfer_job xj = { .hs = hs, .slot = &hsl, .jv = &jv,
 	    .sctx = &c->cfg.sctx, .started = ssh_started, .arg = &sj };
 
@@ -228,6 +229,7 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		sj.lost = !host_local(hsl.h) &&
 		    session_failed(&sj, sj.tail, &sj.ntail, &job->st);
 	}
+	ran = 1;
 ended:
 	if (sj.lost) {
 		/* Not the job's failure: it runs again, elsewhere. */
@@ -236,8 +238,10 @@ ended:
 		hosts_give(hs, &hsl, 0, why(&sj));
 		return;
 	}
-	if (!host_local(hsl.h))
+	if (!host_local(hsl.h) && ran)
 		transfer_after(c->cfg.xfer, &xj, &job->st);
+	else if (!host_local(hsl.h))
+		transfer_not_run(c->cfg.xfer, &xj);
 	hand_on(&sj, 2, sj.tail, sj.ntail);
 	hosts_give(hs, &hsl, 1, NULL);
 }

@@ -49,6 +49,7 @@ struct master {
 struct host {
 	const struct sshlogin *login;
 	unsigned ncpu, slots, busy;
+	int rsync;		/* it has rsync (its first master's hello) */
 	struct master *m;
 	size_t nm;
 	unsigned fails;		/* failed sessions in a row */
@@ -59,6 +60,8 @@ struct host {
 
 struct hosts {
 	const struct ccmap_opts *o;
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 	struct sshlogins logins;
 	struct host *h;
 	size_t n;
@@ -141,12 +144,12 @@ warn(struct hosts *hs, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
-	if (!hs->o->warn)
+	if (!hs->warn)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	hs->o->warn(hs->o->data, msg);
+	hs->warn(hs->warn_arg, msg);
 }
 
 /* The last line of what ssh said, for a message. */
@@ -582,7 +585,8 @@ host_drop(struct hosts *hs, struct host *h, const char *why)
 }
 
 int
-hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
+hosts_open(struct hosts **hp, const struct ccmap_opts *o,
+    void (*warn_fn)(void *arg, const char *msg), void *arg, unsigned *slots,
     char *err, size_t errlen)
 {
 	struct hosts *hs = util_calloc(1, sizeof *hs);
@@ -592,6 +596,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 	int r = 0;
 
 	hs->o = o;
+	hs->warn = warn_fn;
+	hs->warn_arg = arg;
 	pthread_mutex_init(&hs->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -645,6 +651,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o, unsigned *slots,
 		h->slots = o->onall ? 1 : o->jobs ? o->jobs : h->ncpu;
 		if (h->login->local)
 			continue;
+		/* (Read once: a master's said changes when it starts again.) */
+		h->rsync = strstr(h->m[0].said.buf, "ccmap-rsync\n") != NULL;
 		size_t nm = (h->slots + HOSTS_SESSIONS - 1) / HOSTS_SESSIONS;
 		h->m = util_realloc(h->m, nm * sizeof *h->m);
 		for (size_t k = h->nm; k < nm; k++)
@@ -974,8 +982,7 @@ host_local(const struct host *h)
 int
 host_rsync(const struct host *h)
 {
-	return h->nm && h->m[0].said.len &&
-	    strstr(h->m[0].said.buf, "ccmap-rsync\n") != NULL;
+	return h->rsync;
 }
 
 const char *

@@ -40,10 +40,13 @@ struct hostslot {
  * first master, spaced by --sshdelay, its CPUs asked when the login does
  * not say, then the masters for its other slots.  A host that cannot be
  * reached is left out, with one warning.  *slots: the slots in all (-j
- * per host, or its CPUs).  0, or CCMAP_EUSAGE / -errno with err.
+ * per host, or its CPUs).  0, or CCMAP_EUSAGE / -errno with err.  The
+ * warnings, then and during the run, go to warn_fn(arg, msg) (NULL:
+ * none), from the thread that takes or gives a slot.
  */
 int hosts_open(struct hosts **hp, const struct ccmap_opts *opts,
-    unsigned *slots, char *err, size_t errlen);
+    void (*warn_fn)(void *arg, const char *msg), void *arg, unsigned *slots,
+    char *err, size_t errlen);
 /* Close the masters and wait for them (killed: at once). */
 void hosts_close(struct hosts *hs, int killed);
 
@@ -103,7 +106,8 @@ void hosts_ctl(const struct hosts *hs, const struct hostslot *slot,
     char *buf, size_t len);
 /* Its [user@]host, as ssh takes it. */
 const char *host_dest(const struct host *h);
-/* Did the remote host say it has rsync (in its master's hello)? */
+/* Did the remote host say it has rsync (its first master's hello, read
+   when the hosts were opened)? */
 int host_rsync(const struct host *h);
 /* What the wrapper writes last on stderr when the command exited 255. */
 const char *hosts_marker(const struct hosts *hs, size_t *len);

@@ -221,6 +221,8 @@ loop(struct ccmap *c)
 				sched_terminate(c, 0);
 			}
 		}
+		/* (Before the jobs they came from end, as they came.) */
+		emit_warn_queued(c);
 		if ((r = x->ops->handle(x, fds + 2, n - 2)) < 0) {
 			err = engine_failed(c, r, "lost a worker process");
 			break;
@@ -342,6 +344,8 @@ loop_run(struct ccmap *c, struct ccmap_result *res, struct executor *given)
 			c->sched.capacity = x->capacity;
 		if ((r = x->ops->start(x)) == 0 && x->wake_fd > 0)
 			output_set_wake(c->emit.out, x->wake_fd);
+		emit_warnq_start(c, r == 0 && x->wake_fd > 0 ? x->wake_fd :
+		    -1);
 	}
 	/*
 	 * The due job's output streams as it comes, unless it may yet be
@@ -372,6 +376,8 @@ loop_run(struct ccmap *c, struct ccmap_result *res, struct executor *given)
 	loop(c);
 	exec_failed(c);		/* (the loop may have ended first) */
 out:
+	/* (Its fd goes with it; threads left running queue in vain.) */
+	emit_warnq_stop(c);
 	if (c->sched.x && c->sched.x->ops->free(c->sched.x, res->signal != 0,
 	    c->sched.inflight && c->sched.abandon)) {
 		/*
@@ -386,6 +392,7 @@ out:
 	} else {
 		c->sched.x = NULL;
 	}
+	emit_warn_queued(c);
 	if (!c->sched.abandoned) {
 		/* (The guard must outlive the threads.) */
 		guard_free(c->sched.guard);

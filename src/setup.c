@@ -217,8 +217,8 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 		    (*o->basefiles[i] != '/' || strstr(o->basefiles[i],
 		    "/./")))
 			return refuse(err, errlen, "--basefile '%s': relative "
-			    "on the host, it would not be in the jobs' own "
-			    "--workdir ...: give an absolute path",
+			    "on the host, it would be copied again for each "
+			    "job (--workdir ...): give an absolute path",
 			    o->basefiles[i]);
 	}
 	return 0;
@@ -486,19 +486,21 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 		opts = &own;
 	}
 	c = util_calloc(1, sizeof *c);
+	emit_warnq_init(c);
 	c->cfg.opts = *opts;
 	c->cfg.sctx.devnull = -1;
 	c->emit.rfd = -1;
 	if ((opts->nsshlogins || opts->nsshloginfiles) && !opts->dry_run) {
 		/* -S: the jobs' slots are the hosts'. */
 		unsigned slots;
-		if ((r = hosts_open(&c->cfg.hosts, &c->cfg.opts, &slots, err,
-		    errlen)) < 0)
+		if ((r = hosts_open(&c->cfg.hosts, &c->cfg.opts,
+		    emit_warn_any, c, &slots, err, errlen)) < 0)
 			goto fail;
 		/* --onall: a slot per host, and -j hosts at a time. */
 		if (!opts->onall || !opts->jobs || opts->jobs > slots)
 			c->cfg.opts.jobs = slots;
-		if ((r = transfer_new(&c->cfg.xfer, opts, err, errlen)) < 0)
+		if ((r = transfer_new(&c->cfg.xfer, opts, emit_warn_any, c,
+		    err, errlen)) < 0)
 			goto fail;
 	}
 	size_run(c, opts);
@@ -567,5 +569,6 @@ ccmap_free(struct ccmap *c)
 	free(c->disp.chunk);
 	transfer_free(c->cfg.xfer);
 	hosts_close(c->cfg.hosts, 0);
+	emit_warnq_free(c);
 	free(c);
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,14 @@ enum wd_kind {
 	WD_HERE,		/* ".": where ccmap is */
 };
 
-/* A host's basefiles. */
+/*
+ * A host's absolute basefiles, or its relative ones in one working
+ * directory (--workdir may differ from job to job).
+ */
 struct based {
 	struct host *h;
+	char *wd;		/* the relative ones': their directory; NULL:
+				   the absolute ones */
 	enum { BASE_NONE, BASE_BUSY, BASE_DONE } state;
 	struct strbuf clean;	/* what they are on the host */
 };
@@ -43,18 +49,24 @@ struct transfer {
 	struct template **tf, **ret;	/* --transferfile, --return */
 	size_t ntf, nret;
 	char **base;		/* --basefile (the strings are the caller's) */
-	size_t nbase;
+	size_t nbase, nrel;	/* how many; how many are relative on the
+				   host */
 	enum wd_kind wd;
 	struct template *wdt;	/* WD_GIVEN's */
 	char *here_wd;		/* WD_HERE's */
 	int cleanup;
 	int rsync;		/* this end has rsync */
 	char here[256];		/* WD_FRESH's names: this host-pid */
-	pthread_mutex_t lock;	/* guards bases */
+	pthread_mutex_t lock;	/* guards bases and their index */
 	pthread_cond_t cond;	/* a host's basefiles were copied, or not */
 	struct based *bases;
 	size_t nbases;
+	size_t *index;		/* a hash of bases by host and wd: 1 + their
+				   place, or 0 */
+	size_t nindex;		/* its size, a power of 2 (or 0) */
 };
+
+static int base_relative(const char *p);
 
 static void
 warn(struct transfer *tr, const char *fmt, ...)
@@ -135,7 +147,8 @@ wd_here(struct transfer *tr, char *err, size_t errlen)
 }
 
 int
-transfer_new(struct transfer **tp, const struct ccmap_opts *o, char *err,
+transfer_new(struct transfer **tp, const struct ccmap_opts *o,
+    void (*warn_fn)(void *arg, const char *msg), void *arg, char *err,
     size_t errlen)
 {
 	struct transfer *tr;
@@ -146,13 +159,15 @@ transfer_new(struct transfer **tp, const struct ccmap_opts *o, char *err,
 	    !o->nbasefiles && !o->workdir)
 		return 0;
 	tr = util_calloc(1, sizeof *tr);
-	tr->warn = o->warn;
-	tr->data = o->data;
+	tr->warn = warn_fn;
+	tr->data = arg;
 	tr->base = util_calloc(o->nbasefiles + 1, sizeof *tr->base);
 	if (o->nbasefiles)
 		memcpy(tr->base, o->basefiles, o->nbasefiles *
 		    sizeof *tr->base);
 	tr->nbase = o->nbasefiles;
+	for (size_t i = 0; i < tr->nbase; i++)
+		tr->nrel += base_relative(tr->base[i]);
 	tr->cleanup = o->cleanup;
 	tr->rsync = have_rsync();
 	pthread_mutex_init(&tr->lock, NULL);
@@ -202,9 +217,12 @@ transfer_free(struct transfer *tr)
 	template_free(tr->wdt);
 	free(tr->here_wd);
 	free(tr->base);
-	for (size_t i = 0; i < tr->nbases; i++)
+	for (size_t i = 0; i < tr->nbases; i++) {
+		free(tr->bases[i].wd);
 		strbuf_release(&tr->bases[i].clean);
+	}
 	free(tr->bases);
+	free(tr->index);
 	pthread_cond_destroy(&tr->cond);
 	pthread_mutex_destroy(&tr->lock);
 	free(tr);
@@ -228,6 +246,13 @@ rel_part(const char *p)
 		for (p += 2; *p == '/'; p++)
 			;
 	return p;
+}
+
+/* Is a --basefile relative on the host (to the working directory)? */
+static int
+base_relative(const char *p)
+{
+	return *rel_part(p) != '/';
 }
 
 /* Where a path is on the host, as its shell reads it from its home. */
@@ -490,7 +515,8 @@ copy_to(struct transfer *tr, struct xfer_job *xj, const char *wd,
 			quoted(&sb, "mkdir -p -- ", remote,
 			    (size_t)(slash - remote), " && ");
 		quoted(&sb, "cat >", remote, strlen(remote), "");
-		strbuf_addf(&sb, " && chmod %o ", (unsigned)sbuf.st_mode & 0777);
+		strbuf_addf(&sb, " && chmod %o -- ",
+		    (unsigned)sbuf.st_mode & 0777);
 		shell_quote(&sb, remote, strlen(remote));
 		session_argv(xj, sb.buf, &cb);
 		r = copy_run(xj, &cb, fd, -1, cp, st);
@@ -592,37 +618,61 @@ copy_back(struct transfer *tr, struct xfer_job *xj, const char *wd,
 	return r ? -1 : 0;
 }
 
+/*
+ * Add to script the removal of the files in clean (len bytes of
+ * NUL-terminated paths) and of the directories made for them, or of wd
+ * if fresh.
+ */
+static void
+clean_script(struct strbuf *script, const char *wd, int fresh,
+    const char *clean, size_t len)
+{
+	if (fresh) {
+		quoted(script, "rm -rf -- ", wd, strlen(wd), ";");
+		strbuf_addstr(script, "rmdir .parallel/tmp .parallel "
+		    "2>/dev/null;");
+	} else if (len) {
+		strbuf_addstr(script, "rm -f --");
+		for (const char *p = clean; p < clean + len;
+		    p += strlen(p) + 1) {
+			strbuf_addch(script, ' ');
+			shell_quote(script, p, strlen(p));
+		}
+		strbuf_addstr(script, " 2>/dev/null;");
+		add_parents(script, wd, clean, len);
+	}
+}
+
+/*
+ * Run script (not empty) on the host, as a copy is run (st): 0, or -1 if
+ * its session failed (ssh's 255), with why in cp->errs.
+ */
+static int
+run_script(struct xfer_job *xj, struct strbuf *script, struct copy *cp,
+    struct job_status *st)
+{
+	struct cmdbuf cb;
+
+	strbuf_addstr(script, "exit 0");
+	cmdbuf_init(&cb);
+	session_argv(xj, script->buf, &cb);
+	copy_run(xj, &cb, -1, -1, cp, st);
+	cmdbuf_release(&cb);
+	return !st->err && !st->sig && st->code == 255 ? -1 : 0;
+}
+
 /* Remove the files in clean (NUL-terminated paths), and wd if fresh. */
 static void
 clean_up(struct xfer_job *xj, const char *wd, int fresh,
     const struct strbuf *clean)
 {
 	struct strbuf script = STRBUF_INIT;
-	struct cmdbuf cb;
 	struct copy cp = { 0 };
 	struct job_status st;
 
-	if (fresh) {
-		quoted(&script, "rm -rf -- ", wd, strlen(wd), ";");
-		strbuf_addstr(&script, "rmdir .parallel/tmp .parallel "
-		    "2>/dev/null;");
-	} else if (clean->len) {
-		strbuf_addstr(&script, "rm -f --");
-		for (const char *p = clean->buf; p < clean->buf + clean->len;
-		    p += strlen(p) + 1) {
-			strbuf_addch(&script, ' ');
-			shell_quote(&script, p, strlen(p));
-		}
-		strbuf_addstr(&script, " 2>/dev/null;");
-		add_parents(&script, wd, clean->buf, clean->len);
-	}
-	if (script.len) {
-		strbuf_addstr(&script, "exit 0");
-		cmdbuf_init(&cb);
-		session_argv(xj, script.buf, &cb);
-		copy_run(xj, &cb, -1, -1, &cp, &st);
-		cmdbuf_release(&cb);
-	}
+	clean_script(&script, wd, fresh, clean->buf, clean->len);
+	if (script.len)
+		run_script(xj, &script, &cp, &st);
 	strbuf_release(&cp.errs);
 	strbuf_release(&script);
 }
@@ -653,27 +703,82 @@ copy_failed(struct transfer *tr, struct xfer_job *xj, const char *what,
 		    why_failed(&cp->errs, cst, buf, sizeof buf), then);
 }
 
-/* The host's basefiles, copied by the first job there; -1 if they fail. */
-static int
-basefiles(struct transfer *tr, struct xfer_job *xj, struct copy *cp,
-    struct job_status *st)
+static size_t
+based_hash(const struct host *h, const char *wd)
 {
-	struct based *b = NULL;
+	uint64_t x = 14695981039346656037ULL ^ (uintptr_t)h;
+
+	x *= 1099511628211ULL;
+	for (const char *p = wd ? wd : ""; *p; p++) {
+		x ^= (unsigned char)*p;
+		x *= 1099511628211ULL;
+	}
+	return (size_t)(x ^ (x >> 32));
+}
+
+static int
+based_is(const struct based *b, const struct host *h, const char *wd)
+{
+	return b->h == h && (b->wd && wd ? !strcmp(b->wd, wd) : b->wd == wd);
+}
+
+/* The index's slot for (h, wd): where it is, or the free one it would take. */
+static size_t
+index_slot(const struct transfer *tr, const struct host *h, const char *wd)
+{
+	size_t mask = tr->nindex - 1, i = based_hash(h, wd) & mask;
+
+	while (tr->index[i] && !based_is(&tr->bases[tr->index[i] - 1], h, wd))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/*
+ * The basefiles of host h, in wd for the relative ones (NULL: the
+ * absolute ones), made if new: their place in bases (which may move).
+ * (Under the lock.)
+ */
+static size_t
+based_find(struct transfer *tr, struct host *h, const char *wd)
+{
+	size_t i;
+
+	if (2 * (tr->nbases + 1) > tr->nindex) {
+		/* (At most half full.) */
+		free(tr->index);
+		tr->nindex = tr->nindex ? 2 * tr->nindex : 16;
+		tr->index = util_calloc(tr->nindex, sizeof *tr->index);
+		for (size_t k = 0; k < tr->nbases; k++)
+			tr->index[index_slot(tr, tr->bases[k].h,
+			    tr->bases[k].wd)] = k + 1;
+	}
+	i = index_slot(tr, h, wd);
+	if (tr->index[i])
+		return tr->index[i] - 1;
+	tr->bases = util_realloc(tr->bases, (tr->nbases + 1) *
+	    sizeof *tr->bases);
+	tr->bases[tr->nbases] = (struct based){ .h = h,
+	    .wd = wd ? util_strdup(wd) : NULL };
+	tr->index[i] = ++tr->nbases;
+	return tr->nbases - 1;
+}
+
+/*
+ * The host's absolute basefiles (rel 0), or its relative ones in the
+ * job's working directory (rel 1), copied by the first job there; -1 if
+ * they fail.
+ */
+static int
+base_group(struct transfer *tr, struct xfer_job *xj, int rel,
+    struct copy *cp, struct job_status *st)
+{
+	struct based *b;
 	struct strbuf remote = STRBUF_INIT, clean = STRBUF_INIT;
 	struct job_status cst;
 	int r = 0;
 
 	pthread_mutex_lock(&tr->lock);
-	for (size_t i = 0; i < tr->nbases && !b; i++)
-		if (tr->bases[i].h == xj->slot->h)
-			b = &tr->bases[i];
-	if (!b) {
-		tr->bases = util_realloc(tr->bases, (tr->nbases + 1) *
-		    sizeof *tr->bases);
-		b = &tr->bases[tr->nbases++];
-		*b = (struct based){ .h = xj->slot->h };
-	}
-	size_t k = (size_t)(b - tr->bases);	/* (bases may move) */
+	size_t k = based_find(tr, xj->slot->h, rel ? xj->wd.buf : NULL);
 	while (tr->bases[k].state == BASE_BUSY)
 		pthread_cond_wait(&tr->cond, &tr->lock);
 	if (tr->bases[k].state == BASE_DONE) {
@@ -685,6 +790,8 @@ basefiles(struct transfer *tr, struct xfer_job *xj, struct copy *cp,
 
 	for (size_t i = 0; i < tr->nbase && r == 0; i++) {
 		const char *p = tr->base[i];
+		if (base_relative(p) != rel)
+			continue;
 		remote_path(xj->wd.buf, p, &remote);
 		if ((r = copy_to(tr, xj, xj->wd.buf, p, remote.buf, cp,
 		    &cst)) < 0)
@@ -707,6 +814,23 @@ basefiles(struct transfer *tr, struct xfer_job *xj, struct copy *cp,
 	pthread_mutex_unlock(&tr->lock);
 	strbuf_release(&remote);
 	strbuf_release(&clean);
+	return r;
+}
+
+/*
+ * The basefiles the job needs: the host's absolute ones, and the relative
+ * ones in its working directory (once each directory): 0, or -1.
+ */
+static int
+basefiles(struct transfer *tr, struct xfer_job *xj, struct copy *cp,
+    struct job_status *st)
+{
+	int r = 0;
+
+	if (tr->nrel < tr->nbase)
+		r = base_group(tr, xj, 0, cp, st);
+	if (r == 0 && tr->nrel)
+		r = base_group(tr, xj, 1, cp, st);
 	return r;
 }
 
@@ -815,31 +939,84 @@ transfer_after(struct transfer *tr, struct xfer_job *xj,
 }
 
 void
+transfer_not_run(struct transfer *tr, struct xfer_job *xj)
+{
+	if (tr && tr->cleanup)
+		clean_up(xj, xj->wd.buf, xj->fresh, &xj->clean);
+	transfer_job_release(xj);
+}
+
+void
 transfer_job_release(struct xfer_job *xj)
 {
 	strbuf_release(&xj->wd);
 	strbuf_release(&xj->clean);
 }
 
+/*
+ * At the end, run script (then reset it) on host h over a slot of its
+ * own, as a job would take one: not on a host dropped meanwhile, and
+ * once more if the session failed (its master may have ended since the
+ * last job: it is then started again).
+ */
+static void
+end_run(struct hosts *hs, const struct host *h,
+    const struct spawn_ctx *sctx, struct strbuf *script)
+{
+	struct jobvals jv = { 0 };
+	struct copy cp = { 0 };
+	struct hostslot slot;
+	struct xfer_job xj = { .hs = hs, .slot = &slot, .jv = &jv,
+	    .sctx = sctx };
+	size_t len = script->len;
+	char buf[64];
+
+	for (int tries = 0; tries < 2; tries++) {
+		struct job_status st;
+		int r;
+		if (hosts_take_on(hs, h, &slot) < 0)
+			break;
+		script->len = len;	/* (without the last try's "exit 0") */
+		script->buf[len] = '\0';
+		r = run_script(&xj, script, &cp, &st);
+		hosts_give(hs, &slot, r == 0, r ? why_failed(&cp.errs, &st,
+		    buf, sizeof buf) : NULL);
+		if (r == 0)
+			break;
+	}
+	strbuf_reset(script);
+	strbuf_release(&cp.errs);
+}
+
+/* (A script at the end is run once this long: a command line's bound.) */
+#define END_SCRIPT_MAX (64 * 1024)
+
 void
 transfer_end(struct transfer *tr, struct hosts *hs,
     const struct spawn_ctx *sctx)
 {
+	struct strbuf script = STRBUF_INIT;
+
 	if (!tr || !tr->cleanup)
 		return;
-	for (size_t i = 0; i < tr->nbases; i++) {
-		struct based *b = &tr->bases[i];
-		struct hostslot slot = { .h = b->h, .master = 0 };
-		struct jobvals jv = { 0 };
-		struct xfer_job xj = { .hs = hs, .slot = &slot, .jv = &jv,
-		    .sctx = sctx };
-		size_t wl;
-		if (b->state != BASE_DONE || !b->clean.len)
-			continue;
-		/* (clean: the working directory, then the files.) */
-		wl = strlen(b->clean.buf) + 1;
-		struct strbuf files = { .buf = b->clean.buf + wl,
-		    .len = b->clean.len - wl };
-		clean_up(&xj, b->clean.buf, 0, &files);
+	/* The hosts in use, each's basefiles in a script or a few. */
+	for (const struct host *h = hosts_next(hs, NULL); h;
+	    h = hosts_next(hs, h)) {
+		for (size_t i = 0; i < tr->nbases; i++) {
+			const struct based *b = &tr->bases[i];
+			size_t wl;
+			if (b->h != h || b->state != BASE_DONE ||
+			    !b->clean.len)
+				continue;
+			/* (clean: the working directory, then the files.) */
+			wl = strlen(b->clean.buf) + 1;
+			clean_script(&script, b->clean.buf, 0,
+			    b->clean.buf + wl, b->clean.len - wl);
+			if (script.len >= END_SCRIPT_MAX)
+				end_run(hs, h, sctx, &script);
+		}
+		if (script.len)
+			end_run(hs, h, sctx, &script);
 	}
+	strbuf_release(&script);
 }

@@ -3,8 +3,10 @@
  * --transferfile (--transfer, --trc) files copied to the host before a
  * job, the --return files copied back after it, --cleanup removing both
  * on the host, the --basefile files copied to each host once before its
- * first job (and removed at the end with --cleanup), and --workdir, the
- * remote directory the jobs run in and the files' paths are relative to.
+ * first job (those relative on the host: once in each working directory
+ * that jobs run in there) and removed at the end with --cleanup, and
+ * --workdir, the remote directory the jobs run in and the files' paths
+ * are relative to.
  *
  * A path holding "/./" is cut there (as rsync -R does): what follows is
  * the path on the host, relative to the working directory; else a
@@ -51,15 +53,18 @@ struct xfer_job {
 
 /*
  * The templates of the options in o (NULL in *tp when the options ask
- * for nothing): 0, or CCMAP_EUSAGE with one line in err.
+ * for nothing): 0, or CCMAP_EUSAGE with one line in err.  The warnings
+ * go to warn_fn(arg, msg) (NULL: none), from the jobs' threads.
  */
 int transfer_new(struct transfer **tp, const struct ccmap_opts *o,
-    char *err, size_t errlen);
+    void (*warn_fn)(void *arg, const char *msg), void *arg, char *err,
+    size_t errlen);
 void transfer_free(struct transfer *tr);
 
 /*
  * Before a job on a remote host: its working directory, the host's
- * basefiles (the first job on the host copies them, the others wait),
+ * basefiles (the first job on the host, or in that directory, copies
+ * them, the others wait),
  * its transferfiles.  0, or -1 with st saying how the job failed (not
  * to be run).  tr may be NULL (nothing to do).
  */
@@ -74,7 +79,13 @@ const char *transfer_workdir(const struct xfer_job *xj);
  */
 void transfer_after(struct transfer *tr, struct xfer_job *xj,
     struct job_status *st);
-/* Release xj without transfer_after (the job did not get that far). */
+/*
+ * Instead of transfer_after, for a job that was not run (its files or its
+ * --pipe block did not get there): no --return; with --cleanup, what got
+ * there is removed.  Releases xj.
+ */
+void transfer_not_run(struct transfer *tr, struct xfer_job *xj);
+/* Release xj without transfer_after (the job's session failed). */
 void transfer_job_release(struct xfer_job *xj);
 
 /*

@@ -13,6 +13,12 @@
 
 # shellcheck disable=SC2016 # $ in the jobs' commands is the remote shell's
 . "$(dirname "$0")/setup.sh"
+# (A terminal for --bar, when tmux is there; sourced before the bed.)
+have_tmux=
+if command -v tmux >/dev/null 2>&1; then
+	. "$SRC/tmux.sh"
+	have_tmux=1
+fi
 . "$SRC/sshbed.sh"
 
 command -v rsync >/dev/null 2>&1 || skip_all "no rsync"
@@ -129,6 +135,27 @@ run_case "--bf on two hosts, --cleanup" 0 '*' \
 is "$(copies base.txt)" 2 "--bf: one copy per host"
 is "$(sort -u "$T/out")" base "--bf: every job read it"
 is "$(left)" "" "--bf --cleanup: removed at the end"
+# The removal at the end goes over a master that runs: one that ended
+# after the last job (killed here, while ccmap waits for more input) is
+# started again for it.
+empty_home
+mkdir -p "$T/tmp5"
+mkfifo "$T/in5"
+$CCMAP -S 1/node1 --tmpdir "$T/tmp5" --bf base.txt --cleanup 'cat base.txt; : {}' \
+	<"$T/in5" >"$T/out5" 2>"$T/err5" &
+pid=$!
+exec 7>"$T/in5"
+echo 1 >&7
+check "--bf --cleanup, master killed: the job ran" wait_for 60 grep -q base "$T/out5"
+master5() { pgrep -f "ControlPath=$T/tmp5/ccmap-ssh"; }
+no_master5() { ! master5 >/dev/null; }
+kill -TERM $(master5)
+check "--bf --cleanup, master killed: it is gone" wait_for 30 no_master5
+exec 7>&-
+ends "--bf --cleanup, master killed" "$pid"
+is "$s" 0 "--bf --cleanup, master killed: status 0"
+is "$(cat "$T/err5")" "" "--bf --cleanup, master killed: no warning"
+is "$(left)" "" "--bf --cleanup, master killed: removed at the end all the same"
 
 # --- --workdir -------------------------------------------------------------
 empty_home
@@ -140,6 +167,17 @@ empty_home
 run_case "--wd DIR --bf --cleanup" 0 $'base\nbase\n' \
 	-- $CCMAP -S node1 --wd wd1 --bf base.txt --cleanup 'cat base.txt; : {}' ::: 1 2
 is "$(left)" "" "--wd DIR --cleanup: DIR gone with its files"
+# A relative --bf goes in each job's directory, once a directory.
+empty_home
+run_case "--wd w{} --bf relative: in each job's directory" 0 \
+	$'base 1\nbase 2\nbase 1\n' \
+	-- $CCMAP -S 2/node1 -k --wd 'w{}' --bf base.txt 'echo $(head -n 1 base.txt) {}' ::: 1 2 1
+is "$(copies base.txt)" 2 "--wd w{} --bf: one copy per directory"
+empty_home
+run_case "--wd w{} --bf --cleanup, two hosts" 0 '*' \
+	-- $CCMAP -S 2/node1,2/node2 --wd 'w{}' --bf base.txt --cleanup 'cat base.txt; : {}' ::: 1 2 3 4
+is "$(sort "$T/out" | tr '\n' ' ')" "base base base base " "--wd w{} --bf: every job read it"
+is "$(left)" "" "--wd w{} --bf --cleanup: removed at the end, with the directories"
 
 empty_home
 run_case "--wd ...: a directory per job" 0 '*' \
@@ -191,6 +229,14 @@ run_case "no rsync here: a directory cannot be sent" 1 '' \
 	-- env PATH="$T/norsync" $CCMAP -S node1 --tf {} 'echo ran' ::: sub/dir
 stderr_has "^ccmap: job 1 on node1: --transferfile 'sub/dir': a directory" \
 	"cat: a directory: the job fails, told"
+echo dash >./-x
+empty_home
+rm -f ./-x.back
+run_case "no rsync here: a file named -x, there and back" 0 $'dash\n' \
+	-- env PATH="$T/norsync" $CCMAP -S node1 --tf {} --return {}.back --cleanup \
+	'cat ./{}; cp ./{} ./{}.back' ::: -x
+is "$(cat ./-x.back 2>&1)" dash "cat: -x.back came back"
+is "$(left)" "" "cat: -x and -x.back removed (--cleanup)"
 
 # The host without rsync: node2's sshd gives its sessions that PATH.
 sshbed_stop_node 2
@@ -214,6 +260,22 @@ stderr_is "ccmap: job 1 on node1: --transferfile 'missing': No such file or dire
 " "a missing file: one warning, naming the file and the host"
 run_case "a missing file: the other jobs run" 1 $'ran input_file\n' \
 	-- $CCMAP -S node1 -k --tf {} 'echo ran {}' ::: missing input_file
+# A job not run has no --return to fetch; --cleanup removes what got there.
+empty_home
+run_case "a missing file with --return: the job fails, not run" 1 '' \
+	-- $CCMAP -S node1 --tf {} --return {}.out 'cat {} >{}.out' ::: missing
+stderr_is "ccmap: job 1 on node1: --transferfile 'missing': No such file or directory; the job is not run
+" "a missing file with --return: one warning, none about the return"
+run_case "one file of two missing, --return, --cleanup" 1 '' \
+	-- $CCMAP -S node1 --tf {1} --tf {2} --return {1}.out --cleanup \
+	'cat {1} {2} >{1}.out' ::: input_file ::: missing
+stderr_is "ccmap: job 1 on node1: --transferfile 'missing': No such file or directory; the job is not run
+" "one file of two missing: one warning"
+is "$(left)" "" "one file of two missing: --cleanup removed the one sent"
+run_case "--wd ...: a missing file, --cleanup" 1 '' \
+	-- $CCMAP -S node1 --wd ... --tf {1} --tf {2} --cleanup 'cat {1} {2}' \
+	::: input_file ::: missing
+is "$(left)" "" "--wd ... and a missing file: the job's directory removed"
 run_case "a return that is not made: the job fails" 1 $'ran x\n' \
 	-- $CCMAP -S node1 --return {}.none 'echo ran' ::: x
 stderr_has "^ccmap: job 1 on node1: --return 'x.none': .*No such file or directory.*; the job fails$" \
@@ -222,6 +284,27 @@ run_case "a --basefile that is missing" 1 '' \
 	-- $CCMAP -S node1 --bf nonesuch 'echo ran' ::: 1
 stderr_has "^ccmap: job 1 on node1: --basefile 'nonesuch': No such file or directory; the job is not run$" \
 	"a missing --basefile: told"
+
+# A job thread's warning with --bar on a terminal: the bar makes way (the
+# warning has its line to itself), then is drawn again.  Job 1 holds at a
+# gate while the bar is drawn; job 2's file is missing.
+if [ -n "$have_tmux" ]; then
+	tm_start
+	rm -f "$T/go6"
+	tm_run "ccmap --ssh '$SSHBED_SSH' -S 1/node1 --bar --tf {} 'while [ ! -e $T/go6 ]; do sleep 0.1; done; echo {}' ::: input_file missing >\$T/bar6.out"
+	check "--bar, a job's warning: the bar is drawn" tm_wait '^0% 0:2=' 60
+	touch "$T/go6"
+	check "--bar, a job's warning: on a line of its own" \
+		tm_wait "^ccmap: job 2 on node1: --transferfile 'missing': No such file or directory; the job is not run\$" 60
+	check "--bar, a job's warning: the run ends" tm_wait '^END:1$' 60
+	tm_screen | grep -n -e '^ccmap: job 2' -e '^100% 2:0=0s missing' |
+		sed 's/:.*//' | tr '\n' ' ' >"$T/order6"
+	check "--bar, a job's warning: the bar drawn again below it" \
+		awk '{ exit !($1 < $2) }' "$T/order6"
+	is "$(cat "$T/bar6.out")" input_file "--bar, a job's warning: stdout as usual"
+else
+	skip "--bar, a job's warning" "tmux is not installed"
+fi
 
 # --- refused -----------------------------------------------------------------
 run_case "--tf without -S: refused" 255 '' -- $CCMAP --tf {} echo ::: 1
