@@ -67,6 +67,9 @@ enum {
 	OPT_TRC,
 	OPT_BASEFILE,
 	OPT_WORKDIR,
+	OPT_REMOTE_WORKER,
+	OPT_REMOTE_CCMAP,
+	OPT_WORKER,
 };
 
 static const struct option longopts[] = {
@@ -92,6 +95,9 @@ static const struct option longopts[] = {
 	{ "bf",			required_argument, NULL, OPT_BASEFILE },
 	{ "workdir",		required_argument, NULL, OPT_WORKDIR },
 	{ "wd",			required_argument, NULL, OPT_WORKDIR },
+	{ "remote-worker",	required_argument, NULL, OPT_REMOTE_WORKER },
+	{ "remote-ccmap",	required_argument, NULL, OPT_REMOTE_CCMAP },
+	{ "worker",		no_argument,       NULL, OPT_WORKER },
 	{ "link",		no_argument,       NULL, OPT_LINK },
 	{ "null",		no_argument,       NULL, '0' },
 	{ "delimiter",		required_argument, NULL, 'd' },
@@ -419,6 +425,29 @@ parse_option(struct ccmap_opts *o, int ch, int longindex, char **argv)
 	case OPT_WORKDIR:
 		o->workdir = optarg;
 		break;
+	case OPT_REMOTE_WORKER:
+		if (!strcmp(optarg, "auto"))
+			o->remote_worker = CCMAP_WORKER_AUTO;
+		else if (!strcmp(optarg, "always"))
+			o->remote_worker = CCMAP_WORKER_ALWAYS;
+		else if (!strcmp(optarg, "never"))
+			o->remote_worker = CCMAP_WORKER_NEVER;
+		else
+			die("--remote-worker: '%s' is not auto, always or "
+			    "never", optarg);
+		break;
+	case OPT_REMOTE_CCMAP:
+		/* (Said to every login shell as it is: no quoting.) */
+		if (!*optarg || optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+-")] ||
+		    *optarg == '-')
+			die("--remote-ccmap: '%s' is not a path of letters, "
+			    "digits and / . _ + -", optarg);
+		o->remote_ccmap = optarg;
+		break;
+	case OPT_WORKER:
+		die("--worker takes no other option or operand (it is run "
+		    "by ccmap -S on a remote host)");
 	case '0':
 		o->delim = '\0';
 		break;
@@ -646,6 +675,8 @@ main(int argc, char **argv)
 	int ch, longindex, r;
 
 	ccmap_set_progname(PROG);
+	if (argc == 2 && !strcmp(argv[1], "--worker"))
+		return ccmap_worker(0, 1);
 	ccmap_opts_init(&o);
 	o.warn = warn_cb;
 	/* $CCMAP_SSH: the ssh command, unless --ssh says otherwise. */

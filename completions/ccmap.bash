@@ -15,7 +15,7 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	-S --ssh --sshlogin --sshloginfile --slf --sshdelay --ssh-delay
 	--onall --nonall --filter-hosts --env -M --controlmaster
 	--transferfile --tf --transfer --return --cleanup --trc --basefile --bf
-	--workdir --wd
+	--workdir --wd --remote-worker --remote-ccmap --worker
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --resume
 	--resume-failed -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring
@@ -29,6 +29,7 @@ _ccmap_valopts='-a --arg-file -d --delimiter --recsep -C --colsep --col-sep
 	--max-replace-args --so -j -P --jobs --chunksize --max-tasks-per-child
 	-S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --env
 	--transferfile --tf --return --trc --basefile --bf --workdir --wd
+	--remote-worker --remote-ccmap
 	--block --block-size --blocksize --recend --recstart -L
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring
 	--results --tmpdir'
@@ -267,6 +268,12 @@ _ccmap()
 			;;
 		--ssh)
 			COMPREPLY=($(compgen -c -- "$cur"))
+			;;
+		--remote-worker)
+			COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
+			;;
+		--remote-ccmap)
+			_ccmap_files
 			;;
 		--env)
 			# Exported variables, and functions (export -f them).

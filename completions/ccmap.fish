@@ -3,7 +3,7 @@
 # ccmap); after ::: (items) and :::: (files), file names.
 
 # Options whose value is the next word.
-set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --env --transferfile --tf --return --trc --basefile --bf --workdir --wd --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
+set -g __fish_ccmap_valopts -a --arg-file -d --delimiter --recsep -C --colsep --col-sep --header --trim --match --skip -E --eof -I -n --max-args -N --max-replace-args -L --block --block-size --blocksize --recend --recstart -j -P --jobs --chunksize --max-tasks-per-child -S --sshlogin --sshloginfile --slf --ssh --sshdelay --ssh-delay --env --transferfile --tf --return --trc --basefile --bf --workdir --wd --remote-worker --remote-ccmap --timeout --termseq --term-seq --halt --retries --delay --joblog --tagstring --results --tmpdir
 
 # Print where the word being completed stands: "options" while no command
 # has been given, "command" within the command and its arguments, "plugin"
@@ -145,6 +145,9 @@ complete -c ccmap -n __fish_ccmap_in_options -l return -r -F -d 'Copy FILE (a te
 complete -c ccmap -n __fish_ccmap_in_options -l cleanup -d 'Remove the files copied there and back from the host'
 complete -c ccmap -n __fish_ccmap_in_options -l trc -r -F -d '--transfer --return FILE --cleanup'
 complete -c ccmap -n __fish_ccmap_in_options -l basefile -l bf -r -F -d 'Copy FILE to each host once, before its first job'
+complete -c ccmap -n __fish_ccmap_in_options -l remote-worker -x -a 'auto always never' -d "Run a host's jobs in one ccmap --worker there"
+complete -c ccmap -n __fish_ccmap_in_options -l remote-ccmap -r -d "The hosts' ccmap (default: ccmap on their PATH)"
+complete -c ccmap -n __fish_ccmap_in_options -l worker -d 'Serve a head ccmap on stdin and stdout (run by -S on the host)'
 complete -c ccmap -n __fish_ccmap_in_options -l workdir -l wd -x -a '... . (__fish_complete_directories)' -d 'Run the remote jobs in DIR (. here, ... one per job)'
 
 # Failure and time

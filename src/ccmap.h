@@ -208,6 +208,13 @@ struct ccmap_opts {
 	size_t nbasefiles;
 	int cleanup;		/* --cleanup: all of those removed there */
 	const char *workdir;	/* --workdir: where the jobs run there */
+	/*
+	 * --remote-worker: a host's jobs over one connection to a ccmap
+	 * --worker there (CCMAP_WORKER_*), found as remote_ccmap (NULL:
+	 * "ccmap", on the host's PATH).
+	 */
+	int remote_worker;
+	const char *remote_ccmap;
 
 	const char *tmpdir;	/* where held-back output spills (NULL: $TMPDIR) */
 	size_t mem_limit;	/* bytes of held-back output kept in memory */
@@ -292,6 +299,19 @@ int ccmap_parse_size(const char *s, size_t *n);
  */
 int ccmap_parse_termseq(const char *s, struct ccmap_termseq *ts, char *err,
     size_t errlen);
+
+/* --remote-worker's values. */
+enum {
+	CCMAP_WORKER_AUTO,	/* where the host has a ccmap of our protocol */
+	CCMAP_WORKER_ALWAYS,	/* a host without one is not used */
+	CCMAP_WORKER_NEVER,	/* a session per job */
+};
+
+/*
+ * `ccmap --worker`: serve a head (another ccmap) on in and out, in the
+ * framed protocol of its remote hosts, until in ends.  The exit status.
+ */
+int ccmap_worker(int in, int out);
 
 /* The process exit status for a result (GNU parallel's convention). */
 int ccmap_exit_status(const struct ccmap_result *res);

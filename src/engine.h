@@ -9,6 +9,7 @@
 #define CCMAP_ENGINE_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <ccmap/plugin.h>
@@ -87,6 +88,8 @@ struct wstate {
 	struct jobenv env;
 	pid_t pid;		/* its running job (threads), or 0 */
 	int sock;		/* its running session's socket (-S), or -1 */
+	struct wconn *wc;	/* or its remote worker's connection, */
+	uint64_t wid;		/* and the job's id there */
 	void *pw;		/* the plugin's worker state */
 	int pinit;		/* 1 after worker_init, -1 if it failed */
 	char perr[256];		/* why it failed */

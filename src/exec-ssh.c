@@ -15,6 +15,7 @@
 #include "record.h"
 #include "transfer.h"
 #include "util.h"
+#include "wconn.h"
 
 /* Bytes of a job's stderr kept back, to see the marker (and why ssh failed). */
 #define TAIL_MAX 256
@@ -162,6 +163,62 @@ put_block(struct ssh_job *sj, const struct hostslot *hsl, struct iovec *in,
 	return -1;
 }
 
+/* --- over the host's worker (wconn.h) --------------------------------- */
+
+static void
+worker_data(void *arg, int stream, const char *buf, size_t len)
+{
+	hand_on(arg, stream, buf, len);
+}
+
+static void
+worker_sent(void *arg, struct wconn *wc, uint64_t id)
+{
+	struct ssh_job *sj = arg;
+
+	exec_threads_remote(sj->te, sj->ws, wc, id);
+}
+
+/*
+ * The job over its host's one connection to its ccmap --worker, which
+ * runs it in /bin/sh, in wd.  A connection that fails (or cannot be
+ * opened again) loses the job, as a failed session does.
+ */
+static void
+worker_job(struct ssh_job *sj, const struct hostslot *hsl,
+    const struct jobvals *jv, const struct iovec *in, int nin,
+    const char *wd)
+{
+	struct ccmap *c = sj->te->x.c;
+	struct wstate *ws = sj->ws;
+	struct strbuf line = STRBUF_INIT;
+	struct wconn_job wj = {
+		.seq = jv->seq, .slot = jv->slot, .wd = *wd ? wd : NULL,
+		.in = in, .nin = nin,
+		.data = worker_data, .sent = worker_sent, .arg = sj,
+	};
+	struct wconn *wc;
+
+	if (!(wc = hosts_worker(c->cfg.hosts, hsl, sj->tail, TAIL_MAX))) {
+		sj->ntail = strlen(sj->tail);
+		sj->lost = 1;
+		return;
+	}
+	strbuf_reset(&ws->scratch);
+	template_line(c->cfg.tmpl, jv, &ws->scratch);
+	hosts_worker_line(c->cfg.hosts, ws->scratch.buf ? ws->scratch.buf :
+	    "", ws->scratch.len, &line);
+	wj.cmd = line.buf;
+	wj.len = line.len;
+	if (wconn_run(wc, &wj, &sj->job->st, sj->tail, TAIL_MAX) < 0) {
+		sj->ntail = strlen(sj->tail);
+		sj->lost = 1;
+	}
+	exec_threads_remote(sj->te, ws, NULL, 0);
+	wconn_release(wc);
+	strbuf_release(&line);
+}
+
 static void
 ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
     unsigned slot)
@@ -210,6 +267,12 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 			/* (Its files did not get there: job->st says so.) */
 			sj.lost = session_failed(&sj, sj.tail, &sj.ntail,
 			    &job->st);
+			goto ended;
+		}
+		if (host_worker(hsl.h)) {
+			worker_job(&sj, &hsl, &jv, in, nin,
+			    transfer_workdir(&xj));
+			ran = 1;
 			goto ended;
 		}
 		if (nin) {

@@ -11,6 +11,7 @@
 #include "exec-threads.h"
 #include "threadpool.h"
 #include "util.h"
+#include "wconn.h"
 
 /*
  * --delay, on a worker thread: the main thread hands jobs out the delay
@@ -102,6 +103,20 @@ exec_threads_opened(struct thread_exec *te, struct wstate *ws, int fd)
 }
 
 void
+exec_threads_remote(struct thread_exec *te, struct wstate *ws,
+    struct wconn *wc, uint64_t id)
+{
+	int sig;
+
+	pthread_mutex_lock(&te->pid_lock);
+	ws->wc = wc;
+	ws->wid = id;
+	if (wc && (sig = atomic_load(&te->stop_sig)) != 0)
+		wconn_kill(wc, id, sig);
+	pthread_mutex_unlock(&te->pid_lock);
+}
+
+void
 exec_threads_submit(struct executor *x, struct job **jobs, size_t n)
 {
 	struct thread_exec *te = thread_exec(x);
@@ -125,6 +140,8 @@ exec_threads_kill(struct executor *x, int sig)
 		else if (te->ws[i].sock >= 0)
 			/* (The session ends; its wrapper kills the job.) */
 			shutdown(te->ws[i].sock, SHUT_RDWR);
+		else if (te->ws[i].wc)
+			wconn_kill(te->ws[i].wc, te->ws[i].wid, sig);
 	pthread_mutex_unlock(&te->pid_lock);
 }
 

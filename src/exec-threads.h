@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "engine.h"
@@ -55,6 +56,14 @@ void exec_threads_started(struct thread_exec *te, struct wstate *ws,
  * ended): shut down when the jobs are stopped.
  */
 void exec_threads_opened(struct thread_exec *te, struct wstate *ws, int fd);
+
+/*
+ * The same for a job sent as id to a remote worker over wc (wconn.h;
+ * NULL: ended): the stopping signal is passed on to it.
+ */
+struct wconn;
+void exec_threads_remote(struct thread_exec *te, struct wstate *ws,
+    struct wconn *wc, uint64_t id);
 
 /* The ops of a thread executor that needs nothing of its own... */
 #define EXEC_THREADS_OPS(kind) EXEC_THREADS_OPS_FREE(kind, exec_threads_free)

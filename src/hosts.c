@@ -22,6 +22,7 @@
 #include "options.h"
 #include "sshlogin.h"
 #include "util.h"
+#include "wconn.h"
 
 extern char **environ;
 
@@ -56,6 +57,15 @@ struct host {
 	long long pause_until;	/* after a failure: no job before this */
 	int down;		/* dropped */
 	int posix;		/* its login shell reads sh (posix_shells) */
+	int ccmap;		/* its hello found --remote-ccmap there */
+	/*
+	 * --remote-worker: its jobs go over one connection to its ccmap
+	 * --worker (over master 0, whose sessions are not counted), opened
+	 * again after a failure by the job that finds it failed.
+	 */
+	int worker;
+	struct wconn *wc;	/* NULL: to open */
+	pthread_mutex_t wlock;	/* guards wc */
 };
 
 struct hosts {
@@ -74,6 +84,8 @@ struct hosts {
 	struct strbuf envvars;	/* --env: "V='value'; export V" lines */
 	struct strbuf envfuncs;	/* --env: bash functions, defined and
 				   exported */
+	struct strbuf hello;	/* what a master runs (hello_fmt) */
+	struct strbuf wcmd;	/* what runs the worker there */
 };
 
 /*
@@ -123,9 +135,10 @@ static const char put[] =
  * held until ccmap ends it.  In sh, whatever the login shell (csh and
  * fish read this line as well as sh does).
  */
-static const char hello[] =
+static const char hello_fmt[] =
     "exec /bin/sh -c '"
     "command -v rsync >/dev/null 2>&1 && echo ccmap-rsync;"
+    " command -v %s >/dev/null 2>&1 && echo ccmap-ccmap;"
     " echo \"ccmap-shell ${SHELL##*/}\"; echo ccmap-ready;"
     " (getconf _NPROCESSORS_ONLN || nproc || echo 1)"
     " 2>/dev/null; exec cat >/dev/null'";
@@ -236,7 +249,7 @@ master_start(struct hosts *hs, size_t i, size_t k)
 	add_str(&cb, "-o");
 	add_str(&cb, "ControlPersist=no");
 	dest_words(&cb, h->login);
-	add_str(&cb, hello);
+	add_str(&cb, hs->hello.buf);
 	cmdbuf_finish(&cb);
 
 	if (pipe2(in, O_CLOEXEC) < 0)
@@ -584,6 +597,71 @@ host_drop(struct hosts *hs, struct host *h, const char *why)
 	warn(hs, "-S %s: %s; not used from now on", h->login->name, why);
 }
 
+/* --remote-ccmap, or ccmap on the host's PATH. */
+static const char *
+ccmap_path(const struct ccmap_opts *o)
+{
+	return o->remote_ccmap ? o->remote_ccmap : "ccmap";
+}
+
+/*
+ * Open h's connection to its worker, over master 0: 0, or -1 with why
+ * (the master failed, or the worker: no ccmap there, another protocol).
+ * (hs->lock is not needed: from hosts_open(), or under h->wlock.)
+ */
+static int
+worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
+{
+	char ctl[4200];
+	struct wconn_setup ws = {
+		.ctl = ctl,
+		.cmd = hs->wcmd.buf,
+		.host = h->login->name,
+		.slots = h->slots,
+		.timeout_ns = hs->o->timeout_ns,
+		.termseq = hs->o->termseq.n ? &hs->o->termseq : NULL,
+	};
+
+	ctl_path(hs, (size_t)(h - hs->h), 0, ctl, sizeof ctl);
+	return wconn_open(&h->wc, &ws, why, wlen) < 0 ? -1 : 0;
+}
+
+/* Could the run's jobs go over a worker?  (Not with their files yet.) */
+static int
+worker_fits(const struct ccmap_opts *o)
+{
+	return !o->ntransferfiles && !o->transfer && !o->nreturnfiles &&
+	    !o->nbasefiles && !o->cleanup && !o->results && !o->json;
+}
+
+/*
+ * Is h to run its jobs over a worker (--remote-worker)?  Then its
+ * connection is opened now.  -1 if h is dropped for want of one
+ * (always), else 0; without one (auto), a session per job, and a
+ * warning if it had a ccmap that would not serve.
+ */
+static int
+worker_start(struct hosts *hs, struct host *h)
+{
+	char why[600];
+	int mode = hs->o->remote_worker;
+
+	if (mode == CCMAP_WORKER_NEVER || !worker_fits(hs->o) ||
+	    (mode == CCMAP_WORKER_AUTO && !h->ccmap))
+		return 0;
+	if (worker_open(hs, h, why, sizeof why) == 0) {
+		h->worker = 1;
+		return 0;
+	}
+	if (mode == CCMAP_WORKER_ALWAYS) {
+		host_drop(hs, h, why);
+		return -1;
+	}
+	warn(hs, "-S %s: %s; a session per job instead", h->login->name,
+	    why);
+	return 0;
+}
+
 int
 hosts_open(struct hosts **hp, const struct ccmap_opts *o,
     void (*warn_fn)(void *arg, const char *msg), void *arg, unsigned *slots,
@@ -621,6 +699,10 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 	}
 	hs->n = hs->logins.n;
 	hs->h = util_calloc(hs->n, sizeof *hs->h);
+	for (size_t i = 0; i < hs->n; i++)
+		pthread_mutex_init(&hs->h[i].wlock, NULL);
+	strbuf_addf(&hs->hello, hello_fmt, ccmap_path(o));
+	strbuf_addf(&hs->wcmd, "exec %s --worker", ccmap_path(o));
 	for (size_t i = 0; i < hs->n; i++) {
 		struct host *h = &hs->h[i];
 		h->login = &hs->logins.v[i];
@@ -653,6 +735,11 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 			continue;
 		/* (Read once: a master's said changes when it starts again.) */
 		h->rsync = strstr(h->m[0].said.buf, "ccmap-rsync\n") != NULL;
+		h->ccmap = strstr(h->m[0].said.buf, "ccmap-ccmap\n") != NULL;
+		if (worker_start(hs, h) < 0)
+			continue;
+		if (h->worker)
+			continue;	/* (its one master is enough) */
 		size_t nm = (h->slots + HOSTS_SESSIONS - 1) / HOSTS_SESSIONS;
 		h->m = util_realloc(h->m, nm * sizeof *h->m);
 		for (size_t k = h->nm; k < nm; k++)
@@ -707,6 +794,12 @@ hosts_close(struct hosts *hs, int killed)
 		return;
 	for (size_t i = 0; i < hs->n; i++) {
 		struct host *h = &hs->h[i];
+		if (h->wc)
+			wconn_close(h->wc, killed);
+		h->wc = NULL;
+	}
+	for (size_t i = 0; i < hs->n; i++) {
+		struct host *h = &hs->h[i];
 		/* Its session's stdin closed, a master ends of itself. */
 		for (size_t k = 0; k < h->nm; k++)
 			if (h->m[k].in >= 0) {
@@ -733,7 +826,11 @@ hosts_close(struct hosts *hs, int killed)
 		rmdir(hs->dir);
 		free(hs->dir);
 	}
+	for (size_t i = 0; hs->h && i < hs->n; i++)
+		pthread_mutex_destroy(&hs->h[i].wlock);
 	free(hs->h);
+	strbuf_release(&hs->hello);
+	strbuf_release(&hs->wcmd);
 	strbuf_release(&hs->envvars);
 	strbuf_release(&hs->envfuncs);
 	sshlogin_free(&hs->logins);
@@ -748,6 +845,9 @@ free_master(const struct host *h)
 {
 	int best = -1;
 
+	if (h->worker)
+		/* (One session, whatever its slots.) */
+		return !h->m[0].connecting && h->m[0].pid > 0 ? 0 : -1;
 	for (size_t k = 0; k < h->nm; k++)
 		if (!h->m[k].connecting && h->m[k].pid > 0 &&
 		    h->m[k].sessions < HOSTS_SESSIONS &&
@@ -1101,6 +1201,43 @@ hosts_argv(struct hosts *hs, const struct hostslot *slot, const char *cmd,
 	cmdbuf_finish(cb);
 	strbuf_release(&line);
 	strbuf_release(&w);
+	strbuf_release(&env);
+}
+
+int
+host_worker(const struct host *h)
+{
+	return h->worker;
+}
+
+struct wconn *
+hosts_worker(struct hosts *hs, const struct hostslot *slot, char *why,
+    size_t wlen)
+{
+	struct host *h = slot->h;
+	struct wconn *wc = NULL;
+
+	pthread_mutex_lock(&h->wlock);
+	if (h->wc && !wconn_up(h->wc)) {
+		wconn_close(h->wc, 1);
+		h->wc = NULL;
+	}
+	if (h->wc || worker_open(hs, h, why, wlen) == 0) {
+		wc = h->wc;
+		wconn_hold(wc);
+	}
+	pthread_mutex_unlock(&h->wlock);
+	return wc;
+}
+
+void
+hosts_worker_line(const struct hosts *hs, const char *cmd, size_t len,
+    struct strbuf *sb)
+{
+	struct strbuf env = STRBUF_INIT;
+
+	cmd = env_line(hs, cmd, &len, &env);
+	strbuf_add(sb, cmd, len);
 	strbuf_release(&env);
 }
 

@@ -109,6 +109,19 @@ const char *host_dest(const struct host *h);
 /* Did the remote host say it has rsync (its first master's hello, read
    when the hosts were opened)? */
 int host_rsync(const struct host *h);
+/*
+ * --remote-worker: does h run its jobs over its ccmap --worker (wconn.h)?
+ * Then hosts_worker() gives its connection, held (wconn_release() it),
+ * opened again if it failed (NULL if that fails, with why: the slot is
+ * then given back as a failed session), and hosts_worker_line() the
+ * line its worker runs for cmd (--env's variables first).
+ */
+struct wconn;
+int host_worker(const struct host *h);
+struct wconn *hosts_worker(struct hosts *hs, const struct hostslot *slot,
+    char *why, size_t wlen);
+void hosts_worker_line(const struct hosts *hs, const char *cmd, size_t len,
+    struct strbuf *sb);
 /* What the wrapper writes last on stderr when the command exited 255. */
 const char *hosts_marker(const struct hosts *hs, size_t *len);
 

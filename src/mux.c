@@ -277,17 +277,17 @@ say(const struct spawn_io *io, const char *fmt, ...)
 
 /*
  * Connect, say hello and ask for the session: 0, -EPROTONOSUPPORT, or -1
- * when the master cannot be reached (why said on the job's stderr).
+ * when the master cannot be reached (why, into why).
  */
 static int
-ask(int fd, const char *ctl, const char *cmd, const struct spawn_io *io)
+ask(int fd, const char *ctl, const char *cmd, char *why, size_t wlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct strbuf m = STRBUF_INIT;
 	int r = -1;
 
 	if (strlen(ctl) >= sizeof sa.sun_path) {
-		say(io, "ControlPath too long ('%s')\n", ctl);
+		snprintf(why, wlen, "ControlPath too long ('%s')", ctl);
 		return -1;
 	}
 	strcpy(sa.sun_path, ctl);
@@ -295,14 +295,14 @@ ask(int fd, const char *ctl, const char *cmd, const struct spawn_io *io)
 	    errno == EINTR)
 		;
 	if (r < 0) {
-		say(io, "Control socket connect(%s): %s\n", ctl,
+		snprintf(why, wlen, "Control socket connect(%s): %s", ctl,
 		    strerror(errno));
 		return -1;
 	}
 	put_u32(&m, MUX_MSG_HELLO);
 	put_u32(&m, MUX_VERSION);
 	if (send_msg(fd, &m) < 0 || (r = hear_hello(fd)) == -1) {
-		say(io, "master at %s did not answer\n", ctl);
+		snprintf(why, wlen, "master at %s did not answer", ctl);
 		r = -1;
 		goto out;
 	}
@@ -320,12 +320,45 @@ ask(int fd, const char *ctl, const char *cmd, const struct spawn_io *io)
 	put_str(&m, "", 0);		/* terminal type */
 	put_str(&m, cmd, strlen(cmd));
 	if (send_msg(fd, &m) < 0) {
-		say(io, "master at %s went away\n", ctl);
+		snprintf(why, wlen, "master at %s went away", ctl);
 		r = -1;
 	}
 out:
 	strbuf_release(&m);
 	return r;
+}
+
+/* Ask, then pass the session's three descriptors: as ask(). */
+static int
+open_session(int fd, const char *ctl, const char *cmd, const int fds[3],
+    char *why, size_t wlen)
+{
+	int e = ask(fd, ctl, cmd, why, wlen);
+
+	if (e == 0 && (send_fd(fd, fds[0]) < 0 || send_fd(fd, fds[1]) < 0 ||
+	    send_fd(fd, fds[2]) < 0)) {
+		snprintf(why, wlen, "master at %s did not take the session",
+		    ctl);
+		e = -1;
+	}
+	return e;
+}
+
+int
+mux_open(const char *ctl, const char *cmd, const int fds[3], char *why,
+    size_t wlen)
+{
+	int fd, e;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(why, wlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	if ((e = open_session(fd, ctl, cmd, fds, why, wlen)) < 0) {
+		close(fd);
+		return e == -EPROTONOSUPPORT ? e : -EHOSTUNREACH;
+	}
+	return fd;
 }
 
 int
@@ -339,6 +372,7 @@ mux_job(const struct spawn_ctx *ctx, const char *ctl, const char *cmd,
 	struct job_pipes p;
 	long long t0;
 	int fd, e, fds[3];
+	char why[600];
 
 	memset(st, 0, sizeof *st);
 	st->start_ns = util_wall_ns();
@@ -359,18 +393,16 @@ mux_job(const struct spawn_ctx *ctx, const char *ctl, const char *cmd,
 	fds[0] = p.in[0] >= 0 ? p.in[0] : ctx->devnull;
 	fds[1] = io->capture ? p.out[1] : io->to ? io->to[0] : 1;
 	fds[2] = io->capture ? p.err[1] : io->to ? io->to[1] : 2;
-	if ((e = ask(fd, ctl, cmd, io)) == -EPROTONOSUPPORT) {
+	if ((e = open_session(fd, ctl, cmd, fds, why, sizeof why)) ==
+	    -EPROTONOSUPPORT) {
 		if (io->opened)
 			io->opened(io->arg, -1);
 		close(fd);
 		job_pipes_close(&p);
 		return e;
 	}
-	if (e == 0 && (send_fd(fd, fds[0]) < 0 || send_fd(fd, fds[1]) < 0 ||
-	    send_fd(fd, fds[2]) < 0)) {
-		say(io, "master at %s did not take the session\n", ctl);
-		e = -1;
-	}
+	if (e < 0)
+		say(io, "%s\n", why);
 	job_pipes_given(&p);
 	if (e == 0) {
 		me.e.fd = fd;

@@ -24,4 +24,14 @@
 int mux_job(const struct spawn_ctx *ctx, const char *ctl, const char *cmd,
     const struct spawn_io *io, struct job_status *st);
 
+/*
+ * Open a session that runs cmd over the master on ctl, with fds as its
+ * stdin, stdout and stderr (ours stay ours: close them once given), and
+ * leave it running: the socket it is held by (closing it ends the
+ * session), or -EPROTONOSUPPORT (a master of another version), or
+ * -EHOSTUNREACH / -errno, with why.
+ */
+int mux_open(const char *ctl, const char *cmd, const int fds[3], char *why,
+    size_t wlen);
+
 #endif

@@ -51,7 +51,7 @@ proto_parse(const char *buf, size_t len, struct frame *f)
 	if (len < sizeof f->h)
 		return 0;
 	memcpy(&f->h, buf, sizeof f->h);
-	if (f->h.type < FRAME_JOB || f->h.type > FRAME_RESULT ||
+	if (f->h.type < FRAME_JOB || f->h.type > FRAME_KILL ||
 	    f->h.len > FRAME_MAX)
 		return -EPROTO;
 	if (len - sizeof f->h < f->h.len)
@@ -125,4 +125,28 @@ proto_done_status(const struct frame *f, struct job_status *st)
 	st->err = w[2];
 	st->timed_out = w[3];
 	return 0;
+}
+
+void
+proto_put_hello(struct strbuf *out)
+{
+	uint32_t w[2] = { PROTO_ORDER, PROTO_VERSION };
+
+	proto_put_hdr(out, FRAME_HELLO, PROTO_HELLO_LEN, 0);
+	strbuf_add(out, PROTO_MAGIC, sizeof PROTO_MAGIC - 1);
+	strbuf_add(out, w, sizeof w);
+}
+
+int
+proto_hello(const struct frame *f, uint32_t *version, uint32_t *order)
+{
+	const size_t m = sizeof PROTO_MAGIC - 1;
+
+	if (f->h.type != FRAME_HELLO || f->h.len < PROTO_HELLO_LEN ||
+	    memcmp(f->payload, PROTO_MAGIC, m))
+		return -EPROTO;
+	memcpy(order, f->payload + m, 4);
+	memcpy(version, f->payload + m + 4, 4);
+	return *order == PROTO_ORDER && *version == PROTO_VERSION ? 0 :
+	    -EPROTONOSUPPORT;
 }

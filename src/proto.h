@@ -2,8 +2,8 @@
  * proto.h: the framed protocol between ccmap and its worker processes.
  *
  * Every frame is a 16-byte header (type, payload length, job sequence
- * number; little-endian as the host, since both ends are one machine for
- * now) followed by the payload:
+ * number; in the host's byte order: a remote worker's hello says its
+ * order, and a head of another is refused) followed by the payload:
  *
  *	JOB   ccmap -> worker   u32 count, then count times (u32 len, bytes)
  *	OUT   worker -> ccmap   bytes the job wrote to stdout
@@ -21,6 +21,22 @@
  *	                          u64 ns and u64 items it mapped since the last
  *	ACK     ccmap -> worker   half seq of the shared buffer is free again
  *	RESULT  worker -> ccmap   one record too big for the shared buffer
+ *
+ * and between ccmap and `ccmap --worker` on a remote host (worker.h):
+ *
+ *	HELLO   worker -> ccmap   "ccmap-worker", u32 0x01020304 (its byte
+ *	                          order), u32 PROTO_VERSION; first, always
+ *	                          so, whatever the version
+ *	SETUP   ccmap -> worker   u32 slots, i64 --timeout (ns), u32 n, n
+ *	                          times (i32 signal, u32 ms) of --termseq,
+ *	                          then the host's name (CCMAP_HOST)
+ *	RUN     ccmap -> worker   seq: the job's id on this connection; u64
+ *	                          the job's number, u32 slot, u32 len and the
+ *	                          command line, u32 len and its working
+ *	                          directory, then what it reads on stdin
+ *	KILL    ccmap -> worker   seq: the job's id; i32 signal
+ *
+ * A remote job's OUT, ERR and DONE carry its id.
  */
 #ifndef CCMAP_PROTO_H
 #define CCMAP_PROTO_H
@@ -41,7 +57,17 @@ enum frame_type {
 	FRAME_FLUSH,
 	FRAME_ACK,
 	FRAME_RESULT,
+	FRAME_HELLO,
+	FRAME_SETUP,
+	FRAME_RUN,
+	FRAME_KILL,
 };
+
+/* The remote worker's protocol: a head speaks only to its own version. */
+#define PROTO_VERSION 1
+#define PROTO_MAGIC "ccmap-worker"
+#define PROTO_ORDER 0x01020304u
+#define PROTO_HELLO_LEN (sizeof PROTO_MAGIC - 1 + 8)
 
 struct frame_hdr {
 	uint32_t type;
@@ -66,6 +92,15 @@ void proto_put_done(struct strbuf *out, uint64_t seq,
 /* Append a frame header to out. */
 void proto_put_hdr(struct strbuf *out, uint32_t type, uint32_t len,
     uint64_t seq);
+
+/* Append a HELLO frame (this ccmap's) to out. */
+void proto_put_hello(struct strbuf *out);
+/*
+ * Read a HELLO payload: 0 if it is this version's, -EPROTONOSUPPORT
+ * with *version and *order (another version, or byte order), or -EPROTO
+ * if it is no ccmap worker's.
+ */
+int proto_hello(const struct frame *f, uint32_t *version, uint32_t *order);
 
 /*
  * Parse the frame at the start of buf: its size, 0 when more bytes are

@@ -201,11 +201,19 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 	const char *opt = o->ntransferfiles ? "--transferfile" :
 	    o->transfer ? "--transfer" : o->nreturnfiles ? "--return" :
 	    o->nbasefiles ? "--basefile" : o->cleanup ? "--cleanup" :
-	    o->workdir ? "--workdir" : NULL;
+	    o->workdir ? "--workdir" : NULL, *perjob;
 
 	if (opt && !o->nsshlogins && !o->nsshloginfiles)
 		return refuse(err, errlen, "%s: only with -S or "
 		    "--sshloginfile (the files of remote jobs)", opt);
+	/* (What a worker does not carry yet: hosts.c's worker_fits().) */
+	perjob = o->ntransferfiles ? "--transferfile" : o->transfer ?
+	    "--transfer" : o->nreturnfiles ? "--return" : o->nbasefiles ?
+	    "--basefile" : o->cleanup ? "--cleanup" : o->results ?
+	    "--results" : o->json ? "--json" : NULL;
+	if (perjob && o->remote_worker == CCMAP_WORKER_ALWAYS)
+		return refuse(err, errlen, "--remote-worker always: not with "
+		    "%s (its jobs go a session each: auto does so)", perjob);
 	if (o->workdir && !*o->workdir)
 		return refuse(err, errlen, "--workdir: an empty directory "
 		    "name");

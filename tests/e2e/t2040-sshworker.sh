@@ -1,0 +1,250 @@
+#!/bin/bash
+# t2040: -S with a ccmap --worker on the host (--remote-worker): all the
+# host's jobs over one ssh session to it, none of ssh's own per job.
+# The output, statuses and quoting are as locally and as with a session
+# per job; 2,000 jobs keep one ssh process on this end (the master); a
+# worker killed during the run loses no job and writes none twice (its
+# jobs die with it, and run again); TERM to ccmap leaves nothing on the
+# hosts; --timeout kills the remote job; a worker of another protocol is
+# refused with one line naming the host and both versions; a host with a
+# ccmap on its PATH is found without --remote-ccmap.
+#
+# No check depends on timing: jobs that must be running wait at a gate
+# file, and the test waits for them with a generous bound.
+
+# shellcheck disable=SC2317 # functions run through check and wait_for
+. "$(dirname "$0")/setup.sh"
+. "$SRC/sshbed.sh"
+
+sshbed_start 2
+export CCMAP_SSH="ssh -F $SSHBED_CONFIG"
+
+# The ccmap the hosts run (this one: they are this machine).
+bin=${CCMAP##* }
+W=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+G=$T/gates
+mkdir -m 777 "$G"
+# Workers on node I: ccmap --worker processes (not their guards, which
+# are their children).
+workers_on() { # I
+	local p pp n=0
+	for p in $(sshbed_ps | awk -v node="node$1" \
+		'$2 == node && / --worker/ { print $1 }'); do
+		pp=$(ps -o ppid= -p "$p" | tr -d ' ')
+		grep -q -- --worker "/proc/$pp/cmdline" 2>/dev/null || n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# --- as locally -----------------------------------------------------------
+cmd='echo {} $CCMAP_SEQ; echo e{} >&2; exit $(( {} % 4 ))'
+run_case "locally" 5 "*" -- "$CCMAP" -k -j2 "$cmd" ::: 1 2 3 4 5 6
+want_out=$OUT want_err=$ERR
+run_case "worker: output and status as locally" 5 "$want_out" \
+	-- "$CCMAP" -k -S 2/node1 --remote-worker always --remote-ccmap "$W" \
+	"$cmd" ::: 1 2 3 4 5 6
+is "$ERR" "$want_err" "worker: stderr as locally"
+run_case "worker, two hosts: as locally" 5 "$want_out" \
+	-- "$CCMAP" -k -S 2/node1,2/node2 --remote-worker always \
+	--remote-ccmap "$W" "$cmd" ::: 1 2 3 4 5 6
+run_case "worker: CCMAP_HOST, CCMAP_SLOT, the host" 0 "node1 1 node1 x
+" -- "$CCMAP" -S 1/node1 --remote-worker always --remote-ccmap "$W" \
+	'echo $CCMAP_HOST $CCMAP_SLOT $(hostname)' ::: x
+run_case "worker: --as-completed, every job once" 0 "*" \
+	-- "$CCMAP" --as-completed -S 2/node1,2/node2 --remote-worker always \
+	--remote-ccmap "$W" 'echo {}' ::: 1 2 3 4 5 6 7 8
+is "$(sort -n "$T/out" | tr '\n' ' ')" "1 2 3 4 5 6 7 8 " \
+	"worker: --as-completed: the same lines"
+run_case "worker: exit 255 is the job's own, run once" 1 "ran
+" -- "$CCMAP" -S node1 --remote-worker always --remote-ccmap "$W" \
+	--joblog "$T/log" 'echo ran; exit 255' ::: x
+is "$(awk -F'\t' 'NR == 2 { print $2, $7 }' "$T/log")" "node1 255" \
+	"worker: exit 255: the joblog's Host and Exitval"
+
+# Quoting: the items are data, never code on the host.
+rm -f "$T/pwned" ~/pwned 2>/dev/null || true
+items=('a b; touch pwned' '$(touch pwned)' "it's" '*' 'x"y')
+run_case "quoting: locally" 0 "*" -- "$CCMAP" -k 'echo {}' ::: "${items[@]}"
+want=$OUT
+run_case "quoting: worker as locally" 0 "$want" \
+	-- "$CCMAP" -k -S node1 --remote-worker always --remote-ccmap "$W" \
+	'echo {}' ::: "${items[@]}"
+check "quoting: no item ran as code on the host" \
+	test ! -e "$SSHBED_DIR/home/pwned"
+
+# --env, --wd, --pipe.
+export CCMAP_T_VAR="it's a 'value'"
+run_case "--env: the value as it is" 0 "it's a 'value' x
+" -- "$CCMAP" -S node1 --remote-worker always --remote-ccmap "$W" \
+	--env CCMAP_T_VAR 'echo "$CCMAP_T_VAR"' ::: x
+run_case "--wd: made, the job runs there" 0 "$SSHBED_DIR/home/wdir
+" -- "$CCMAP" -S node1 --remote-worker always --remote-ccmap "$W" \
+	--wd wdir 'pwd' ::: x
+seq 20000 >"$T/lines"
+run_case "--pipe: the blocks, as locally" 0 "$("$CCMAP" -k --pipe \
+	--block 10k 'md5sum' <"$T/lines")
+" --stdin "$(cat "$T/lines")
+" -- "$CCMAP" -k --pipe --block 10k -S 2/node1,2/node2 \
+	--remote-worker always --remote-ccmap "$W" md5sum
+
+# --- 2,000 jobs: one ssh process on this end, one worker on the host -------
+seq 2000 | "$CCMAP" -S 4/node1 --remote-worker always --remote-ccmap "$W" \
+	'echo {}' >"$T/out" 2>"$T/err" &
+pid=$!
+most=0 seen=0
+while ! gone "$pid"; do
+	n=$(pgrep -c -x ssh -P "$pid" || true)
+	[ "$n" -le "$most" ] || most=$n
+	[ "$n" -eq 0 ] || seen=$((seen + 1))
+	sleep 0.02
+done
+ends "2000 jobs" "$pid"
+is "$s" 0 "2000 jobs: status 0"
+check "2000 jobs: every output once, in order" cmp -s "$T/out" <(seq 2000)
+check "2000 jobs: the ssh processes were counted during the run" \
+	test "$seen" -gt 0
+is "$most" 1 "2000 jobs: at most one ssh process (the master) all along"
+is "$(cat "$T/err")" "" "2000 jobs: nothing on stderr"
+
+seq 4 | "$CCMAP" -S 4/node1 --remote-worker always --remote-ccmap "$W" \
+	"touch $G/w.{}; while [ ! -e $G/go ]; do sleep 0.1; done" &
+pid=$!
+check "4 jobs running" wait_for 60 test -e "$G/w.4" -a -e "$G/w.1"
+is "$(workers_on 1)" 1 "one worker on the host for its 4 slots"
+touch "$G/go"
+ends "4 jobs at a gate" "$pid"
+rm -f "$G"/*
+
+# --- a worker killed during the run: nothing lost, nothing twice ----------
+# Jobs 1-4 wait at a gate on node1 and node2 (2 slots each); node1's
+# worker is killed; its two jobs run again (on node2 or a new worker).
+seq 8 | "$CCMAP" -k -S 2/node1,2/node2 --remote-worker always \
+	--remote-ccmap "$W" \
+	"echo {} >>$G/ran.\$(hostname); touch $G/at.{}; while [ ! -e $G/go ]; do sleep 0.1; done; echo {}" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+four_at_gate() { [ "$(find "$G" -name 'at.*' | wc -l)" -ge 4 ]; }
+check "worker killed: 4 jobs at the gate" wait_for 60 four_at_gate
+wpid=$(sshbed_ps | awk '$2 == "node1" && /--worker/ { print $1; exit }')
+check "worker killed: node1's worker found" test -n "$wpid"
+node1_jobs=$(cat "$G/ran.node1" 2>/dev/null | sort -n | tr '\n' ' ')
+kill -KILL "$wpid"
+gone_from_1() { ! sshbed_ps | grep -q "node1 .*while \[ ! -e"; }
+check "worker killed: its jobs die with it" wait_for 60 gone_from_1
+touch "$G/go"
+ends "worker killed" "$pid"
+is "$s" 0 "worker killed: status 0"
+check "worker killed: every item's output once, in order" \
+	cmp -s "$T/out" <(seq 8)
+ran_twice=0
+for j in $node1_jobs; do
+	[ "$(cat "$G"/ran.* | grep -cx "$j")" -eq 2 ] || ran_twice=1
+done
+check "worker killed: the jobs it had ran again ($node1_jobs)" \
+	test -n "$node1_jobs" -a "$ran_twice" -eq 0
+rm -f "$G"/*
+
+# --- TERM to ccmap: nothing left on the hosts -----------------------------
+"$CCMAP" -S 2/node1,2/node2 --remote-worker always --remote-ccmap "$W" \
+	"touch $G/t.{}; sleep 300" ::: 1 2 3 4 >/dev/null 2>"$T/err" &
+pid=$!
+all_four() { [ "$(find "$G" -name 't.*' | wc -l)" -eq 4 ]; }
+check "TERM: 4 jobs running" wait_for 60 all_four
+kill -TERM "$pid"
+ends "TERM" "$pid"
+is "$s" 143 "TERM: exit 143"
+for i in 1 2; do
+	if wait_for 30 sshbed_none_left "$i"; then
+		pass "TERM: nothing left on node$i"
+	else
+		fail "TERM: nothing left on node$i"
+		sshbed_ps | diag
+	fi
+done
+rm -f "$G"/*
+
+# --- --timeout kills the remote job ---------------------------------------
+run_case "--timeout: as locally" 1 "quick
+" -- "$CCMAP" -k -S node1 --remote-worker always --remote-ccmap "$W" \
+	--timeout 2 "touch $G/slow.{}; sleep {}; echo quick" ::: 300 0
+stderr_has "timed out" "--timeout: the message"
+check "--timeout: the remote sleep is gone" wait_for 30 sshbed_none_left 1
+
+# --- a worker of another protocol: refused, one line ----------------------
+# A stand-in for a ccmap of another version: its hello says protocol 99.
+cat >"$T/ccmap99" <<'EOF'
+#!/bin/sh
+printf '\011\000\000\000\024\000\000\000\000\000\000\000\000\000\000\000ccmap-worker\004\003\002\001\143\000\000\000'
+cat >/dev/null
+EOF
+chmod 755 "$T" "$T/ccmap99"
+run_case "protocol 99, always: the host is not used" 255 "" \
+	-- "$CCMAP" -S node1 --remote-worker always --remote-ccmap "$T/ccmap99" \
+	'echo {}' ::: a
+stderr_has "^ccmap: -S node1: its ccmap --worker speaks protocol 99, this ccmap 1; not used" \
+	"protocol 99: the line names the host and both versions"
+run_case "protocol 99, auto: a session per job instead" 0 "a
+" -- "$CCMAP" -S node1 --remote-ccmap "$T/ccmap99" 'echo {}' ::: a
+is "$(wc -l <"$T/err")" 1 "protocol 99, auto: one line"
+stderr_has "node1: its ccmap --worker speaks protocol 99, this ccmap 1; a session per job instead" \
+	"protocol 99, auto: says so"
+run_case "no ccmap there, always: the host is not used" 255 "" \
+	-- "$CCMAP" -S node1 --remote-worker always 'echo {}' ::: a
+stderr_has "^ccmap: -S node1: no ccmap --worker there" \
+	"no ccmap there: says so"
+
+# --- auto: found on the host's PATH ---------------------------------------
+mkdir -m 755 "$T/wbin"
+ln -s "$W" "$T/wbin/ccmap"
+sshbed_stop_node 2
+echo "SetEnv PATH=$T/wbin:/usr/bin:/bin" >>"$SSHBED_DIR/sshd2.conf"
+check "node2 up again, with ccmap in its PATH" sshbed_start_node 2
+"$CCMAP" -S 2/node1,2/node2 "touch $G/p.{}; while [ ! -e $G/go ]; do sleep 0.1; done; echo {}" \
+	::: 1 2 3 4 >"$T/out" 2>"$T/err" &
+pid=$!
+four_p() { [ "$(find "$G" -name 'p.*' | wc -l)" -eq 4 ]; }
+check "auto: 4 jobs running" wait_for 60 four_p
+is "$(workers_on 2)" 1 "auto: node2 (ccmap on its PATH) runs a worker"
+is "$(workers_on 1)" 0 "auto: node1 (no ccmap) does not"
+touch "$G/go"
+ends "auto" "$pid"
+is "$s" 0 "auto: status 0"
+is "$(sort -n "$T/out" | tr '\n' ' ')" "1 2 3 4 " "auto: every job once"
+rm -f "$G"/*
+"$CCMAP" -S 2/node2 --remote-worker never \
+	"touch $G/n.{}; while [ ! -e $G/go ]; do sleep 0.1; done" ::: 1 2 &
+pid=$!
+two_n() { [ "$(find "$G" -name 'n.*' | wc -l)" -eq 2 ]; }
+check "never: 2 jobs running" wait_for 60 two_n
+is "$(workers_on 2)" 0 "never: no worker, though node2 has ccmap"
+touch "$G/go"
+ends "never" "$pid"
+rm -f "$G"/*
+
+# --- refused --------------------------------------------------------------
+run_case "--remote-worker sometimes: refused" 255 "" \
+	-- "$CCMAP" -S node1 --remote-worker sometimes 'echo {}' ::: a
+is "$(cat "$T/err")" \
+	"ccmap: --remote-worker: 'sometimes' is not auto, always or never" \
+	"--remote-worker sometimes: one line"
+run_case "--remote-ccmap with a space: refused" 255 "" \
+	-- "$CCMAP" -S node1 --remote-ccmap '/a b/ccmap' 'echo {}' ::: a
+stderr_has "^ccmap: --remote-ccmap: '/a b/ccmap' is not a path" \
+	"--remote-ccmap with a space: says why"
+run_case "--worker with other options: refused" 255 "" \
+	-- "$CCMAP" -j2 --worker
+stderr_has "^ccmap: --worker takes no other option" \
+	"--worker with other options: says why"
+run_case "always with --transferfile: refused" 255 "" \
+	-- "$CCMAP" -S node1 --remote-worker always --tf {} 'cat {}' ::: a
+stderr_has "^ccmap: --remote-worker always: " \
+	"always with --transferfile: says why"
+
+if wait_for 30 sshbed_none_left; then
+	pass "nothing left on the hosts"
+else
+	fail "nothing left on the hosts"
+	sshbed_ps | diag
+fi
+
+done_testing
