@@ -220,6 +220,54 @@ worker_job(struct ssh_job *sj, const struct hostslot *hsl,
 }
 
 static void
+worker_mark(void *arg)
+{
+	struct ssh_job *sj = arg;
+
+	sj->te->x.on.mark(&sj->te->x, sj->job);
+}
+
+/*
+ * A plugin's batch (--so), mapped by the host's worker in its plugin's
+ * worker processes: each item's output marked as it comes, as locally.
+ */
+static void
+worker_batch(struct ssh_job *sj, const struct hostslot *hsl, unsigned slot)
+{
+	struct ccmap *c = sj->te->x.c;
+	struct job *job = sj->job;
+	struct wconn_batch b = {
+		.first = job->first_item,
+		.items = job->items,
+		.delim = job->v ? '\0' : c->cfg.opts.delim,
+		.bytes = job->store.buf ? job->store.buf : "",
+		.len = job->store.len,
+	};
+	struct wconn_job wj = {
+		.seq = job->seq, .slot = slot, .batch = &b,
+		.data = worker_data, .mark = worker_mark, .sent = worker_sent,
+		.arg = sj,
+	};
+	struct wconn *wc;
+
+	if (!(wc = hosts_worker(c->cfg.hosts, hsl, sj->tail, TAIL_MAX))) {
+		sj->ntail = strlen(sj->tail);
+		sj->lost = 1;
+		return;
+	}
+	if (wconn_run(wc, &wj, &job->st, sj->tail, TAIL_MAX) < 0) {
+		sj->ntail = strlen(sj->tail);
+		sj->lost = 1;
+	} else {
+		job->ran_items = b.ran;
+		job->failed_items = b.failed;
+		job->map_ns = b.map_ns;
+	}
+	exec_threads_remote(sj->te, sj->ws, NULL, 0);
+	wconn_release(wc);
+}
+
+static void
 ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
     unsigned slot)
 {
@@ -252,6 +300,12 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		return;
 	}
 	job->host = hsl.h;
+	if (c->cfg.plugin) {
+		/* (Every host has a worker: those without were left out.) */
+		worker_batch(&sj, &hsl, slot);
+		ran = 1;
+		goto ended;
+	}
 	jobenv_set(&ws->env, job->seq, slot);
 	if (host_local(hsl.h)) {
 		io.hold_in = 0;

@@ -14,10 +14,10 @@ exec_new(struct ccmap *c)
 {
 	int procs = c->cfg.opts.executor == CCMAP_PROCS;
 
+	if (c->cfg.hosts)
+		return exec_ssh(c);	/* (a plugin: in the hosts' workers) */
 	if (c->cfg.plugin)
 		return procs ? exec_plugin_procs(c) : exec_plugin_threads(c);
-	if (c->cfg.hosts)
-		return exec_ssh(c);
 	return procs ? exec_cmd_procs(c) : exec_cmd_threads(c);
 }
 

@@ -620,6 +620,10 @@ worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 		.slots = h->slots,
 		.timeout_ns = hs->o->timeout_ns,
 		.termseq = hs->o->termseq.n ? &hs->o->termseq : NULL,
+		.max_tasks = hs->o->max_tasks,
+		.plugin = hs->o->plugin,
+		.args = hs->o->command,
+		.nargs = hs->o->plugin ? hs->o->ncommand : 0,
 	};
 
 	ctl_path(hs, (size_t)(h - hs->h), 0, ctl, sizeof ctl);
@@ -644,7 +648,9 @@ static int
 worker_start(struct hosts *hs, struct host *h)
 {
 	char why[600];
-	int mode = hs->o->remote_worker;
+	/* (A plugin runs in a worker, or not at all.) */
+	int mode = hs->o->plugin ? CCMAP_WORKER_ALWAYS :
+	    hs->o->remote_worker;
 
 	if (mode == CCMAP_WORKER_NEVER || !worker_fits(hs->o) ||
 	    (mode == CCMAP_WORKER_AUTO && !h->ccmap))
@@ -707,6 +713,13 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 		struct host *h = &hs->h[i];
 		h->login = &hs->logins.v[i];
 		h->ncpu = h->login->ncpu;
+		if (h->login->local && o->plugin) {
+			snprintf(err, errlen, "-S :: a plugin (--so) runs in "
+			    "the hosts' ccmap --worker; on this machine, "
+			    "without -S");
+			hosts_close(hs, 1);
+			return CCMAP_EUSAGE;
+		}
 		if (h->login->local) {
 			if (!h->ncpu)
 				h->ncpu = options_cpus();

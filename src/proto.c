@@ -51,7 +51,7 @@ proto_parse(const char *buf, size_t len, struct frame *f)
 	if (len < sizeof f->h)
 		return 0;
 	memcpy(&f->h, buf, sizeof f->h);
-	if (f->h.type < FRAME_JOB || f->h.type > FRAME_KILL ||
+	if (f->h.type < FRAME_JOB || f->h.type > FRAME_BDONE ||
 	    f->h.len > FRAME_MAX)
 		return -EPROTO;
 	if (len - sizeof f->h < f->h.len)
@@ -113,7 +113,8 @@ proto_done_status(const struct frame *f, struct job_status *st)
 	int32_t w[4];
 	int64_t t[3];
 
-	if (f->h.type != FRAME_DONE || f->h.len != sizeof w + sizeof t)
+	if (f->h.type == FRAME_BDONE ? f->h.len != sizeof w + sizeof t + 24 :
+	    f->h.type != FRAME_DONE || f->h.len != sizeof w + sizeof t)
 		return -EPROTO;
 	memcpy(w, f->payload, sizeof w);
 	memcpy(t, f->payload + sizeof w, sizeof t);

@@ -29,12 +29,23 @@
  *	                          so, whatever the version
  *	SETUP   ccmap -> worker   u32 slots, i64 --timeout (ns), u32 n, n
  *	                          times (i32 signal, u32 ms) of --termseq,
- *	                          then the host's name (CCMAP_HOST)
+ *	                          u32 --max-tasks-per-child, u32 count, then
+ *	                          count strings (u32 len, bytes): the host's
+ *	                          name (CCMAP_HOST), the plugin ("": none),
+ *	                          its arguments
  *	RUN     ccmap -> worker   seq: the job's id on this connection; u64
  *	                          the job's number, u32 slot, u32 len and the
  *	                          command line, u32 len and its working
  *	                          directory, then what it reads on stdin
  *	KILL    ccmap -> worker   seq: the job's id; i32 signal
+ *	BATCH   ccmap -> worker   seq: the batch's id; u64 its first item's
+ *	                          number, u64 items, u8 their delimiter,
+ *	                          then the items, each ended by it
+ *	MARK    worker -> ccmap   seq: a batch's id; its output so far is
+ *	                          an item's (a group, as output.h says)
+ *	BDONE   worker -> ccmap   seq: a batch's id; DONE's payload, then
+ *	                          u64 items that ran, u64 that failed, i64
+ *	                          ns they took
  *
  * A remote job's OUT, ERR and DONE carry its id.
  */
@@ -61,10 +72,13 @@ enum frame_type {
 	FRAME_SETUP,
 	FRAME_RUN,
 	FRAME_KILL,
+	FRAME_BATCH,
+	FRAME_MARK,
+	FRAME_BDONE,
 };
 
 /* The remote worker's protocol: a head speaks only to its own version. */
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2
 #define PROTO_MAGIC "ccmap-worker"
 #define PROTO_ORDER 0x01020304u
 #define PROTO_HELLO_LEN (sizeof PROTO_MAGIC - 1 + 8)

@@ -234,7 +234,9 @@ count(struct ccmap *c, struct job *job)
 void
 sched_finish(struct ccmap *c, struct job *job)
 {
-	if (!job->skipped && !job->killed && !c->cfg.plugin && retry(c, job))
+	/* (A plugin's batch runs again only when its host lost it.) */
+	if (!job->skipped && !job->killed && (!c->cfg.plugin || job->lost) &&
+	    retry(c, job))
 		return;		/* it stays in flight, in c->sched.retry */
 	*(job->iprev ? &job->iprev->inext : &c->sched.ifirst) = job->inext;
 	*(job->inext ? &job->inext->iprev : &c->sched.ilast) = job->iprev;
@@ -458,6 +460,8 @@ sched_start_waiting(struct ccmap *c)
 		job->out.taglen = taglen;
 		job->received = 0;
 		job->reported = 0;
+		job->ran_items = job->failed_items = 0;
+		job->map_ns = 0;
 		/* (It may be due: its output was reset.) */
 		emit_promote(c);
 		post(c, &job, 1);

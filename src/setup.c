@@ -254,9 +254,16 @@ setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 	/* -L shapes the records of --pipe, and nothing else yet. */
 	if (!o->pipe && o->max_lines)
 		return refuse(err, errlen, "-L works only with --pipe");
-	if ((o->nsshlogins || o->nsshloginfiles) && o->plugin)
-		return refuse(err, errlen, "-S: a plugin (--so) runs on this "
-		    "machine only, for now");
+	if ((o->nsshlogins || o->nsshloginfiles) && o->plugin) {
+		/* (A plugin runs in the hosts' ccmap --worker.) */
+		const char *no = o->remote_worker == CCMAP_WORKER_NEVER ?
+		    "--remote-worker never" : o->tag ? "--tag" : o->tagstring ?
+		    "--tagstring" : o->results ? "--results" : o->json ?
+		    "--json" : NULL;
+		if (no)
+			return refuse(err, errlen, "-S with a plugin (--so): "
+			    "not with %s, for now", no);
+	}
 	if ((o->nsshlogins || o->nsshloginfiles) && o->executor ==
 	    CCMAP_PROCS)
 		return refuse(err, errlen, "-S: the jobs run over ssh: --procs "

@@ -34,6 +34,7 @@ struct wjob {
 	uint64_t id;
 	const struct wconn_job *j;
 	struct job_status st;
+	uint64_t ran[3];	/* a batch's BDONE: ran, failed, ns */
 	int done;		/* 1: ended, -1: lost */
 	struct wjob *next;
 };
@@ -142,8 +143,13 @@ frames(struct wconn *w)
 			if (f.h.len)
 				j->j->data(j->j->arg, f.h.type == FRAME_OUT ?
 				    1 : 2, f.payload, f.h.len);
-		} else if (f.h.type == FRAME_DONE &&
+		} else if (f.h.type == FRAME_MARK && j->j->batch) {
+			j->j->mark(j->j->arg);
+		} else if ((f.h.type == FRAME_DONE ||
+		    (f.h.type == FRAME_BDONE && j->j->batch)) &&
 		    proto_done_status(&f, &j->st) == 0) {
+			if (f.h.type == FRAME_BDONE)
+				memcpy(j->ran, f.payload + f.h.len - 24, 24);
 			pthread_mutex_lock(&w->lock);
 			for (struct wjob **p = &w->jobs; *p; p = &(*p)->next)
 				if (*p == j) {
@@ -325,12 +331,24 @@ hear_hello(struct wconn *w, char *why, size_t wlen)
 	return -EPROTONOSUPPORT;
 }
 
+/* A string, as SETUP has them: its length, then its bytes. */
+static void
+add_str(struct strbuf *sb, const char *s)
+{
+	uint32_t len = (uint32_t)strlen(s);
+
+	strbuf_add(sb, &len, 4);
+	strbuf_add(sb, s, len);
+}
+
 static void
 send_setup(struct wconn *w, const struct wconn_setup *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 	uint32_t slots = s->slots, n = s->termseq ? s->termseq->n : 0;
+	uint32_t max_tasks = s->max_tasks, count = 2 + (uint32_t)s->nargs;
 	int64_t timeout = s->timeout_ns;
+	const char *plugin = s->plugin ? s->plugin : "";
 
 	strbuf_add(&sb, &slots, 4);
 	strbuf_add(&sb, &timeout, 8);
@@ -341,7 +359,12 @@ send_setup(struct wconn *w, const struct wconn_setup *s)
 		strbuf_add(&sb, &sig, 4);
 		strbuf_add(&sb, &ms, 4);
 	}
-	strbuf_addstr(&sb, s->host);
+	strbuf_add(&sb, &max_tasks, 4);
+	strbuf_add(&sb, &count, 4);
+	add_str(&sb, s->host);
+	add_str(&sb, plugin);
+	for (size_t i = 0; i < s->nargs; i++)
+		add_str(&sb, s->args[i]);
 	if (send_frame(w, FRAME_SETUP, 0, sb.buf, sb.len, NULL, 0) < 0)
 		/* (The reader will see it end.) */
 		close_fd(&w->to);
@@ -501,14 +524,22 @@ wconn_run(struct wconn *w, const struct wconn_job *j, struct job_status *st,
 	w->jobs = &wj;
 	pthread_mutex_unlock(&w->lock);
 
-	strbuf_add(&sb, &seq, 8);
-	strbuf_add(&sb, &slot, 4);
-	strbuf_add(&sb, &clen, 4);
-	strbuf_add(&sb, j->cmd, j->len);
-	strbuf_add(&sb, &dlen, 4);
-	strbuf_add(&sb, j->wd ? j->wd : "", dlen);
-	for (int i = 0; i < j->nin; i++)
-		strbuf_add(&sb, j->in[i].iov_base, j->in[i].iov_len);
+	if (j->batch) {
+		uint64_t u[2] = { j->batch->first, j->batch->items };
+		char d = (char)j->batch->delim;
+		strbuf_add(&sb, u, sizeof u);
+		strbuf_add(&sb, &d, 1);
+		strbuf_add(&sb, j->batch->bytes, j->batch->len);
+	} else {
+		strbuf_add(&sb, &seq, 8);
+		strbuf_add(&sb, &slot, 4);
+		strbuf_add(&sb, &clen, 4);
+		strbuf_add(&sb, j->cmd, j->len);
+		strbuf_add(&sb, &dlen, 4);
+		strbuf_add(&sb, j->wd ? j->wd : "", dlen);
+		for (int i = 0; i < j->nin; i++)
+			strbuf_add(&sb, j->in[i].iov_base, j->in[i].iov_len);
+	}
 	if (sb.len > FRAME_MAX) {
 		/* (Not sent: as a job that could not start.) */
 		pthread_mutex_lock(&w->lock);
@@ -524,7 +555,8 @@ wconn_run(struct wconn *w, const struct wconn_job *j, struct job_status *st,
 		st->code = 127;
 		return 0;
 	}
-	if (send_frame(w, FRAME_RUN, wj.id, sb.buf, sb.len, NULL, 0) < 0) {
+	if (send_frame(w, j->batch ? FRAME_BATCH : FRAME_RUN, wj.id, sb.buf,
+	    sb.len, NULL, 0) < 0) {
 		/* (The reader sees the end, and fails the jobs.) */
 		pthread_mutex_lock(&w->wlock);
 		close_fd(&w->to);
@@ -542,6 +574,11 @@ wconn_run(struct wconn *w, const struct wconn_job *j, struct job_status *st,
 	if (wj.done < 0)
 		return -1;
 	*st = wj.st;
+	if (j->batch) {
+		j->batch->ran = (size_t)wj.ran[0];
+		j->batch->failed = (size_t)wj.ran[1];
+		j->batch->map_ns = (long long)wj.ran[2];
+	}
 	return 0;
 }
 

@@ -30,6 +30,10 @@ struct wconn_setup {
 	unsigned slots;		/* its jobs at once */
 	long long timeout_ns;	/* --timeout (0: none) */
 	const struct ccmap_termseq *termseq;	/* NULL: the default */
+	unsigned max_tasks;	/* --max-tasks-per-child */
+	const char *plugin;	/* --so (NULL: commands), */
+	char *const *args;	/* and its arguments */
+	size_t nargs;
 };
 
 /*
@@ -49,7 +53,19 @@ int wconn_up(struct wconn *w);
  */
 void wconn_close(struct wconn *w, int killed);
 
-/* A job for the worker. */
+/* A plugin's batch of items, and how it went. */
+struct wconn_batch {
+	unsigned long long first;	/* its first item's number */
+	size_t items;
+	int delim;		/* what ends each item in bytes */
+	const char *bytes;
+	size_t len;
+	/* Set by wconn_run(): */
+	size_t ran, failed;	/* items that ran, that failed */
+	long long map_ns;	/* how long they took */
+};
+
+/* A job for the worker: a command, or a plugin's batch. */
 struct wconn_job {
 	unsigned long long seq;
 	unsigned slot;		/* CCMAP_SLOT */
@@ -58,8 +74,11 @@ struct wconn_job {
 	const char *wd;		/* its directory (NULL: the login one) */
 	const struct iovec *in;	/* --pipe: its stdin */
 	int nin;
-	/* Its output, from the reader thread, as it comes. */
+	struct wconn_batch *batch;	/* or this (seq, cmd... unused) */
+	/* Its output, from the reader thread, as it comes... */
 	void (*data)(void *arg, int stream, const char *buf, size_t len);
+	/* ...and, for a batch, that the output so far is an item's. */
+	void (*mark)(void *arg);
 	/* It was sent as id (to wconn_kill() it): from the caller's thread. */
 	void (*sent)(void *arg, struct wconn *w, uint64_t id);
 	void *arg;

@@ -8,14 +8,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ccmap.h"
+#include "engine.h"
+#include "exec.h"
 #include "guard.h"
 #include "job.h"
 #include "proto.h"
@@ -47,7 +52,15 @@ struct wk {
 	int ending;
 	struct spawn_ctx sctx;
 	struct ccmap_termseq ts;
+	unsigned max_tasks;		/* --max-tasks-per-child */
+	char **strs;			/* SETUP's: host, plugin, its args */
+	size_t nstrs;
 	struct guard *guard;	/* the jobs die with the worker, SIGKILL too */
+	struct wk_thread *t;		/* commands: the slots' threads */
+	struct ccmap *c;		/* a plugin: its run, */
+	struct executor *x;		/* and its worker processes */
+	long long map_ns;		/* the time its items took, */
+	size_t mapped;			/* and how many */
 };
 
 struct wk_thread {
@@ -247,14 +260,30 @@ kill_job(struct wk *w, const struct frame *f)
 	return 0;
 }
 
+/* A SETUP string: 0, or -EPROTO. */
+static int
+get_str(const char **p, const char *end, char **s)
+{
+	uint32_t len;
+
+	if (end - *p < 4)
+		return -EPROTO;
+	memcpy(&len, *p, 4);
+	*p += 4;
+	if ((size_t)(end - *p) < len)
+		return -EPROTO;
+	*s = util_memdup(*p, len);
+	*p += len;
+	return 0;
+}
+
 /* The SETUP frame: 0 or -EPROTO. */
 static int
 setup(struct wk *w, const struct frame *f)
 {
 	const char *p = f->payload, *end = p + f->h.len;
-	uint32_t slots, n;
+	uint32_t slots, n, count;
 	int64_t timeout;
-	char *host;
 
 	if (end - p < 16)
 		return -EPROTO;
@@ -263,7 +292,7 @@ setup(struct wk *w, const struct frame *f)
 	memcpy(&n, p + 12, 4);
 	p += 16;
 	if (!slots || slots > 65536 || timeout < 0 || n > CCMAP_TERMSEQ_MAX ||
-	    (size_t)(end - p) < n * 8u)
+	    (size_t)(end - p) < n * 8u + 8)
 		return -EPROTO;
 	w->ts.n = n;
 	for (uint32_t i = 0; i < n; i++, p += 8) {
@@ -274,14 +303,195 @@ setup(struct wk *w, const struct frame *f)
 			return -EPROTO;
 		w->ts.step[i].sig = sig;
 	}
-	host = util_malloc((size_t)(end - p) + 1);
-	memcpy(host, p, (size_t)(end - p));
-	host[end - p] = '\0';
-	setenv("CCMAP_HOST", host, 1);
-	free(host);
+	memcpy(&w->max_tasks, p, 4);
+	memcpy(&count, p + 4, 4);
+	p += 8;
+	if (count < 2 || count > (size_t)(end - p) / 4)
+		return -EPROTO;
+	w->strs = util_calloc(count, sizeof *w->strs);
+	for (w->nstrs = 0; w->nstrs < count; w->nstrs++)
+		if (get_str(&p, end, &w->strs[w->nstrs]) < 0)
+			return -EPROTO;
+	if (p != end)
+		return -EPROTO;
+	setenv("CCMAP_HOST", w->strs[0], 1);
 	w->slots = slots;
 	w->sctx.timeout_ns = timeout;
 	w->sctx.termseq = n ? &w->ts : NULL;
+	return 0;
+}
+
+/* --- a plugin's batches (the head's --so) -------------------------------- */
+
+/* A batch, as the engine's job its executor is given. */
+struct wk_batch {
+	struct job job;		/* (first: the executor's cookie) */
+	uint64_t id;
+};
+
+static struct wk *the_wk;	/* (the hooks have the executor only) */
+
+/* A line on stderr: the head keeps the last, for why the worker ended. */
+static void
+say(const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof msg - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof msg - 2)
+		n = sizeof msg - 2;
+	msg[n++] = '\n';
+	(void)!write(2, msg, (size_t)n);
+}
+
+static void
+batch_data(struct executor *x, struct job *job, int stream, const char *buf,
+    size_t len)
+{
+	(void)x;
+	send_frame(the_wk, stream == 1 ? FRAME_OUT : FRAME_ERR,
+	    ((struct wk_batch *)job)->id, buf, len, NULL, 0);
+}
+
+static void
+batch_mark(struct executor *x, struct job *job)
+{
+	(void)x;
+	send_frame(the_wk, FRAME_MARK, ((struct wk_batch *)job)->id, NULL, 0,
+	    NULL, 0);
+}
+
+static void
+batch_done(struct executor *x, struct job *job)
+{
+	struct wk_batch *b = (struct wk_batch *)job;
+	struct strbuf sb = STRBUF_INIT;
+	struct wk *w = the_wk;
+	uint64_t u[3] = { job->ran_items, job->failed_items, 0 };
+
+	/* (As the items so far took, on average: at least 1 ns.) */
+	if (w->mapped)
+		u[2] = (uint64_t)((double)w->map_ns / (double)w->mapped *
+		    (double)job->ran_items);
+	if (!u[2])
+		u[2] = 1;
+
+	(void)x;
+	proto_put_done(&sb, b->id, &job->st);
+	send_frame(the_wk, FRAME_BDONE, b->id, sb.buf + sizeof(struct
+	    frame_hdr), sb.len - sizeof(struct frame_hdr), u, sizeof u);
+	strbuf_release(&sb);
+	strbuf_release(&job->store);
+	for (int i = 0; i < 2; i++)
+		strbuf_release(&job->pend[i]);
+	free(b);
+}
+
+static void
+batch_none(struct executor *x, struct job *job)
+{
+	(void)x;
+	(void)job;
+}
+
+static void
+batch_started(struct executor *x, unsigned slot, pid_t pgid)
+{
+	(void)x;
+	(void)slot;
+	(void)pgid;
+}
+
+/* The items' time, for the head to size its batches by. */
+static void
+batch_timing(struct executor *x, long long ns, size_t items)
+{
+	(void)x;
+	the_wk->map_ns += ns;
+	the_wk->mapped += items;
+}
+
+static void
+say_warn(void *data, const char *msg)
+{
+	(void)data;
+	say("%s", msg);
+}
+
+/*
+ * Load the plugin (strs[1], its arguments after it) in a run of our own,
+ * and start its worker processes (crash isolation, as --procs): 0, or -1
+ * with why on stderr (the head hears of it as the end of the stream).
+ */
+static int
+plugin_start(struct wk *w)
+{
+	struct ccmap_opts o;
+	struct ccmap_source none = { 0 };
+	char err[1024];
+
+	ccmap_opts_init(&o);
+	o.plugin = w->strs[1];
+	o.command = w->strs + 2;
+	o.ncommand = w->nstrs - 2;
+	o.executor = CCMAP_PROCS;
+	o.jobs = w->slots;
+	o.timeout_ns = w->sctx.timeout_ns;
+	o.termseq = w->ts;
+	o.max_tasks = w->max_tasks;
+	o.sources = &none;	/* (no items of its own: ::: with none) */
+	o.nsources = 1;
+	o.warn = say_warn;
+	if (ccmap_new(&w->c, &o, err, sizeof err) < 0) {
+		say("%s", err);
+		return -1;
+	}
+	the_wk = w;
+	w->x = exec_new(w->c);
+	w->x->on = (struct exec_hooks){
+		.data = batch_data, .mark = batch_mark, .end = batch_none,
+		.started = batch_started, .done = batch_done,
+		.timing = batch_timing,
+	};
+	if (w->x->ops->start(w->x) < 0) {
+		say("cannot start the plugin's worker processes");
+		return -1;
+	}
+	return 0;
+}
+
+/* A BATCH frame: given to the plugin's workers.  0 or -EPROTO. */
+static int
+queue_batch(struct wk *w, const struct frame *f)
+{
+	struct wk_batch *b;
+	struct job *job;
+	uint64_t first, items;
+	int delim;
+
+	if (!w->x || f->h.len < 17)
+		return -EPROTO;
+	memcpy(&first, f->payload, 8);
+	memcpy(&items, f->payload + 8, 8);
+	delim = (unsigned char)f->payload[16];
+	b = util_calloc(1, sizeof *b);
+	b->id = f->h.seq;
+	job = &b->job;
+	job->seq = f->h.seq;
+	job->first_item = first;
+	job->items = items;
+	strbuf_add(&job->store, f->payload + 17, f->h.len - 17);
+	/* (The executor reads the delimiter of the run: this batch's.) */
+	w->c->cfg.opts.delim = delim;
+	w->x->ops->submit(w->x, &job, 1);
+	if (w->x->ops->flush)
+		w->x->ops->flush(w->x);
 	return 0;
 }
 
@@ -328,15 +538,102 @@ end_jobs(struct wk *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* The slot threads, for commands. */
+static void
+start_threads(struct wk *w)
+{
+	sigset_t stops, old;
+
+	w->running = util_calloc(w->slots, sizeof *w->running);
+	if (guard_new(&w->guard, w->slots) < 0 || guard_start(w->guard) < 0) {
+		guard_free(w->guard);
+		w->guard = NULL;
+	}
+	w->t = util_calloc(w->slots, sizeof *w->t);
+	/* (The threads leave the stops to the main one.) */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigaddset(&stops, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stops, &old);
+	for (unsigned i = 0; i < w->slots; i++) {
+		w->t[i].w = w;
+		w->t[i].i = i;
+		jobenv_init(&w->t[i].env);
+		if (pthread_create(&w->t[i].t, NULL, slot_thread,
+		    &w->t[i]) != 0)
+			util_oom(0);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Act on the frames read: 0, or -EPROTO. */
+static int
+frames(struct wk *w, struct strbuf *rbuf)
+{
+	struct frame f;
+	size_t at = 0;
+	long n;
+	int r = 0;
+
+	while (r == 0 &&
+	    (n = proto_parse(rbuf->buf + at, rbuf->len - at, &f)) > 0) {
+		at += (size_t)n;
+		if (f.h.type == FRAME_SETUP && !w->slots) {
+			if ((r = setup(w, &f)) < 0)
+				break;
+			if (*w->strs[1])
+				r = plugin_start(w);
+			else
+				start_threads(w);
+		} else if (f.h.type == FRAME_RUN && w->t) {
+			r = queue_run(w, &f);
+		} else if (f.h.type == FRAME_BATCH && w->x) {
+			r = queue_batch(w, &f);
+		} else if (f.h.type == FRAME_KILL && w->x) {
+			int32_t sig;
+			if (f.h.len != sizeof sig)
+				return -EPROTO;
+			memcpy(&sig, f.payload, sizeof sig);
+			/* (The head stops the run: all of it.) */
+			w->x->ops->kill(w->x, sig);
+		} else if (f.h.type == FRAME_KILL && w->t) {
+			r = kill_job(w, &f);
+		} else {
+			r = -EPROTO;
+		}
+	}
+	if (n < 0)
+		r = -EPROTO;
+	memmove(rbuf->buf, rbuf->buf + at, rbuf->len - at);
+	rbuf->len -= at;
+	return r;
+}
+
+/* Read what the head sent: >0, 0 at its end, -1 on EINTR. */
+static long
+read_head(int in, struct strbuf *rbuf)
+{
+	long n;
+
+	strbuf_grow(rbuf, 65536);
+	n = read(in, rbuf->buf + rbuf->len, rbuf->alloc - rbuf->len - 1);
+	if (n < 0 && errno == EINTR)
+		return -1;
+	if (n <= 0)
+		return 0;
+	rbuf->len += (size_t)n;
+	return n;
+}
+
 int
 worker_main(int in, int out)
 {
 	struct wk w = { .out = out };
-	struct wk_thread *t = NULL;
 	struct strbuf rbuf = STRBUF_INIT, hello = STRBUF_INIT;
 	struct sigaction sa = { .sa_handler = on_stop };
-	sigset_t stops, old;
-	int r = 0, set = 0;
+	struct pollfd *fds = NULL;
+	int r = 0;
 
 	pthread_mutex_init(&w.wlock, NULL);
 	pthread_mutex_init(&w.lock, NULL);
@@ -346,10 +643,6 @@ worker_main(int in, int out)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGHUP);
-	sigaddset(&stops, SIGINT);
 	if ((w.sctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
 		return 1;
 	w.sctx.own_pgroup = 1;
@@ -364,63 +657,39 @@ worker_main(int in, int out)
 	    hello.len - sizeof(struct frame_hdr), NULL, 0);
 	strbuf_release(&hello);
 	while (!stop_sig) {
-		struct frame f;
-		long n;
-		size_t at = 0;
-		strbuf_grow(&rbuf, 65536);
-		n = read(in, rbuf.buf + rbuf.len, rbuf.alloc - rbuf.len - 1);
-		if (n < 0 && errno == EINTR)
+		size_t nx = w.x ? w.x->ops->nfds(w.x) : 0, n = 1;
+		int ms = w.x && w.x->ops->timeout_ms ?
+		    w.x->ops->timeout_ms(w.x) : -1;
+		long got;
+		fds = util_realloc(fds, (1 + nx) * sizeof *fds);
+		fds[0] = (struct pollfd){ .fd = in, .events = POLLIN };
+		if (w.x)
+			n += w.x->ops->pollfds(w.x, fds + 1);
+		if (poll(fds, n, ms) < 0 && errno != EINTR)
+			break;
+		if (w.x && (r = w.x->ops->handle(w.x, fds + 1, n - 1)) < 0) {
+			say("the plugin's workers failed");
+			break;
+		}
+		if (!fds[0].revents)
 			continue;
-		if (n <= 0)
+		if ((got = read_head(in, &rbuf)) < 0)
+			continue;
+		if (got == 0)
 			break;
-		rbuf.len += (size_t)n;
-		while ((n = proto_parse(rbuf.buf + at, rbuf.len - at, &f)) > 0) {
-			at += (size_t)n;
-			if (f.h.type == FRAME_SETUP && !set) {
-				if ((r = setup(&w, &f)) < 0)
-					break;
-				set = 1;
-				w.running = util_calloc(w.slots,
-				    sizeof *w.running);
-				if (guard_new(&w.guard, w.slots) < 0 ||
-				    guard_start(w.guard) < 0) {
-					guard_free(w.guard);
-					w.guard = NULL;
-				}
-				t = util_calloc(w.slots, sizeof *t);
-				/* (The threads leave the stops to this one.) */
-				pthread_sigmask(SIG_BLOCK, &stops, &old);
-				for (unsigned i = 0; i < w.slots; i++) {
-					t[i].w = &w;
-					t[i].i = i;
-					jobenv_init(&t[i].env);
-					if (pthread_create(&t[i].t, NULL,
-					    slot_thread, &t[i]) != 0)
-						util_oom(0);
-				}
-				pthread_sigmask(SIG_SETMASK, &old, NULL);
-			} else if (f.h.type == FRAME_RUN && set) {
-				r = queue_run(&w, &f);
-			} else if (f.h.type == FRAME_KILL && set) {
-				r = kill_job(&w, &f);
-			} else {
-				r = -EPROTO;
-			}
-			if (r < 0)
-				break;
-		}
-		if (n < 0 || r < 0) {
-			static const char msg[] =
-			    "ccmap --worker: not the head's protocol\n";
-			(void)!write(2, msg, sizeof msg - 1);
-			r = -EPROTO;
+		if ((r = frames(&w, &rbuf)) < 0) {
+			say("--worker: not the head's protocol");
 			break;
 		}
-		memmove(rbuf.buf, rbuf.buf + at, rbuf.len - at);
-		rbuf.len -= at;
+	}
+	free(fds);
+	if (w.x) {
+		w.x->ops->kill(w.x, SIGTERM);
+		w.x->ops->free(w.x, 1, 1);
+		ccmap_free(w.c);
 	}
 	end_jobs(&w);
-	for (unsigned i = 0; t && i < w.slots; i++) {
+	for (unsigned i = 0; w.t && i < w.slots; i++) {
 		/*
 		 * (A job's pipe held open by something it left in another
 		 * process group keeps its thread: not waited for long.)
@@ -428,7 +697,7 @@ worker_main(int in, int out)
 		struct timespec by;
 		clock_gettime(CLOCK_REALTIME, &by);
 		by.tv_sec += 2;
-		if (pthread_timedjoin_np(t[i].t, NULL, &by) != 0)
+		if (pthread_timedjoin_np(w.t[i].t, NULL, &by) != 0)
 			_exit(r < 0 ? 2 : 0);
 	}
 	for (struct wk_job *j = w.first, *next; j; j = next) {
@@ -436,9 +705,12 @@ worker_main(int in, int out)
 		free(j->buf);
 		free(j);
 	}
-	for (unsigned i = 0; t && i < w.slots; i++)
-		jobenv_release(&t[i].env);
-	free(t);
+	for (unsigned i = 0; w.t && i < w.slots; i++)
+		jobenv_release(&w.t[i].env);
+	for (size_t i = 0; i < w.nstrs; i++)
+		free(w.strs[i]);
+	free(w.strs);
+	free(w.t);
 	free(w.running);
 	guard_free(w.guard);
 	strbuf_release(&rbuf);

@@ -252,9 +252,11 @@ is "$(awk -F'\t' 'NR > 1 && $7 == 0 { print $1, $2 }' "$T/joblog" | sort -n | tr
 run_case "-S 0/node1 refused" 255 '' -- $CCMAP -S 0/node1 echo ::: a
 stderr_is "ccmap: -S: '0/node1': the number of CPUs must be 1 or more"$'\n' \
 	"-S 0/node1: the message"
-run_case "-S with --so refused" 255 '' -- $CCMAP -S node1 --so len ::: a
-is "$(wc -l <"$T/err")" 1 "-S with --so: one line"
-stderr_has '^ccmap: -S: .*--so' "-S with --so: the line names both"
+run_case "-S with --so, no workers: refused" 255 '' \
+	-- $CCMAP -S node1 --remote-worker never --so len ::: a
+is "$(wc -l <"$T/err")" 1 "-S with --so, no workers: one line"
+stderr_has '^ccmap: -S .*--so.*--remote-worker never' \
+	"-S with --so, no workers: the line names them"
 run_case "--tag with -S: the item as tag" 0 $'a\thi a\nb\thi b\n' -- \
 	$CCMAP --tag -S node1,node2 echo hi ::: a b
 run_case "-M (GNU's --controlmaster) is accepted: every job runs once" 0 \
