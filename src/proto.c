@@ -51,7 +51,7 @@ proto_parse(const char *buf, size_t len, struct frame *f)
 	if (len < sizeof f->h)
 		return 0;
 	memcpy(&f->h, buf, sizeof f->h);
-	if (f->h.type < FRAME_JOB || f->h.type > FRAME_BDONE ||
+	if (f->h.type < FRAME_JOB || f->h.type > FRAME_LAST ||
 	    f->h.len > FRAME_MAX)
 		return -EPROTO;
 	if (len - sizeof f->h < f->h.len)

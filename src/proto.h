@@ -75,6 +75,7 @@ enum frame_type {
 	FRAME_BATCH,
 	FRAME_MARK,
 	FRAME_BDONE,
+	FRAME_LAST = FRAME_BDONE
 };
 
 /* The remote worker's protocol: a head speaks only to its own version. */

@@ -44,6 +44,8 @@
 #                         namespace)
 #   sshbed_none_left [I]  status 0 when sshbed_procs [_on I] is 0 (for
 #                         wait_for)
+#   sshbed_check_none_left NAME I...  one test per node I: nothing of the
+#                         test user left there (waited for)
 #   sshbed_ps             the test user's processes (pid, node, args), for
 #                         diag
 #   sshbed_stop           the bed down: every process of the test user and
@@ -384,6 +386,22 @@ sshbed_none_left() { # [I]
 	else
 		[ "$(sshbed_procs)" -eq 0 ]
 	fi
+}
+
+# sshbed_check_none_left NAME I...: a test that nothing of the test user
+# is left on each node I (waited for, 30 s at most), the processes listed
+# if some are.
+sshbed_check_none_left() { # NAME I...
+	local name=$1 i
+	shift
+	for i in "$@"; do
+		if wait_for 30 sshbed_none_left "$i"; then
+			pass "$name: nothing left on node$i"
+		else
+			fail "$name: nothing left on node$i"
+			sshbed_ps | diag
+		fi
+	done
 }
 
 sshbed_ps() {

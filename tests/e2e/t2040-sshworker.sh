@@ -156,14 +156,7 @@ check "TERM: 4 jobs running" wait_for 60 all_four
 kill -TERM "$pid"
 ends "TERM" "$pid"
 is "$s" 143 "TERM: exit 143"
-for i in 1 2; do
-	if wait_for 30 sshbed_none_left "$i"; then
-		pass "TERM: nothing left on node$i"
-	else
-		fail "TERM: nothing left on node$i"
-		sshbed_ps | diag
-	fi
-done
+sshbed_check_none_left TERM 1 2
 rm -f "$G"/*
 
 # --- --timeout kills the remote job ---------------------------------------

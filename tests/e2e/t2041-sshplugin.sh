@@ -184,14 +184,7 @@ check "TERM: 4 items mapping" wait_for 60 four_at
 kill -TERM "$pid"
 ends "TERM" "$pid"
 is "$s" 143 "TERM: exit 143"
-for i in 1 2; do
-	if wait_for 30 sshbed_none_left "$i"; then
-		pass "TERM: nothing left on node$i"
-	else
-		fail "TERM: nothing left on node$i"
-		sshbed_ps | diag
-	fi
-done
+sshbed_check_none_left TERM 1 2
 rm -f "$G"/*
 
 # --- refused --------------------------------------------------------------

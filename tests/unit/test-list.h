@@ -126,6 +126,11 @@ TEST(job_signals_reset)
 TEST(job_no_fd_leak)
 TEST(job_timeout_termseq)
 
+/* test-worker.c */
+TEST(worker_runs_a_job)
+TEST(worker_kill_and_end)
+TEST(worker_refuses_garbage)
+
 /* test-mux.c */
 TEST(mux_session_output_and_status)
 TEST(mux_session_refused)
@@ -140,6 +145,7 @@ TEST(proto_out_err_frames)
 TEST(proto_partial)
 TEST(proto_corrupt_header)
 TEST(proto_corrupt_payload)
+TEST(proto_hello_versions)
 
 /* test-procpool.c */
 TEST(procpool_all_jobs_once)

@@ -151,7 +151,7 @@ TEST_IMPL(proto_corrupt_header)
 	proto_put_hdr(&b, 0, 0, 1);
 	ASSERT_EQ(proto_parse(b.buf, b.len, &f), -EPROTO);
 	strbuf_reset(&b);
-	proto_put_hdr(&b, FRAME_RESULT + 1, 0, 1);
+	proto_put_hdr(&b, FRAME_LAST + 1, 0, 1);
 	ASSERT_EQ(proto_parse(b.buf, b.len, &f), -EPROTO);
 	strbuf_reset(&b);
 	proto_put_hdr(&b, 0xffffffffu, 12, 1);
@@ -224,6 +224,28 @@ TEST_IMPL(proto_corrupt_payload)
 	ASSERT_EQ(proto_done_status(&f, &st), -EPROTO);
 
 	free(v);
+	strbuf_release(&b);
+	return 0;
+}
+
+TEST_IMPL(proto_hello_versions)
+{
+	struct strbuf b = STRBUF_INIT;
+	uint32_t version = 0, order = 0, v99[2] = { PROTO_ORDER, 99 };
+	struct frame f;
+
+	proto_put_hello(&b);
+	ASSERT_EQ(proto_parse(b.buf, b.len, &f), (long)b.len);
+	ASSERT_EQ(proto_hello(&f, &version, &order), 0);
+	ASSERT_EQ(version, PROTO_VERSION);
+	/* Another version: refused, and told which. */
+	memcpy(b.buf + sizeof f.h + sizeof PROTO_MAGIC - 1, v99, sizeof v99);
+	ASSERT_EQ(proto_hello(&f, &version, &order), -EPROTONOSUPPORT);
+	ASSERT_EQ(version, 99);
+	ASSERT_EQ(order, PROTO_ORDER);
+	/* Not a worker's at all. */
+	b.buf[sizeof f.h] = 'X';
+	ASSERT_EQ(proto_hello(&f, &version, &order), -EPROTO);
 	strbuf_release(&b);
 	return 0;
 }
