@@ -64,6 +64,9 @@ struct host {
 	 * again after a failure by the job that finds it failed.
 	 */
 	int worker;
+	unsigned wslots;	/* its worker's slots (then slots is twice
+				   that: a job waits there for each running,
+				   so that no slot idles for a round trip) */
 	struct wconn *wc;	/* NULL: to open */
 	pthread_mutex_t wlock;	/* guards wc */
 };
@@ -617,7 +620,7 @@ worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 		.ctl = ctl,
 		.cmd = hs->wcmd.buf,
 		.host = h->login->name,
-		.slots = h->slots,
+		.slots = h->wslots ? h->wslots : h->slots,
 		.timeout_ns = hs->o->timeout_ns,
 		.termseq = hs->o->termseq.n ? &hs->o->termseq : NULL,
 		.max_tasks = hs->o->max_tasks,
@@ -657,6 +660,8 @@ worker_start(struct hosts *hs, struct host *h)
 		return 0;
 	if (worker_open(hs, h, why, sizeof why) == 0) {
 		h->worker = 1;
+		h->wslots = h->slots;
+		h->slots *= 2;
 		return 0;
 	}
 	if (mode == CCMAP_WORKER_ALWAYS) {

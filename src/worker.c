@@ -145,7 +145,8 @@ run(struct wk_thread *t, struct wk_job *j)
 		}
 		cmdbuf_add(&cb, j->cmd, strlen(j->cmd));
 		cmdbuf_finish(&cb);
-		jobenv_set(&t->env, j->seq, j->slot);
+		/* (Its slot here: the head queues more than it runs.) */
+		jobenv_set(&t->env, j->seq, t->i + 1);
 		spawn_job(&w->sctx, &cb, t->env.envp, &io, &st);
 	}
 	strbuf_reset(&sb);
@@ -582,8 +583,9 @@ frames(struct wk *w, struct strbuf *rbuf)
 		if (f.h.type == FRAME_SETUP && !w->slots) {
 			if ((r = setup(w, &f)) < 0)
 				break;
-			if (*w->strs[1])
-				r = plugin_start(w);
+			/* (Its failure said why: no more to say.) */
+			if (*w->strs[1] && plugin_start(w) < 0)
+				r = -ECANCELED;
 			else
 				start_threads(w);
 		} else if (f.h.type == FRAME_RUN && w->t) {
@@ -678,7 +680,8 @@ worker_main(int in, int out)
 		if (got == 0)
 			break;
 		if ((r = frames(&w, &rbuf)) < 0) {
-			say("--worker: not the head's protocol");
+			if (r != -ECANCELED)
+				say("--worker: not the head's protocol");
 			break;
 		}
 	}

@@ -11,6 +11,14 @@
 #       and, to tell start-up from per-job cost, ccmap with one job, and
 #       the floor with its master's start-up in the timing.
 # Goals (issue 11): ccmap <= 1.2x the floor, GNU parallel >= 5x ccmap.
+#   S2  NW `/bin/true` jobs (default 2000), -S 2/node1 with the host's
+#       ccmap --worker (this ccmap: the host is this machine), against the
+#       same run here (-j2), and against a session per job
+#       (--remote-worker never).  Goals (issue 12): worker <= 1.5x here;
+#       a session per job >= 10x the worker.
+#   S3  the len plugin over NL lines (default 1M): --so len -S 2/node1
+#       (the plugin in the host's worker) against --procs -j2 here.  Goal
+#       (issue 12): here / -S >= 0.5x.
 # The master's start-up (about 0.2 s here) is in ccmap's time and not in
 # the floor's, so a third ratio sets ccmap beside the floor that starts its
 # master too.  Each command is run once more outside the timing with
@@ -21,13 +29,16 @@
 #
 # The bed needs root (a test user, sshd): without it, one line says the
 # rows are skipped, and the status is 0.
-# Environment: CCMAP, CCMAP_BENCH, ROUNDS (default 5), NS (default 200).
+# Environment: CCMAP, CCMAP_BENCH, ROUNDS (default 5), NS (default 200),
+# NW (2000), NL (1000000).
 set -eu
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 CCMAP=${CCMAP:-$srcdir/ccmap}
 harness=${CCMAP_BENCH:-$srcdir/../shared/bench}
 ROUNDS=${ROUNDS:-5}
 NS=${NS:-200}
+NW=${NW:-2000}
+NL=${NL:-1000000}
 
 skipped() {
 	echo "bench: the -S rows are skipped: $1"
@@ -85,7 +96,7 @@ ssh -F $cfg -S $T/own -O exit node1 2>/dev/null
 wait
 exit \$s
 EOF
-ccmap="$CCMAP -S 4/node1 --ssh 'ssh -F $cfg'"
+ccmap="$CCMAP -S 4/node1 --remote-worker never --ssh 'ssh -F $cfg'"
 parallel="parallel --will-cite -S 4/node1 --ssh '$client'"
 
 # The check: a command once more, with `echo {} $(hostname)` for `true`:
@@ -130,4 +141,49 @@ row("GNU parallel / ccmap", p / c, ">= 5x", p / c >= 5)
 # Like for like, the master's start-up on both sides: no goal, a guide to
 # how much of ccmap / floor is that start-up.
 print(f"- ccmap / floor with its master start-up: {c / o:.2f}x")
+PY
+
+# --- S2, S3: the host's ccmap --worker (issue 12) -------------------------
+W=$(cd "$(dirname "$CCMAP")" && pwd)/$(basename "$CCMAP")
+worker="$CCMAP -S 2/node1 --ssh 'ssh -F $cfg' --remote-ccmap $W"
+chmod 755 "$T"
+echo
+echo "-S with a worker: $NW /bin/true jobs, 2 at a time; the len plugin over $NL lines"
+RUN2="python3 $harness/runner.py --log $T/stderr.log --json $T/s2.json --sub $T=\$T"
+$RUN2 --title "S2 $NW /bin/true jobs, -S 2/node1, the host's ccmap --worker" \
+	--items "$NW" --rounds "$ROUNDS" --base here \
+	"here=seq $NW | $CCMAP -j2 /bin/true" \
+	"worker=seq $NW | $worker --remote-worker always /bin/true" \
+	"a session per job=seq $NW | $worker --remote-worker never /bin/true"
+seq "$NL" >"$T/lines"
+len=$(cd "$(dirname "$W")" && pwd)/src/plugins/.libs/len.so
+[ -f "$len" ] || len=$srcdir/src/plugins/.libs/len.so
+$RUN2 --title "S3 the len plugin over $NL lines, -S 2/node1" \
+	--items "$NL" --rounds "$ROUNDS" --base here \
+	"here=$CCMAP --procs -j2 --so $len <$T/lines" \
+	"-S 2/node1=$worker --so $len <$T/lines"
+# The check: the worker ran them on node1, the plugin's output is here's.
+n=$(seq "$NW" | sh -c "$worker --remote-worker always 'echo {} \$(hostname)'" 2>>"$T/check.err" |
+	awk '$2 == "node1" { print $1 }' | sort -un | wc -l)
+echo "- check: the worker ran $n of the $NW items on node1$([ "$n" -eq "$NW" ] || echo ': NOT ALL')"
+if cmp -s <(sh -c "$worker --so $len" <"$T/lines") \
+	<("$CCMAP" --procs -j2 --so "$len" <"$T/lines"); then
+	echo "- check: len over -S: the output of --so here, byte for byte"
+else
+	echo "- check: len over -S: NOT the output of --so here"
+fi
+python3 - "$T/s2.json" <<'PY'
+import json, sys
+r = {}
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    r[(d["title"][:2], d["name"])] = d
+def row(name, x, goal, met):
+    print(f"- {name}: {x:.2f}x (goal {goal}){'' if met else ': NOT MET'}")
+w = r[("S2", "worker")]["ratio_vs_base"]
+p = r[("S2", "a session per job")]["ratio_vs_base"]
+l = r[("S3", "-S 2/node1")]["ratio_vs_base"]
+row("worker / here", w, "<= 1.5x", w <= 1.5)
+row("a session per job / worker", p / w, ">= 10x", p / w >= 10)
+row("len: here / -S", 1 / l, ">= 0.5x", 1 / l >= 0.5)
 PY

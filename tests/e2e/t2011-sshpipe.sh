@@ -68,7 +68,8 @@ run_case "a job's own 255 is its failure, not the session's: run once" 1 \
 is "$(wc -l <"$G/runs255")" 1 "exit 255: the job ran once"
 check "exit 255: no marker on stderr" eval '! grep -q "exit 255" "$T/err"'
 
-"$CCMAP" --pipe -N2 -S node1 --joblog "$T/log" cat <"$T/seq" >/dev/null
+# (Ten jobs: each is two sessions.)
+head -20 "$T/seq" | "$CCMAP" --pipe -N2 -S node1 --joblog "$T/log" cat >/dev/null
 is "$(awk -F'\t' 'NR == 2 { print $2, $5, $7 }' "$T/log")" "node1 4 0" \
 	"--joblog: Host, Send (the block's bytes) and Exitval of the first job"
 
