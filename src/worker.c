@@ -59,6 +59,13 @@ struct wk {
 	struct wk_thread *t;		/* commands: the slots' threads */
 	struct ccmap *c;		/* a plugin: its run, */
 	struct executor *x;		/* and its worker processes */
+	/*
+	 * Batches given to its processes (at most slots: one queued behind
+	 * a busy process would wait while another is free), and those
+	 * waiting for room, oldest first.
+	 */
+	unsigned inflight;
+	struct wk_batch *bfirst, *blast;
 	long long map_ns;		/* the time its items took, */
 	size_t mapped;			/* and how many */
 };
@@ -328,7 +335,11 @@ setup(struct wk *w, const struct frame *f)
 struct wk_batch {
 	struct job job;		/* (first: the executor's cookie) */
 	uint64_t id;
+	int delim;
+	struct wk_batch *next;	/* waiting for room */
 };
+
+static void batch_submit(struct wk *w);
 
 static struct wk *the_wk;	/* (the hooks have the executor only) */
 
@@ -388,10 +399,12 @@ batch_done(struct executor *x, struct job *job)
 	send_frame(the_wk, FRAME_BDONE, b->id, sb.buf + sizeof(struct
 	    frame_hdr), sb.len - sizeof(struct frame_hdr), u, sizeof u);
 	strbuf_release(&sb);
+	w->inflight--;
 	strbuf_release(&job->store);
 	for (int i = 0; i < 2; i++)
 		strbuf_release(&job->pend[i]);
 	free(b);
+	batch_submit(w);
 }
 
 static void
@@ -488,12 +501,33 @@ queue_batch(struct wk *w, const struct frame *f)
 	job->first_item = first;
 	job->items = items;
 	strbuf_add(&job->store, f->payload + 17, f->h.len - 17);
-	/* (The executor reads the delimiter of the run: this batch's.) */
-	w->c->cfg.opts.delim = delim;
-	w->x->ops->submit(w->x, &job, 1);
-	if (w->x->ops->flush)
-		w->x->ops->flush(w->x);
+	b->delim = delim;
+	if (w->blast)
+		w->blast->next = b;
+	else
+		w->bfirst = b;
+	w->blast = b;
+	batch_submit(w);
 	return 0;
+}
+
+/* Give the batches waiting to the processes, while they have room. */
+static void
+batch_submit(struct wk *w)
+{
+	struct wk_batch *b;
+
+	while (w->inflight < w->slots && (b = w->bfirst) != NULL) {
+		struct job *job = &b->job;
+		if (!(w->bfirst = b->next))
+			w->blast = NULL;
+		w->inflight++;
+		/* (The executor reads the delimiter of the run: this one's.) */
+		w->c->cfg.opts.delim = b->delim;
+		w->x->ops->submit(w->x, &job, 1);
+		if (w->x->ops->flush)
+			w->x->ops->flush(w->x);
+	}
 }
 
 static volatile sig_atomic_t stop_sig;
@@ -686,6 +720,11 @@ worker_main(int in, int out)
 		}
 	}
 	free(fds);
+	for (struct wk_batch *b = w.bfirst, *next; b; b = next) {
+		next = b->next;
+		strbuf_release(&b->job.store);
+		free(b);
+	}
 	if (w.x) {
 		w.x->ops->kill(w.x, SIGTERM);
 		w.x->ops->free(w.x, 1, 1);

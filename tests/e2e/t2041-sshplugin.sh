@@ -23,6 +23,14 @@ W=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 G=$T/gates
 mkdir -m 777 "$G"
 chmod 755 "$T"
+# The worker gets the sanitizers' options of this run (an ssh session
+# does not): a plugin's crash is its signal, not ASan's report.
+cat >"$T/ccmap-w" <<EOF
+#!/bin/sh
+ASAN_OPTIONS='$ASAN_OPTIONS' TSAN_OPTIONS='$TSAN_OPTIONS' exec $W "\$@"
+EOF
+chmod 755 "$T/ccmap-w"
+W=$T/ccmap-w
 
 # A test plugin: "crash" dereferences NULL; "hold" says it is mapping (a
 # file in the gate directory, its first argument) and waits there for
