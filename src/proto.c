@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "util.h"
 #include "proto.h"
@@ -150,4 +151,35 @@ proto_hello(const struct frame *f, uint32_t *version, uint32_t *order)
 	memcpy(version, f->payload + m + 4, 4);
 	return *order == PROTO_ORDER && *version == PROTO_VERSION ? 0 :
 	    -EPROTONOSUPPORT;
+}
+
+int
+proto_write(int fd, uint32_t type, uint64_t seq, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+	struct frame_hdr h = { type, (uint32_t)(alen + blen), seq };
+	struct iovec iov[3] = {
+		{ &h, sizeof h }, { (void *)a, alen }, { (void *)b, blen },
+	};
+	struct iovec *v = iov;
+	int n = 3;
+
+	while (n) {
+		ssize_t w = writev(fd, v, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		/* (What went: past whole pieces, then into one.) */
+		while (n && (size_t)w >= v->iov_len) {
+			w -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
 }

@@ -108,6 +108,12 @@ void proto_put_done(struct strbuf *out, uint64_t seq,
 void proto_put_hdr(struct strbuf *out, uint32_t type, uint32_t len,
     uint64_t seq);
 
+/*
+ * Write a whole frame of type for seq to fd, its payload a then b (either
+ * may be empty), in one writev() where the fd takes it: 0, or -errno.
+ */
+int proto_write(int fd, uint32_t type, uint64_t seq, const void *a,
+    size_t alen, const void *b, size_t blen);
 /* Append a HELLO frame (this ccmap's) to out. */
 void proto_put_hello(struct strbuf *out);
 /*

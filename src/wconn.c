@@ -239,13 +239,10 @@ static int
 send_frame(struct wconn *w, uint32_t type, uint64_t id, const void *a,
     size_t alen, const void *b, size_t blen)
 {
-	struct frame_hdr h = { type, (uint32_t)(alen + blen), id };
 	int r = -1;
 
 	pthread_mutex_lock(&w->wlock);
-	if (w->to >= 0 && util_write_all(w->to, &h, sizeof h) == 0 &&
-	    (!alen || util_write_all(w->to, a, alen) == 0) &&
-	    (!blen || util_write_all(w->to, b, blen) == 0))
+	if (w->to >= 0 && proto_write(w->to, type, id, a, alen, b, blen) == 0)
 		r = 0;
 	pthread_mutex_unlock(&w->wlock);
 	return r;

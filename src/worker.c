@@ -83,12 +83,8 @@ static void
 send_frame(struct wk *w, uint32_t type, uint64_t id, const void *a,
     size_t alen, const void *b, size_t blen)
 {
-	struct frame_hdr h = { type, (uint32_t)(alen + blen), id };
-
 	pthread_mutex_lock(&w->wlock);
-	if (util_write_all(w->out, &h, sizeof h) == 0 &&
-	    (!alen || util_write_all(w->out, a, alen) == 0) && blen)
-		(void)util_write_all(w->out, b, blen);
+	(void)proto_write(w->out, type, id, a, alen, b, blen);
 	pthread_mutex_unlock(&w->wlock);
 }
 
