@@ -69,6 +69,7 @@ enum {
 	OPT_WORKDIR,
 	OPT_REMOTE_WORKER,
 	OPT_REMOTE_CCMAP,
+	OPT_SLURM,
 	OPT_WORKER,
 };
 
@@ -97,6 +98,7 @@ static const struct option longopts[] = {
 	{ "wd",			required_argument, NULL, OPT_WORKDIR },
 	{ "remote-worker",	required_argument, NULL, OPT_REMOTE_WORKER },
 	{ "remote-ccmap",	required_argument, NULL, OPT_REMOTE_CCMAP },
+	{ "slurm",		no_argument,	   NULL, OPT_SLURM },
 	{ "worker",		no_argument,       NULL, OPT_WORKER },
 	{ "link",		no_argument,       NULL, OPT_LINK },
 	{ "null",		no_argument,       NULL, '0' },
@@ -444,6 +446,9 @@ parse_option(struct ccmap_opts *o, int ch, int longindex, char **argv)
 			die("--remote-ccmap: '%s' is not a path of letters, "
 			    "digits and / . _ + -", optarg);
 		o->remote_ccmap = optarg;
+		break;
+	case OPT_SLURM:
+		o->slurm = 1;
 		break;
 	case OPT_WORKER:
 		die("--worker takes no other option or operand (it is run "

@@ -15,7 +15,7 @@ _ccmap_opts='-a --arg-file --link -0 --null -d --delimiter --recsep -C --colsep
 	-S --ssh --sshlogin --sshloginfile --slf --sshdelay --ssh-delay
 	--onall --nonall --filter-hosts --env -M --controlmaster
 	--transferfile --tf --transfer --return --cleanup --trc --basefile --bf
-	--workdir --wd --remote-worker --remote-ccmap --worker
+	--workdir --wd --remote-worker --remote-ccmap --slurm --worker
 	--timeout --termseq --term-seq --halt --retries --delay --joblog --resume
 	--resume-failed -k --keep-order
 	--as-completed --group --line-buffer -u --ungroup --tag --tagstring

@@ -147,6 +147,7 @@ complete -c ccmap -n __fish_ccmap_in_options -l trc -r -F -d '--transfer --retur
 complete -c ccmap -n __fish_ccmap_in_options -l basefile -l bf -r -F -d 'Copy FILE to each host once, before its first job'
 complete -c ccmap -n __fish_ccmap_in_options -l remote-worker -x -a 'auto always never' -d "Run a host's jobs in one ccmap --worker there"
 complete -c ccmap -n __fish_ccmap_in_options -l remote-ccmap -r -d "The hosts' ccmap (default: ccmap on their PATH)"
+complete -c ccmap -n __fish_ccmap_in_options -l slurm -d 'Run the jobs on the nodes of this Slurm allocation'
 complete -c ccmap -n __fish_ccmap_in_options -l worker -d 'Serve a head ccmap on stdin and stdout (run by -S on the host)'
 complete -c ccmap -n __fish_ccmap_in_options -l workdir -l wd -x -a '... . (__fish_complete_directories)' -d 'Run the remote jobs in DIR (. here, ... one per job)'
 

@@ -215,6 +215,12 @@ struct ccmap_opts {
 	 */
 	int remote_worker;
 	const char *remote_ccmap;
+	/*
+	 * --slurm: the hosts are the nodes of the Slurm allocation ccmap
+	 * runs in, each node's jobs over one ccmap --worker there, started
+	 * as a job step (remote_ccmap NULL: this ccmap's own path).
+	 */
+	int slurm;
 
 	const char *tmpdir;	/* where held-back output spills (NULL: $TMPDIR) */
 	size_t mem_limit;	/* bytes of held-back output kept in memory */

@@ -121,16 +121,9 @@ settle(void *arg, struct strbuf *err, const struct job_status *st)
 static const char *
 why(struct ssh_job *sj)
 {
-	char *p;
-
-	while (sj->ntail && (sj->tail[sj->ntail - 1] == '\n' ||
-	    sj->tail[sj->ntail - 1] == '\r'))
-		sj->ntail--;
 	if (sj->ntail == TAIL_MAX)
-		sj->ntail--;
-	sj->tail[sj->ntail] = '\0';
-	p = strrchr(sj->tail, '\n');
-	return p ? p + 1 : sj->tail;
+		sj->ntail--;	/* (room for its '\0') */
+	return util_last_line(sj->tail, &sj->ntail);
 }
 
 /*

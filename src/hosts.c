@@ -20,6 +20,7 @@
 
 #include "hosts.h"
 #include "options.h"
+#include "slurm.h"
 #include "sshlogin.h"
 #include "util.h"
 #include "wconn.h"
@@ -64,6 +65,8 @@ struct host {
 	 * again after a failure by the job that finds it failed.
 	 */
 	int worker;
+	int slurm;		/* --slurm: no master; its worker is a job step
+				   of ours (srun), always */
 	unsigned wslots;	/* its worker's slots (then slots is twice
 				   that: a job waits there for each running,
 				   so that no slot idles for a round trip) */
@@ -89,6 +92,7 @@ struct hosts {
 				   exported */
 	struct strbuf hello;	/* what a master runs (hello_fmt) */
 	struct strbuf wcmd;	/* what runs the worker there */
+	char *self;		/* --slurm: this ccmap's path */
 };
 
 /*
@@ -172,16 +176,9 @@ warn(struct hosts *hs, const char *fmt, ...)
 static const char *
 last_line(struct strbuf *sb)
 {
-	size_t end;
-	char *p;
+	const char *l = strbuf_last_line(sb);
 
-	if (!sb->len)
-		return "no answer";
-	end = sb->len;
-	while (end && (sb->buf[end - 1] == '\n' || sb->buf[end - 1] == '\r'))
-		sb->buf[--end] = '\0';
-	p = memrchr(sb->buf, '\n', end);
-	return p ? p + 1 : sb->buf;
+	return *l ? l : "no answer";
 }
 
 static void
@@ -237,7 +234,6 @@ master_start(struct hosts *hs, size_t i, size_t k)
 	posix_spawnattr_t attr;
 	struct cmdbuf cb;
 	char ctl[4200], opt[4300];
-	sigset_t none, def;
 
 	ctl_path(hs, i, k, ctl, sizeof ctl);
 	/* (A master killed before it could remove its socket left it.) */
@@ -270,18 +266,7 @@ master_start(struct hosts *hs, size_t i, size_t k)
 	strcat(ctl, ".err");
 	posix_spawn_file_actions_addopen(&fa, 2, ctl, O_WRONLY | O_CREAT |
 	    O_TRUNC | O_APPEND, 0600);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	/* Its own group: ccmap ends it after the jobs, not with them. */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
+	util_spawnattr_own(&attr);
 	if (!m->dead)
 		space_start(hs);
 	e = (cb.search ? posix_spawnp : posix_spawn)(&m->pid, cb.file, &fa,
@@ -597,14 +582,19 @@ static void
 host_drop(struct hosts *hs, struct host *h, const char *why)
 {
 	h->down = 1;
-	warn(hs, "-S %s: %s; not used from now on", h->login->name, why);
+	warn(hs, "%s %s: %s; not used from now on", hs->o->slurm ?
+	    "--slurm" : "-S", h->login->name, why);
 }
 
-/* --remote-ccmap, or ccmap on the host's PATH. */
+/*
+ * --remote-ccmap, or ccmap on the host's PATH; with --slurm, this ccmap
+ * (the nodes see this machine's files).
+ */
 static const char *
-ccmap_path(const struct ccmap_opts *o)
+ccmap_path(const struct hosts *hs)
 {
-	return o->remote_ccmap ? o->remote_ccmap : "ccmap";
+	return hs->o->remote_ccmap ? hs->o->remote_ccmap : hs->self ?
+	    hs->self : "ccmap";
 }
 
 /*
@@ -616,6 +606,7 @@ static int
 worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 {
 	char ctl[4200];
+	const char *argv[SLURM_ARGV];
 	struct wconn_setup ws = {
 		.ctl = ctl,
 		.cmd = hs->wcmd.buf,
@@ -630,6 +621,10 @@ worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 	};
 
 	ctl_path(hs, (size_t)(h - hs->h), 0, ctl, sizeof ctl);
+	if (h->slurm) {
+		slurm_argv(argv, h->login->dest, ccmap_path(hs));
+		ws.argv = argv;
+	}
 	return wconn_open(&h->wc, &ws, why, wlen) < 0 ? -1 : 0;
 }
 
@@ -652,7 +647,7 @@ worker_start(struct hosts *hs, struct host *h)
 {
 	char why[600];
 	/* (A plugin runs in a worker, or not at all.) */
-	int mode = hs->o->plugin ? CCMAP_WORKER_ALWAYS :
+	int mode = hs->o->plugin || h->slurm ? CCMAP_WORKER_ALWAYS :
 	    hs->o->remote_worker;
 
 	if (mode == CCMAP_WORKER_NEVER || !worker_fits(hs->o) ||
@@ -700,6 +695,15 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 	for (size_t i = 0; i < o->nsshloginfiles && r == 0; i++)
 		r = sshlogin_file(&hs->logins, o->sshloginfiles[i], o->ssh,
 		    err, errlen);
+	if (o->slurm && r == 0) {
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n > 0 && !o->remote_ccmap) {
+			self[n] = '\0';
+			hs->self = util_strdup(self);
+		}
+		r = slurm_nodes(&hs->logins, err, errlen);
+	}
 	if (r == 0 && !hs->logins.n) {
 		snprintf(err, errlen, "-S: no host given");
 		r = CCMAP_EUSAGE;
@@ -712,8 +716,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 	hs->h = util_calloc(hs->n, sizeof *hs->h);
 	for (size_t i = 0; i < hs->n; i++)
 		pthread_mutex_init(&hs->h[i].wlock, NULL);
-	strbuf_addf(&hs->hello, hello_fmt, ccmap_path(o));
-	strbuf_addf(&hs->wcmd, "exec %s --worker", ccmap_path(o));
+	strbuf_addf(&hs->hello, hello_fmt, ccmap_path(hs));
+	strbuf_addf(&hs->wcmd, "exec %s --worker", ccmap_path(hs));
 	for (size_t i = 0; i < hs->n; i++) {
 		struct host *h = &hs->h[i];
 		h->login = &hs->logins.v[i];
@@ -730,6 +734,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 				h->ncpu = options_cpus();
 			continue;
 		}
+		if ((h->slurm = o->slurm))
+			continue;	/* (its worker is all it needs) */
 		h->m = util_calloc(1, sizeof *h->m);
 		h->nm = 1;
 		h->m[0].in = h->m[0].out = -1;
@@ -739,6 +745,11 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 	/* Each host's slots, and the masters to carry them. */
 	for (size_t i = 0; i < hs->n; i++) {
 		struct host *h = &hs->h[i];
+		if (h->slurm) {
+			h->slots = o->onall ? 1 : o->jobs ? o->jobs : h->ncpu;
+			worker_start(hs, h);
+			continue;
+		}
 		if (!h->login->local && !h->m[0].pid) {
 			host_drop(hs, h, master_why(hs, i, 0, &why));
 			continue;
@@ -796,7 +807,8 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 	}
 	strbuf_release(&why);
 	if (!total) {
-		snprintf(err, errlen, "-S: no host could be reached");
+		snprintf(err, errlen, "%s: no host could be reached",
+		    o->slurm ? "--slurm" : "-S");
 		hosts_close(hs, 1);
 		return CCMAP_EUSAGE;
 	}
@@ -847,6 +859,7 @@ hosts_close(struct hosts *hs, int killed)
 	for (size_t i = 0; hs->h && i < hs->n; i++)
 		pthread_mutex_destroy(&hs->h[i].wlock);
 	free(hs->h);
+	free(hs->self);
 	strbuf_release(&hs->hello);
 	strbuf_release(&hs->wcmd);
 	strbuf_release(&hs->envvars);
@@ -863,6 +876,8 @@ free_master(const struct host *h)
 {
 	int best = -1;
 
+	if (h->slurm)
+		return 0;	/* (its worker opens again if it failed) */
 	if (h->worker)
 		/* (One session, whatever its slots.) */
 		return !h->m[0].connecting && h->m[0].pid > 0 ? 0 : -1;
@@ -994,7 +1009,7 @@ take(struct hosts *hs, const struct host *avoid, const struct host *only,
 		}
 		if (best) {
 			best->busy++;
-			if (!best->login->local)
+			if (best->m)
 				best->m[bestm].sessions++;
 			slot->h = best;
 			slot->master = (unsigned)bestm;
@@ -1073,11 +1088,11 @@ hosts_give(struct hosts *hs, const struct hostslot *slot, int ok,
 
 	pthread_mutex_lock(&hs->lock);
 	h->busy--;
-	if (!h->login->local)
+	if (h->m)
 		h->m[slot->master].sessions--;
 	if (ok)
 		h->fails = 0;
-	else if (h->login->local || !master_gone(&h->m[slot->master]))
+	else if (!h->m || !master_gone(&h->m[slot->master]))
 		host_failed(hs, h, why);
 	/* (Else its master ended: the next job starts it again, which
 	   counts against the host if it fails.) */

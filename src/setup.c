@@ -194,6 +194,13 @@ refuse_onall(const struct ccmap_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* Do the jobs run on other hosts (-S, --sshloginfile, --slurm)? */
+static int
+remote(const struct ccmap_opts *o)
+{
+	return o->nsshlogins || o->nsshloginfiles || o->slurm;
+}
+
 /* -S's files: with -S, and a --basefile where every job finds it. */
 static int
 refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
@@ -203,7 +210,7 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 	    o->nbasefiles ? "--basefile" : o->cleanup ? "--cleanup" :
 	    o->workdir ? "--workdir" : NULL, *perjob;
 
-	if (opt && !o->nsshlogins && !o->nsshloginfiles)
+	if (opt && !remote(o))
 		return refuse(err, errlen, "%s: only with -S or "
 		    "--sshloginfile (the files of remote jobs)", opt);
 	/* (What a worker does not carry yet: hosts.c's worker_fits().) */
@@ -214,6 +221,9 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 	if (perjob && o->remote_worker == CCMAP_WORKER_ALWAYS)
 		return refuse(err, errlen, "--remote-worker always: not with "
 		    "%s (its jobs go a session each: auto does so)", perjob);
+	if (perjob && o->slurm)
+		return refuse(err, errlen, "--slurm: not with %s, for now "
+		    "(a node's jobs go over its ccmap --worker)", perjob);
 	if (o->workdir && !*o->workdir)
 		return refuse(err, errlen, "--workdir: an empty directory "
 		    "name");
@@ -254,20 +264,27 @@ setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 	/* -L shapes the records of --pipe, and nothing else yet. */
 	if (!o->pipe && o->max_lines)
 		return refuse(err, errlen, "-L works only with --pipe");
-	if ((o->nsshlogins || o->nsshloginfiles) && o->plugin) {
+	if (o->slurm && (o->nsshlogins || o->nsshloginfiles))
+		return refuse(err, errlen, "--slurm: the hosts are the "
+		    "allocation's nodes: not with %s", o->nsshlogins ? "-S" :
+		    "--sshloginfile");
+	if (o->slurm && o->remote_worker == CCMAP_WORKER_NEVER)
+		return refuse(err, errlen, "--slurm: a node's jobs go over "
+		    "its ccmap --worker: not with --remote-worker never");
+	if (remote(o) && o->plugin) {
 		/* (A plugin runs in the hosts' ccmap --worker.) */
 		const char *no = o->remote_worker == CCMAP_WORKER_NEVER ?
 		    "--remote-worker never" : o->tag ? "--tag" : o->tagstring ?
 		    "--tagstring" : o->results ? "--results" : o->json ?
 		    "--json" : NULL;
 		if (no)
-			return refuse(err, errlen, "-S with a plugin (--so): "
-			    "not with %s, for now", no);
+			return refuse(err, errlen, "%s with a plugin (--so): "
+			    "not with %s, for now", o->slurm ? "--slurm" :
+			    "-S", no);
 	}
-	if ((o->nsshlogins || o->nsshloginfiles) && o->executor ==
-	    CCMAP_PROCS)
-		return refuse(err, errlen, "-S: the jobs run over ssh: --procs "
-		    "does not apply");
+	if (remote(o) && o->executor == CCMAP_PROCS)
+		return refuse(err, errlen, "%s: the jobs run on other hosts: "
+		    "--procs does not apply", o->slurm ? "--slurm" : "-S");
 	if (refuse_files(o, err, errlen) < 0)
 		return CCMAP_EUSAGE;
 	if (o->interactive && o->plugin)
@@ -505,7 +522,7 @@ ccmap_new(struct ccmap **cp, const struct ccmap_opts *opts, char *err,
 	c->cfg.opts = *opts;
 	c->cfg.sctx.devnull = -1;
 	c->emit.rfd = -1;
-	if ((opts->nsshlogins || opts->nsshloginfiles) && !opts->dry_run) {
+	if (remote(opts) && !opts->dry_run) {
 		/* -S: the jobs' slots are the hosts'. */
 		unsigned slots;
 		if ((r = hosts_open(&c->cfg.hosts, &c->cfg.opts,

@@ -97,3 +97,9 @@ strbuf_detach(struct strbuf *sb, size_t *len)
 	strbuf_init(sb, 0);
 	return p;
 }
+
+const char *
+strbuf_last_line(struct strbuf *sb)
+{
+	return sb->len ? util_last_line(sb->buf, &sb->len) : "";
+}

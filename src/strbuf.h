@@ -36,6 +36,8 @@ strbuf_reset(struct strbuf *sb)
 	if (sb->buf)
 		sb->buf[0] = '\0';
 }
+/* Its last line, its line ends cut off (util_last_line()); "" if none. */
+const char *strbuf_last_line(struct strbuf *sb);
 /* Take the memory (NUL-terminated, never NULL); the buffer becomes empty. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 

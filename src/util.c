@@ -3,6 +3,7 @@
  * (util.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,38 @@ util_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+const char *
+util_last_line(char *buf, size_t *len)
+{
+	char *p;
+
+	while (*len && (buf[*len - 1] == '\n' || buf[*len - 1] == '\r'))
+		(*len)--;
+	if (!*len)
+		return "";
+	buf[*len] = '\0';
+	p = memrchr(buf, '\n', *len);
+	return p ? p + 1 : buf;
+}
+
+void
+util_spawnattr_own(posix_spawnattr_t *attr)
+{
+	sigset_t none, def;
+
+	posix_spawnattr_init(attr);
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGTERM);
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &def);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(attr, 0);
 }
 
 int

@@ -6,6 +6,7 @@
 #define CCMAP_UTIL_H
 
 #include <errno.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -71,6 +72,20 @@ int util_mkpath(char *path);
 
 /* Read exactly len bytes; 1 done, 0 clean EOF before any byte, -errno. */
 int util_read_full(int fd, void *buf, size_t len);
+/*
+ * The last line of what a program said, buf[0..*len), for a message:
+ * its line ends are cut off (*len shrinks, and buf[*len], which must be
+ * writable, becomes '\0'); "" if nothing is left.
+ */
+const char *util_last_line(char *buf, size_t *len);
+/*
+ * attr (initialised here; posix_spawnattr_destroy() it) for a process of
+ * ccmap's own, not a job (an ssh master, the step of a worker): nothing
+ * blocked, PIPE, INT and TERM at their defaults, in a process group of
+ * its own (ccmap ends it after the jobs, and the terminal's signals are
+ * ccmap's to pass on, not its).
+ */
+void util_spawnattr_own(posix_spawnattr_t *attr);
 
 /*
  * A temporary file in dir that no other process can find: O_TMPFILE where

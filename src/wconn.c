@@ -2,8 +2,10 @@
  * wconn.c: a remote host's ccmap --worker, over one ssh session (see
  * wconn.h).
  *
- * The session is asked of the host's master (mux_open()), with three
- * pipes of ours as its stdin, stdout and stderr.  Writers (the jobs'
+ * The session is asked of the host's master (mux_open()), or the
+ * command that starts the worker is run (posix_spawnp(), in a process
+ * group of its own: the terminal's signals are ccmap's to pass on), with
+ * three pipes of ours as its stdin, stdout and stderr.  Writers (the jobs'
  * threads) send whole frames under wlock; the reader thread parses what
  * comes back and wakes the job a DONE is for.  Whatever ends the stream
  * ends every job still on it, as lost.
@@ -13,9 +15,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mux.h"
@@ -29,6 +34,8 @@
 #define CLOSE_MS (5 * 1000)
 /* Bytes of the worker's stderr kept, for why it failed. */
 #define ERR_KEEP 512
+
+extern char **environ;
 
 struct wjob {
 	uint64_t id;
@@ -45,6 +52,8 @@ struct wconn {
 	pthread_mutex_t wlock;	/* a frame at a time on to */
 	int to, from, err;	/* its stdin, stdout, stderr */
 	int sock;		/* its session, held open */
+	pid_t pid;		/* or the command that runs it (0: none) */
+	int killed;		/* closed in a run that was killed */
 	int stop[2];		/* wakes the reader to end */
 	pthread_t reader;
 	int up;
@@ -78,26 +87,11 @@ keep_err(struct wconn *w, const char *buf, size_t len)
 	}
 }
 
-/* The last line of its stderr ("" if none). */
-static const char *
-err_line(struct wconn *w)
-{
-	char *p;
-
-	while (w->errs.len && (w->errs.buf[w->errs.len - 1] == '\n' ||
-	    w->errs.buf[w->errs.len - 1] == '\r'))
-		w->errs.buf[--w->errs.len] = '\0';
-	if (!w->errs.len)
-		return "";
-	p = strrchr(w->errs.buf, '\n');
-	return p ? p + 1 : w->errs.buf;
-}
-
 /* It failed: every job on it is lost.  (Under the lock.) */
 static void
 fail(struct wconn *w, const char *what)
 {
-	const char *e = err_line(w);
+	const char *e = strbuf_last_line(&w->errs);
 
 	if (!w->up)
 		return;
@@ -304,9 +298,9 @@ hear_hello(struct wconn *w, char *why, size_t wlen)
 			    poll(&e, 1, 1000) > 0 &&
 			    (got = read(w->err, buf, sizeof buf)) > 0; )
 				keep_err(w, buf, (size_t)got);
+			const char *e = strbuf_last_line(&w->errs);
 			snprintf(why, wlen, "no ccmap --worker there%s%s%s",
-			    *err_line(w) ? " (" : "", err_line(w),
-			    *err_line(w) ? ")" : "");
+			    *e ? " (" : "", e, *e ? ")" : "");
 			return -EPROTONOSUPPORT;
 		}
 		if (got > 0)
@@ -368,6 +362,64 @@ send_setup(struct wconn *w, const struct wconn_setup *s)
 	strbuf_release(&sb);
 }
 
+/* Run argv with fds as its stdin, stdout, stderr: 0, or -errno with why. */
+static int
+spawn_worker(struct wconn *w, const char *const *argv, const int fds[3],
+    char *why, size_t wlen)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int e;
+
+	posix_spawn_file_actions_init(&fa);
+	for (int i = 0; i < 3; i++)
+		posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+	util_spawnattr_own(&attr);
+	e = posix_spawnp(&w->pid, argv[0], &fa, &attr, (char *const *)argv,
+	    environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (e) {
+		w->pid = 0;
+		snprintf(why, wlen, "%s: %s", argv[0], strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/*
+ * The command that ran the worker ends (its stdin is closed: it ends of
+ * itself, as the worker does); TERM if it was killed or is slow, then
+ * KILL, and reaped.
+ */
+static void
+reap(struct wconn *w)
+{
+	long long term = util_now_ns() + CLOSE_MS * 1000000LL;
+	int sent = 0;
+
+	if (w->pid <= 0)
+		return;
+	if (w->killed) {
+		kill(w->pid, SIGTERM);
+		sent = SIGTERM;
+	}
+	for (;;) {
+		pid_t r = waitpid(w->pid, NULL, sent == SIGKILL ? 0 : WNOHANG);
+		if (r == w->pid || (r < 0 && errno != EINTR))
+			break;
+		if (r == 0 && util_now_ns() > term) {
+			sent = sent ? SIGKILL : SIGTERM;
+			kill(w->pid, sent);
+			term = util_now_ns() + CLOSE_MS * 1000000LL;
+			continue;
+		}
+		if (r == 0)
+			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	}
+	w->pid = 0;
+}
+
 /* Free it all; the reader has ended, or never started. */
 static void
 destroy(struct wconn *w)
@@ -376,6 +428,7 @@ destroy(struct wconn *w)
 	close_fd(&w->from);
 	close_fd(&w->err);
 	close_fd(&w->sock);
+	reap(w);
 	close_fd(&w->stop[0]);
 	close_fd(&w->stop[1]);
 	strbuf_release(&w->rbuf);
@@ -410,7 +463,8 @@ wconn_open(struct wconn **wp, const struct wconn_setup *s, char *why,
 	fds[0] = in[0];
 	fds[1] = out[1];
 	fds[2] = err[1];
-	e = mux_open(s->ctl, s->cmd, fds, why, wlen);
+	e = s->argv ? spawn_worker(w, s->argv, fds, why, wlen) :
+	    mux_open(s->ctl, s->cmd, fds, why, wlen);
 	close_fd(&in[0]);
 	close_fd(&out[1]);
 	close_fd(&err[1]);
@@ -423,7 +477,7 @@ wconn_open(struct wconn **wp, const struct wconn_setup *s, char *why,
 			e = -EHOSTUNREACH;
 		goto failed;
 	}
-	w->sock = e;
+	w->sock = s->argv ? -1 : e;
 	if ((e = hear_hello(w, why, wlen)) < 0)
 		goto failed;
 	send_setup(w, s);
@@ -486,6 +540,9 @@ wconn_close(struct wconn *w, int killed)
 	pthread_mutex_lock(&w->wlock);
 	close_fd(&w->to);
 	pthread_mutex_unlock(&w->wlock);
+	pthread_mutex_lock(&w->lock);
+	w->killed |= killed;
+	pthread_mutex_unlock(&w->lock);
 	if (!killed) {
 		/* (It ends its jobs, and says so by ending its stdout.) */
 		struct timespec by;

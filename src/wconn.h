@@ -1,6 +1,7 @@
 /*
  * wconn.h: a remote host's `ccmap --worker` (worker.h), over one session
- * of its ssh master: all the host's jobs go over this one connection.
+ * of its ssh master, or as a process of ours that starts it there (srun
+ * for --slurm): all the host's jobs go over this one connection.
  *
  * Jobs are run from any thread (exec-ssh.c's workers): wconn_run() sends
  * the job and waits for its end, while the connection's reader thread
@@ -26,6 +27,8 @@ struct wconn;
 struct wconn_setup {
 	const char *ctl;	/* the master's socket */
 	const char *cmd;	/* what the login shell runs: the worker */
+	const char *const *argv;	/* or (not NULL) a command of ours that runs
+				   it there, its stdio the connection's */
 	const char *host;	/* its name (CCMAP_HOST, messages) */
 	unsigned slots;		/* its jobs at once */
 	long long timeout_ns;	/* --timeout (0: none) */

@@ -268,3 +268,10 @@ TEST(sshlogin_own_ssh_command)
 TEST(sshlogin_commas_and_lines)
 TEST(sshlogin_refusals)
 TEST(sshlogin_file)
+
+/* test-slurm.c */
+TEST(slurm_cpus_forms)
+TEST(slurm_cpus_refusals)
+TEST(slurm_nodes_outside)
+TEST(slurm_argv_one_step)
+TEST(util_last_line_forms)
