@@ -1417,33 +1417,86 @@ expand_argv(const struct template *t, const struct jobvals *jv,
 	compose(t, jv, &s);
 }
 
+/* Does s[0..len) hold any of the characters of set? */
+static int
+memchr_any(const char *s, size_t len, const char *set)
+{
+	for (; *set; set++)
+		if (memchr(s, *set, len))
+			return 1;
+	return 0;
+}
+
 /*
- * With values unquoted: split a plain line into words; 0 if it needs a
- * shell.
+ * Split a command line into the words sh would make of it, when that
+ * takes no shell: words of direct_char()s, single-quoted strings and
+ * double-quoted ones with nothing to expand (as shell_quote() writes
+ * values: 'it'"'"'s') and backslashed characters, apart by
+ * spaces, the first word a plain command as it is written.  0 (cb left
+ * in part) if it needs a shell.
  */
 static int
 split_plain(const char *s, size_t len, struct cmdbuf *cb)
 {
-	size_t start = 0, i = 0;
+	size_t start, i = 0;
 
-	for (size_t k = 0; k < len; k++)
-		if (s[k] != ' ' && !direct_char((unsigned char)s[k]))
-			return 0;
 	while (i < len) {
 		while (i < len && s[i] == ' ')
 			i++;
 		if (i == len)
 			break;
-		size_t b = i;
-		while (i < len && s[i] != ' ')
-			i++;
-		if (cb->argc == 0 && !plain_command(s + b, i - b))
-			return 0;
+		size_t b = i, from = i;
 		start = cb->store.len;
-		strbuf_add(&cb->store, s + b, i - b);
+		for (; i < len && s[i] != ' '; i++) {
+			const char *q;
+			if (direct_char((unsigned char)s[i]))
+				continue;
+			strbuf_add(&cb->store, s + from, i - from);
+			if (s[i] == '\\' && i + 1 < len && s[i + 1] != '\n') {
+				from = ++i;	/* (the next one, as it is) */
+			} else if ((s[i] == '\'' || s[i] == '"') &&
+			    (q = memchr(s + i + 1, s[i], len - i - 1)) &&
+			    (s[i] == '\'' || !memchr_any(s + i + 1,
+			    (size_t)(q - s) - i - 1, "$`\\"))) {
+				/* ('...', or "..." with nothing to expand.) */
+				strbuf_add(&cb->store, s + i + 1,
+				    (size_t)(q - s) - i - 1);
+				i = (size_t)(q - s);
+				from = i + 1;
+			} else {
+				return 0;
+			}
+		}
+		strbuf_add(&cb->store, s + from, i - from);
+		if (cb->argc == 0 && (cb->store.len - start != i - b ||
+		    !plain_command(s + b, i - b)))
+			return 0;
 		end_arg(cb, &start);
 	}
 	return cb->argc > 0;
+}
+
+int
+cmdbuf_line(struct cmdbuf *cb, const char *line, size_t len)
+{
+	const char *name;
+
+	cmdbuf_reset(cb);
+	if (!split_plain(line, len, cb)) {
+		cmdbuf_reset(cb);
+		return 0;
+	}
+	finish_argv(cb);
+	name = cb->argv[0];
+	if (strchr(name, '/')) {
+		cb->file = name;
+	} else if (search_path(name, strlen(name), &cb->path)) {
+		cb->file = cb->path.buf;
+	} else {
+		cb->file = name;
+		cb->search = 1;
+	}
+	return 1;
 }
 
 /* SHELL -c LINE */
@@ -1478,22 +1531,8 @@ template_argv(const struct template *t, const struct jobvals *jv,
 		struct strbuf *line = &cb->path;	/* scratch */
 		strbuf_reset(line);
 		expand_line(t, jv, line, 0, &cb->sx);
-		if (split_plain(line->buf, line->len, cb)) {
-			finish_argv(cb);
-			const char *name = cb->argv[0];
-			if (strchr(name, '/')) {
-				cb->file = name;
-			} else if (search_path(name, strlen(name), &cb->path)) {
-				cb->file = cb->path.buf;
-			} else {
-				cb->file = name;
-				cb->search = 1;
-			}
-			return;
-		}
-		cb->argc = 0;
-		strbuf_reset(&cb->store);
-		shell_argv(t, jv, cb);
+		if (!cmdbuf_line(cb, line->buf, line->len))
+			shell_argv(t, jv, cb);
 		return;
 	}
 	if (t->direct) {

@@ -87,6 +87,13 @@ void cmdbuf_release(struct cmdbuf *cb);
 void cmdbuf_reset(struct cmdbuf *cb);
 void cmdbuf_add(struct cmdbuf *cb, const char *s, size_t len);
 void cmdbuf_finish(struct cmdbuf *cb);
+/*
+ * The argument vector of a command line (as sh reads it) that needs no
+ * shell: plain words, quotes (but "$...") and backslashes, the first word a
+ * command as it is written (not a builtin, a keyword, an exported
+ * function or an assignment): 1.  0 (cb reset) if it needs a shell.
+ */
+int cmdbuf_line(struct cmdbuf *cb, const char *line, size_t len);
 /* Compose the job's argument vector into cb. */
 void template_argv(const struct template *t, const struct jobvals *jv,
     struct cmdbuf *cb);

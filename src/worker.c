@@ -135,7 +135,8 @@ run(struct wk_thread *t, struct wk_job *j)
 		memset(&st, 0, sizeof st);
 		st.start_ns = util_wall_ns();
 		st.sig = j->sig;
-	} else {
+	} else if (*j->wd || !cmdbuf_line(&cb, j->cmd, strlen(j->cmd))) {
+		/* (A plain line runs directly, with no shell: as locally.) */
 		cmdbuf_add(&cb, "/bin/sh", 7);
 		cmdbuf_add(&cb, "-c", 2);
 		if (*j->wd) {
@@ -148,6 +149,8 @@ run(struct wk_thread *t, struct wk_job *j)
 		}
 		cmdbuf_add(&cb, j->cmd, strlen(j->cmd));
 		cmdbuf_finish(&cb);
+	}
+	if (!j->sig) {
 		/* (Its slot here: the head queues more than it runs.) */
 		jobenv_set(&t->env, j->seq, t->i + 1);
 		spawn_job(&w->sctx, &cb, t->env.envp, &io, &st);

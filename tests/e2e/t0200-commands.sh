@@ -191,6 +191,20 @@ for ex in --threads --procs; do
 		env SHELL="$T/sb/bash" $CCMAP $ex {} ::: 'echo b | tr b B'
 	check "{} as the command, a pipe $ex: went through \$SHELL" test -s "$T/sh.log"
 done
+# Quotes and backslashes as sh reads them need no shell either; a quoted
+# command name (the shell could take it for a keyword) does.
+for ex in --threads --procs; do
+	rm -f "$T/sh.log"
+	run_case "{} as the command, quoted words $ex: as sh splits them" 0 \
+		"[a  b][it's][c d][e][f'g]" -- env SHELL="$T/sb/bash" $CCMAP $ex {} \
+		::: "printf '[%s]' 'a  b' 'it'\\''s' c\\ d e'' \"f'g\""
+	check "{} as the command, quoted words $ex: no shell started" test ! -e "$T/sh.log"
+	run_case "{} as the command, a quoted name $ex: through \$SHELL" 0 $'q\n' -- \
+		env SHELL="$T/sb/bash" $CCMAP $ex {} ::: "'echo' q"
+	check "{} as the command, a quoted name $ex: went through \$SHELL" test -s "$T/sh.log"
+	run_case "{} as the command, \"\$V\" $ex: expanded by the shell" 0 $'7 $V\n' -- \
+		env V=7 SHELL="$T/sb/bash" $CCMAP $ex {} ::: "echo \"\$V\" '\$V'"
+done
 run_case "-q {}: the item stays one word" 1 '' -- $CCMAP -q {} ::: 'echo a'
 stderr_has 'echo a' "-q {}: the shell looked for the command 'echo a'"
 

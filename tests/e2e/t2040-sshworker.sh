@@ -72,6 +72,26 @@ run_case "quoting: worker as locally" 0 "$want" \
 check "quoting: no item ran as code on the host" \
 	test ! -e "$SSHBED_DIR/home/pwned"
 
+# A plain line (quoted items included) runs with no shell on the host, as
+# locally: the job's parent is the worker.  Shell syntax goes to /bin/sh.
+cat >"$G/pp.sh" <<'EOF'
+#!/bin/sh
+printf '[%s]' "$@"; printf ' parent:'; tr '\0' ' ' </proc/$PPID/cmdline; echo
+EOF
+chmod 755 "$G/pp.sh"
+run_case "a plain line: runs" 0 "*" -- "$CCMAP" -S node1 \
+	--remote-worker always --remote-ccmap "$W" "$G/pp.sh" x {} \
+	::: "it's" 'a  b' 'c\d'
+is "$(sed 's/ parent:.*//' "$T/out" | sort)" "[x][a  b]
+[x][c\\d]
+[x][it's]" "a plain line: the words as the shell makes them"
+is "$(grep -c 'parent:.* --worker' "$T/out")" 3 \
+	"a plain line: no shell on the host (the worker is the job's parent)"
+run_case "a pipe: runs" 0 "*" -- "$CCMAP" -S node1 --remote-worker always \
+	--remote-ccmap "$W" "$G/pp.sh {} | cat" ::: x
+check "a pipe: in /bin/sh on the host" \
+	bash -c '! grep -q -- " --worker" "$1"' - "$T/out"
+
 # --env, --wd, --pipe.
 export CCMAP_T_VAR="it's a 'value'"
 run_case "--env: the value as it is" 0 "it's a 'value' x
