@@ -179,6 +179,18 @@ is "$s" 143 "TERM: exit 143"
 sshbed_check_none_left TERM 1 2
 rm -f "$G"/*
 
+# --- SIGKILL to ccmap: its workers see their stdin end, and end theirs ----
+"$CCMAP" -S 2/node1,2/node2 --remote-worker always --remote-ccmap "$W" \
+	"touch $G/t.{}; sleep 300" ::: 1 2 3 4 >/dev/null 2>"$T/err" &
+pid=$!
+check "KILL: 4 jobs running" wait_for 60 all_four
+kill -KILL "$pid"
+ends "KILL" "$pid"
+sshbed_check_none_left KILL 1 2
+no_master() { ! pgrep -f "ccmap-ssh\\.$pid\\." >/dev/null; }
+check "KILL: its ssh masters end here too" wait_for 30 no_master
+rm -f "$G"/*
+
 # --- --timeout kills the remote job ---------------------------------------
 run_case "--timeout: as locally" 1 "quick
 " -- "$CCMAP" -k -S node1 --remote-worker always --remote-ccmap "$W" \
