@@ -135,7 +135,7 @@ static const char help[] =
 "                          directory, ... a new one per job\n"
 "      --remote-worker MODE  auto: a host with a ccmap on its PATH runs all\n"
 "                          its jobs in one ccmap --worker there, over one\n"
-"                          session (not with the file options, --results,\n"
+"                          session (not with --tf, --return, --results,\n"
 "                          --json); always: a host without one is not\n"
 "                          used; never: a session per job\n"
 "      --remote-ccmap PATH  the hosts' ccmap (default: ccmap, on their PATH)\n"

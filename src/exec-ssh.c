@@ -7,9 +7,11 @@
  * again on another host.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 
+#include "emit.h"
 #include "exec-threads.h"
 #include "hosts.h"
 #include "record.h"
@@ -290,16 +292,23 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		/* No host is left: the job cannot run. */
 		job->st = (struct job_status){ .err = EHOSTUNREACH,
 		    .code = 255 };
+		if (c->cfg.plugin) {
+			/* (Its items fail: none is left out unsaid.) */
+			char msg[160];
+			snprintf(msg, sizeof msg, "item%s %llu%s%.0llu: no host "
+			    "left to map %s", job->items > 1 ? "s" : "",
+			    job->first_item, job->items > 1 ? "-" : "",
+			    job->items > 1 ? job->first_item + job->items - 1 :
+			    0,
+			    job->items > 1 ? "them" : "it");
+			emit_warn_any(c, msg);
+			job->ran_items = job->failed_items = job->items;
+		}
 		return;
 	}
 	job->host = hsl.h;
-	if (c->cfg.plugin) {
-		/* (Every host has a worker: those without were left out.) */
-		worker_batch(&sj, &hsl, slot);
-		ran = 1;
-		goto ended;
-	}
-	jobenv_set(&ws->env, job->seq, slot);
+	if (!c->cfg.plugin)
+		jobenv_set(&ws->env, job->seq, slot);
 	if (host_local(hsl.h)) {
 		io.hold_in = 0;
 		io.in = nin ? in : NULL;
@@ -309,11 +318,19 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		hosts_ctl(hs, &hsl, sj.ctl, sizeof sj.ctl);
 		io.mux = sj.ctl;
 		strbuf_reset(&ws->scratch);
-		template_line(c->cfg.tmpl, &jv, &ws->scratch);
+		if (!c->cfg.plugin)
+			template_line(c->cfg.tmpl, &jv, &ws->scratch);
 		if (transfer_before(c->cfg.xfer, &xj, &job->st) < 0) {
 			/* (Its files did not get there: job->st says so.) */
 			sj.lost = session_failed(&sj, sj.tail, &sj.ntail,
 			    &job->st);
+			goto ended;
+		}
+		if (c->cfg.plugin) {
+			/* (Every host has a worker: those without were left
+			   out.) */
+			worker_batch(&sj, &hsl, slot);
+			ran = 1;
 			goto ended;
 		}
 		if (host_worker(hsl.h)) {

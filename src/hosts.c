@@ -628,12 +628,16 @@ worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 	return wconn_open(&h->wc, &ws, why, wlen) < 0 ? -1 : 0;
 }
 
-/* Could the run's jobs go over a worker?  (Not with their files yet.) */
+/*
+ * Could the run's jobs go over a worker?  (Not with files of their own
+ * yet; --basefile's are copied before the host's first job, as without
+ * one, and --cleanup has only those to remove.)
+ */
 static int
 worker_fits(const struct ccmap_opts *o)
 {
 	return !o->ntransferfiles && !o->transfer && !o->nreturnfiles &&
-	    !o->nbasefiles && !o->cleanup && !o->results && !o->json;
+	    !o->results && !o->json;
 }
 
 /*
@@ -653,7 +657,12 @@ worker_start(struct hosts *hs, struct host *h)
 	if (mode == CCMAP_WORKER_NEVER || !worker_fits(hs->o) ||
 	    (mode == CCMAP_WORKER_AUTO && !h->ccmap))
 		return 0;
-	if (worker_open(hs, h, why, sizeof why) == 0) {
+	/*
+	 * (A plugin may be one of the --basefile files: its worker, which
+	 * loads it, starts with the first batch, once they are there.)
+	 */
+	if ((hs->o->plugin && hs->o->nbasefiles) ||
+	    worker_open(hs, h, why, sizeof why) == 0) {
 		h->worker = 1;
 		h->wslots = h->slots;
 		h->slots *= 2;

@@ -215,15 +215,23 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 		    "--sshloginfile (the files of remote jobs)", opt);
 	/* (What a worker does not carry yet: hosts.c's worker_fits().) */
 	perjob = o->ntransferfiles ? "--transferfile" : o->transfer ?
-	    "--transfer" : o->nreturnfiles ? "--return" : o->nbasefiles ?
-	    "--basefile" : o->cleanup ? "--cleanup" : o->results ?
+	    "--transfer" : o->nreturnfiles ? "--return" : o->results ?
 	    "--results" : o->json ? "--json" : NULL;
 	if (perjob && o->remote_worker == CCMAP_WORKER_ALWAYS)
 		return refuse(err, errlen, "--remote-worker always: not with "
 		    "%s (its jobs go a session each: auto does so)", perjob);
+	/* (--slurm has no ssh to copy files with: the nodes see ours.) */
+	if (!perjob && o->slurm)
+		perjob = o->nbasefiles ? "--basefile" : o->cleanup ?
+		    "--cleanup" : NULL;
 	if (perjob && o->slurm)
-		return refuse(err, errlen, "--slurm: not with %s, for now "
-		    "(a node's jobs go over its ccmap --worker)", perjob);
+		return refuse(err, errlen, "--slurm: not with %s (a node's "
+		    "jobs go over its ccmap --worker, and see this machine's "
+		    "files)", perjob);
+	if (perjob && remote(o) && o->plugin)
+		return refuse(err, errlen, "-S with a plugin (--so): not with "
+		    "%s, for now (the plugin runs in the hosts' ccmap "
+		    "--worker)", perjob);
 	if (o->workdir && !*o->workdir)
 		return refuse(err, errlen, "--workdir: an empty directory "
 		    "name");

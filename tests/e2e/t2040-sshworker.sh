@@ -167,6 +167,25 @@ check "worker killed: the jobs it had ran again ($node1_jobs)" \
 	test -n "$node1_jobs" -a "$ran_twice" -eq 0
 rm -f "$G"/*
 
+# --- --basefile: copied before the host's first job, which the worker runs
+mkdir -m 755 "$T/bf"
+echo "the base" >"$T/bf/base.txt"
+cat >"$G/pb.sh" <<'EOF'
+#!/bin/sh
+cat base.txt; echo "$1"; tr '\0' ' ' </proc/$PPID/cmdline; echo
+EOF
+chmod 755 "$G/pb.sh"
+run_case "--bf: the file is there for the jobs" 0 "*" -- env -C "$T/bf" \
+	"$CCMAP" -k -S 2/node1 --remote-worker always --remote-ccmap "$W" \
+	--bf base.txt --cleanup "$G/pb.sh" ::: a b
+is "$(grep -v -- --worker "$T/out")" "the base
+a
+the base
+b" "--bf: each job read it"
+is "$(grep -c -- ' --worker' "$T/out")" 2 "--bf: the jobs ran in the worker"
+check "--bf --cleanup: removed from the host at the end" \
+	test ! -e "$SSHBED_DIR/home/base.txt"
+
 # --- TERM to ccmap: nothing left on the hosts -----------------------------
 "$CCMAP" -S 2/node1,2/node2 --remote-worker always --remote-ccmap "$W" \
 	"touch $G/t.{}; sleep 300" ::: 1 2 3 4 >/dev/null 2>"$T/err" &

@@ -149,6 +149,26 @@ there b
 " -- env CCMAP_PLUGIN_PATH="$T/here" "$CCMAP" -S node2 --remote-ccmap "$W" \
 	--so t "$G" ::: a b
 
+# --- sent with --basefile ------------------------------------------------
+# The plugin is a file here only (./t.so in this directory): the host has
+# none in its home until --bf copies it there, before the worker that
+# loads it starts; --cleanup removes it at the end.
+mkdir -m 755 "$T/sent"
+cp "$T/there/t.so" "$T/sent/t.so"
+rm -f "$SSHBED_DIR/home/t.so"
+run_case "--so ./t.so, not sent: the host cannot load it" 2 "" \
+	-- env -C "$T/sent" "$CCMAP" -S node1 --remote-ccmap "$W" \
+	--so ./t.so "$G" ::: a b
+stderr_has "node1: .*t\.so" "--so ./t.so, not sent: the message names the host and plugin"
+stderr_has "^ccmap: item 1: no host left to map it" \
+	"--so ./t.so, not sent: each item fails, said so"
+run_case "--bf t.so: the host loads the copy" 0 "there a
+there b
+" -- env -C "$T/sent" "$CCMAP" -k -S node1 --remote-ccmap "$W" \
+	--bf t.so --cleanup --so ./t.so "$G" ::: a b
+check "--bf t.so --cleanup: removed from the host at the end" \
+	test ! -e "$SSHBED_DIR/home/t.so"
+
 # --- a worker killed mid-run: nothing lost, nothing twice -----------------
 # Two items hold on each host (-j1 batches of one: --chunksize 1);
 # node1's worker is killed; its item maps again elsewhere.
