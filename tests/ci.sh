@@ -111,8 +111,10 @@ if ! skipping san; then
 	if step configure-san sh -c 'cd build-san && ../configure -q --enable-asan --enable-ubsan' &&
 	   step make-san make -C build-san -j"$JOBS"; then
 		section "check (asan+ubsan)"
+		# (t0700's volume is the in-tree run's to check in full.)
 		ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1} \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+		CCMAP_TEST_VOLUME=10000 \
 			make -C build-san -j"$JOBS" check
 		count_suite build-san
 	fi
