@@ -35,6 +35,8 @@ extern char **environ;
  * connect at most this many at a time.
  */
 #define CONNECTING_MAX 8
+/* Workers started at the same time (each a round trip or two away). */
+#define STARTING_MAX 32
 /* How long a master may take to connect and answer. */
 #define CONNECT_NS (60 * 1000000000LL)
 
@@ -640,6 +642,16 @@ worker_fits(const struct ccmap_opts *o)
 	    !o->results && !o->json;
 }
 
+/* --remote-worker as the run has it (never, if its jobs do not fit). */
+static int
+worker_mode(const struct ccmap_opts *o)
+{
+	if (!worker_fits(o))
+		return CCMAP_WORKER_NEVER;
+	/* (A plugin runs in a worker, or not at all; so do --slurm's jobs.) */
+	return o->plugin || o->slurm ? CCMAP_WORKER_ALWAYS : o->remote_worker;
+}
+
 /*
  * Is h to run its jobs over a worker (--remote-worker)?  Then its
  * connection is opened now.  -1 if h is dropped for want of one
@@ -650,12 +662,10 @@ static int
 worker_start(struct hosts *hs, struct host *h)
 {
 	char why[600];
-	/* (A plugin runs in a worker, or not at all.) */
-	int mode = hs->o->plugin || h->slurm ? CCMAP_WORKER_ALWAYS :
-	    hs->o->remote_worker;
+	int mode = worker_mode(hs->o);
 
-	if (mode == CCMAP_WORKER_NEVER || !worker_fits(hs->o) ||
-	    (mode == CCMAP_WORKER_AUTO && !h->ccmap))
+	if (mode == CCMAP_WORKER_NEVER || (mode == CCMAP_WORKER_AUTO &&
+	    !h->ccmap))
 		return 0;
 	/*
 	 * (A plugin may be one of the --basefile files: its worker, which
@@ -675,6 +685,61 @@ worker_start(struct hosts *hs, struct host *h)
 	warn(hs, "-S %s: %s; a session per job instead", h->login->name,
 	    why);
 	return 0;
+}
+
+/* workers_start()'s threads: the next host to start the worker of. */
+struct starting {
+	struct hosts *hs;
+	pthread_mutex_t lock;
+	size_t next;
+};
+
+static void *
+starter(void *arg)
+{
+	struct starting *st = arg;
+
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&st->lock);
+		i = st->next++;
+		pthread_mutex_unlock(&st->lock);
+		if (i >= st->hs->n)
+			return NULL;
+		struct host *h = &st->hs->h[i];
+		if (!h->down && !h->login->local)
+			(void)worker_start(st->hs, h);
+	}
+}
+
+/*
+ * The hosts' workers (worker_start()), STARTING_MAX at a time: a
+ * thousand hosts start in the time of a few dozen, not one after the
+ * other.  (Each thread has hosts of its own: hs->lock is not needed.)
+ */
+static void
+workers_start(struct hosts *hs)
+{
+	struct starting st = { .hs = hs };
+	size_t n = hs->n < STARTING_MAX ? hs->n : STARTING_MAX;
+	pthread_t *t;
+	sigset_t all, old;
+
+	if (worker_mode(hs->o) == CCMAP_WORKER_NEVER)
+		return;
+	t = util_calloc(n, sizeof *t);
+	pthread_mutex_init(&st.lock, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (size_t k = 1; k < n; k++)
+		if (pthread_create(&t[k], NULL, starter, &st) != 0)
+			util_oom(0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	starter(&st);
+	for (size_t k = 1; k < n; k++)
+		pthread_join(t[k], NULL);
+	pthread_mutex_destroy(&st.lock);
+	free(t);
 }
 
 int
@@ -751,12 +816,11 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 		master_start(hs, i, 0);
 	}
 	masters_wait(hs);
-	/* Each host's slots, and the masters to carry them. */
+	/* Each host's slots. */
 	for (size_t i = 0; i < hs->n; i++) {
 		struct host *h = &hs->h[i];
 		if (h->slurm) {
 			h->slots = o->onall ? 1 : o->jobs ? o->jobs : h->ncpu;
-			worker_start(hs, h);
 			continue;
 		}
 		if (!h->login->local && !h->m[0].pid) {
@@ -774,10 +838,13 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 		/* (Read once: a master's said changes when it starts again.) */
 		h->rsync = strstr(h->m[0].said.buf, "ccmap-rsync\n") != NULL;
 		h->ccmap = strstr(h->m[0].said.buf, "ccmap-ccmap\n") != NULL;
-		if (worker_start(hs, h) < 0)
-			continue;
-		if (h->worker)
-			continue;	/* (its one master is enough) */
+	}
+	workers_start(hs);
+	/* The masters to carry the jobs of the hosts without one. */
+	for (size_t i = 0; i < hs->n; i++) {
+		struct host *h = &hs->h[i];
+		if (h->down || h->login->local || h->worker)
+			continue;	/* (a worker's one master is enough) */
 		size_t nm = (h->slots + HOSTS_SESSIONS - 1) / HOSTS_SESSIONS;
 		h->m = util_realloc(h->m, nm * sizeof *h->m);
 		for (size_t k = h->nm; k < nm; k++)

@@ -186,6 +186,29 @@ is "$(grep -c -- ' --worker' "$T/out")" 2 "--bf: the jobs ran in the worker"
 check "--bf --cleanup: removed from the host at the end" \
 	test ! -e "$SSHBED_DIR/home/base.txt"
 
+# --- the hosts' workers start at the same time ----------------------------
+# Each host's ccmap, before it serves, waits for the other's to have
+# started too: started one after the other, the first would wait in vain
+# (and give up after a minute).
+cat >"$G/ccmap-both" <<EOF
+#!/bin/sh
+touch "$G/started.\$(hostname)"
+i=0
+while [ "\$(ls "$G" | grep -c '^started\.')" -lt 2 ]; do
+	i=\$((i + 1))
+	[ \$i -lt 600 ] || exit 1
+	sleep 0.1
+done
+exec "$W" "\$@"
+EOF
+chmod 755 "$G/ccmap-both"
+run_case "two hosts' workers start together" 0 "a
+b
+" -- "$CCMAP" -k -S 1/node1,1/node2 --remote-worker always \
+	--remote-ccmap "$G/ccmap-both" 'echo {}' ::: a b
+is "$ERR" "" "two hosts' workers start together: no host left out"
+rm -f "$G"/*
+
 # --- TERM to ccmap: nothing left on the hosts -----------------------------
 "$CCMAP" -S 2/node1,2/node2 --remote-worker always --remote-ccmap "$W" \
 	"touch $G/t.{}; sleep 300" ::: 1 2 3 4 >/dev/null 2>"$T/err" &
