@@ -29,7 +29,7 @@ export LC_ALL=C
 # line reaches its sub-makes).
 DISTCHECK_TESTS="tests/unit/run-tests tests/e2e/t0000-basic.sh"
 DISTCHECK_TESTS+=" tests/e2e/t0800-docs.sh tests/e2e/t0900-man-examples.sh"
-DISTCHECK_TESTS+=" tests/e2e/t0910-readme.sh tests/e2e/t2040-sshworker.sh"
+DISTCHECK_TESTS+=" tests/e2e/t0910-readme.sh"
 
 passed=0
 failed=0
