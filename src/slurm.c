@@ -174,8 +174,8 @@ slurm_argv(const char *argv[SLURM_ARGV], const char *node,
     const char *ccmap)
 {
 	const char *const v[SLURM_ARGV] = {
-		"srun", "--overlap", "-Q", "-N1", "-n1", "-w", node, ccmap,
-		"--worker", NULL,
+		"srun", "-u", "--overlap", "-Q", "-N1", "-n1", "-w", node,
+		ccmap, "--worker", NULL,
 	};
 
 	memcpy(argv, v, sizeof v);

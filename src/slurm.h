@@ -29,10 +29,12 @@ int slurm_nodes(struct sshlogins *l, char *err, size_t errlen);
 /*
  * The argument vector of the step that runs ccmap (its path on the
  * node) as a worker on node: srun, one task on that node, sharing the
- * allocation's CPUs with the job's other steps (--overlap).  Into
- * argv[0..SLURM_ARGV), pointing into node and ccmap.
+ * allocation's CPUs with the job's other steps (--overlap), its output
+ * passed on as it comes (-u: else slurmstepd holds back what follows the
+ * last newline; the task's stdout is then a pseudo terminal, in raw
+ * mode).  Into argv[0..SLURM_ARGV), pointing into node and ccmap.
  */
-#define SLURM_ARGV 10
+#define SLURM_ARGV 11
 void slurm_argv(const char *argv[SLURM_ARGV], const char *node,
     const char *ccmap);
 
