@@ -294,29 +294,40 @@ _slurmbed_write_configs() {
 
 # _slurmbed_wait BOUND CMD...: poll CMD until it succeeds, BOUND seconds at
 # most by the clock (wait_for counts rounds, and a round of scontrol or
-# sinfo takes a while on a busy machine).
+# sinfo takes a while on a busy machine); status 1 then, or at once when
+# CMD's status is 2 (it never will).
 _slurmbed_wait() {
-	local end=$((SECONDS + $1))
+	local end=$((SECONDS + $1)) rc
 	shift
 	while :; do
-		! "$@" || return 0
+		rc=0
+		"$@" || rc=$?
+		case $rc in 0|2) return "$rc" ;; esac
 		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.05
 	done
 }
 
-# _slurmbed_alive: status 0 while every daemon runs.
+# _slurmbed_alive: status 0 while every daemon runs, else 2.
 _slurmbed_alive() {
 	local p
 	for p in "${_slurmbed_pids[@]}"; do
-		! gone "$p" || return 1
+		! gone "$p" || return 2
 	done
 }
-_slurmbed_munge_up() { _slurmbed_alive && [ -S "$SLURMBED_DIR/mungerun/munge.socket" ]; }
-_slurmbed_ctld_up() {
-	_slurmbed_alive && slurmbed_run scontrol ping 2>/dev/null | grep -q 'is UP'
+# Status 0 when up, 1 when not yet, 2 when a daemon is gone.
+_slurmbed_munge_up() {
+	_slurmbed_alive || return
+	[ -S "$SLURMBED_DIR/mungerun/munge.socket" ]
 }
-_slurmbed_nodes_up() { _slurmbed_alive && _slurmbed_all_idle; }
+_slurmbed_ctld_up() {
+	_slurmbed_alive || return
+	slurmbed_run scontrol ping 2>/dev/null | grep -q 'is UP'
+}
+_slurmbed_nodes_up() {
+	_slurmbed_alive || return
+	_slurmbed_all_idle
+}
 
 slurmbed_start() { # [N [CPUS]]
 	local n=${1:-2} cpus=${2:-2} d c i v pid
@@ -406,7 +417,8 @@ slurmbed_start() { # [N [CPUS]]
 		--log-file="$d/munge/munged.log" --seed-file="$d/munge/munged.seed" \
 		</dev/null >"$d/log/munged.out" 2>&1 &
 	_slurmbed_pids=("$!")
-	_slurmbed_wait 20 _slurmbed_munge_up || { _slurmbed_give_up "munged did not start" || return 1; }
+	_slurmbed_wait 20 _slurmbed_munge_up ||
+		{ _slurmbed_give_up "munged did not start" || return 1; }
 
 	$SLURMBED_RUN slurmctld -D -i -f "$SLURM_CONF" </dev/null >"$d/log/slurmctld.out" 2>&1 &
 	_slurmbed_pids+=("$!")
