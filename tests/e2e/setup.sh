@@ -317,6 +317,36 @@ ends() {
 	wait "$2" && s=0 || s=$?
 }
 
+# worker_pids: of the pids on stdin, those of the ccmap --worker processes
+# that are not a worker's guard (its child, with the same command line).
+worker_pids() {
+	local p
+	while read -r p; do
+		grep -q -- --worker "/proc/$(ps -o ppid= -p "$p" | tr -d ' ')/cmdline" \
+			2>/dev/null || echo "$p"
+	done
+}
+
+# worker_killed_ends NAME PIDS N JOBS FILES...: after a worker that ran
+# JOBS (their numbers) was killed and their processes died with it, the
+# gate $G/go opens; the run PID ends with status 0 and the output of items
+# 1..N in $T/out once each, in order; and each of JOBS started twice, by
+# FILES (a line with the job's number each time one starts).
+worker_killed_ends() {
+	local name=$1 pid=$2 n=$3 jobs=$4 j twice=0
+	shift 4
+	touch "$G/go"
+	ends "$name" "$pid"
+	is "$s" 0 "$name: status 0"
+	check "$name: every item's output once, in order" \
+		cmp -s "$T/out" <(seq "$n")
+	for j in $jobs; do
+		[ "$(cat "$@" | grep -cx "$j")" -eq 2 ] || twice=1
+	done
+	check "$name: the jobs it had ran again ($jobs)" \
+		test -n "$jobs" -a "$twice" -eq 0
+}
+
 # wait_writer_stalls PID: wait (up to a minute) until process PID has
 # written nothing for a second: the reader of its output stopped reading.
 # Sets $stalled (5 or more when it did) and $w (the bytes it wrote, or

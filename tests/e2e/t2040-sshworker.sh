@@ -27,13 +27,8 @@ mkdir -m 777 "$G"
 # Workers on node I: ccmap --worker processes (not their guards, which
 # are their children).
 workers_on() { # I
-	local p pp n=0
-	for p in $(sshbed_ps | awk -v node="node$1" \
-		'$2 == node && / --worker/ { print $1 }'); do
-		pp=$(ps -o ppid= -p "$p" | tr -d ' ')
-		grep -q -- --worker "/proc/$pp/cmdline" 2>/dev/null || n=$((n + 1))
-	done
-	echo "$n"
+	sshbed_ps | awk -v node="node$1" '$2 == node && / --worker/ { print $1 }' |
+		worker_pids | wc -l
 }
 
 # --- as locally -----------------------------------------------------------
@@ -145,7 +140,8 @@ seq 8 | "$CCMAP" -k -S 2/node1,2/node2 --remote-worker always \
 pid=$!
 four_at_gate() { [ "$(find "$G" -name 'at.*' | wc -l)" -ge 4 ]; }
 check "worker killed: 4 jobs at the gate" wait_for 60 four_at_gate
-wpid=$(sshbed_ps | awk '$2 == "node1" && /--worker/ { print $1; exit }')
+wpid=$(sshbed_ps | awk '$2 == "node1" && / --worker/ { print $1 }' |
+	worker_pids | head -1)
 check "worker killed: node1's worker found" test -n "$wpid"
 node1_jobs=$(cat "$G/ran.node1" 2>/dev/null | sort -n | tr '\n' ' ')
 # (Its jobs: on node1 now; those run again may start there later.)
@@ -154,17 +150,7 @@ kill -KILL "$wpid"
 all_gone() { local p; for p in $old; do gone "$p" || return 1; done; }
 check "worker killed: its jobs were there" test -n "$old"
 check "worker killed: its jobs die with it" wait_for 60 all_gone
-touch "$G/go"
-ends "worker killed" "$pid"
-is "$s" 0 "worker killed: status 0"
-check "worker killed: every item's output once, in order" \
-	cmp -s "$T/out" <(seq 8)
-ran_twice=0
-for j in $node1_jobs; do
-	[ "$(cat "$G"/ran.* | grep -cx "$j")" -eq 2 ] || ran_twice=1
-done
-check "worker killed: the jobs it had ran again ($node1_jobs)" \
-	test -n "$node1_jobs" -a "$ran_twice" -eq 0
+worker_killed_ends "worker killed" "$pid" 8 "$node1_jobs" "$G"/ran.*
 rm -f "$G"/*
 
 # --- --basefile: copied before the host's first job, which the worker runs

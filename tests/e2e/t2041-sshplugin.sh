@@ -179,10 +179,7 @@ pid=$!
 four_at() { [ "$(find "$G" -name 'at.*' | wc -l)" -ge 4 ]; }
 check "worker killed: 4 items mapping" wait_for 60 four_at
 wpid=$(sshbed_ps | awk '$2 == "node1" && / --worker/ { print $1 }' |
-	while read -r p; do
-		pp=$(ps -o ppid= -p "$p" | tr -d ' ')
-		grep -q -- --worker "/proc/$pp/cmdline" 2>/dev/null || echo "$p"
-	done | head -1)
+	worker_pids | head -1)
 check "worker killed: node1's worker found" test -n "$wpid"
 # (Its plugin's worker processes: the same command line, on node1.)
 old=$(sshbed_ps | awk '$2 == "node1" && / --worker/ { print $1 }')
