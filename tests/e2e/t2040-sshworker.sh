@@ -219,6 +219,32 @@ no_master() { ! pgrep -f "ccmap-ssh\\.$pid\\." >/dev/null; }
 check "KILL: its ssh masters end here too" wait_for 30 no_master
 rm -f "$G"/*
 
+# --- grouping, --halt, --retries: as with a session per job --------------
+# Job 1 says 1a, then waits until job 2 has said 2a 2b: its lines come
+# together all the same (whichever job ends first).
+grp="echo {}a; if [ {} = 1 ]; then while [ ! -e $G/two ]; do sleep 0.1; done; fi; echo {}b; [ {} = 1 ] || touch $G/two"
+run_case "--as-completed: the jobs run" 0 "*" -- "$CCMAP" --as-completed \
+	-S 2/node1 --remote-worker always --remote-ccmap "$W" "$grp" ::: 1 2
+case $OUT in
+$'1a\n1b\n2a\n2b\n' | $'2a\n2b\n1a\n1b\n') pass "--as-completed: each job's lines together" ;;
+*) fail "--as-completed: each job's lines together"; printf '%s' "$OUT" | diag ;;
+esac
+rm -f "$G/two"
+# --halt now,fail=1: job 1 fails once jobs 2-4 run; they are killed there.
+run_case "--halt now,fail=1: as locally" 1 "" -- "$CCMAP" --halt now,fail=1 \
+	-S 2/node1,2/node2 --remote-worker always --remote-ccmap "$W" \
+	"if [ {} = 1 ]; then while [ \$(ls $G | grep -c '^h\\.') -lt 3 ]; do sleep 0.1; done; exit 1; fi; touch $G/h.{}; sleep 300" \
+	::: 1 2 3 4
+stderr_has "^ccmap: job 1: .* failed with exit status 1" "--halt now,fail=1: the job named"
+check "--halt now,fail=1: the other jobs are killed there" \
+	wait_for 30 sshbed_none_left
+rm -f "$G"/*
+# --retries: a job that fails on node1 runs again on node2.
+run_case "--retries 2: again on the other host" 0 "ok node2
+" -- "$CCMAP" --retries 2 -S 1/node1,1/node2 --remote-worker always \
+	--remote-ccmap "$W" '[ "$(hostname)" = node2 ] || exit 3; echo {} $(hostname)' \
+	::: ok
+
 # --- --timeout kills the remote job ---------------------------------------
 run_case "--timeout: as locally" 1 "quick
 " -- "$CCMAP" -k -S node1 --remote-worker always --remote-ccmap "$W" \
