@@ -620,6 +620,10 @@ worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 		.plugin = hs->o->plugin,
 		.args = hs->o->command,
 		.nargs = hs->o->plugin ? hs->o->ncommand : 0,
+		/* (Made there, where the items are mapped.) */
+		.tag = hs->o->tagstring ? hs->o->tagstring : hs->o->tag ?
+		    "{}" : NULL,
+		.replace = hs->o->tagstring ? hs->o->replace : NULL,
 	};
 
 	ctl_path(hs, (size_t)(h - hs->h), 0, ctl, sizeof ctl);

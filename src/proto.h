@@ -32,7 +32,9 @@
  *	                          u32 --max-tasks-per-child, u32 count, then
  *	                          count strings (u32 len, bytes): the host's
  *	                          name (CCMAP_HOST), the plugin ("": none),
- *	                          its arguments
+ *	                          the template of its items' tags ("": none;
+ *	                          --tag's is "{}"), -I's string ("": {}), the
+ *	                          plugin's arguments
  *	RUN     ccmap -> worker   seq: the job's id on this connection; u64
  *	                          the job's number, u32 slot, u32 len and the
  *	                          command line, u32 len and its working
@@ -79,7 +81,7 @@ enum frame_type {
 };
 
 /* The remote worker's protocol: a head speaks only to its own version. */
-#define PROTO_VERSION 2
+#define PROTO_VERSION 3
 #define PROTO_MAGIC "ccmap-worker"
 #define PROTO_ORDER 0x01020304u
 #define PROTO_HELLO_LEN (sizeof PROTO_MAGIC - 1 + 8)

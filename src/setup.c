@@ -282,9 +282,8 @@ setup_refuse(const struct ccmap_opts *o, char *err, size_t errlen)
 	if (remote(o) && o->plugin) {
 		/* (A plugin runs in the hosts' ccmap --worker.) */
 		const char *no = o->remote_worker == CCMAP_WORKER_NEVER ?
-		    "--remote-worker never" : o->tag ? "--tag" : o->tagstring ?
-		    "--tagstring" : o->results ? "--results" : o->json ?
-		    "--json" : NULL;
+		    "--remote-worker never" : o->results ? "--results" :
+		    o->json ? "--json" : NULL;
 		if (no)
 			return refuse(err, errlen, "%s with a plugin (--so): "
 			    "not with %s, for now", o->slurm ? "--slurm" :

@@ -337,7 +337,7 @@ send_setup(struct wconn *w, const struct wconn_setup *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 	uint32_t slots = s->slots, n = s->termseq ? s->termseq->n : 0;
-	uint32_t max_tasks = s->max_tasks, count = 2 + (uint32_t)s->nargs;
+	uint32_t max_tasks = s->max_tasks, count = 4 + (uint32_t)s->nargs;
 	int64_t timeout = s->timeout_ns;
 	const char *plugin = s->plugin ? s->plugin : "";
 
@@ -354,6 +354,8 @@ send_setup(struct wconn *w, const struct wconn_setup *s)
 	strbuf_add(&sb, &count, 4);
 	add_str(&sb, s->host);
 	add_str(&sb, plugin);
+	add_str(&sb, s->tag ? s->tag : "");
+	add_str(&sb, s->replace ? s->replace : "");
 	for (size_t i = 0; i < s->nargs; i++)
 		add_str(&sb, s->args[i]);
 	if (send_frame(w, FRAME_SETUP, 0, sb.buf, sb.len, NULL, 0) < 0)

@@ -35,8 +35,10 @@ struct wconn_setup {
 	const struct ccmap_termseq *termseq;	/* NULL: the default */
 	unsigned max_tasks;	/* --max-tasks-per-child */
 	const char *plugin;	/* --so (NULL: commands), */
-	char *const *args;	/* and its arguments */
+	char *const *args;	/* its arguments, */
 	size_t nargs;
+	const char *tag;	/* its items' --tag/--tagstring (NULL: none), */
+	const char *replace;	/* with -I's string (NULL: {}) */
 };
 
 /*

@@ -313,7 +313,7 @@ setup(struct wk *w, const struct frame *f)
 	memcpy(&w->max_tasks, p, 4);
 	memcpy(&count, p + 4, 4);
 	p += 8;
-	if (count < 2 || count > (size_t)(end - p) / 4)
+	if (count < 4 || count > (size_t)(end - p) / 4)
 		return -EPROTO;
 	w->strs = util_calloc(count, sizeof *w->strs);
 	for (w->nstrs = 0; w->nstrs < count; w->nstrs++)
@@ -438,7 +438,8 @@ say_warn(void *data, const char *msg)
 }
 
 /*
- * Load the plugin (strs[1], its arguments after it) in a run of our own,
+ * Load the plugin (strs[1]; its tags' template and -I's string strs[2]
+ * and [3], its arguments after them) in a run of our own,
  * and start its worker processes (crash isolation, as --procs): 0, or -1
  * with why on stderr (the head hears of it as the end of the stream).
  */
@@ -451,8 +452,10 @@ plugin_start(struct wk *w)
 
 	ccmap_opts_init(&o);
 	o.plugin = w->strs[1];
-	o.command = w->strs + 2;
-	o.ncommand = w->nstrs - 2;
+	o.tagstring = *w->strs[2] ? w->strs[2] : NULL;
+	o.replace = *w->strs[3] ? w->strs[3] : NULL;
+	o.command = w->strs + 4;
+	o.ncommand = w->nstrs - 4;
 	o.executor = CCMAP_PROCS;
 	o.jobs = w->slots;
 	o.timeout_ns = w->sctx.timeout_ns;

@@ -200,6 +200,18 @@ twice=$(cat "$G"/ran.* | wc -l)
 is "$twice" 6 "worker killed: two items mapped again (4 + 2 starts)"
 rm -f "$G"/*
 
+# --- --tag, --tagstring: the items' tags, made where they are mapped -----
+for tag in --tag "--tagstring {#}:{}:"; do
+	# shellcheck disable=SC2086 # the option and its value: two words
+	"$CCMAP" $tag --so "$LEN" ::: a bb 'c c c' >"$T/local" 2>&1
+	# shellcheck disable=SC2086
+	run_case "$tag over -S: as here" 0 "$(cat "$T/local")
+" -- "$CCMAP" $tag -S 2/node1 --remote-ccmap "$W" --so "$LEN" ::: a bb 'c c c'
+done
+is "$(cat "$T/local")" "1:a:	1
+2:bb:	2
+3:c c c:	5" "--tagstring {#}:{}: here: the tags (the item's number and value)"
+
 # --- TERM to ccmap: nothing left on the hosts -----------------------------
 printf '%s\n' hold1 hold2 hold3 hold4 >"$T/in3"
 "$CCMAP" --chunksize 1 -S 2/node1,2/node2 --remote-ccmap "$W" \

@@ -117,7 +117,7 @@ head_setup(struct head *h, unsigned slots)
 {
 	struct strbuf p = STRBUF_INIT;
 	uint32_t u[4] = { slots, 0, 0, 0 };	/* slots, timeout (2), n */
-	uint32_t version, order, max_tasks = 0, count = 2;
+	uint32_t version, order, max_tasks = 0, count = 4;
 	struct frame f;
 
 	if (head_frame(h, &f) != 1 || proto_hello(&f, &version, &order) != 0)
@@ -127,6 +127,8 @@ head_setup(struct head *h, unsigned slots)
 	strbuf_add(&p, &max_tasks, 4);
 	strbuf_add(&p, &count, 4);
 	put_str(&p, "hostA");
+	put_str(&p, "");	/* (no plugin, no tag, {}) */
+	put_str(&p, "");
 	put_str(&p, "");
 	send_frame(h, FRAME_SETUP, 0, &p);
 	strbuf_release(&p);
