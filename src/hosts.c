@@ -502,8 +502,8 @@ make_dir(struct hosts *hs, char *err, size_t errlen)
 	strbuf_addf(&sb, "%s/ccmap-ssh.%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(sb.buf)) {
 		int e = errno;
-		snprintf(err, errlen, "-S: cannot make a directory in '%s': "
-		    "%s", tmp, strerror(e));
+		snprintf(err, errlen, "%s: cannot make a directory in '%s': "
+		    "%s", hs->o->slurm ? "--slurm" : "-S", tmp, strerror(e));
 		strbuf_release(&sb);
 		return -e;
 	}
@@ -902,6 +902,10 @@ hosts_close(struct hosts *hs, int killed)
 {
 	if (!hs)
 		return;
+	/* (All told first: they end at the same time, not in turn.) */
+	for (size_t i = 0; i < hs->n; i++)
+		if (hs->h[i].wc)
+			wconn_end(hs->h[i].wc, killed);
 	for (size_t i = 0; i < hs->n; i++) {
 		struct host *h = &hs->h[i];
 		if (h->wc)

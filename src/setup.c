@@ -228,6 +228,12 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 		return refuse(err, errlen, "--slurm: not with %s (a node's "
 		    "jobs go over its ccmap --worker, and see this machine's "
 		    "files)", perjob);
+	if (!perjob && remote(o) && o->plugin && o->workdir)
+		perjob = "--workdir";	/* (a plugin runs in the worker's) */
+	if (o->slurm && o->workdir)
+		return refuse(err, errlen, "--slurm: not with --workdir (the "
+		    "jobs run in this directory on the nodes: cd there "
+		    "first)");
 	if (perjob && remote(o) && o->plugin)
 		return refuse(err, errlen, "-S with a plugin (--so): not with "
 		    "%s, for now (the plugin runs in the hosts' ccmap "
@@ -587,6 +593,9 @@ ccmap_free(struct ccmap *c)
 {
 	if (!c || c->sched.abandoned)
 		return;		/* (threads that still run use it all) */
+	/* (Those of threads, such as why a host was left out, unsaid if
+	   the run never started.) */
+	emit_warn_queued(c);
 	tty_close(c->emit.tty);
 	input_close(c->disp.in);
 	fields_free(c->disp.fields);
@@ -607,7 +616,8 @@ ccmap_free(struct ccmap *c)
 		close(c->cfg.sctx.devnull);
 	free(c->disp.chunk);
 	transfer_free(c->cfg.xfer);
-	hosts_close(c->cfg.hosts, 0);
+	/* (Killed: the jobs had the kill sequence, the workers get it.) */
+	hosts_close(c->cfg.hosts, c->sched.term_step > 0);
 	emit_warnq_free(c);
 	free(c);
 }

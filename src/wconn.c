@@ -537,7 +537,7 @@ wconn_up(struct wconn *w)
 }
 
 void
-wconn_close(struct wconn *w, int killed)
+wconn_end(struct wconn *w, int killed)
 {
 	pthread_mutex_lock(&w->wlock);
 	close_fd(&w->to);
@@ -545,6 +545,12 @@ wconn_close(struct wconn *w, int killed)
 	pthread_mutex_lock(&w->lock);
 	w->killed |= killed;
 	pthread_mutex_unlock(&w->lock);
+}
+
+void
+wconn_close(struct wconn *w, int killed)
+{
+	wconn_end(w, killed);
 	if (!killed) {
 		/* (It ends its jobs, and says so by ending its stdout.) */
 		struct timespec by;

@@ -54,8 +54,10 @@ void wconn_release(struct wconn *w);
 int wconn_up(struct wconn *w);
 /*
  * The worker is to end: its stdin is closed (it ends its jobs), and a
- * killed run does not wait for it to say so.  Then released.
+ * killed run does not wait for it to say so.  Then released.  (Many at
+ * once: wconn_end() each first, so that they all end meanwhile.)
  */
+void wconn_end(struct wconn *w, int killed);
 void wconn_close(struct wconn *w, int killed);
 
 /* A plugin's batch of items, and how it went. */

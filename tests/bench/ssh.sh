@@ -161,7 +161,9 @@ len=$(cd "$(dirname "$W")" && pwd)/src/plugins/.libs/len.so
 $RUN2 --title "S3 the len plugin over $NL lines, -S 2/node1" \
 	--items "$NL" --rounds "$ROUNDS" --base here \
 	"here=$CCMAP --procs -j2 --so $len <$T/lines" \
-	"-S 2/node1=$worker --so $len <$T/lines"
+	"-S 2/node1=$worker --so $len <$T/lines" \
+	"-S 2/node1, one item=$worker --so $len ::: x" \
+	"one ssh login=ssh -F $cfg node1 true"
 # The check: the worker ran them on node1, the plugin's output is here's.
 n=$(seq "$NW" | sh -c "$worker --remote-worker always 'echo {} \$(hostname)'" 2>>"$T/check.err" |
 	awk '$2 == "node1" { print $1 }' | sort -un | wc -l)
@@ -186,4 +188,12 @@ l = r[("S3", "-S 2/node1")]["ratio_vs_base"]
 row("worker / here", w, "<= 1.5x", w <= 1.5)
 row("a session per job / worker", p / w, ">= 10x", p / w >= 10)
 row("len: here / -S", 1 / l, ">= 0.5x", 1 / l >= 0.5)
+# What the start-up is made of: a login alone, and -S with one item; the
+# items' own part is -S less its one-item run.
+one = r[("S3", "-S 2/node1, one item")]["wall_median"]
+ssh = r[("S3", "one ssh login")]["wall_median"]
+here = r[("S3", "here")]["wall_median"]
+full = r[("S3", "-S 2/node1")]["wall_median"]
+print(f"- len over -S: start-up {one:.3f} s (one ssh login alone: {ssh:.3f} s);"
+      f" the items' part {full - one:.3f} s, here / that: {here / max(full - one, 1e-9):.2f}x")
 PY

@@ -317,6 +317,13 @@ run_case "--worker with other options: refused" 255 "" \
 	-- "$CCMAP" -j2 --worker
 stderr_has "^ccmap: --worker takes no other option" \
 	"--worker with other options: says why"
+run_case "always, no ccmap on either host: no host" 255 "" \
+	-- "$CCMAP" -S node1,node2 --remote-worker always \
+	--remote-ccmap /nonexistent/ccmap 'echo {}' ::: a
+is "$(grep -c '^ccmap: -S node[12]: no ccmap --worker there' "$T/err")" 2 \
+	"no ccmap on either host: each host's reason said"
+stderr_has "^ccmap: -S: no host could be reached" \
+	"no ccmap on either host: then that no host could be reached"
 run_case "always with --transferfile: refused" 255 "" \
 	-- "$CCMAP" -S node1 --remote-worker always --tf {} 'cat {}' ::: a
 stderr_has "^ccmap: --remote-worker always: " \

@@ -233,6 +233,10 @@ run_case "--so -S, --remote-worker never: refused" 255 "" \
 	-- "$CCMAP" -S node1 --remote-worker never --so "$LEN" ::: a
 stderr_has "^ccmap: -S with a plugin \(--so\): not with --remote-worker never" \
 	"--so -S, never: says why"
+run_case "--so -S --wd: refused" 255 "" \
+	-- "$CCMAP" -S node1 --wd x --so "$LEN" ::: a
+stderr_has "^ccmap: -S with a plugin \(--so\): not with --workdir" \
+	"--so -S --wd: says why"
 run_case "--so -S on a host without ccmap: no host" 255 "" \
 	-- "$CCMAP" -S node1 --so "$LEN" ::: a
 stderr_has "^ccmap: -S node1: no ccmap --worker there" \

@@ -156,6 +156,9 @@ stderr_has "^ccmap: --slurm: the hosts are the allocation's nodes: not with -S$"
 run_case "--slurm --tf: refused" 255 "" \
 	-- in_alloc "$CCMAP" --slurm --tf {} "touch $G/ran" ::: a
 stderr_has "^ccmap: --slurm: not with --transferfile" "--slurm --tf: says why"
+run_case "--slurm --wd: refused" 255 "" \
+	-- in_alloc "$CCMAP" --slurm --wd x "touch $G/ran" ::: a
+stderr_has "^ccmap: --slurm: not with --workdir" "--slurm --wd: says why"
 check "refused: no job ran" test ! -e "$G/ran"
 
 touch "$G/release"
