@@ -607,7 +607,7 @@ ccmap_path(const struct hosts *hs)
 static int
 worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 {
-	char ctl[4200];
+	char ctl[4200], cpus[32];
 	const char *argv[SLURM_ARGV];
 	struct wconn_setup ws = {
 		.ctl = ctl,
@@ -628,7 +628,8 @@ worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 
 	ctl_path(hs, (size_t)(h - hs->h), 0, ctl, sizeof ctl);
 	if (h->slurm) {
-		slurm_argv(argv, h->login->dest, ccmap_path(hs));
+		slurm_argv(argv, cpus, h->login->dest, h->login->ncpu,
+		    ccmap_path(hs));
 		ws.argv = argv;
 	}
 	return wconn_open(&h->wc, &ws, why, wlen) < 0 ? -1 : 0;
@@ -824,7 +825,9 @@ hosts_open(struct hosts **hp, const struct ccmap_opts *o,
 	for (size_t i = 0; i < hs->n; i++) {
 		struct host *h = &hs->h[i];
 		if (h->slurm) {
-			h->slots = o->onall ? 1 : o->jobs ? o->jobs : h->ncpu;
+			/* (Its CPUs not known: a slot, unless -j says.) */
+			h->slots = o->onall ? 1 : o->jobs ? o->jobs : h->ncpu ?
+			    h->ncpu : 1;
 			continue;
 		}
 		if (!h->login->local && !h->m[0].pid) {

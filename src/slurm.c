@@ -151,7 +151,7 @@ slurm_nodes(struct sshlogins *l, char *err, size_t errlen)
 		r = CCMAP_EUSAGE;
 		goto done;
 	}
-	/* (Without it, or -j: a slot per node.) */
+	/* (Without it: not known.) */
 	cpus = util_calloc(n, sizeof *cpus);
 	if (spec && *spec && slurm_cpus(spec, cpus, n) < 0) {
 		snprintf(err, errlen, "--slurm: SLURM_JOB_CPUS_PER_NODE '%s' "
@@ -161,7 +161,7 @@ slurm_nodes(struct sshlogins *l, char *err, size_t errlen)
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++)
-		l->v[first + i].ncpu = cpus[i] ? cpus[i] : 1;
+		l->v[first + i].ncpu = cpus[i];
 done:
 	free(cpus);
 	strbuf_release(&out);
@@ -170,13 +170,24 @@ done:
 }
 
 void
-slurm_argv(const char *argv[SLURM_ARGV], const char *node,
-    const char *ccmap)
+slurm_argv(const char *argv[SLURM_ARGV], char buf[32], const char *node,
+    unsigned cpus, const char *ccmap)
 {
-	const char *const v[SLURM_ARGV] = {
-		"srun", "-u", "--overlap", "-Q", "-N1", "-n1", "-w", node,
-		ccmap, "--worker", NULL,
-	};
+	size_t n = 0;
 
-	memcpy(argv, v, sizeof v);
+	argv[n++] = "srun";
+	argv[n++] = "-u";
+	argv[n++] = "--overlap";
+	argv[n++] = "-Q";
+	argv[n++] = "-N1";
+	argv[n++] = "-n1";
+	if (cpus) {
+		snprintf(buf, 32, "--cpus-per-task=%u", cpus);
+		argv[n++] = buf;
+	}
+	argv[n++] = "-w";
+	argv[n++] = node;
+	argv[n++] = ccmap;
+	argv[n++] = "--worker";
+	argv[n] = NULL;
 }

@@ -77,6 +77,8 @@ is "$(awk '$4 < 1 || $4 > 2' "$T/out")" "" \
 	"--slurm: 2 slots a node (SLURM_JOB_CPUS_PER_NODE): CCMAP_SLOT 1 or 2"
 is "$((after - before - 1))" 2 "--slurm: 200 jobs, 2 job steps (one a node)"
 
+run_case "--slurm: the worker's step has the node's 2 CPUs" 0 "cpus=2 x
+" -- in_alloc "$CCMAP" --slurm 'echo cpus=$SLURM_CPUS_PER_TASK' ::: x
 run_case "--slurm -j1: one slot a node" 0 "*" -- in_alloc "$CCMAP" --slurm -j1 \
 	'echo $CCMAP_SLOT' ::: $(seq 20)
 is "$(awk '{ print $1 }' "$T/out" | sort -u)" "1" "--slurm -j1: CCMAP_SLOT 1 only"

@@ -68,18 +68,26 @@ TEST_IMPL(slurm_nodes_outside)
 TEST_IMPL(slurm_argv_one_step)
 {
 	const char *v[SLURM_ARGV];
-	size_t n = 0;
+	char buf[32];
+	size_t n = 0, c = 0;
 
-	slurm_argv(v, "node7", "/opt/ccmap");
+	slurm_argv(v, buf, "node7", 0, "/opt/ccmap");
+	while (v[c])
+		ASSERT(strncmp(v[c++], "--cpus-per-task", 15) != 0);
+	slurm_argv(v, buf, "node7", 16, "/opt/ccmap");
 	while (v[n])
 		n++;
 	ASSERT_LT(n, SLURM_ARGV);
 	ASSERT_STR_EQ(v[0], "srun");
 	ASSERT_STR_EQ(v[n - 2], "/opt/ccmap");
 	ASSERT_STR_EQ(v[n - 1], "--worker");
+	ASSERT_EQ(n, c + 1);	/* (with its CPUs, one more word) */
 	for (size_t i = 1; i + 1 < n; i++)
 		if (!strcmp(v[i], "-w"))
 			ASSERT_STR_EQ(v[i + 1], "node7");
+	for (c = 0; v[c] && strcmp(v[c], "--cpus-per-task=16"); c++)
+		;
+	ASSERT(v[c] != NULL);
 	return 0;
 }
 
