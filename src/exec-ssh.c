@@ -293,15 +293,16 @@ ssh_run(struct thread_exec *te, struct job *job, struct wstate *ws,
 		job->st = (struct job_status){ .err = EHOSTUNREACH,
 		    .code = 255 };
 		if (c->cfg.plugin) {
-			/* (Its items fail: none is left out unsaid.) */
-			char msg[160];
+			/* (Its items fail, said once for all the batches.) */
+			char msg[200];
 			snprintf(msg, sizeof msg, "item%s %llu%s%.0llu: no host "
-			    "left to map %s", job->items > 1 ? "s" : "",
-			    job->first_item, job->items > 1 ? "-" : "",
-			    job->items > 1 ? job->first_item + job->items - 1 :
-			    0,
+			    "left to map %s, nor the items not mapped yet: they "
+			    "fail", job->items > 1 ? "s" : "", job->first_item,
+			    job->items > 1 ? "-" : "", job->items > 1 ?
+			    job->first_item + job->items - 1 : 0,
 			    job->items > 1 ? "them" : "it");
-			emit_warn_any(c, msg);
+			if (hosts_none_left(hs))
+				emit_warn_any(c, msg);
 			job->ran_items = job->failed_items = job->items;
 		}
 		return;

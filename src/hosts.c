@@ -94,6 +94,7 @@ struct hosts {
 				   exported */
 	struct strbuf hello;	/* what a master runs (hello_fmt) */
 	struct strbuf wcmd;	/* what runs the worker there */
+	int none_left_said;	/* hosts_none_left() (under lock) */
 	char *self;		/* --slurm: this ccmap's path */
 };
 
@@ -1185,6 +1186,18 @@ hosts_give(struct hosts *hs, const struct hostslot *slot, int ok,
 	   counts against the host if it fails.) */
 	pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
+}
+
+int
+hosts_none_left(struct hosts *hs)
+{
+	int first;
+
+	pthread_mutex_lock(&hs->lock);
+	first = !hs->none_left_said;
+	hs->none_left_said = 1;
+	pthread_mutex_unlock(&hs->lock);
+	return first;
 }
 
 const char *

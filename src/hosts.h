@@ -72,6 +72,9 @@ const struct host *hosts_next(const struct hosts *hs, const struct host *h);
 void hosts_give(struct hosts *hs, const struct hostslot *slot, int ok,
     const char *why);
 
+/* No host is left (hosts_take() failed): 1 the first time asked, then 0. */
+int hosts_none_left(struct hosts *hs);
+
 /* The host's name as written (the joblog's Host), and whether it is ":". */
 const char *host_name(const struct host *h);
 int host_local(const struct host *h);
