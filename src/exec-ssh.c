@@ -174,10 +174,91 @@ worker_sent(void *arg, struct wconn *wc, uint64_t id)
 	exec_threads_remote(sj->te, sj->ws, wc, id);
 }
 
+/* A job for its host's worker, as spawn_io's run runs it. */
+struct wrun {
+	struct ssh_job *sj;
+	const struct hostslot *hsl;
+	const struct jobvals *jv;
+	const struct iovec *in;
+	int nin;
+	const char *wd;
+	const struct spawn_io *io;	/* where its output goes */
+};
+
+static void
+wrun_data(void *arg, int stream, const char *buf, size_t len)
+{
+	struct wrun *r = arg;
+
+	r->io->data(r->io->arg, stream, buf, len);
+}
+
+static void
+wrun_sent(void *arg, struct wconn *wc, uint64_t id)
+{
+	struct wrun *r = arg;
+
+	worker_sent(r->sj, wc, id);
+}
+
 /*
  * The job over its host's one connection to its ccmap --worker, which
- * runs it in /bin/sh, in wd.  A connection that fails (or cannot be
- * opened again) loses the job, as a failed session does.
+ * runs it (directly, or in /bin/sh) in wd, its output to io.  A
+ * connection that fails (or cannot be opened again) loses the job, as a
+ * failed session does.  (spawn_io's run.)
+ */
+static void
+worker_run(void *arg, const struct spawn_io *io, struct job_status *st)
+{
+	struct wrun *r = arg;
+	struct ssh_job *sj = r->sj;
+	struct ccmap *c = sj->te->x.c;
+	struct wstate *ws = sj->ws;
+	struct strbuf line = STRBUF_INIT;
+	struct wconn_job wj = {
+		.seq = r->jv->seq, .slot = r->jv->slot,
+		.wd = *r->wd ? r->wd : NULL, .in = r->in, .nin = r->nin,
+		.data = wrun_data, .sent = wrun_sent, .arg = r,
+	};
+	struct wconn *wc;
+
+	r->io = io;
+	if (!(wc = hosts_worker(c->cfg.hosts, r->hsl, sj->tail, TAIL_MAX))) {
+		sj->ntail = strlen(sj->tail);
+		sj->lost = 1;
+		*st = (struct job_status){ .code = 255 };
+		return;
+	}
+	strbuf_reset(&ws->scratch);
+	template_line(c->cfg.tmpl, r->jv, &ws->scratch);
+	hosts_worker_line(c->cfg.hosts, ws->scratch.buf ? ws->scratch.buf :
+	    "", ws->scratch.len, &line);
+	wj.cmd = line.buf;
+	wj.len = line.len;
+	if (wconn_run(wc, &wj, st, sj->tail, TAIL_MAX) < 0) {
+		sj->ntail = strlen(sj->tail);
+		sj->lost = 1;
+		*st = (struct job_status){ .code = 255 };
+	}
+	exec_threads_remote(sj->te, ws, NULL, 0);
+	wconn_release(wc);
+	strbuf_release(&line);
+}
+
+/* record_settle_fn for a worker's job: no record if it was lost. */
+static int
+worker_settle(void *arg, struct strbuf *err, const struct job_status *st)
+{
+	struct ssh_job *sj = arg;
+
+	(void)err;
+	(void)st;
+	return sj->lost;
+}
+
+/*
+ * The job over its host's worker; with --results or --json, recorded
+ * (record_job(), which hands on what is to be printed).
  */
 static void
 worker_job(struct ssh_job *sj, const struct hostslot *hsl,
@@ -185,33 +266,19 @@ worker_job(struct ssh_job *sj, const struct hostslot *hsl,
     const char *wd)
 {
 	struct ccmap *c = sj->te->x.c;
-	struct wstate *ws = sj->ws;
-	struct strbuf line = STRBUF_INIT;
-	struct wconn_job wj = {
-		.seq = jv->seq, .slot = jv->slot, .wd = *wd ? wd : NULL,
-		.in = in, .nin = nin,
-		.data = worker_data, .sent = worker_sent, .arg = sj,
+	struct spawn_io io = {
+		.capture = 1, .data = worker_data, .arg = sj,
+		.run = worker_run,
 	};
-	struct wconn *wc;
+	struct wrun r = { .sj = sj, .hsl = hsl, .jv = jv, .in = in,
+	    .nin = nin, .wd = wd };
 
-	if (!(wc = hosts_worker(c->cfg.hosts, hsl, sj->tail, TAIL_MAX))) {
-		sj->ntail = strlen(sj->tail);
-		sj->lost = 1;
-		return;
-	}
-	strbuf_reset(&ws->scratch);
-	template_line(c->cfg.tmpl, jv, &ws->scratch);
-	hosts_worker_line(c->cfg.hosts, ws->scratch.buf ? ws->scratch.buf :
-	    "", ws->scratch.len, &line);
-	wj.cmd = line.buf;
-	wj.len = line.len;
-	if (wconn_run(wc, &wj, &sj->job->st, sj->tail, TAIL_MAX) < 0) {
-		sj->ntail = strlen(sj->tail);
-		sj->lost = 1;
-	}
-	exec_threads_remote(sj->te, ws, NULL, 0);
-	wconn_release(wc);
-	strbuf_release(&line);
+	io.run_arg = &r;
+	if (record_active(c))
+		record_job(c, sj->ws, jv, &io, &sj->job->st, worker_settle,
+		    sj);
+	else
+		worker_run(&r, &io, &sj->job->st);
 }
 
 static void

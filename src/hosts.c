@@ -644,8 +644,7 @@ worker_open(struct hosts *hs, struct host *h, char *why, size_t wlen)
 static int
 worker_fits(const struct ccmap_opts *o)
 {
-	return !o->ntransferfiles && !o->transfer && !o->nreturnfiles &&
-	    !o->results && !o->json;
+	return !o->ntransferfiles && !o->transfer && !o->nreturnfiles;
 }
 
 /* --remote-worker as the run has it (never, if its jobs do not fit). */

@@ -324,6 +324,10 @@ spawn_job(const struct spawn_ctx *ctx, const struct cmdbuf *cb,
 	pid_t pid;
 	int e, status;
 
+	if (io->run) {
+		io->run(io->run_arg, io, st);
+		return st->err ? -st->err : 0;
+	}
 	if (io->mux && (e = mux_job(ctx, io->mux,
 	    cb->argv[cb->argc - 1], io, st)) != -EPROTONOSUPPORT)
 		return e;

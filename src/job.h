@@ -67,6 +67,14 @@ struct spawn_io {
 	 * ended: -1.  May be NULL.
 	 */
 	void (*opened)(void *arg, int fd);
+	/*
+	 * Or the job runs another way (a message to a remote ccmap
+	 * --worker): run(run_arg, io, st) runs it to its end, its output to
+	 * io's data, instead of a spawn.  NULL: spawn it.
+	 */
+	void (*run)(void *run_arg, const struct spawn_io *io,
+	    struct job_status *st);
+	void *run_arg;
 };
 #define SPAWN_IN_MAX 4
 

@@ -152,6 +152,8 @@ record_job(struct ccmap *c, struct wstate *ws, const struct jobvals *jv,
 		.hold_in = io->hold_in,
 		.mux = io->mux,
 		.opened = capture_opened,
+		.run = io->run,
+		.run_arg = io->run_arg,
 	};
 	size_t nsrc = item_values(c, jv);
 	int fd[2], e = 0;

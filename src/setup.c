@@ -215,8 +215,7 @@ refuse_files(const struct ccmap_opts *o, char *err, size_t errlen)
 		    "--sshloginfile (the files of remote jobs)", opt);
 	/* (What a worker does not carry yet: hosts.c's worker_fits().) */
 	perjob = o->ntransferfiles ? "--transferfile" : o->transfer ?
-	    "--transfer" : o->nreturnfiles ? "--return" : o->results ?
-	    "--results" : o->json ? "--json" : NULL;
+	    "--transfer" : o->nreturnfiles ? "--return" : NULL;
 	if (perjob && o->remote_worker == CCMAP_WORKER_ALWAYS)
 		return refuse(err, errlen, "--remote-worker always: not with "
 		    "%s (its jobs go a session each: auto does so)", perjob);

@@ -223,6 +223,27 @@ no_master() { ! pgrep -f "ccmap-ssh\\.$pid\\." >/dev/null; }
 check "KILL: its ssh masters end here too" wait_for 30 no_master
 rm -f "$G"/*
 
+# --- --results, --json: recorded here, as locally -------------------------
+rec_cmd='echo out {}; echo err {} >&2; exit {}'
+local_out=$("$CCMAP" --results "$T/res-local" "$rec_cmd" ::: 0 255 2>/dev/null; echo x)
+run_case "--results, worker: the output as locally" 1 "${local_out%x}" -- \
+	"$CCMAP" -S node1 --remote-worker always --remote-ccmap "$W" \
+	--results "$T/res-w" "$rec_cmd" ::: 0 255
+check "--results, worker: the records as locally (exit 255 too)" \
+	diff -r "$T/res-local" "$T/res-w"
+no_duration() { sed 's/"duration":[0-9.e+-]*,//'; }
+"$CCMAP" --json "$rec_cmd" ::: 0 255 2>/dev/null | no_duration >"$T/json-local" || true
+run_case "--json, worker" 1 '*' -- "$CCMAP" -S node1 --remote-worker always \
+	--remote-ccmap "$W" --json "$rec_cmd" ::: 0 255
+is "$(no_duration <"$T/out")" "$(cat "$T/json-local")" \
+	"--json, worker: the records as locally (exit 255 too)"
+# (A worker, not a session per job: the job's parent is the worker.)
+printf '#!/bin/sh\ntr "\\0" " " </proc/$PPID/cmdline\n' >"$G/pq.sh"
+chmod 755 "$G/pq.sh"
+run_case "--json, worker: the job runs in the worker" 0 '*' -- "$CCMAP" \
+	-S node1 --remote-worker always --remote-ccmap "$W" --json "$G/pq.sh" ::: x
+check "--json, worker: the job's parent is the worker" grep -q -- ' --worker' "$T/out"
+
 # --- grouping, --halt, --retries: as with a session per job --------------
 # Job 1 says 1a, then waits until job 2 has said 2a 2b: its lines come
 # together all the same (whichever job ends first).

@@ -94,6 +94,16 @@ touch "$G/go"
 ends "4 jobs at a gate" "$pid"
 rm -f "$G"/w.* "$G/go"
 
+# --- --json, --results: recorded here -------------------------------------
+no_duration() { sed 's/"duration":[0-9.e+-]*,//'; }
+"$CCMAP" --json "$cmd" ::: 1 2 3 2>/dev/null | no_duration >"$T/json-local" || true
+run_case "--slurm --json: runs" 3 '*' -- in_alloc "$CCMAP" --slurm --json "$cmd" ::: 1 2 3
+is "$(no_duration <"$T/out")" "$(cat "$T/json-local")" "--slurm --json: the records as locally"
+"$CCMAP" --results "$T/res-local" "$cmd" ::: 1 2 >/dev/null 2>&1 || true
+run_case "--slurm --results: runs" 2 '*' -- in_alloc "$CCMAP" --slurm \
+	--results "$T/res-slurm" "$cmd" ::: 1 2
+check "--slurm --results: the files as locally" diff -r "$T/res-local" "$T/res-slurm"
+
 # --- a plugin -------------------------------------------------------------
 seq 20000 | sed 's/^/item /' >"$T/lines"
 "$CCMAP" --so "$LEN" <"$T/lines" >"$T/local" 2>&1
