@@ -229,8 +229,7 @@ worker_run(void *arg, const struct spawn_io *io, struct job_status *st)
 		*st = (struct job_status){ .code = 255 };
 		return;
 	}
-	strbuf_reset(&ws->scratch);
-	template_line(c->cfg.tmpl, r->jv, &ws->scratch);
+	/* (ws->scratch holds its line: ssh_run() composed it.) */
 	hosts_worker_line(c->cfg.hosts, ws->scratch.buf ? ws->scratch.buf :
 	    "", ws->scratch.len, &line);
 	wj.cmd = line.buf;

@@ -317,6 +317,23 @@ ends() {
 	wait "$2" && s=0 || s=$?
 }
 
+# kill_until_none ROUNDS CMD...: SIGKILL the pids CMD prints until it
+# prints none (a process may fork before its turn comes), ROUNDS rounds at
+# most: status 1 if some are left.  (The test beds' teardown.)
+kill_until_none() {
+	local max=$1 n=0 pids
+	shift
+	while [ "$n" -lt "$max" ]; do
+		pids=$("$@")
+		[ -n "$pids" ] || return 0
+		# shellcheck disable=SC2086 # a list of pids
+		kill -KILL $pids 2>/dev/null || true
+		sleep 0.05
+		n=$((n + 1))
+	done
+	return 1
+}
+
 # worker_pids: of the pids on stdin, those of the ccmap --worker processes
 # that are not a worker's guard (its child, with the same command line).
 worker_pids() {

@@ -442,22 +442,6 @@ slurmbed_start() { # [N [CPUS]]
 	done
 }
 
-# _slurmbed_kill_until_none [INO]: SIGKILL every process in the namespace
-# (or the one of inode INO) until none is left (a process may fork before
-# its turn comes), 100 rounds at most.
-_slurmbed_kill_until_none() {
-	local n=0 pids
-	while [ "$n" -lt 100 ]; do
-		pids=$(_slurmbed_ns_pids "${1:-}")
-		[ -n "$pids" ] || return 0
-		# shellcheck disable=SC2086 # a list of pids
-		kill -KILL $pids 2>/dev/null || true
-		sleep 0.05
-		n=$((n + 1))
-	done
-	return 1
-}
-
 # _slurmbed_reap_stale: the beds of scripts that died without cleaning up
 # (SIGKILL, say): in each namespace ccmap-slurm-PID-* whose PID is gone,
 # every process killed, and the namespace deleted.
@@ -471,7 +455,7 @@ _slurmbed_reap_stale() {
 		case $pid in ''|*[!0-9]*) continue ;; esac
 		[ ! -e "/proc/$pid" ] || continue
 		ino=$(stat -L -c %i "$f" 2>/dev/null) || continue
-		_slurmbed_kill_until_none "$ino" || true
+		kill_until_none 100 _slurmbed_ns_pids "$ino" || true
 		ip netns del "$name" 2>/dev/null || true
 	done
 }
@@ -488,7 +472,7 @@ slurmbed_stop() {
 			slurmbed_run timeout 10 scancel $ids 2>/dev/null || true
 		fi
 	fi
-	_slurmbed_kill_until_none || rc=1
+	kill_until_none 100 _slurmbed_ns_pids || rc=1
 	for p in "${_slurmbed_pids[@]}"; do
 		kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true

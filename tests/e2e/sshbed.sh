@@ -333,21 +333,6 @@ _sshbed_node_pids() { # I
 			'$1 == ns { split($2, f, "/"); if (f[3] != pin) print f[3] }'
 }
 
-# _sshbed_kill_until_none CMD...: SIGKILL the pids CMD prints until it
-# prints none (a process may fork before its turn comes), 50 rounds at most.
-_sshbed_kill_until_none() {
-	local n=0 pids
-	while [ "$n" -lt 50 ]; do
-		pids=$("$@")
-		[ -n "$pids" ] || return 0
-		# shellcheck disable=SC2086 # a list of pids
-		kill -KILL $pids 2>/dev/null || true
-		sleep 0.05
-		n=$((n + 1))
-	done
-	return 1
-}
-
 # _sshbed_reap PID: SIGKILL a child of this shell, and wait for it.
 _sshbed_reap() {
 	[ -n "$1" ] || return 0
@@ -356,7 +341,7 @@ _sshbed_reap() {
 } 2>/dev/null # no "Killed" notice from bash
 
 sshbed_kill_node() { # I
-	_sshbed_kill_until_none _sshbed_node_pids "$1"
+	kill_until_none 50 _sshbed_node_pids "$1"
 	_sshbed_reap "${_sshbed_pid[$1]:-}"
 	unset '_sshbed_pid[$1]'
 	_sshbed_export_pids
@@ -429,7 +414,7 @@ sshbed_stop() {
 	# Whatever of the user's escaped the nodes' namespaces (nothing should).
 	case $SSHBED_UID in
 	''|0|*[!0-9]*) ;;
-	*) _sshbed_kill_until_none _sshbed_user_pids || rc=1 ;;
+	*) kill_until_none 50 _sshbed_user_pids || rc=1 ;;
 	esac
 	if [ "$rc" -ne 0 ]; then
 		diag "sshbed_stop: processes left:"
