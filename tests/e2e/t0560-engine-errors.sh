@@ -52,22 +52,24 @@ l=$(sleeps_left "$mark")
 is "$l" "" "threads: the running job was killed"
 [ -z "$l" ] || kill_sleeps "$mark"
 
-# Processes, grouped, with a joblog: job 1 writes and ends; job 3 starts only
-# once a worker is free (job 1 collected), makes the file and ends without
-# output, so that its end is the loop's only wake-up: it is collected, held
-# behind job 2, and the next poll fails.  Job 2 is killed, its output and
-# joblog line dropped; job 1's and job 3's lines are written.
+# Processes, grouped, with a joblog, two slots: job 2 runs on.  Job 3
+# starts once job 1 is collected and job 4 once job 3 is: job 4 makes the
+# file, writes (which wakes the loop) and runs on, so the failing poll comes
+# after job 3 is collected, whatever else wakes the loop (the guard's start,
+# a signal).  Jobs 2 and 4 are killed, their output and joblog lines
+# dropped; job 3's output, held behind job 2, and job 1's and job 3's lines
+# are written.
 rm -f "$F"
-run_case "procs: poll fails (ENOMEM): exit 255, the finished job's output" 255 $'one\n' \
+run_case "procs: poll fails (ENOMEM): exit 255, the finished jobs' output" 255 $'one\nthree\n' \
 	-- fault "poll,ENOMEM,$F" --procs -j2 --joblog "$T/log" \
-	::: "echo one" "$SLEEP" "touch '$F'"
+	::: "echo one" "$SLEEP" "echo three" "touch '$F'; echo four; $SLEEP"
 stderr_is "ccmap: poll failed: Cannot allocate memory; killing the running jobs
 " "procs: one line, naming poll and the error"
 l=$(sleeps_left "$mark")
-is "$l" "" "procs: the running job was killed"
+is "$l" "" "procs: the running jobs were killed"
 [ -z "$l" ] || kill_sleeps "$mark"
-is "$(cut -f1,7,9 "$T/log")" "$(printf 'Seq\tExitval\tCommand\n1\t0\techo one\n3\t0\ttouch %s' "'$F'")" \
-	"procs: the joblog has the finished jobs, the killed one's line dropped"
+is "$(cut -f1,7,9 "$T/log")" "$(printf 'Seq\tExitval\tCommand\n1\t0\techo one\n3\t0\techo three')" \
+	"procs: the joblog has the finished jobs, the killed ones' lines dropped"
 
 # The first poll fails: the jobs just handed out are killed, in whichever
 # state they are (started or not), on each pool.
